@@ -1,0 +1,10 @@
+// Package conversion is the conversion API for custom checkouts:
+// POST /v1/conversions reports an order and POST /v1/refunds a refund, as
+// JSON with amounts in integer minor units, behind a bearer token.
+//
+// Every request is validated in full before anything is published; the
+// answer is 202 only once Kafka acknowledged the event. Event ids are
+// derived from the store and order (or refund) id, so a client retrying a
+// request it is unsure about produces the same event, which downstream
+// stages drop as a duplicate.
+package conversion

@@ -1,0 +1,109 @@
+package conversion
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Publisher is what the handlers need from package publish.
+type Publisher interface {
+	Publish(ctx context.Context, events ...publish.Event) error
+}
+
+// Handlers serves the conversion API.
+type Handlers struct {
+	Publisher Publisher
+	Hasher    *identity.Hasher
+	Topics    schemas.Topics
+	// MaxBodyBytes caps a request body. Default 64 KiB.
+	MaxBodyBytes int64
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	Log *zap.Logger
+}
+
+// Register mounts the API on s behind the bearer token.
+func (h *Handlers) Register(s *edge.Server, token string) {
+	s.Handle("POST /v1/conversions", edge.RequireBearer(token, http.HandlerFunc(h.conversion)))
+	s.Handle("POST /v1/refunds", edge.RequireBearer(token, http.HandlerFunc(h.refund)))
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+func (h *Handlers) log() *zap.Logger {
+	if h.Log == nil {
+		return zap.NewNop()
+	}
+	return h.Log
+}
+
+func (h *Handlers) body(w http.ResponseWriter, r *http.Request, v any) bool {
+	max := h.MaxBodyBytes
+	if max == 0 {
+		max = 64 << 10
+	}
+	b, err := edge.ReadBody(w, r, max)
+	if err != nil {
+		return false
+	}
+	if err := decodeStrict(b, v); err != nil {
+		edge.WriteError(w, http.StatusBadRequest, err.Error())
+		return false
+	}
+	return true
+}
+
+func (h *Handlers) conversion(w http.ResponseWriter, r *http.Request) {
+	var req OrderRequest
+	if !h.body(w, r, &req) {
+		return
+	}
+	o, err := req.ToOrder(h.Hasher, h.now())
+	if err != nil {
+		edge.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	h.publish(w, r, publish.Event{Topic: h.Topics.Orders, Key: o.Customer.Key, Value: o}, o.EventID)
+}
+
+func (h *Handlers) refund(w http.ResponseWriter, r *http.Request) {
+	var req RefundRequest
+	if !h.body(w, r, &req) {
+		return
+	}
+	rf, err := req.ToRefund(h.now())
+	if err != nil {
+		edge.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	key := Platform + "/" + rf.StoreID + "/" + rf.OrderID
+	h.publish(w, r, publish.Event{Topic: h.Topics.Refunds, Key: key, Value: rf}, rf.EventID)
+}
+
+func (h *Handlers) publish(w http.ResponseWriter, r *http.Request, ev publish.Event, eventID string) {
+	if err := h.Publisher.Publish(r.Context(), ev); err != nil {
+		if errors.Is(err, publish.ErrUnavailable) {
+			w.Header().Set("Retry-After", "5")
+			edge.WriteError(w, http.StatusServiceUnavailable, "event not stored: kafka unavailable, retry later")
+			return
+		}
+		h.log().Error("publishing event", zap.String("topic", ev.Topic), zap.Error(err))
+		edge.WriteError(w, http.StatusInternalServerError, "event not stored")
+		return
+	}
+	edge.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "event_id": eventID})
+}

@@ -1,0 +1,316 @@
+package conversion
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Platform is the platform name of orders reported through this API.
+const Platform = "api"
+
+// DefaultStore is the store id used when a request names none.
+const DefaultStore = "default"
+
+// OrderRequest is the body of POST /v1/conversions.
+type OrderRequest struct {
+	OrderID      string               `json:"order_id"`
+	StoreID      string               `json:"store_id"`
+	Currency     string               `json:"currency"`
+	Subtotal     *int64               `json:"subtotal"`
+	Discount     int64                `json:"discount"`
+	Shipping     int64                `json:"shipping"`
+	Tax          int64                `json:"tax"`
+	Total        *int64               `json:"total"`
+	Codes        []string             `json:"codes"`
+	Customer     CustomerRequest      `json:"customer"`
+	VisitorID    string               `json:"visitor_id"`
+	ClickID      string               `json:"click_id"`
+	LandingURL   string               `json:"landing_url"`
+	Subscription *SubscriptionRequest `json:"subscription"`
+	OccurredAt   *time.Time           `json:"occurred_at"`
+}
+
+// CustomerRequest identifies the buyer. The email is hashed at the edge and
+// never published.
+type CustomerRequest struct {
+	Email      string `json:"email"`
+	ID         string `json:"id"`
+	FirstOrder *bool  `json:"first_order"`
+}
+
+// SubscriptionRequest marks the order as a subscription payment.
+type SubscriptionRequest struct {
+	ID        string     `json:"id"`
+	Cycle     int32      `json:"cycle"`
+	StartedAt *time.Time `json:"started_at"`
+}
+
+// RefundRequest is the body of POST /v1/refunds.
+type RefundRequest struct {
+	RefundID   string     `json:"refund_id"`
+	OrderID    string     `json:"order_id"`
+	StoreID    string     `json:"store_id"`
+	Currency   string     `json:"currency"`
+	Amount     *int64     `json:"amount"`
+	Total      int64      `json:"total"`
+	Full       bool       `json:"full"`
+	Reason     string     `json:"reason"`
+	OccurredAt *time.Time `json:"occurred_at"`
+}
+
+// Limits on event time: events far in the past or future are refused rather
+// than silently credited to the wrong window.
+const (
+	maxPast   = 400 * 24 * time.Hour
+	maxFuture = 10 * time.Minute
+)
+
+// decodeStrict decodes one JSON object, refusing unknown fields and
+// trailing data, so a client's typo is an error, not a silently dropped
+// field.
+func decodeStrict(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return errors.New("body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decoding JSON: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("decoding JSON: trailing data after the object")
+	}
+	return nil
+}
+
+func id(field, v string, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			return "", fmt.Errorf("%s is required", field)
+		}
+		return "", nil
+	}
+	if len(v) > 128 {
+		return "", fmt.Errorf("%s: longer than 128 bytes", field)
+	}
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			return "", fmt.Errorf("%s: contains a control character", field)
+		}
+	}
+	return v, nil
+}
+
+func eventTime(field string, t *time.Time, now time.Time) (time.Time, error) {
+	if t == nil {
+		return now, nil
+	}
+	u := t.UTC().Truncate(time.Millisecond)
+	if u.Before(now.Add(-maxPast)) || u.After(now.Add(maxFuture)) {
+		return time.Time{}, fmt.Errorf("%s: %s is outside [now-400d, now+10m]", field, t.Format(time.RFC3339))
+	}
+	return u, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ToOrder validates r and maps it to a canonical order.
+func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Order, error) {
+	orderID, err := id("order_id", r.OrderID, true)
+	if err != nil {
+		return nil, err
+	}
+	store, err := id("store_id", r.StoreID, false)
+	if err != nil {
+		return nil, err
+	}
+	if store == "" {
+		store = DefaultStore
+	}
+	cur, err := currency(r.Currency)
+	if err != nil {
+		return nil, err
+	}
+	if r.Subtotal == nil {
+		return nil, errors.New("subtotal is required (minor units)")
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"subtotal", *r.Subtotal}, {"discount", r.Discount}, {"shipping", r.Shipping}, {"tax", r.Tax}} {
+		if err := amount(f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
+	if r.Discount > *r.Subtotal {
+		return nil, fmt.Errorf("discount %d exceeds subtotal %d", r.Discount, *r.Subtotal)
+	}
+	total := *r.Subtotal - r.Discount + r.Shipping + r.Tax
+	if r.Total != nil {
+		if err := amount("total", *r.Total); err != nil {
+			return nil, err
+		}
+		total = *r.Total
+	}
+	occurred, err := eventTime("occurred_at", r.OccurredAt, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Codes) > 10 {
+		return nil, fmt.Errorf("codes: %d codes, at most 10", len(r.Codes))
+	}
+	applied := make([]schemas.AppliedCode, 0, len(r.Codes))
+	seen := map[string]bool{}
+	for i, c := range r.Codes {
+		n, err := codes.Normalize(c)
+		if err != nil {
+			return nil, fmt.Errorf("codes[%d]: %w", i, err)
+		}
+		if !seen[n] {
+			seen[n] = true
+			applied = append(applied, schemas.AppliedCode{Code: n})
+		}
+	}
+	if len(applied) == 1 {
+		applied[0].Amount = r.Discount
+	}
+	visitor, err := id("visitor_id", r.VisitorID, false)
+	if err != nil {
+		return nil, err
+	}
+	click, err := id("click_id", r.ClickID, false)
+	if err != nil {
+		return nil, err
+	}
+	custID, err := id("customer.id", r.Customer.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Customer.Email) > 320 {
+		return nil, errors.New("customer.email: longer than 320 bytes")
+	}
+	if len(r.LandingURL) > 2048 {
+		return nil, errors.New("landing_url: longer than 2048 bytes")
+	}
+	emailHash := h.Email(r.Customer.Email)
+	ref := Platform + "/" + store + "/" + orderID
+	o := &schemas.Order{
+		EventID:     schemas.ID(Platform, store, orderID, "conversion"),
+		OrderID:     orderID,
+		Platform:    Platform,
+		StoreID:     store,
+		SourceEvent: "conversion",
+		Currency:    cur,
+		Subtotal:    *r.Subtotal,
+		Discount:    r.Discount,
+		Shipping:    r.Shipping,
+		Tax:         r.Tax,
+		Total:       total,
+		Codes:       applied,
+		Customer: schemas.Customer{
+			Key:        identity.CustomerKey(visitor, click, emailHash, ref),
+			VisitorID:  optional(visitor),
+			ClickID:    optional(click),
+			EmailHash:  optional(emailHash),
+			CustomerID: optional(custID),
+			FirstOrder: r.Customer.FirstOrder,
+		},
+		LandingURL: optional(r.LandingURL),
+		OccurredAt: occurred,
+		ReceivedAt: now,
+	}
+	if s := r.Subscription; s != nil {
+		sid, err := id("subscription.id", s.ID, true)
+		if err != nil {
+			return nil, err
+		}
+		if s.Cycle < 0 {
+			return nil, fmt.Errorf("subscription.cycle: %d is negative", s.Cycle)
+		}
+		sub := &schemas.Subscription{ID: sid, Cycle: s.Cycle}
+		if s.StartedAt != nil {
+			st, err := eventTime("subscription.started_at", s.StartedAt, now)
+			if err != nil {
+				return nil, err
+			}
+			sub.StartedAt = ptr(st)
+		}
+		o.Subscription = sub
+	}
+	return o, nil
+}
+
+// ToRefund validates r and maps it to a canonical refund.
+func (r *RefundRequest) ToRefund(now time.Time) (*schemas.Refund, error) {
+	refundID, err := id("refund_id", r.RefundID, true)
+	if err != nil {
+		return nil, err
+	}
+	orderID, err := id("order_id", r.OrderID, true)
+	if err != nil {
+		return nil, err
+	}
+	store, err := id("store_id", r.StoreID, false)
+	if err != nil {
+		return nil, err
+	}
+	if store == "" {
+		store = DefaultStore
+	}
+	cur, err := currency(r.Currency)
+	if err != nil {
+		return nil, err
+	}
+	if r.Amount == nil {
+		return nil, errors.New("amount is required (refunded merchandise, minor units)")
+	}
+	if err := amount("amount", *r.Amount); err != nil {
+		return nil, err
+	}
+	if err := amount("total", r.Total); err != nil {
+		return nil, err
+	}
+	total := r.Total
+	if total == 0 {
+		total = *r.Amount
+	}
+	occurred, err := eventTime("occurred_at", r.OccurredAt, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Reason) > 1024 {
+		return nil, errors.New("reason: longer than 1024 bytes")
+	}
+	return &schemas.Refund{
+		EventID:    schemas.ID(Platform, store, "refund", refundID),
+		RefundID:   refundID,
+		OrderID:    orderID,
+		Platform:   Platform,
+		StoreID:    store,
+		Currency:   cur,
+		Amount:     *r.Amount,
+		Total:      total,
+		Full:       r.Full,
+		Reason:     optional(r.Reason),
+		OccurredAt: occurred,
+		ReceivedAt: now,
+	}, nil
+}

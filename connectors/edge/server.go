@@ -1,0 +1,209 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Config configures the HTTP server.
+type Config struct {
+	// Addr is host:port to listen on. Default 127.0.0.1:8080.
+	Addr string
+	// MaxBodyBytes caps a request body; larger bodies get 413.
+	// Default 1 MiB.
+	MaxBodyBytes int64
+	// RequestTimeout bounds a request's handling. Default 15s.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds the drain of in-flight requests. Default 20s.
+	ShutdownTimeout time.Duration
+}
+
+// Validate applies defaults and checks c.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 15 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 20 * time.Second
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("edge: http address %q: %w", c.Addr, err)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("edge: max body bytes %d: must be at least 1024", c.MaxBodyBytes)
+	}
+	return nil
+}
+
+// Check is a readiness probe: nil means the dependency is reachable.
+type Check func(ctx context.Context) error
+
+// Server is the HTTP edge.
+type Server struct {
+	cfg Config
+	log *zap.Logger
+	mux *http.ServeMux
+
+	mu struct {
+		sync.Mutex
+		checks map[string]Check
+		ln     net.Listener
+	}
+}
+
+// New returns a server; register handlers before Run.
+func New(cfg Config, log *zap.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
+	s.mu.checks = map[string]Check{}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	return s, nil
+}
+
+// Config returns the server's configuration with defaults applied.
+func (s *Server) Config() Config { return s.cfg }
+
+// Handle registers h for pattern (net/http ServeMux syntax, with method).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// AddCheck registers a readiness check reported by GET /healthz.
+func (s *Server) AddCheck(name string, c Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.checks[name] = c
+}
+
+// Addr returns the address the server listens on, once Run has started
+// listening; "" before.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.ln == nil {
+		return ""
+	}
+	return s.mu.ln.Addr().String()
+}
+
+// Listen binds the address; Run calls it if it was not called.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("edge: listening on %s: %w", s.cfg.Addr, err)
+	}
+	s.mu.ln = ln
+	return nil
+}
+
+// Run serves until ctx is done, then stops accepting connections and waits
+// up to ShutdownTimeout for requests in flight to finish.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ln := s.mu.ln
+	s.mu.Unlock()
+	hs := &http.Server{
+		Handler:           http.TimeoutHandler(s.mux, s.cfg.RequestTimeout, `{"error":"request timed out"}`),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("http server listening", zap.String("addr", ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("edge: serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	s.log.Info("http server draining", zap.Duration("timeout", s.cfg.ShutdownTimeout))
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("edge: draining requests: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("edge: serving: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.mu.checks))
+	checks := make(map[string]Check, len(s.mu.checks))
+	for n, c := range s.mu.checks {
+		names = append(names, n)
+		checks[n] = c
+	}
+	s.mu.Unlock()
+	sort.Strings(names)
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(names))
+	for _, n := range names {
+		go func() { results <- result{n, checks[n](ctx)} }()
+	}
+	status := http.StatusOK
+	out := map[string]string{}
+	for range names {
+		res := <-results
+		if res.err != nil {
+			status = http.StatusServiceUnavailable
+			out[res.name] = res.err.Error()
+		} else {
+			out[res.name] = "ok"
+		}
+	}
+	state := "ok"
+	if status != http.StatusOK {
+		state = "unavailable"
+	}
+	WriteJSON(w, status, map[string]any{"status": state, "checks": out})
+}
+
+// WriteJSON writes v as a JSON response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError answers status with {"error": reason}.
+func WriteError(w http.ResponseWriter, status int, reason string) {
+	WriteJSON(w, status, map[string]string{"error": reason})
+}

@@ -1,0 +1,203 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+var (
+	// ErrSignature means the signature is missing, malformed or wrong.
+	ErrSignature = errors.New("webhook: signature verification failed")
+	// ErrStale means a signed timestamp is outside the tolerance window
+	// (a replay, or a badly skewed clock).
+	ErrStale = errors.New("webhook: signature timestamp outside tolerance")
+	// ErrPayload wraps errors about a body that cannot be mapped.
+	ErrPayload = errors.New("webhook: invalid payload")
+)
+
+// Store is one connected store of a platform.
+type Store struct {
+	// ID names the store in events (shop domain, site URL, account id).
+	ID string
+	// Secret is the webhook signing secret.
+	Secret string
+}
+
+// Delivery is a verified webhook request.
+type Delivery struct {
+	Store  Store
+	Header http.Header
+	Body   []byte
+	// Now is the time the request was received (UTC, millisecond).
+	Now time.Time
+}
+
+// Result is what a delivery maps to.
+type Result struct {
+	// Events to publish; may be empty for a topic that carries nothing
+	// to credit (e.g. an unpaid order).
+	Events []publish.Event
+	// Ignored, when set, says why the delivery's topic is not used; the
+	// handler answers 202 and logs it.
+	Ignored string
+}
+
+// Platform is one store platform's webhook scheme.
+type Platform interface {
+	// Name is the platform name used in events and paths, e.g. "shopify".
+	Name() string
+	// StoreHint returns the store id the request claims to come from
+	// (e.g. X-Shopify-Shop-Domain), or "" when the platform does not say.
+	// It only orders the secrets tried; it is never trusted alone.
+	StoreHint(h http.Header) string
+	// Verify checks the request's signature with secret against the raw
+	// body; now is for timestamp tolerance. It must compare in constant
+	// time and return an error wrapping ErrSignature or ErrStale.
+	Verify(secret string, h http.Header, body []byte, now time.Time) error
+	// Parse maps a verified delivery to events. Errors wrap ErrPayload.
+	Parse(d Delivery) (Result, error)
+}
+
+// Publisher publishes events and returns once Kafka acknowledged them.
+type Publisher interface {
+	Publish(ctx context.Context, events ...publish.Event) error
+}
+
+// Handler serves one platform's webhook endpoint.
+type Handler struct {
+	Platform  Platform
+	Stores    []Store
+	Publisher Publisher
+	// MaxBodyBytes caps a delivery. Default 1 MiB.
+	MaxBodyBytes int64
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Observe, when set, is told the outcome of every request
+	// ("ok", "ignored", "bad_signature", "stale", "bad_payload",
+	// "too_large", "unavailable", "no_store") for metrics.
+	Observe func(platform, outcome string, publishLatency time.Duration)
+	Log     *zap.Logger
+}
+
+func (h *Handler) observe(outcome string, d time.Duration) {
+	if h.Observe != nil {
+		h.Observe(h.Platform.Name(), outcome, d)
+	}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := h.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	max := h.MaxBodyBytes
+	if max == 0 {
+		max = 1 << 20
+	}
+	received := now().UTC().Truncate(time.Millisecond)
+	body, err := edge.ReadBody(w, r, max)
+	if err != nil {
+		h.observe("too_large", 0)
+		return
+	}
+	if len(h.Stores) == 0 {
+		h.observe("no_store", 0)
+		edge.WriteError(w, http.StatusServiceUnavailable, h.Platform.Name()+" webhooks are not configured: no store secret")
+		return
+	}
+	store, err := h.verify(r.Header, body, received)
+	if err != nil {
+		outcome := "bad_signature"
+		if errors.Is(err, ErrStale) {
+			outcome = "stale"
+		}
+		h.observe(outcome, 0)
+		log.Warn("webhook rejected", zap.String("platform", h.Platform.Name()), zap.String("reason", err.Error()))
+		edge.WriteError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	res, err := h.Platform.Parse(Delivery{Store: store, Header: r.Header, Body: body, Now: received})
+	if err != nil {
+		h.observe("bad_payload", 0)
+		log.Warn("webhook payload rejected", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))
+		edge.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if res.Ignored != "" {
+		h.observe("ignored", 0)
+		log.Info("webhook ignored", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.String("reason", res.Ignored))
+		edge.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": res.Ignored})
+		return
+	}
+	start := time.Now()
+	if err := h.Publisher.Publish(r.Context(), res.Events...); err != nil {
+		h.observe("unavailable", time.Since(start))
+		log.Warn("webhook not stored", zap.String("platform", h.Platform.Name()), zap.Error(err))
+		w.Header().Set("Retry-After", "5")
+		edge.WriteError(w, http.StatusServiceUnavailable, "event not stored: kafka unavailable, retry later")
+		return
+	}
+	h.observe("ok", time.Since(start))
+	ids := make([]string, 0, len(res.Events))
+	for _, ev := range res.Events {
+		if id, ok := eventID(ev.Value); ok {
+			ids = append(ids, id)
+		}
+	}
+	edge.WriteJSON(w, http.StatusOK, map[string]any{"status": "accepted", "event_ids": ids})
+}
+
+// verify tries the hinted store first, then every other store, and returns
+// the store whose secret verifies. Stale beats bad signature in the error,
+// since it says more.
+func (h *Handler) verify(hd http.Header, body []byte, now time.Time) (Store, error) {
+	hint := h.Platform.StoreHint(hd)
+	order := make([]Store, 0, len(h.Stores))
+	for _, s := range h.Stores {
+		if s.ID == hint {
+			order = append([]Store{s}, order...)
+		} else {
+			order = append(order, s)
+		}
+	}
+	var firstErr error
+	for _, s := range order {
+		err := h.Platform.Verify(s.Secret, hd, body, now)
+		if err == nil {
+			return s, nil
+		}
+		if firstErr == nil || errors.Is(err, ErrStale) {
+			firstErr = err
+		}
+	}
+	if firstErr == nil {
+		firstErr = fmt.Errorf("%w: no store matched", ErrSignature)
+	}
+	return Store{}, firstErr
+}
+
+// eventID returns the EventID of a published record.
+func eventID(v any) (string, bool) {
+	switch x := v.(type) {
+	case *schemas.Order:
+		return x.EventID, true
+	case *schemas.Refund:
+		return x.EventID, true
+	case *schemas.Click:
+		return x.EventID, true
+	}
+	return "", false
+}

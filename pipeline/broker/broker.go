@@ -1,0 +1,134 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"go.uber.org/zap"
+)
+
+// DefaultListen is the address the embedded broker listens on by default.
+const DefaultListen = "127.0.0.1:9092"
+
+// Config configures the embedded broker.
+type Config struct {
+	// Listen is the host:port to listen on and advertise to clients.
+	// Default DefaultListen. Port 0 picks a free port.
+	Listen string
+	// DataDir is where topic data and group offsets persist. Required:
+	// an embedded broker without persistence would lose accepted events.
+	DataDir string
+	// DefaultPartitions is the partition count of auto-created topics.
+	// Default 1; HeldSway creates its own topics explicitly.
+	DefaultPartitions int
+	// NoSyncWrites turns off the per-batch fsync. Faster, but records
+	// acknowledged shortly before a machine crash may be lost. Default false.
+	NoSyncWrites bool
+}
+
+// Validate reports whether c is usable, after defaults are applied.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DefaultPartitions == 0 {
+		c.DefaultPartitions = 1
+	}
+	if c.DataDir == "" {
+		return errors.New("broker: data dir is required")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("broker: listen address %q: %w", c.Listen, err)
+	}
+	if host == "" || net.ParseIP(host) == nil && host != "localhost" {
+		return fmt.Errorf("broker: listen address %q: host must be an IP address or localhost (it is advertised to clients)", c.Listen)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("broker: listen address %q: an unspecified address cannot be advertised to clients; name the interface's IP", c.Listen)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("broker: listen address %q: bad port", c.Listen)
+	}
+	if c.DefaultPartitions < 1 {
+		return fmt.Errorf("broker: default partitions %d: must be at least 1", c.DefaultPartitions)
+	}
+	return nil
+}
+
+// Broker is a running embedded broker.
+type Broker struct {
+	cluster *kfake.Cluster
+	addr    string
+	log     *zap.Logger
+}
+
+// Start opens the data directory, reloads whatever it holds and starts
+// listening. Close must be called to flush state to disk.
+func Start(cfg Config, log *zap.Logger) (*Broker, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.DataDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("broker: creating data dir: %w", err)
+	}
+	listen := cfg.Listen
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.DataDir(dir),
+		kfake.ClusterID("heldsway-embedded"),
+		kfake.DefaultNumPartitions(cfg.DefaultPartitions),
+		kfake.AllowAutoTopicCreation(),
+		kfake.WithLogger(kfakeLogger{log.Named("kfake")}),
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, listen)
+		}),
+	}
+	if !cfg.NoSyncWrites {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("broker: starting on %s: %w", listen, err)
+	}
+	addrs := c.ListenAddrs()
+	if len(addrs) != 1 {
+		c.Close()
+		return nil, fmt.Errorf("broker: expected one listener, got %v", addrs)
+	}
+	b := &Broker{cluster: c, addr: addrs[0], log: log}
+	log.Info("embedded kafka broker started", zap.String("addr", b.addr), zap.String("data_dir", dir), zap.Bool("sync_writes", !cfg.NoSyncWrites))
+	return b, nil
+}
+
+// Addr is the host:port clients connect to.
+func (b *Broker) Addr() string { return b.addr }
+
+// Close stops the broker and persists its state. It is safe to call twice.
+func (b *Broker) Close() {
+	b.cluster.Close()
+	b.log.Info("embedded kafka broker stopped", zap.String("addr", b.addr))
+}
+
+// kfakeLogger forwards kfake's own log lines to zap.
+type kfakeLogger struct{ l *zap.Logger }
+
+func (k kfakeLogger) Logf(level kfake.LogLevel, msg string, args ...any) {
+	switch level {
+	case kfake.LogLevelError:
+		k.l.Error(fmt.Sprintf(msg, args...))
+	case kfake.LogLevelWarn:
+		k.l.Warn(fmt.Sprintf(msg, args...))
+	case kfake.LogLevelInfo:
+		k.l.Debug(fmt.Sprintf(msg, args...))
+	}
+}
