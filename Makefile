@@ -1,0 +1,46 @@
+# HeldSway. `make demo` runs the whole pipeline once on this machine;
+# `make test` runs every test. See README.md.
+
+GO       ?= go
+BIN      := bin/heldsway
+DATA_DIR ?= ./.heldsway
+PKGS     := ./...
+
+.PHONY: all build demo up test test-short vet fmt-check fuzz clickhouse clickhouse-stop clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/heldsway
+
+## demo: start local ClickHouse and the stack, post an order, show it in Kafka and ClickHouse.
+demo: build
+	DATA_DIR=$(DATA_DIR) ./scripts/demo.sh
+
+## up: run the whole stack in the foreground (Ctrl-C stops it).
+up: build clickhouse
+	$(BIN) up --data-dir $(DATA_DIR)
+
+## clickhouse: install (if needed) and start a loopback ClickHouse under DATA_DIR.
+clickhouse:
+	./deploy/clickhouse/start.sh $(DATA_DIR)/clickhouse
+
+clickhouse-stop:
+	./deploy/clickhouse/stop.sh $(DATA_DIR)/clickhouse
+
+## test: static checks, then every test with the race detector.
+test: vet fmt-check
+	$(GO) test -race -shuffle=on -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+)
+
+func newUpCmd(g *globalFlags) *cobra.Command {
+	k := &kafkaFlags{}
+	h := &httpFlags{}
+	ch := &chFlags{}
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Run the whole single-machine stack in one process",
+		Long: `Run everything a single machine needs in one process: the embedded Kafka
+broker (unless --brokers points at a real cluster), the ingest HTTP server
+and the ClickHouse sink (unless --clickhouse none).
+
+GET /healthz on --http-addr answers 200 only when Kafka and, when enabled,
+ClickHouse are reachable. SIGINT or SIGTERM stop it cleanly: the HTTP server
+drains requests in flight, the sink flushes what it has, and the broker
+persists its state.`,
+		Example: `  heldsway up
+  heldsway up --clickhouse none --http-addr 0.0.0.0:8080
+  heldsway up --brokers kafka:9092 --clickhouse clickhouse://ch:9000/heldsway`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+			return runUp(cmd.Context(), g, k, h, ch, log)
+		},
+	}
+	k.register(c)
+	k.registerEmbedded(c)
+	h.register(c)
+	ch.register(c)
+	return c
+}
+
+// runUp starts every stage and stops all of them when any fails or ctx ends.
+func runUp(ctx context.Context, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *chFlags, log *zap.Logger) error {
+	env, err := openKafka(ctx, g, k, log, true)
+	if err != nil {
+		return err
+	}
+	defer env.Close() // last: the broker outlives every client
+	ingest, err := newIngest(g, h, env, log)
+	if err != nil {
+		return err
+	}
+	defer ingest.Close()
+	if err := ingest.server.Listen(); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("stage stopped", zap.String("stage", name), zap.Error(err))
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				mu.Unlock()
+			}
+			cancel() // one stage down takes the process down; a supervisor restarts it
+		}()
+	}
+	if ch.enabled() {
+		s, err := newSink(ch, env, log)
+		if err != nil {
+			return err
+		}
+		ingest.server.AddCheck("clickhouse", s.Ready)
+		run("sink", s.Run)
+	} else {
+		log.Info("clickhouse sink disabled (--clickhouse none)")
+	}
+	run("ingest", ingest.server.Run)
+	log.Info("heldsway up", zap.String("http", ingest.server.Addr()), zap.Strings("kafka", env.conn.Brokers))
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,24 @@
+// Package chtest gives tests a ClickHouse database of their own.
+//
+// New returns a Server: the DSN of a fresh, uniquely named database (not yet
+// created, so the code under test creates it) that is dropped when the test
+// ends. The server behind it is, in order:
+//
+//   - the one named by the HELDSWAY_TEST_CLICKHOUSE environment variable, a
+//     clickhouse-go DSN such as clickhouse://127.0.0.1:9000 (the native
+//     protocol; any database in it is ignored);
+//   - otherwise a private clickhouse-server started once per test binary on
+//     free loopback ports, configured from deploy/clickhouse (the same
+//     template start.sh renders), with its files in a temporary directory.
+//
+// When neither is possible because no ClickHouse is installed, New skips the
+// test, saying how to install one, except when CI=true: CI must never skip
+// silently, so there it fails the test.
+//
+// Stop the private server from TestMain:
+//
+//	func TestMain(m *testing.M) { chtest.Main(m) }
+//
+// If a test binary ends without that, the server still dies with it
+// (Linux parent-death signal), but its temporary directory is left behind.
+package chtest

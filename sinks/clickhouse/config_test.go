@@ -1,0 +1,41 @@
+package clickhouse
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/heldsway/heldsway/schemas"
+)
+
+func TestConfigValidate(t *testing.T) {
+	topics, _ := schemas.NewTopics("heldsway")
+	good := Config{Brokers: []string{"127.0.0.1:9092"}, Topics: topics, DSN: "clickhouse://127.0.0.1:9000/heldsway"}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	d := good.withDefaults()
+	if d.Group != DefaultGroup || d.FlushRows != 10000 || d.FlushInterval != time.Second || d.MaxBackoff != DefaultMaxBackoff || d.Logger == nil || d.Serde == nil {
+		t.Fatalf("defaults = %+v", d)
+	}
+	for name, mod := range map[string]func(*Config){
+		"no brokers":        func(c *Config) { c.Brokers = nil },
+		"no dsn":            func(c *Config) { c.DSN = "" },
+		"http dsn":          func(c *Config) { c.DSN = "http://127.0.0.1:8123/heldsway" },
+		"bad database":      func(c *Config) { c.DSN = "clickhouse://127.0.0.1:9000/drop-table" },
+		"no deadletter":     func(c *Config) { c.Topics.DeadLetter = "" },
+		"negative rows":     func(c *Config) { c.FlushRows = -1 },
+		"negative interval": func(c *Config) { c.FlushInterval = -time.Second },
+	} {
+		c := good
+		mod(&c)
+		if err := c.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v, want ErrConfig", name, err)
+		}
+	}
+	c := good
+	c.DSN = "http://127.0.0.1:8123"
+	if err := c.Validate(); !errors.Is(err, ErrNotNative) {
+		t.Errorf("http dsn: %v, want ErrNotNative too", err)
+	}
+}
