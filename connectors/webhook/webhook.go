@@ -22,7 +22,17 @@ var (
 	ErrStale = errors.New("webhook: signature timestamp outside tolerance")
 	// ErrPayload wraps errors about a body that cannot be mapped.
 	ErrPayload = errors.New("webhook: invalid payload")
+	// ErrTemporary wraps errors that say nothing about the delivery itself
+	// (a lookup the mapping needs is unreachable): the handler answers 503
+	// so the platform delivers again later, and nothing is published
+	// half-mapped.
+	ErrTemporary = errors.New("webhook: temporarily unable to process")
 )
+
+// RetryDelayer is implemented by temporary errors that know when to retry.
+type RetryDelayer interface {
+	RetryDelay() time.Duration
+}
 
 // Store is one connected store of a platform.
 type Store struct {
@@ -83,7 +93,7 @@ type Handler struct {
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every request
 	// ("ok", "ignored", "bad_signature", "stale", "bad_payload",
-	// "too_large", "unavailable", "no_store") for metrics.
+	// "too_large", "unavailable", "no_store", "temporary") for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
 	Log     *zap.Logger
 }
@@ -130,6 +140,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.Platform.Parse(Delivery{Store: store, Header: r.Header, Body: body, Now: received})
+	if errors.Is(err, ErrTemporary) {
+		h.observe("temporary", 0)
+		log.Warn("webhook deferred", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))
+		retry := 30 * time.Second
+		var ra RetryDelayer
+		if errors.As(err, &ra) && ra.RetryDelay() > 0 {
+			retry = ra.RetryDelay()
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(int(retry.Round(time.Second)/time.Second)))
+		edge.WriteError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	if err != nil {
 		h.observe("bad_payload", 0)
 		log.Warn("webhook payload rejected", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))

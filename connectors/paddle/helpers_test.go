@@ -1,0 +1,119 @@
+package paddle
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+const (
+	testStore  = "pro_store"
+	testSecret = "pdl_ntfset_test_secret"
+	testVID    = "vabcdefghijklmnopqrstuvwxyz"
+	testCID    = "v234567abcdefghijklmnopqrst.abcdefghijklmnop"
+	testCIDVis = "v234567abcdefghijklmnopqrst"
+)
+
+var testNow = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
+
+type fakeDiscounts struct {
+	mu    sync.Mutex
+	codes map[string]string
+	err   error
+	calls int
+}
+
+func (f *fakeDiscounts) Code(_ context.Context, _, id string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return "", f.err
+	}
+	if c, ok := f.codes[id]; ok {
+		return c, nil
+	}
+	return "", ErrNotFound
+}
+
+func newTestPlatform(t testing.TB, d Discounts) *Platform {
+	if d == nil {
+		d = &fakeDiscounts{codes: map[string]string{"dsc_01hszn66dvmdaatbhxd7fqbht3": "abcde12345", "dsc_nocode": ""}}
+	}
+	tp, err := schemas.NewTopics("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Topics: tp, Discounts: d}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg)
+}
+
+func loadJSON(t testing.TB, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// notify builds a webhook body: the fixture event envelope (from the
+// Go SDK's events.json) with a notification_id, typ, and data from file
+// (its "data" member when the file is an API response or an event).
+func notify(t testing.TB, typ, file string, mutate func(d map[string]any)) []byte {
+	t.Helper()
+	env := loadJSON(t, "event.transaction.completed.json")
+	data := loadJSON(t, file)
+	if inner, ok := data["data"].(map[string]any); ok {
+		data = inner
+	}
+	if mutate != nil {
+		mutate(data)
+	}
+	env["event_type"] = typ
+	env["notification_id"] = "ntf_01hywqk7y8qfzj69z3pdvz34qt"
+	env["data"] = data
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func delivery(b []byte) webhook.Delivery {
+	return webhook.Delivery{Store: webhook.Store{ID: testStore, Secret: testSecret}, Body: b, Now: testNow}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func dump(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []publish.Event
+}
+
+func (r *recorder) Publish(_ context.Context, evs ...publish.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, evs...)
+	return nil
+}

@@ -1,0 +1,265 @@
+package stripe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/heldsway/heldsway/connectors/ttlcache"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is the Stripe API.
+const DefaultBaseURL = "https://api.stripe.com"
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// BaseURL of the API. Default DefaultBaseURL; tests point it at
+	// stripe-mock or an httptest server.
+	BaseURL string
+	// SecretKeys maps a store id to its secret (or restricted, with read
+	// access to promotion codes and invoices) API key. Required.
+	SecretKeys map[string]string
+	// HTTPClient sends the requests. Default: a client with a 5s timeout.
+	HTTPClient *http.Client
+	// CacheSize bounds the promotion codes kept in memory. Default 10000.
+	CacheSize int
+	// CacheTTL is how long a resolved code is kept. A promotion code's code
+	// never changes, so this only bounds memory held by stale ids.
+	// Default 24h.
+	CacheTTL time.Duration
+	// Now is the clock for cache expiry. Default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a configuration that cannot work.
+func (c ClientConfig) Validate() error {
+	if len(c.SecretKeys) == 0 {
+		return errors.New("stripe: client needs at least one store secret key")
+	}
+	for store, key := range c.SecretKeys {
+		if store == "" || key == "" {
+			return fmt.Errorf("stripe: empty store id or secret key for store %q", store)
+		}
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("stripe: invalid base URL %q", c.BaseURL)
+		}
+	}
+	if c.CacheSize < 0 || c.CacheTTL < 0 {
+		return errors.New("stripe: negative cache size or TTL")
+	}
+	return nil
+}
+
+// Client reads promotion codes and invoice discounts from the Stripe API.
+// It implements PromotionCodes (cached) and InvoiceDiscounts (not cached:
+// each invoice is asked about once per delivery).
+type Client struct {
+	base  string
+	keys  map[string]string
+	http  *http.Client
+	cache *ttlcache.Cache
+	now   func() time.Time
+}
+
+var (
+	_ PromotionCodes   = (*Client)(nil)
+	_ InvoiceDiscounts = (*Client)(nil)
+)
+
+// NewClient returns a Client for cfg.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	keys := make(map[string]string, len(cfg.SecretKeys))
+	for k, v := range cfg.SecretKeys {
+		keys[k] = v
+	}
+	return &Client{
+		base:  strings.TrimRight(cfg.BaseURL, "/"),
+		keys:  keys,
+		http:  cfg.HTTPClient,
+		cache: ttlcache.New(cfg.CacheSize, cfg.CacheTTL),
+		now:   cfg.Now,
+	}, nil
+}
+
+// validID reports whether id looks like a Stripe object id with prefix, so
+// that nothing else is ever put in a request path.
+func validID(id, prefix string) bool {
+	if !strings.HasPrefix(id, prefix) || len(id) <= len(prefix) || len(id) > 255 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Code implements PromotionCodes with GET /v1/promotion_codes/{id}.
+func (c *Client) Code(ctx context.Context, storeID, promoID string) (string, error) {
+	if !validID(promoID, "promo_") {
+		return "", fmt.Errorf("%w: %q is not a promotion code id", ErrNotFound, promoID)
+	}
+	key := storeID + "\x00" + promoID
+	if code, ok := c.cache.Get(key, c.now()); ok {
+		return code, nil
+	}
+	var pc struct {
+		ID     string `json:"id"`
+		Object string `json:"object"`
+		Code   string `json:"code"`
+	}
+	if err := c.get(ctx, storeID, "/v1/promotion_codes/"+promoID, nil, &pc); err != nil {
+		return "", fmt.Errorf("getting promotion code %s: %w", promoID, err)
+	}
+	if pc.Code == "" {
+		return "", fmt.Errorf("%w: getting promotion code %s: response has no code", ErrTemporary, promoID)
+	}
+	c.cache.Put(key, pc.Code, c.now())
+	return pc.Code, nil
+}
+
+// InvoiceDiscounts implements InvoiceDiscounts with
+// GET /v1/invoices/{id}?expand[]=discounts.
+func (c *Client) InvoiceDiscounts(ctx context.Context, storeID, invoiceID string) (map[string]string, error) {
+	if !validID(invoiceID, "in_") {
+		return nil, fmt.Errorf("%w: %q is not an invoice id", ErrNotFound, invoiceID)
+	}
+	var inv struct {
+		Discounts []discountRef `json:"discounts"`
+	}
+	q := url.Values{"expand[]": {"discounts"}}
+	if err := c.get(ctx, storeID, "/v1/invoices/"+invoiceID, q, &inv); err != nil {
+		return nil, fmt.Errorf("getting invoice %s discounts: %w", invoiceID, err)
+	}
+	out := make(map[string]string, len(inv.Discounts))
+	for _, d := range inv.Discounts {
+		if d.ID != "" {
+			out[d.ID] = d.PromotionCode.ID
+		}
+	}
+	return out, nil
+}
+
+// apiError is Stripe's error body.
+type apiError struct {
+	Error struct {
+		Type    string `json:"type"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// get performs an authenticated GET and decodes a 200 body into out. A 404
+// wraps ErrNotFound; every other failure wraps ErrTemporary, including 401
+// and 403: a wrong key is fixed by an operator while Stripe keeps retrying,
+// which loses nothing.
+func (c *Client) get(ctx context.Context, storeID, path string, q url.Values, out any) error {
+	key, ok := c.keys[storeID]
+	if !ok {
+		return fmt.Errorf("%w: no API key for store %q", ErrTemporary, storeID)
+	}
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("%w: building request: %w", ErrTemporary, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading response: %w", ErrTemporary, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e apiError
+		_ = json.Unmarshal(body, &e)
+		msg := e.Error.Message
+		if msg == "" {
+			msg = http.StatusText(resp.StatusCode)
+		}
+		kind := ErrTemporary
+		if resp.StatusCode == http.StatusNotFound {
+			kind = ErrNotFound
+		}
+		return fmt.Errorf("%w: stripe answered %d: %s", kind, resp.StatusCode, msg)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%w: decoding response: %w", ErrTemporary, err)
+	}
+	return nil
+}
+
+var _ PaymentInvoices = (*Client)(nil)
+
+// InvoiceForPayment implements PaymentInvoices with
+// GET /v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]=pi.
+// The answer never changes, so it is cached, "no invoice" included.
+func (c *Client) InvoiceForPayment(ctx context.Context, storeID, paymentIntentID string) (string, error) {
+	if !validID(paymentIntentID, "pi_") {
+		return "", nil
+	}
+	key := storeID + "\x00" + paymentIntentID
+	if inv, ok := c.cache.Get(key, c.now()); ok {
+		return inv, nil
+	}
+	var list struct {
+		Data []struct {
+			Invoice ref    `json:"invoice"`
+			Status  string `json:"status"`
+		} `json:"data"`
+	}
+	q := url.Values{
+		"payment[type]":           {"payment_intent"},
+		"payment[payment_intent]": {paymentIntentID},
+		"limit":                   {"10"},
+	}
+	if err := c.get(ctx, storeID, "/v1/invoice_payments", q, &list); err != nil {
+		return "", fmt.Errorf("listing invoice payments of %s: %w", paymentIntentID, err)
+	}
+	inv := ""
+	for _, p := range list.Data {
+		if p.Invoice.ID != "" {
+			inv = p.Invoice.ID
+			if p.Status == "paid" {
+				break
+			}
+		}
+	}
+	c.cache.Put(key, inv, c.now())
+	return inv, nil
+}

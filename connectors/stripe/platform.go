@@ -1,0 +1,286 @@
+package stripe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Name is the platform name in events and paths.
+const Name = "stripe"
+
+// Metadata keys (and custom data keys) that carry HeldSway ids into a
+// checkout.
+const (
+	MetaVisitorID = "heldsway_vid"
+	MetaClickID   = "heldsway_cid"
+)
+
+// PaymentInvoices finds the invoice a payment intent paid, "" when it paid
+// none. From API version 2025-03-31 a charge or refund no longer names its
+// invoice, so this is how a subscription refund finds its order.
+type PaymentInvoices interface {
+	InvoiceForPayment(ctx context.Context, storeID, paymentIntentID string) (string, error)
+}
+
+// Config configures the Stripe platform.
+type Config struct {
+	// Topics names the orders and refunds topics. Required.
+	Topics schemas.Topics
+	// Hasher hashes customer emails. Required.
+	Hasher *identity.Hasher
+	// Tolerance is how far a signed timestamp may be from the receive time.
+	// Default 5m, Stripe's own default.
+	Tolerance time.Duration
+	// Promotions resolves promotion code ids to codes. Required; usually a
+	// Chain of the code registry's synced ids and a *Client.
+	Promotions PromotionCodes
+	// Invoices expands an invoice's bare discount ids. Optional: when nil,
+	// invoice discounts not already expanded in the payload are skipped.
+	Invoices InvoiceDiscounts
+	// Payments links a refunded payment intent to its invoice. Optional:
+	// when nil, refunds of charges that do not name their invoice link by
+	// payment intent.
+	Payments PaymentInvoices
+	// ResolveTimeout bounds the lookups one delivery makes. Default 10s.
+	ResolveTimeout time.Duration
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.Topics.Orders == "" || c.Topics.Refunds == "" {
+		return errors.New("stripe: orders and refunds topics are required")
+	}
+	if c.Hasher == nil {
+		return errors.New("stripe: a Hasher is required")
+	}
+	if c.Promotions == nil {
+		return errors.New("stripe: a promotion code resolver is required")
+	}
+	if c.Tolerance < 0 || c.ResolveTimeout < 0 {
+		return errors.New("stripe: negative tolerance or resolve timeout")
+	}
+	return nil
+}
+
+// Platform is Stripe's webhook scheme.
+type Platform struct{ cfg Config }
+
+var _ webhook.Platform = (*Platform)(nil)
+
+// New returns the platform for cfg, defaults applied. Call cfg.Validate
+// first: a Platform built from an invalid Config rejects deliveries rather
+// than panic.
+func New(cfg Config) *Platform {
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = 5 * time.Minute
+	}
+	if cfg.ResolveTimeout == 0 {
+		cfg.ResolveTimeout = 10 * time.Second
+	}
+	return &Platform{cfg: cfg}
+}
+
+// Name implements webhook.Platform.
+func (p *Platform) Name() string { return Name }
+
+// StoreHint implements webhook.Platform. Stripe names the account only in
+// the body, so every store's secret is tried.
+func (p *Platform) StoreHint(http.Header) string { return "" }
+
+// Verify implements webhook.Platform.
+func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Time) error {
+	return verify(secret, h, body, now, p.cfg.Tolerance)
+}
+
+func payloadErr(format string, args ...any) error {
+	return fmt.Errorf("%w: stripe: "+format, append([]any{webhook.ErrPayload}, args...)...)
+}
+
+// Parse implements webhook.Platform. Errors wrap webhook.ErrPayload, or
+// ErrTemporary when a lookup failed and a redelivery may succeed.
+func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
+	if p.cfg.Topics.Orders == "" || p.cfg.Topics.Refunds == "" || p.cfg.Promotions == nil {
+		return webhook.Result{}, fmt.Errorf("%w: stripe platform is not configured", ErrTemporary)
+	}
+	var ev event
+	if err := json.Unmarshal(d.Body, &ev); err != nil {
+		return webhook.Result{}, payloadErr("decoding event: %v", err)
+	}
+	if ev.ID == "" || ev.Type == "" || (ev.Object != "" && ev.Object != "event") {
+		return webhook.Result{}, payloadErr("not an event: missing id or type")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ResolveTimeout)
+	defer cancel()
+	switch ev.Type {
+	case "checkout.session.completed", "checkout.session.async_payment_succeeded":
+		return p.checkoutSession(ctx, d, ev)
+	case "invoice.paid", "invoice.payment_succeeded":
+		return p.invoice(ctx, d, ev)
+	case "charge.refunded":
+		return p.chargeRefunded(ctx, d, ev)
+	case "refund.created", "refund.updated":
+		return p.refundEvent(ctx, d, ev)
+	}
+	return webhook.Result{Ignored: "stripe event type " + clip(ev.Type) + " is not used"}, nil
+}
+
+// clip bounds a string taken from a payload before it goes into a message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func decodeObject(ev event, want string, v any) error {
+	if len(ev.Data.Object) == 0 {
+		return payloadErr("%s event has no data.object", clip(ev.Type))
+	}
+	if err := json.Unmarshal(ev.Data.Object, v); err != nil {
+		return payloadErr("decoding %s: %v", want, err)
+	}
+	return nil
+}
+
+func eventTime(ev event, fallback int64) (time.Time, error) {
+	t := ev.Created
+	if t <= 0 {
+		t = fallback
+	}
+	if t <= 0 || t > 1<<40 {
+		return time.Time{}, payloadErr("event %s has no valid created time", clip(ev.ID))
+	}
+	return time.Unix(t, 0).UTC(), nil
+}
+
+func amount(name string, v int64) (int64, error) {
+	if v < 0 || v > money.Max {
+		return 0, payloadErr("%s %d is out of range", name, v)
+	}
+	return v, nil
+}
+
+func currency(c string) (string, error) {
+	cur, _, err := money.Currency(c)
+	if err != nil {
+		return "", payloadErr("%v", err)
+	}
+	return cur, nil
+}
+
+func orDefault(v *int64) int64 {
+	if v == nil {
+		return 0
+	}
+	return *v
+}
+
+func strOr(ps ...*string) string {
+	for _, p := range ps {
+		if p != nil && *p != "" {
+			return *p
+		}
+	}
+	return ""
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ids finds our visitor and click ids in metadata (first map that has a
+// well-formed one wins) and in a client_reference_id.
+func ids(clientRef string, metas ...map[string]string) (visitor, click string) {
+	for _, m := range metas {
+		if v := strings.TrimSpace(m[MetaVisitorID]); visitor == "" && identity.ValidVisitorID(v) {
+			visitor = v
+		}
+		if c := strings.TrimSpace(m[MetaClickID]); click == "" {
+			if _, ok := identity.VisitorFromClickID(c); ok {
+				click = c
+			}
+		}
+	}
+	ref := strings.TrimSpace(clientRef)
+	if _, ok := identity.VisitorFromClickID(ref); ok && click == "" {
+		click = ref
+	} else if identity.ValidVisitorID(ref) && visitor == "" {
+		visitor = ref
+	}
+	return visitor, click
+}
+
+// orderInput is what both order sources give.
+type orderInput struct {
+	ev                                       event
+	orderID, currency                        string
+	subtotal, discount, shipping, tax, total int64
+	email, customerID, visitor, click        string
+	codes                                    []schemas.AppliedCode
+	subscription                             *schemas.Subscription
+	occurredAt                               time.Time
+}
+
+func (p *Platform) order(d webhook.Delivery, in orderInput) (webhook.Result, error) {
+	for _, a := range []struct {
+		name string
+		v    int64
+	}{{"subtotal", in.subtotal}, {"discount", in.discount}, {"shipping", in.shipping}, {"tax", in.tax}, {"total", in.total}} {
+		if _, err := amount(a.name, a.v); err != nil {
+			return webhook.Result{}, err
+		}
+	}
+	cur, err := currency(in.currency)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	store := d.Store.ID
+	c := schemas.Customer{
+		VisitorID:  optional(in.visitor),
+		ClickID:    optional(in.click),
+		CustomerID: optional(in.customerID),
+	}
+	emailHash := ""
+	if p.cfg.Hasher != nil {
+		emailHash = p.cfg.Hasher.Email(in.email)
+	}
+	c.EmailHash = optional(emailHash)
+	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, Name+"/"+store+"/"+in.orderID)
+	o := &schemas.Order{
+		EventID:      schemas.ID(Name, store, "order", in.orderID),
+		OrderID:      in.orderID,
+		Platform:     Name,
+		StoreID:      store,
+		SourceEvent:  in.ev.Type,
+		Currency:     cur,
+		Subtotal:     in.subtotal,
+		Discount:     in.discount,
+		Shipping:     in.shipping,
+		Tax:          in.tax,
+		Total:        in.total,
+		Codes:        in.codes,
+		Customer:     c,
+		Subscription: in.subscription,
+		OccurredAt:   in.occurredAt,
+		ReceivedAt:   d.Now,
+	}
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: c.Key, Value: o}}}, nil
+}
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }

@@ -1,0 +1,138 @@
+package stripe
+
+import (
+	"context"
+	"errors"
+
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+func (p *Platform) chargeRefunded(ctx context.Context, d webhook.Delivery, ev event) (webhook.Result, error) {
+	var ch charge
+	if err := decodeObject(ev, "charge", &ch); err != nil {
+		return webhook.Result{}, err
+	}
+	if ch.ID == "" || (ch.Object != "" && ch.Object != "charge") {
+		return webhook.Result{}, payloadErr("charge.refunded data.object is not a charge")
+	}
+	if ch.Refunds == nil || len(ch.Refunds.Data) == 0 {
+		return webhook.Result{Ignored: "charge.refunded without a refunds list (API version 2022-11-15 or later): refunds come from refund.created/refund.updated"}, nil
+	}
+	orderID, err := p.refundOrderID(ctx, d.Store.ID, ch.Invoice.ID, ch.PaymentIntent.ID, ch.ID)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	captured := ch.AmountCaptured
+	if captured <= 0 {
+		captured = ch.Amount
+	}
+	var res webhook.Result
+	for _, r := range ch.Refunds.Data {
+		if r.Status != "succeeded" {
+			continue
+		}
+		if r.Currency == "" {
+			r.Currency = ch.Currency
+		}
+		e, err := p.refund(d, ev, r, orderID, captured > 0 && r.Amount >= captured)
+		if err != nil {
+			return webhook.Result{}, err
+		}
+		res.Events = append(res.Events, e)
+	}
+	if len(res.Events) == 0 {
+		return webhook.Result{Ignored: "charge.refunded has no succeeded refund yet"}, nil
+	}
+	return res, nil
+}
+
+func (p *Platform) refundEvent(ctx context.Context, d webhook.Delivery, ev event) (webhook.Result, error) {
+	var r refund
+	if err := decodeObject(ev, "refund", &r); err != nil {
+		return webhook.Result{}, err
+	}
+	if r.ID == "" || (r.Object != "" && r.Object != "refund") {
+		return webhook.Result{}, payloadErr("%s data.object is not a refund", clip(ev.Type))
+	}
+	if r.Status != "succeeded" {
+		return webhook.Result{Ignored: "refund status " + clip(r.Status) + ": published once succeeded"}, nil
+	}
+	orderID, err := p.refundOrderID(ctx, d.Store.ID, "", r.PaymentIntent.ID, r.Charge.ID)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	e, err := p.refund(d, ev, r, orderID, false)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	return webhook.Result{Events: []publish.Event{e}}, nil
+}
+
+// refundOrderID is the OrderID the refunded order was published with: the
+// invoice (named by a legacy charge, or found through Payments), else the
+// payment intent, else the charge.
+func (p *Platform) refundOrderID(ctx context.Context, storeID, invoiceID, paymentIntent, chargeID string) (string, error) {
+	if invoiceID != "" {
+		return invoiceID, nil
+	}
+	if paymentIntent != "" {
+		if p.cfg.Payments != nil {
+			inv, err := p.cfg.Payments.InvoiceForPayment(ctx, storeID, paymentIntent)
+			if err != nil {
+				return "", temporary("finding the invoice of "+clip(paymentIntent), err)
+			}
+			if inv != "" {
+				return inv, nil
+			}
+		}
+		return paymentIntent, nil
+	}
+	if chargeID == "" {
+		return "", payloadErr("refund names neither a charge nor a payment intent")
+	}
+	return chargeID, nil
+}
+
+func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string, full bool) (publish.Event, error) {
+	if r.ID == "" {
+		return publish.Event{}, payloadErr("refund without an id")
+	}
+	amt, err := amount("refund amount", r.Amount)
+	if err != nil {
+		return publish.Event{}, err
+	}
+	cur, err := currency(r.Currency)
+	if err != nil {
+		return publish.Event{}, err
+	}
+	at, err := eventTime(ev, r.Created)
+	if err != nil {
+		return publish.Event{}, err
+	}
+	if r.Created > 0 && r.Created < 1<<40 {
+		at = timeUnix(r.Created)
+	}
+	store := d.Store.ID
+	rf := &schemas.Refund{
+		EventID:    schemas.ID(Name, store, "refund", orderID, r.ID),
+		RefundID:   r.ID,
+		OrderID:    orderID,
+		Platform:   Name,
+		StoreID:    store,
+		Currency:   cur,
+		Amount:     amt,
+		Total:      amt,
+		Full:       full,
+		Reason:     r.Reason,
+		OccurredAt: at,
+		ReceivedAt: d.Now,
+	}
+	if rf.Reason != nil && *rf.Reason == "" {
+		rf.Reason = nil
+	}
+	return publish.Event{Topic: p.cfg.Topics.Refunds, Key: Name + "/" + store + "/" + orderID, Value: rf}, nil
+}
