@@ -6,7 +6,9 @@ BIN      := bin/heldsway
 DATA_DIR ?= ./.heldsway
 PKGS     := ./...
 
-.PHONY: all build demo up test test-short vet fmt-check fuzz clickhouse clickhouse-stop clean
+STRIPE_MOCK_VERSION := v0.203.0
+
+.PHONY: all build demo up test test-short vet fmt-check fuzz tools clickhouse clickhouse-stop clean
 
 all: build
 
@@ -28,9 +30,15 @@ clickhouse:
 clickhouse-stop:
 	./deploy/clickhouse/stop.sh $(DATA_DIR)/clickhouse
 
+## tools: test tools from the Go module proxy (stripe-mock for the Stripe contract tests).
+tools: bin/stripe-mock
+
+bin/stripe-mock:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
 ## test: static checks, then every test with the race detector.
-test: vet fmt-check
-	$(GO) test -race -shuffle=on -count=1 -timeout 20m $(PKGS)
+test: vet fmt-check tools
+	STRIPE_MOCK_BIN=$(CURDIR)/bin/stripe-mock $(GO) test -race -shuffle=on -count=1 -timeout 20m $(PKGS)
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -1,0 +1,136 @@
+package shopify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// recorder is an in-test webhook.Publisher that keeps what it was given.
+type recorder struct {
+	mu     sync.Mutex
+	events []publish.Event
+	err    error
+}
+
+func (r *recorder) Publish(_ context.Context, events ...publish.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	r.events = append(r.events, events...)
+	return nil
+}
+
+// TestHandler runs deliveries through the shared webhook handler.
+func TestHandler(t *testing.T) {
+	order := fixture(t, orderFile)
+	refund := fixture(t, refundFile)
+	pending := mutate(t, order, func(m map[string]any) { m["financial_status"] = "pending" })
+	bad := mutate(t, order, func(m map[string]any) { m["currency"] = "ZZZ" })
+	stores := []webhook.Store{{ID: "other.myshopify.com", Secret: "other-secret"}, {ID: testStore, Secret: testSecret}}
+	tests := []struct {
+		name    string
+		topic   string
+		body    []byte
+		sig     string
+		stores  []webhook.Store
+		pubErr  error
+		max     int64
+		status  int
+		events  int
+		eventID string
+	}{
+		{name: "order paid", topic: TopicOrdersPaid, body: order, status: http.StatusOK, events: 1,
+			eventID: schemas.ID("shopify", testStore, "450789469", TopicOrdersPaid)},
+		{name: "refund", topic: TopicRefundsCreate, body: refund, status: http.StatusOK, events: 1,
+			eventID: schemas.ID("shopify", testStore, "refund", "509562969")},
+		{name: "unpaid order created", topic: TopicOrdersCreate, body: pending, status: http.StatusAccepted},
+		{name: "unused topic", topic: "products/update", body: []byte(`{"id":1}`), status: http.StatusAccepted},
+		{name: "bad payload", topic: TopicOrdersPaid, body: bad, status: http.StatusBadRequest},
+		{name: "bad signature", topic: TopicOrdersPaid, body: order, sig: sign("wrong", order), status: http.StatusUnauthorized},
+		{name: "no signature", topic: TopicOrdersPaid, body: order, sig: "-", status: http.StatusUnauthorized},
+		{name: "too large", topic: TopicOrdersPaid, body: order, max: 1024, status: http.StatusRequestEntityTooLarge},
+		{name: "kafka down", topic: TopicOrdersPaid, body: order, pubErr: publish.ErrUnavailable, status: http.StatusServiceUnavailable},
+		{name: "no store configured", topic: TopicOrdersPaid, body: order, stores: []webhook.Store{}, status: http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{err: tt.pubErr}
+			h := &webhook.Handler{
+				Platform:     newPlatform(t),
+				Stores:       stores,
+				Publisher:    rec,
+				MaxBodyBytes: tt.max,
+				Now:          func() time.Time { return testNow },
+			}
+			if tt.stores != nil {
+				h.Stores = tt.stores
+			}
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", bytes.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Shopify-Topic", tt.topic)
+			req.Header.Set("X-Shopify-Shop-Domain", testStore)
+			switch tt.sig {
+			case "":
+				req.Header.Set("X-Shopify-Hmac-Sha256", sign(testSecret, tt.body))
+			case "-":
+			default:
+				req.Header.Set("X-Shopify-Hmac-Sha256", tt.sig)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
+			}
+			if len(rec.events) != tt.events {
+				t.Fatalf("published %d events, want %d", len(rec.events), tt.events)
+			}
+			if tt.eventID != "" {
+				var resp struct {
+					EventIDs []string `json:"event_ids"`
+				}
+				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || len(resp.EventIDs) != 1 || resp.EventIDs[0] != tt.eventID {
+					t.Fatalf("answer %s, want event id %s (%v)", w.Body, tt.eventID, err)
+				}
+				switch v := rec.events[0].Value.(type) {
+				case *schemas.Order:
+					if v.StoreID != testStore {
+						t.Fatalf("store %q, want %q", v.StoreID, testStore)
+					}
+				case *schemas.Refund:
+					if v.StoreID != testStore {
+						t.Fatalf("store %q, want %q", v.StoreID, testStore)
+					}
+				default:
+					t.Fatalf("published %T", v)
+				}
+			}
+		})
+	}
+}
+
+func TestHandlerUnavailableIsRetryable(t *testing.T) {
+	rec := &recorder{err: errors.New("broker gone")}
+	h := &webhook.Handler{Platform: newPlatform(t), Stores: []webhook.Store{{ID: testStore, Secret: testSecret}}, Publisher: rec}
+	body := fixture(t, orderFile)
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", bytes.NewReader(body))
+	req.Header.Set("X-Shopify-Topic", TopicOrdersPaid)
+	req.Header.Set("X-Shopify-Hmac-Sha256", sign(testSecret, body))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("status %d Retry-After %q, want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+}

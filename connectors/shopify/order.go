@@ -1,0 +1,336 @@
+package shopify
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Cart attribute (note_attributes) names and landing-site query parameters
+// that carry HeldSway's visitor and click ids into checkout.
+var (
+	visitorAttrs = []string{"heldsway_vid", "_heldsway_vid"}
+	clickAttrs   = []string{"heldsway_cid", "_heldsway_cid"}
+)
+
+const (
+	visitorParam = "hs_vid"
+	clickParam   = "hs_cid"
+	// maxURL is the longest landing URL kept.
+	maxURL = 2048
+)
+
+// paidOnCreate are the financial statuses with which an orders/create
+// delivery is published: money was captured. Any other status (pending,
+// authorized, partially_paid, voided, expired) waits for orders/paid.
+var paidOnCreate = map[string]bool{
+	"paid":               true,
+	"partially_refunded": true,
+	"refunded":           true,
+}
+
+// order is the part of Shopify's REST Order resource HeldSway reads.
+type order struct {
+	ID                    idValue   `json:"id"`
+	Email                 string    `json:"email"`
+	ContactEmail          string    `json:"contact_email"`
+	CreatedAt             string    `json:"created_at"`
+	ProcessedAt           string    `json:"processed_at"`
+	Currency              string    `json:"currency"`
+	FinancialStatus       string    `json:"financial_status"`
+	TotalLineItemsPrice   decimal   `json:"total_line_items_price"`
+	TotalDiscounts        decimal   `json:"total_discounts"`
+	TotalTax              decimal   `json:"total_tax"`
+	TotalPrice            decimal   `json:"total_price"`
+	TotalShippingPriceSet *priceSet `json:"total_shipping_price_set"`
+	ShippingLines         []struct {
+		Price decimal `json:"price"`
+	} `json:"shipping_lines"`
+	DiscountCodes []struct {
+		Code   string  `json:"code"`
+		Amount decimal `json:"amount"`
+	} `json:"discount_codes"`
+	NoteAttributes []struct {
+		Name  looseString `json:"name"`
+		Value looseString `json:"value"`
+	} `json:"note_attributes"`
+	LandingSite looseString `json:"landing_site"`
+	Customer    *struct {
+		ID          idValue `json:"id"`
+		Email       string  `json:"email"`
+		OrdersCount *int64  `json:"orders_count"`
+	} `json:"customer"`
+}
+
+// priceSet is a MoneyBag: the amount in shop and presentment currency.
+type priceSet struct {
+	ShopMoney struct {
+		Amount       decimal `json:"amount"`
+		CurrencyCode string  `json:"currency_code"`
+	} `json:"shop_money"`
+}
+
+func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result, error) {
+	var o order
+	if err := json.Unmarshal(d.Body, &o); err != nil {
+		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
+	}
+	orderID, err := o.ID.check("order id", true)
+	if err != nil {
+		return webhook.Result{}, payloadErr("%s: %v", topic, err)
+	}
+	if topic == TopicOrdersCreate && !paidOnCreate[o.FinancialStatus] {
+		return webhook.Result{Ignored: fmt.Sprintf("orders/create of order %s with financial_status %q: not paid, waiting for orders/paid",
+			orderID, abbrev([]byte(o.FinancialStatus)))}, nil
+	}
+	ord, err := p.mapOrder(&o, orderID, topic, d)
+	if err != nil {
+		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+	}
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: ord.Customer.Key, Value: ord}}}, nil
+}
+
+func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
+	store := d.Store.ID
+	cur, _, err := money.Currency(o.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("currency: %w", err)
+	}
+	subtotal, err := amount("total_line_items_price", o.TotalLineItemsPrice, cur, true)
+	if err != nil {
+		return nil, err
+	}
+	discount, err := amount("total_discounts", o.TotalDiscounts, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	tax, err := amount("total_tax", o.TotalTax, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	total, err := amount("total_price", o.TotalPrice, cur, true)
+	if err != nil {
+		return nil, err
+	}
+	shipping, err := o.shipping(cur)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := o.codes(cur)
+	if err != nil {
+		return nil, err
+	}
+	occurred, err := eventTime("created_at", o.CreatedAt)
+	if err != nil {
+		if o.CreatedAt != "" || o.ProcessedAt == "" {
+			return nil, err
+		}
+		if occurred, err = eventTime("processed_at", o.ProcessedAt); err != nil {
+			return nil, err
+		}
+	}
+	visitor, click := o.visitor()
+	email := firstNonEmpty(o.Email, o.ContactEmail)
+	var customerID string
+	var firstOrder *bool
+	if c := o.Customer; c != nil {
+		if customerID, err = c.ID.check("customer.id", false); err != nil {
+			return nil, err
+		}
+		email = firstNonEmpty(email, c.Email)
+		firstOrder = isFirstOrder(c.OrdersCount)
+	}
+	emailHash := p.cfg.Hasher.Email(email)
+	ref := Name + "/" + store + "/" + orderID
+	var landing *string
+	if s := string(o.LandingSite); s != "" && len(s) <= maxURL {
+		landing = &s
+	}
+	return &schemas.Order{
+		EventID:     schemas.ID(Name, store, orderID, topic),
+		OrderID:     orderID,
+		Platform:    Name,
+		StoreID:     store,
+		SourceEvent: topic,
+		Currency:    cur,
+		Subtotal:    subtotal,
+		Discount:    discount,
+		Shipping:    shipping,
+		Tax:         tax,
+		Total:       total,
+		Codes:       applied,
+		Customer: schemas.Customer{
+			Key:        identity.CustomerKey(visitor, click, emailHash, ref),
+			VisitorID:  optional(visitor),
+			ClickID:    optional(click),
+			EmailHash:  optional(emailHash),
+			CustomerID: optional(customerID),
+			FirstOrder: firstOrder,
+		},
+		LandingURL: landing,
+		OccurredAt: occurred,
+		ReceivedAt: d.Now,
+	}, nil
+}
+
+// shipping is total_shipping_price_set in shop money, or the sum of the
+// shipping lines' prices when the set is absent.
+func (o *order) shipping(cur string) (int64, error) {
+	if s := o.TotalShippingPriceSet; s != nil && s.ShopMoney.Amount != "" {
+		return amount("total_shipping_price_set.shop_money.amount", s.ShopMoney.Amount, cur, false)
+	}
+	var sum int64
+	for i, l := range o.ShippingLines {
+		v, err := amount(fmt.Sprintf("shipping_lines[%d].price", i), l.Price, cur, false)
+		if err != nil {
+			return 0, err
+		}
+		if sum += v; sum > money.Max {
+			return 0, fmt.Errorf("shipping_lines: sum exceeds %d minor units", money.Max)
+		}
+	}
+	return sum, nil
+}
+
+// codes returns the discount codes, normalised, each with the discount it
+// gave; a code used twice is listed once with the amounts summed. A code
+// that cannot be normalised (e.g. it contains a space) cannot be in the
+// registry, so it is left out rather than failing the order.
+func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
+	out := make([]schemas.AppliedCode, 0, len(o.DiscountCodes))
+	at := map[string]int{}
+	for i, dc := range o.DiscountCodes {
+		v, err := amount(fmt.Sprintf("discount_codes[%d].amount", i), dc.Amount, cur, false)
+		if err != nil {
+			return nil, err
+		}
+		c, err := codes.Normalize(dc.Code)
+		if err != nil {
+			continue
+		}
+		if j, ok := at[c]; ok {
+			if out[j].Amount += v; out[j].Amount > money.Max {
+				return nil, fmt.Errorf("discount_codes: %s sums over %d minor units", c, money.Max)
+			}
+			continue
+		}
+		at[c] = len(out)
+		out = append(out, schemas.AppliedCode{Code: c, Amount: v})
+	}
+	return out, nil
+}
+
+// visitor returns the visitor and click ids carried into checkout: cart
+// attributes first, then the landing site's query. Values that do not have
+// the shape HeldSway issues are dropped: buyers can type anything into a
+// cart attribute.
+func (o *order) visitor() (visitor, click string) {
+	attr := func(names []string) string {
+		for _, a := range o.NoteAttributes {
+			for _, n := range names {
+				if string(a.Name) == n && a.Value != "" {
+					return string(a.Value)
+				}
+			}
+		}
+		return ""
+	}
+	visitor, click = attr(visitorAttrs), attr(clickAttrs)
+	if (visitor == "" || click == "") && o.LandingSite != "" {
+		q := landingQuery(string(o.LandingSite))
+		if visitor == "" {
+			visitor = strings.TrimSpace(q.Get(visitorParam))
+		}
+		if click == "" {
+			click = strings.TrimSpace(q.Get(clickParam))
+		}
+	}
+	if !identity.ValidVisitorID(visitor) {
+		visitor = ""
+	}
+	if _, ok := identity.VisitorFromClickID(click); !ok {
+		click = ""
+	}
+	return visitor, click
+}
+
+// landingQuery returns the query of a landing site, which Shopify gives as
+// an absolute URL or a path ("/products/x?hs_vid=...").
+func landingQuery(s string) url.Values {
+	_, raw, ok := strings.Cut(s, "?")
+	if !ok {
+		return nil
+	}
+	raw, _, _ = strings.Cut(raw, "#")
+	q, _ := url.ParseQuery(raw) // keeps the pairs that parse
+	return q
+}
+
+// isFirstOrder reads the customer's orders_count. Shopify counts the order
+// being delivered by the time orders/create and orders/paid fire, so 1
+// means this is the first order and more than 1 means it is not. 0 (the
+// count not yet updated) and an absent count (API versions from 2024-07 no
+// longer send it) are unknown.
+func isFirstOrder(n *int64) *bool {
+	if n == nil || *n <= 0 {
+		return nil
+	}
+	first := *n == 1
+	return &first
+}
+
+// amount parses a decimal field in cur to non-negative minor units; an
+// absent optional field is 0.
+func amount(field string, d decimal, cur string, required bool) (int64, error) {
+	if d == "" {
+		if required {
+			return 0, fmt.Errorf("%s is missing", field)
+		}
+		return 0, nil
+	}
+	v, err := money.Parse(string(d), cur)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%s: %s is negative", field, abbrev([]byte(d)))
+	}
+	return v, nil
+}
+
+// eventTime parses an RFC 3339 time to UTC milliseconds.
+func eventTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("%s is missing", field)
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time", field, abbrev([]byte(s)))
+	}
+	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,226 @@
+package shopify
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// maxReason is the longest refund reason kept, in bytes.
+const maxReason = 1024
+
+// refund is the part of Shopify's REST Refund resource HeldSway reads.
+type refund struct {
+	ID              idValue     `json:"id"`
+	OrderID         idValue     `json:"order_id"`
+	CreatedAt       string      `json:"created_at"`
+	ProcessedAt     string      `json:"processed_at"`
+	Note            looseString `json:"note"`
+	TotalDutiesSet  *priceSet   `json:"total_duties_set"`
+	RefundLineItems []struct {
+		Subtotal    decimal   `json:"subtotal"`
+		SubtotalSet *priceSet `json:"subtotal_set"`
+		TotalTax    decimal   `json:"total_tax"`
+		TotalTaxSet *priceSet `json:"total_tax_set"`
+	} `json:"refund_line_items"`
+	RefundShippingLines []struct {
+		SubtotalAmountSet *priceSet `json:"subtotal_amount_set"`
+		TaxAmountSet      *priceSet `json:"tax_amount_set"`
+	} `json:"refund_shipping_lines"`
+	Transactions []struct {
+		Kind     string  `json:"kind"`
+		Status   string  `json:"status"`
+		Amount   decimal `json:"amount"`
+		Currency string  `json:"currency"`
+	} `json:"transactions"`
+}
+
+func (p *Platform) parseRefund(d webhook.Delivery) (webhook.Result, error) {
+	var r refund
+	if err := json.Unmarshal(d.Body, &r); err != nil {
+		return webhook.Result{}, payloadErr("decoding refunds/create body: %v", err)
+	}
+	refundID, err := r.ID.check("refund id", true)
+	if err != nil {
+		return webhook.Result{}, payloadErr("refunds/create: %v", err)
+	}
+	rf, err := p.mapRefund(&r, refundID, d)
+	if err != nil {
+		return webhook.Result{}, payloadErr("refund %s: %w", refundID, err)
+	}
+	key := Name + "/" + rf.StoreID + "/" + rf.OrderID
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: key, Value: rf}}}, nil
+}
+
+func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*schemas.Refund, error) {
+	store := d.Store.ID
+	orderID, err := r.OrderID.check("order_id", true)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := r.currency()
+	if err != nil {
+		return nil, err
+	}
+	// Amount: the refunded merchandise net of discount. A refund line
+	// item's subtotal is the line's price after its discount allocations,
+	// without tax.
+	var amt, lineTax int64
+	for i, li := range r.RefundLineItems {
+		v, err := amount(fmt.Sprintf("refund_line_items[%d].subtotal", i), shopOr(li.SubtotalSet, li.Subtotal), cur, true)
+		if err != nil {
+			return nil, err
+		}
+		t, err := amount(fmt.Sprintf("refund_line_items[%d].total_tax", i), shopOr(li.TotalTaxSet, li.TotalTax), cur, false)
+		if err != nil {
+			return nil, err
+		}
+		if amt, err = add(amt, v); err != nil {
+			return nil, err
+		}
+		if lineTax, err = add(lineTax, t); err != nil {
+			return nil, err
+		}
+	}
+	total, err := r.total(cur, amt, lineTax)
+	if err != nil {
+		return nil, err
+	}
+	occurred, err := eventTime("created_at", r.CreatedAt)
+	if err != nil {
+		if r.CreatedAt != "" || r.ProcessedAt == "" {
+			return nil, err
+		}
+		if occurred, err = eventTime("processed_at", r.ProcessedAt); err != nil {
+			return nil, err
+		}
+	}
+	return &schemas.Refund{
+		EventID:    schemas.ID(Name, store, "refund", refundID),
+		RefundID:   refundID,
+		OrderID:    orderID,
+		Platform:   Name,
+		StoreID:    store,
+		Currency:   cur,
+		Amount:     amt,
+		Total:      total,
+		Full:       false, // a refund alone does not say; see the package doc
+		Reason:     optional(truncate(string(r.Note), maxReason)),
+		OccurredAt: occurred,
+		ReceivedAt: d.Now,
+	}, nil
+}
+
+// currency is the shop currency of the refund's money sets, or the
+// currency of its transactions when it has no set.
+func (r *refund) currency() (string, error) {
+	var code string
+	for _, li := range r.RefundLineItems {
+		if li.SubtotalSet != nil && code == "" {
+			code = li.SubtotalSet.ShopMoney.CurrencyCode
+		}
+	}
+	for _, s := range r.RefundShippingLines {
+		if s.SubtotalAmountSet != nil && code == "" {
+			code = s.SubtotalAmountSet.ShopMoney.CurrencyCode
+		}
+	}
+	if code == "" && r.TotalDutiesSet != nil {
+		code = r.TotalDutiesSet.ShopMoney.CurrencyCode
+	}
+	for _, t := range r.Transactions {
+		if code == "" {
+			code = t.Currency
+		}
+	}
+	if code == "" {
+		return "", fmt.Errorf("currency: no money set or transaction names one")
+	}
+	cur, _, err := money.Currency(code)
+	if err != nil {
+		return "", fmt.Errorf("currency: %w", err)
+	}
+	return cur, nil
+}
+
+// total is what was returned to the buyer: the sum of the successful
+// refund transactions. When a transaction is in another currency than the
+// shop's (a multi-currency order pays back in the presentment currency),
+// it is the shop-money sum of the refunded lines, their tax and the
+// refunded shipping instead, so that Total and Amount share a currency.
+func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
+	var sum int64
+	foreign := false
+	for i, t := range r.Transactions {
+		if t.Kind != "refund" || t.Status != "success" {
+			continue
+		}
+		if t.Currency != "" {
+			c, _, err := money.Currency(t.Currency)
+			if err != nil {
+				return 0, fmt.Errorf("transactions[%d].currency: %w", i, err)
+			}
+			if c != cur {
+				foreign = true
+				continue
+			}
+		}
+		v, err := amount(fmt.Sprintf("transactions[%d].amount", i), t.Amount, cur, true)
+		if err != nil {
+			return 0, err
+		}
+		if sum, err = add(sum, v); err != nil {
+			return 0, err
+		}
+	}
+	if !foreign {
+		return sum, nil
+	}
+	sum, err := add(lines, lineTax)
+	if err != nil {
+		return 0, err
+	}
+	for i, s := range r.RefundShippingLines {
+		for _, part := range []*priceSet{s.SubtotalAmountSet, s.TaxAmountSet} {
+			v, err := amount(fmt.Sprintf("refund_shipping_lines[%d]", i), shopOr(part, ""), cur, false)
+			if err != nil {
+				return 0, err
+			}
+			if sum, err = add(sum, v); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return sum, nil
+}
+
+// shopOr is the shop-money amount of set, or fallback when set is absent.
+func shopOr(set *priceSet, fallback decimal) decimal {
+	if set != nil && set.ShopMoney.Amount != "" {
+		return set.ShopMoney.Amount
+	}
+	return fallback
+}
+
+func add(a, b int64) (int64, error) {
+	if s := a + b; s <= money.Max {
+		return s, nil
+	}
+	return 0, fmt.Errorf("sum exceeds %d minor units", money.Max)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,348 @@
+package woocommerce
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Order meta_data keys HeldSway's checkout snippet writes, with or without
+// the leading underscore WordPress uses to hide meta from the admin.
+var (
+	visitorKeys    = []string{"_heldsway_vid", "heldsway_vid"}
+	clickKeys      = []string{"_heldsway_cid", "heldsway_cid"}
+	firstOrderKeys = []string{"_heldsway_first_order", "heldsway_first_order"}
+	// landingKeys is where WooCommerce's order attribution (8.5+) keeps the
+	// first page of the session.
+	landingKeys = []string{"_wc_order_attribution_session_entry"}
+)
+
+const (
+	visitorParam = "hs_vid"
+	clickParam   = "hs_cid"
+	// maxURL is the longest landing URL kept.
+	maxURL = 2048
+	// paidKind replaces the topic in an order's event id, so that every
+	// delivery of a paid order (order.created, each order.updated) has one
+	// id and downstream keeps the first.
+	paidKind = "paid"
+)
+
+// paidStatuses are the statuses of an order whose money was received.
+// unpaidStatuses never credit. Any other (a plugin's custom status, e.g.
+// "shipped") counts as paid when date_paid_gmt is set.
+var (
+	paidStatuses   = map[string]bool{"processing": true, "completed": true, "refunded": true}
+	unpaidStatuses = map[string]bool{
+		"pending": true, "on-hold": true, "cancelled": true, "failed": true,
+		"trash": true, "checkout-draft": true, "draft": true, "auto-draft": true,
+	}
+)
+
+// order is the part of the wc/v3 order resource HeldSway reads.
+type order struct {
+	ID              idValue     `json:"id"`
+	Status          string      `json:"status"`
+	Currency        string      `json:"currency"`
+	DateCreated     string      `json:"date_created"`
+	DateCreatedGMT  string      `json:"date_created_gmt"`
+	DateModifiedGMT string      `json:"date_modified_gmt"`
+	DatePaidGMT     looseString `json:"date_paid_gmt"`
+	DiscountTotal   decimal     `json:"discount_total"`
+	ShippingTotal   decimal     `json:"shipping_total"`
+	CartTax         decimal     `json:"cart_tax"`
+	TotalTax        decimal     `json:"total_tax"`
+	Total           decimal     `json:"total"`
+	CustomerID      idValue     `json:"customer_id"`
+	Billing         struct {
+		Email looseString `json:"email"`
+	} `json:"billing"`
+	LineItems []struct {
+		Subtotal decimal `json:"subtotal"`
+	} `json:"line_items"`
+	CouponLines []struct {
+		Code     string  `json:"code"`
+		Discount decimal `json:"discount"`
+	} `json:"coupon_lines"`
+	MetaData []struct {
+		Key   looseString `json:"key"`
+		Value looseString `json:"value"`
+	} `json:"meta_data"`
+	Refunds []struct {
+		ID     idValue     `json:"id"`
+		Reason looseString `json:"reason"`
+		Total  decimal     `json:"total"`
+	} `json:"refunds"`
+}
+
+func (o *order) paid() bool {
+	if paidStatuses[o.Status] {
+		return true
+	}
+	return !unpaidStatuses[o.Status] && o.Status != "" && o.DatePaidGMT != ""
+}
+
+func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result, error) {
+	var o order
+	if err := json.Unmarshal(d.Body, &o); err != nil {
+		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
+	}
+	orderID, err := o.ID.check("order id", true)
+	if err != nil {
+		return webhook.Result{}, payloadErr("%s: %v", topic, err)
+	}
+	paid := o.paid()
+	if !paid && len(o.Refunds) == 0 {
+		return webhook.Result{Ignored: fmt.Sprintf("%s of order %s with status %q: not paid", topic, orderID, abbrev([]byte(o.Status)))}, nil
+	}
+	ord, err := p.mapOrder(&o, orderID, topic, d)
+	if err != nil {
+		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+	}
+	var events []publish.Event
+	if paid {
+		events = append(events, publish.Event{Topic: p.cfg.Topics.Orders, Key: ord.Customer.Key, Value: ord})
+	}
+	refunds, err := p.mapRefunds(&o, ord, d)
+	if err != nil {
+		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+	}
+	key := Name + "/" + ord.StoreID + "/" + orderID
+	for _, rf := range refunds {
+		events = append(events, publish.Event{Topic: p.cfg.Topics.Refunds, Key: key, Value: rf})
+	}
+	return webhook.Result{Events: events}, nil
+}
+
+func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
+	store := d.Store.ID
+	cur, _, err := money.Currency(o.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("currency: %w", err)
+	}
+	var subtotal int64
+	for i, li := range o.LineItems {
+		v, err := amount(fmt.Sprintf("line_items[%d].subtotal", i), li.Subtotal, cur, true)
+		if err != nil {
+			return nil, err
+		}
+		if subtotal, err = add(subtotal, v); err != nil {
+			return nil, fmt.Errorf("line_items: %w", err)
+		}
+	}
+	discount, err := amount("discount_total", o.DiscountTotal, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	shipping, err := amount("shipping_total", o.ShippingTotal, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	tax, err := amount("total_tax", o.TotalTax, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	total, err := amount("total", o.Total, cur, true)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := o.codes(cur)
+	if err != nil {
+		return nil, err
+	}
+	occurred, err := o.createdAt()
+	if err != nil {
+		return nil, err
+	}
+	customerID, err := o.CustomerID.check("customer_id", false)
+	if err != nil {
+		return nil, err
+	}
+	if customerID == "0" {
+		customerID = "" // a guest checkout
+	}
+	visitor, click, landing := o.visitor()
+	emailHash := p.cfg.Hasher.Email(string(o.Billing.Email))
+	ref := Name + "/" + store + "/" + orderID
+	return &schemas.Order{
+		EventID:     schemas.ID(Name, store, orderID, paidKind),
+		OrderID:     orderID,
+		Platform:    Name,
+		StoreID:     store,
+		SourceEvent: topic,
+		Currency:    cur,
+		Subtotal:    subtotal,
+		Discount:    discount,
+		Shipping:    shipping,
+		Tax:         tax,
+		Total:       total,
+		Codes:       applied,
+		Customer: schemas.Customer{
+			Key:        identity.CustomerKey(visitor, click, emailHash, ref),
+			VisitorID:  optional(visitor),
+			ClickID:    optional(click),
+			EmailHash:  optional(emailHash),
+			CustomerID: optional(customerID),
+			FirstOrder: o.firstOrder(),
+		},
+		LandingURL: optional(landing),
+		OccurredAt: occurred,
+		ReceivedAt: d.Now,
+	}, nil
+}
+
+// codes returns the coupon lines, normalised, each with its discount
+// (without tax, like discount_total); a repeated code is summed; a code
+// Normalize refuses cannot be in the registry and is left out.
+func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
+	out := make([]schemas.AppliedCode, 0, len(o.CouponLines))
+	at := map[string]int{}
+	for i, cl := range o.CouponLines {
+		v, err := amount(fmt.Sprintf("coupon_lines[%d].discount", i), cl.Discount, cur, false)
+		if err != nil {
+			return nil, err
+		}
+		c, err := codes.Normalize(cl.Code)
+		if err != nil {
+			continue
+		}
+		if j, ok := at[c]; ok {
+			if out[j].Amount, err = add(out[j].Amount, v); err != nil {
+				return nil, fmt.Errorf("coupon_lines: %s: %w", c, err)
+			}
+			continue
+		}
+		at[c] = len(out)
+		out = append(out, schemas.AppliedCode{Code: c, Amount: v})
+	}
+	return out, nil
+}
+
+func (o *order) meta(keys []string) string {
+	for _, m := range o.MetaData {
+		for _, k := range keys {
+			if string(m.Key) == k && m.Value != "" {
+				return string(m.Value)
+			}
+		}
+	}
+	return ""
+}
+
+// visitor returns the visitor and click ids from the order meta, else
+// from the query of the session's landing page, and that landing page.
+// Values without the shape HeldSway issues are dropped.
+func (o *order) visitor() (visitor, click, landing string) {
+	visitor, click, landing = o.meta(visitorKeys), o.meta(clickKeys), o.meta(landingKeys)
+	if len(landing) > maxURL {
+		landing = ""
+	}
+	if (visitor == "" || click == "") && landing != "" {
+		if _, raw, ok := strings.Cut(landing, "?"); ok {
+			raw, _, _ = strings.Cut(raw, "#")
+			q, _ := url.ParseQuery(raw) // keeps the pairs that parse
+			if visitor == "" {
+				visitor = strings.TrimSpace(q.Get(visitorParam))
+			}
+			if click == "" {
+				click = strings.TrimSpace(q.Get(clickParam))
+			}
+		}
+	}
+	if !identity.ValidVisitorID(visitor) {
+		visitor = ""
+	}
+	if _, ok := identity.VisitorFromClickID(click); !ok {
+		click = ""
+	}
+	return visitor, click, landing
+}
+
+// firstOrder is what HeldSway's checkout snippet recorded, if anything:
+// WooCommerce itself does not say.
+func (o *order) firstOrder() *bool {
+	var v bool
+	switch strings.ToLower(o.meta(firstOrderKeys)) {
+	case "1", "true", "yes":
+		v = true
+	case "0", "false", "no":
+		v = false
+	default:
+		return nil
+	}
+	return &v
+}
+
+// createdAt is date_created_gmt (WooCommerce writes it without a zone),
+// or date_created, read as UTC, when the GMT form is absent.
+func (o *order) createdAt() (time.Time, error) {
+	if o.DateCreatedGMT != "" {
+		return gmtTime("date_created_gmt", o.DateCreatedGMT)
+	}
+	return gmtTime("date_created", o.DateCreated)
+}
+
+// gmtTime parses a WooCommerce GMT time ("2019-06-06T17:17:55") or an RFC
+// 3339 time to UTC milliseconds.
+func gmtTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("%s is missing", field)
+	}
+	t, err := time.Parse("2006-01-02T15:04:05", s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, fmt.Errorf("%s: %q is not a time", field, abbrev([]byte(s)))
+		}
+	}
+	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+// amount parses a decimal field in cur to non-negative minor units; an
+// absent optional field is 0.
+func amount(field string, d decimal, cur string, required bool) (int64, error) {
+	v, err := signedAmount(field, d, cur, required)
+	if err != nil {
+		return 0, err
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%s: %s is negative", field, abbrev([]byte(d)))
+	}
+	return v, nil
+}
+
+func signedAmount(field string, d decimal, cur string, required bool) (int64, error) {
+	if d == "" {
+		if required {
+			return 0, fmt.Errorf("%s is missing", field)
+		}
+		return 0, nil
+	}
+	v, err := money.Parse(string(d), cur)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
+	}
+	return v, nil
+}
+
+func add(a, b int64) (int64, error) {
+	if s := a + b; s <= money.Max {
+		return s, nil
+	}
+	return 0, fmt.Errorf("sum exceeds %d minor units", money.Max)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,141 @@
+package woocommerce
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// maxReason is the longest refund reason kept, in bytes.
+const maxReason = 1024
+
+// mapRefunds maps the order's refunds[] to one Refund each. An entry
+// carries only id, reason and total (negative, tax and shipping included),
+// so Amount, the refunded merchandise net of discount, is estimated; see
+// the package doc. Refunds are taken in id order and the estimate is
+// capped by what is left of the order's net merchandise, so the amounts of
+// an order's refunds never sum to more than it; an entry's values depend
+// only on the entries before it, which later deliveries repeat unchanged.
+func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) ([]*schemas.Refund, error) {
+	if len(o.Refunds) == 0 {
+		return nil, nil
+	}
+	cur := ord.Currency
+	itemTax, err := amount("cart_tax", o.CartTax, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	net := max(ord.Subtotal-ord.Discount, 0)
+	occurred := d.Now
+	if o.DateModifiedGMT != "" {
+		if occurred, err = gmtTime("date_modified_gmt", o.DateModifiedGMT); err != nil {
+			return nil, err
+		}
+	}
+	type entry struct {
+		id, reason string
+		total      int64
+	}
+	entries := make([]entry, 0, len(o.Refunds))
+	seen := map[string]bool{}
+	for i, r := range o.Refunds {
+		id, err := r.ID.check(fmt.Sprintf("refunds[%d].id", i), true)
+		if err != nil {
+			return nil, err
+		}
+		t, err := signedAmount(fmt.Sprintf("refunds[%d].total", i), r.Total, cur, true)
+		if err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		entries = append(entries, entry{id: id, reason: string(r.Reason), total: max(t, -t)})
+	}
+	sort.Slice(entries, func(i, j int) bool { return idLess(entries[i].id, entries[j].id) })
+
+	out := make([]*schemas.Refund, 0, len(entries))
+	var refunded, credited int64 // totals and amounts of the refunds so far
+	for _, e := range entries {
+		if refunded, err = add(refunded, e.total); err != nil {
+			return nil, fmt.Errorf("refunds: %w", err)
+		}
+		left := net - credited
+		full := ord.Total > 0 && refunded >= ord.Total
+		amt := left
+		if !full {
+			amt = min(prorate(e.total, net, net+itemTax), left)
+		}
+		amt = min(amt, e.total) // never more merchandise than money returned
+		credited += amt
+		out = append(out, &schemas.Refund{
+			EventID:     schemas.ID(Name, ord.StoreID, "refund", e.id),
+			RefundID:    e.id,
+			OrderID:     ord.OrderID,
+			Platform:    Name,
+			StoreID:     ord.StoreID,
+			Currency:    cur,
+			Amount:      amt,
+			Total:       e.total,
+			Full:        full,
+			Reason:      optional(truncate(e.reason, maxReason)),
+			CustomerKey: &ord.Customer.Key,
+			OccurredAt:  occurred,
+			ReceivedAt:  d.Now,
+		})
+	}
+	return out, nil
+}
+
+// prorate returns x*num/den rounded half up, for non-negative operands
+// whose product may exceed int64; 0 when den is 0.
+func prorate(x, num, den int64) int64 {
+	if den <= 0 || x <= 0 || num <= 0 {
+		return 0
+	}
+	n := new(big.Int).Mul(big.NewInt(x), big.NewInt(num))
+	n.Mul(n, big.NewInt(2)).Add(n, big.NewInt(den))
+	n.Quo(n, new(big.Int).Mul(big.NewInt(den), big.NewInt(2)))
+	return n.Int64() // at most x, which fits
+}
+
+// idLess orders numeric ids numerically, and any other id after them,
+// lexically.
+func idLess(a, b string) bool {
+	na, nb := numeric(a), numeric(b)
+	switch {
+	case na && nb:
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
+		return a < b
+	case na != nb:
+		return na
+	}
+	return a < b
+}
+
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != "" && (len(s) == 1 || s[0] != '0')
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
