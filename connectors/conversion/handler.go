@@ -60,7 +60,7 @@ func (h *Handlers) body(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err != nil {
 		return false
 	}
-	if err := decodeStrict(b, v); err != nil {
+	if err := edge.DecodeJSON(b, v); err != nil {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return false
 	}

@@ -1,14 +1,10 @@
 package conversion
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/identity"
@@ -74,24 +70,6 @@ const (
 	maxPast   = 400 * 24 * time.Hour
 	maxFuture = 10 * time.Minute
 )
-
-// decodeStrict decodes one JSON object, refusing unknown fields and
-// trailing data, so a client's typo is an error, not a silently dropped
-// field.
-func decodeStrict(body []byte, v any) error {
-	if !utf8.Valid(body) {
-		return errors.New("body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decoding JSON: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("decoding JSON: trailing data after the object")
-	}
-	return nil
-}
 
 func id(field, v string, required bool) (string, error) {
 	v = strings.TrimSpace(v)

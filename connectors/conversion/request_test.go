@@ -1,6 +1,7 @@
 package conversion
 
 import (
+	"github.com/heldsway/heldsway/connectors/edge"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestOrderRequestValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var req OrderRequest
-			err := decodeStrict([]byte(tt.body), &req)
+			err := edge.DecodeJSON([]byte(tt.body), &req)
 			if err == nil {
 				_, err = req.ToOrder(testHasher(t), testNow)
 			}
@@ -74,7 +75,7 @@ func TestOrderMapping(t *testing.T) {
 		`"click_id":"` + identity.NewClickID(v) + `","subscription":{"id":"sub_1","cycle":3,"started_at":"2026-09-01T00:00:00Z"},` +
 		`"occurred_at":"2026-11-22T11:59:59.123456Z"}`
 	var req OrderRequest
-	if err := decodeStrict([]byte(body), &req); err != nil {
+	if err := edge.DecodeJSON([]byte(body), &req); err != nil {
 		t.Fatal(err)
 	}
 	o, err := req.ToOrder(h, testNow)
@@ -103,7 +104,7 @@ func TestOrderMapping(t *testing.T) {
 		t.Errorf("ids %+v", o)
 	}
 	var again OrderRequest
-	_ = decodeStrict([]byte(body), &again)
+	_ = edge.DecodeJSON([]byte(body), &again)
 	o2, _ := again.ToOrder(h, testNow.Add(time.Hour))
 	if o2.EventID != o.EventID {
 		t.Errorf("event id changed between deliveries: %s vs %s", o.EventID, o2.EventID)
@@ -122,7 +123,7 @@ func TestRefundValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var req RefundRequest
-		err := decodeStrict([]byte(tt.body), &req)
+		err := edge.DecodeJSON([]byte(tt.body), &req)
 		if err == nil {
 			_, err = req.ToRefund(testNow)
 		}
@@ -139,7 +140,7 @@ func FuzzOrderRequest(f *testing.F) {
 	h := testHasher(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		var req OrderRequest
-		if err := decodeStrict([]byte(body), &req); err != nil {
+		if err := edge.DecodeJSON([]byte(body), &req); err != nil {
 			return
 		}
 		o, err := req.ToOrder(h, testNow)

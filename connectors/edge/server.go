@@ -55,9 +55,10 @@ type Check func(ctx context.Context) error
 
 // Server is the HTTP edge.
 type Server struct {
-	cfg Config
-	log *zap.Logger
-	mux *http.ServeMux
+	cfg     Config
+	log     *zap.Logger
+	mux     *http.ServeMux
+	metrics *Metrics
 
 	mu struct {
 		sync.Mutex
@@ -74,17 +75,28 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics()}
 	s.mu.checks = map[string]Check{}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 	return s, nil
 }
 
 // Config returns the server's configuration with defaults applied.
 func (s *Server) Config() Config { return s.cfg }
 
-// Handle registers h for pattern (net/http ServeMux syntax, with method).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle registers h for pattern (net/http ServeMux syntax, with method);
+// its requests are counted and timed under the pattern as route label.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+}
+
+// Handler returns the server's routes without the listener, timeouts and
+// drain that Run adds (tests, embedding).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Metrics returns the server's metrics, for components that add their own.
+func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // AddCheck registers a readiness check reported by GET /healthz.
 func (s *Server) AddCheck(name string, c Check) {

@@ -264,7 +264,7 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 		ReceivedAt:  d.Now,
 	}
 	if id := optional(tx.DiscountID); id != nil {
-		code, err := p.code(d.Store.ID, tx)
+		code, err := p.code(d.Context(), d.Store.ID, tx)
 		if err != nil {
 			return webhook.Result{}, err
 		}
@@ -300,7 +300,7 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 
 // code returns the normalised code of the transaction's discount, "" when
 // the discount has no code.
-func (p *Platform) code(storeID string, tx transaction) (string, error) {
+func (p *Platform) code(parent context.Context, storeID string, tx transaction) (string, error) {
 	id := *tx.DiscountID
 	var code string
 	if tx.Discount != nil && tx.Discount.ID == id {
@@ -309,7 +309,7 @@ func (p *Platform) code(storeID string, tx transaction) (string, error) {
 		}
 		code = *tx.Discount.Code
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ResolveTimeout)
+		ctx, cancel := context.WithTimeout(parent, p.cfg.ResolveTimeout)
 		defer cancel()
 		c, err := p.cfg.Discounts.Code(ctx, storeID, id)
 		switch {

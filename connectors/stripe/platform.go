@@ -120,7 +120,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	if ev.ID == "" || ev.Type == "" || (ev.Object != "" && ev.Object != "event") {
 		return webhook.Result{}, payloadErr("not an event: missing id or type")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ResolveTimeout)
+	ctx, cancel := context.WithTimeout(d.Context(), p.cfg.ResolveTimeout)
 	defer cancel()
 	switch ev.Type {
 	case "checkout.session.completed", "checkout.session.async_payment_succeeded":

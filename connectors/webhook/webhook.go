@@ -49,6 +49,21 @@ type Delivery struct {
 	Body   []byte
 	// Now is the time the request was received (UTC, millisecond).
 	Now time.Time
+	// ctx is the request's context: lookups a mapping makes end with it.
+	ctx context.Context
+}
+
+// NewDelivery returns a delivery bound to ctx (the request's context).
+func NewDelivery(ctx context.Context, store Store, h http.Header, body []byte, now time.Time) Delivery {
+	return Delivery{Store: store, Header: h, Body: body, Now: now, ctx: ctx}
+}
+
+// Context returns the request's context, Background when unset (tests).
+func (d Delivery) Context() context.Context {
+	if d.ctx == nil {
+		return context.Background()
+	}
+	return d.ctx
 }
 
 // Result is what a delivery maps to.
@@ -139,7 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	res, err := h.Platform.Parse(Delivery{Store: store, Header: r.Header, Body: body, Now: received})
+	res, err := h.Platform.Parse(NewDelivery(r.Context(), store, r.Header, body, received))
 	if errors.Is(err, ErrTemporary) {
 		h.observe("temporary", 0)
 		log.Warn("webhook deferred", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))

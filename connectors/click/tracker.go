@@ -1,0 +1,257 @@
+package click
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Cookie is the name of the visitor cookie.
+const Cookie = "hs_vid"
+
+// Query parameters appended to the destination.
+const (
+	ParamClick   = "hs_cid"
+	ParamVisitor = "hs_vid"
+)
+
+// DefaultDestination is the destination id used by /c/{code}.
+const DefaultDestination = "default"
+
+// Codes looks up a normalised code in the registry.
+type Codes interface {
+	Get(code string) (schemas.Code, bool)
+}
+
+// Publisher publishes events and returns once Kafka acknowledged them.
+type Publisher interface {
+	Publish(ctx context.Context, events ...publish.Event) error
+}
+
+// Config configures the tracker.
+type Config struct {
+	// Destinations maps destination ids to absolute http(s) URLs. The id
+	// "default" is used by /c/{code}. With none, redirects answer 404 and
+	// only the batch API records clicks.
+	Destinations map[string]string
+	// CookieDomain is the Domain of the visitor cookie (e.g. ".shop.example"
+	// so the storefront can read it); default host-only.
+	CookieDomain string
+	// CookieMaxAge is the visitor cookie's lifetime. Default 400 days.
+	CookieMaxAge time.Duration
+	// PublishTimeout bounds how long a redirect waits for Kafka. Default 2s.
+	PublishTimeout time.Duration
+	// TrustForwarded takes the client IP from X-Forwarded-For and the
+	// scheme from X-Forwarded-Proto (behind a proxy you run). Default false.
+	TrustForwarded bool
+}
+
+// Validate checks the destinations: absolute http(s) URLs only.
+func (c *Config) Validate() error {
+	if c.CookieMaxAge == 0 {
+		c.CookieMaxAge = 400 * 24 * time.Hour
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 2 * time.Second
+	}
+	if _, ok := c.Destinations[DefaultDestination]; !ok && len(c.Destinations) > 0 {
+		return errors.New("click: destinations configured but none is 'default' (--destination default=https://shop.example/)")
+	}
+	for id, d := range c.Destinations {
+		if id == "" || strings.ContainsAny(id, "/?#") {
+			return fmt.Errorf("click: destination id %q: must be non-empty without / ? #", id)
+		}
+		u, err := url.Parse(d)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("click: destination %s=%q: want an absolute http(s) URL", id, d)
+		}
+	}
+	return nil
+}
+
+// Stats counts clicks for metrics.
+type Stats struct {
+	Recorded     atomic.Int64
+	Bots         atomic.Int64
+	UnknownCodes atomic.Int64
+	Unrecorded   atomic.Int64
+}
+
+// Tracker serves the click endpoints.
+type Tracker struct {
+	cfg    Config
+	codes  Codes
+	pub    Publisher
+	hasher *identity.Hasher
+	topics schemas.Topics
+	now    func() time.Time
+	log    *zap.Logger
+	Stats  Stats
+}
+
+// New returns a Tracker.
+func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics schemas.Topics, log *zap.Logger) (*Tracker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Tracker{cfg: cfg, codes: codes, pub: pub, hasher: hasher, topics: topics, now: time.Now, log: log}, nil
+}
+
+// SetClock replaces the clock (tests).
+func (t *Tracker) SetClock(now func() time.Time) { t.now = now }
+
+// Register mounts the endpoints on s; the batch API is behind token.
+func (t *Tracker) Register(s *edge.Server, token string) {
+	s.Handle("GET /c/{code}", http.HandlerFunc(t.redirect))
+	s.Handle("GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
+	s.Handle("POST /v1/clicks", edge.RequireBearer(token, http.HandlerFunc(t.batch)))
+}
+
+func (t *Tracker) clock() time.Time { return t.now().UTC().Truncate(time.Millisecond) }
+
+func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
+	destID := r.PathValue("destination")
+	if destID == "" {
+		destID = DefaultDestination
+	}
+	dest, ok := t.cfg.Destinations[destID]
+	if !ok {
+		if len(t.cfg.Destinations) == 0 {
+			edge.WriteError(w, http.StatusNotFound, "click redirects are not configured (--destination default=https://shop.example/)")
+			return
+		}
+		edge.WriteError(w, http.StatusNotFound, fmt.Sprintf("unknown destination %q", destID))
+		return
+	}
+	visitor := ""
+	if c, err := r.Cookie(Cookie); err == nil && identity.ValidVisitorID(c.Value) {
+		visitor = c.Value
+	} else {
+		visitor = identity.NewVisitorID()
+	}
+	clickID := identity.NewClickID(visitor)
+	target, err := appendParams(dest, clickID, visitor)
+	if err != nil {
+		edge.WriteError(w, http.StatusInternalServerError, "bad destination")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     Cookie,
+		Value:    visitor,
+		Path:     "/",
+		Domain:   t.cfg.CookieDomain,
+		MaxAge:   int(t.cfg.CookieMaxAge / time.Second),
+		Secure:   t.secure(r),
+		SameSite: http.SameSiteLaxMode,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer-when-downgrade")
+
+	code, err := codes.Normalize(r.PathValue("code"))
+	entry, known := schemas.Code{}, false
+	if err == nil {
+		entry, known = t.codes.Get(code)
+	}
+	if !known {
+		t.Stats.UnknownCodes.Add(1)
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	now := t.clock()
+	isBot, reason := Bot(r)
+	c := &schemas.Click{
+		EventID:       schemas.ID("click", clickID),
+		ClickID:       clickID,
+		VisitorID:     visitor,
+		Code:          &code,
+		AffiliateID:   &entry.AffiliateID,
+		DestinationID: &destID,
+		LandingURL:    &dest,
+		Referrer:      optional(truncate(r.Referer(), 2048)),
+		IPHash:        optional(t.hasher.IP(t.clientIP(r))),
+		UserAgent:     optional(truncate(r.UserAgent(), 512)),
+		IsBot:         isBot,
+		BotReason:     optional(reason),
+		Source:        "redirect",
+		OccurredAt:    now,
+		ReceivedAt:    now,
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.cfg.PublishTimeout)
+	defer cancel()
+	if err := t.pub.Publish(ctx, publish.Event{Topic: t.topics.Clicks, Key: visitor, Value: c}); err != nil {
+		t.Stats.Unrecorded.Add(1)
+		t.log.Warn("click not recorded; redirecting anyway", zap.String("click_id", clickID), zap.String("code", code), zap.Error(err))
+	} else {
+		t.Stats.Recorded.Add(1)
+		if isBot {
+			t.Stats.Bots.Add(1)
+		}
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// appendParams adds the click and visitor ids to dest's query, keeping its
+// own parameters.
+func appendParams(dest, clickID, visitor string) (string, error) {
+	u, err := url.Parse(dest)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set(ParamClick, clickID)
+	q.Set(ParamVisitor, visitor)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func (t *Tracker) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return t.cfg.TrustForwarded && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (t *Tracker) clientIP(r *http.Request) string {
+	if t.cfg.TrustForwarded {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,146 @@
+package attribution
+
+import (
+	"slices"
+	"time"
+
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// PruneSlack is how much older than the longest window, relative to the
+// event time of the record being processed, a click may be before it is
+// dropped. It keeps clicks that an order arriving slightly out of event
+// time order still needs; the window itself is judged exactly.
+const PruneSlack = 24 * time.Hour
+
+// CodeLookup returns the registry entry of a normalised code, as stage 1's
+// global codes table holds it.
+type CodeLookup func(code string) (schemas.Code, bool)
+
+// Attributor is stage 1's logic: it keeps a customer's touches and decides
+// orders. It holds no state of its own; every method takes the customer
+// state the stage loaded and updates it in place for the stage to store.
+// now is the processing time, written as DecidedAt and used for the grace
+// period only: every window is judged in event time.
+type Attributor struct {
+	p *Program
+}
+
+// New returns an Attributor for a program that passed Validate (Parse and
+// Load validate; NewProgram is valid).
+func New(p *Program) *Attributor { return &Attributor{p: p} }
+
+// Program returns the program the Attributor decides by.
+func (a *Attributor) Program() *Program { return a.p }
+
+// Click records a click in the customer's touches and returns revised
+// candidates for orders decided within the grace period whose event time
+// is not before the click's, when the click changes their decision (each
+// with Version+1). A duplicate (event id or click id already kept) changes
+// nothing and returns nil.
+func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now time.Time) []Candidate {
+	if st.seen(c.EventID) || slices.ContainsFunc(st.Clicks, func(t ClickTouch) bool { return t.ClickID == c.ClickID }) {
+		return nil
+	}
+	st.markSeen(c.EventID)
+	t := ClickTouch{EventID: c.EventID, ClickID: c.ClickID, At: c.OccurredAt.UTC(), Bot: c.IsBot}
+	if c.PageType != nil {
+		t.PageType = *c.PageType
+	}
+	if c.AffiliateID != nil {
+		t.AffiliateID = *c.AffiliateID
+	}
+	if c.Code != nil && *c.Code != "" {
+		t.Code = *c.Code
+		if entry, ok := lookupCode(lookup, t.Code); ok {
+			if t.AffiliateID == "" {
+				t.AffiliateID = entry.AffiliateID
+			}
+			t.NotAllowed = !allowedToPromote(entry, t.AffiliateID)
+		}
+	}
+	st.pruneClicks(t.At.Add(-a.p.MaxWindow() - PruneSlack))
+	st.addClick(t)
+	st.pruneRecent(now, a.p.Defaults.Grace)
+
+	var out []Candidate
+	for i := range st.Recent {
+		d := &st.Recent[i]
+		if t.At.After(d.Order.OccurredAt) {
+			continue
+		}
+		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: st.Clicks, version: d.Version + 1, now: now}
+		cand := a.candidate(in)
+		if g := cand.digest(); g != d.Digest {
+			d.Version, d.Digest = in.version, g
+			out = append(out, cand)
+		}
+	}
+	return out
+}
+
+// Order decides an order and records it in the customer's state: the
+// order counts as a past order, and a valid code as redeemed by the
+// customer (for once-per-customer; a use refused later by stage 2's usage
+// limit still counts, as stage 1 cannot see it). ok is false for a
+// duplicate: an event id already seen, or an order (platform, store, order
+// id) already decided under another event id; the first decision stands.
+func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now time.Time) (cand Candidate, ok bool) {
+	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	if st.seen(o.EventID) || st.hasOrder(key) {
+		return Candidate{}, false
+	}
+	st.markSeen(o.EventID)
+	o.OccurredAt = o.OccurredAt.UTC()
+	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
+	st.pruneRecent(now, a.p.Defaults.Grace)
+
+	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: st.Clicks, version: 1, now: now}
+	for _, ac := range o.Codes {
+		if st.redeemed(ac.Code) && !slices.Contains(in.facts.Redeemed, ac.Code) {
+			in.facts.Redeemed = append(in.facts.Redeemed, ac.Code)
+		}
+		if e, found := lookupCode(lookup, ac.Code); found && in.entry(ac.Code) == nil {
+			in.codes = append(in.codes, e)
+		}
+	}
+	cand = a.candidate(in)
+
+	st.Orders = appendBounded(st.Orders, PastOrder{Key: key, At: o.OccurredAt}, MaxOrders)
+	st.OrdersSeen++
+	if cand.Code != "" && !st.redeemed(cand.Code) {
+		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
+	}
+	if a.p.Defaults.Grace > 0 {
+		st.Recent = appendBounded(st.Recent, Decided{
+			Order: o, Codes: in.codes, Facts: in.facts, Version: 1, DecidedAt: now, Digest: cand.digest(),
+		}, MaxRecent)
+	}
+	return cand, true
+}
+
+func lookupCode(lookup CodeLookup, code string) (schemas.Code, bool) {
+	if lookup == nil {
+		return schemas.Code{}, false
+	}
+	return lookup(code)
+}
+
+// candidate decides in both ways.
+func (a *Attributor) candidate(in *input) Candidate {
+	ev := a.evaluate(in)
+	o := in.order
+	c := Candidate{
+		OrderKey:   OrderKey(o.Platform, o.StoreID, o.OrderID),
+		Version:    in.version,
+		OccurredAt: o.OccurredAt,
+		Fallback:   a.decide(ev, false),
+	}
+	if ev.valid >= 0 {
+		e := ev.codes[ev.valid].entry
+		c.Code, c.AffiliateID, c.MaxUses, c.AffiliateClicked = e.Code, e.AffiliateID, e.MaxUses, ev.clicked
+		with := a.decide(ev, true)
+		c.WithCode = &with
+	}
+	return c
+}

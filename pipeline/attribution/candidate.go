@@ -1,0 +1,148 @@
+package attribution
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/heldsway/heldsway/pipeline/fraud"
+)
+
+// Candidate is stage 1's output for one order version, sent to stage 2
+// keyed by Code: the decision with the code and the fallback without it,
+// for when the code's global usage limit is reached.
+type Candidate struct {
+	OrderKey string `json:"k"` // OrderKey(platform, store, order id)
+	Version  int32  `json:"v"`
+	// Code is the order's valid code (the first that passed stage 1's
+	// checks); empty when there is none, and then WithCode is nil and
+	// Fallback is the decision.
+	Code        string `json:"c,omitempty"`
+	AffiliateID string `json:"a,omitempty"` // the code's owner
+	// MaxUses is the code's global usage limit when decided; nil is
+	// unlimited.
+	MaxUses *int64 `json:"m,omitempty"`
+	// AffiliateClicked: the customer had a non-bot click from the code's
+	// owner in the window (the leak detector's no-click ratio).
+	AffiliateClicked bool      `json:"ac,omitempty"`
+	OccurredAt       time.Time `json:"t"`
+	WithCode         *Decision `json:"w,omitempty"`
+	Fallback         Decision  `json:"f"`
+}
+
+// digest summarises the decisions stage 2 can pick: the fallback matters
+// only without a code or when the code has a usage limit.
+func (c *Candidate) digest() string {
+	if c.WithCode == nil {
+		return c.Fallback.digest()
+	}
+	if c.MaxUses == nil {
+		return c.WithCode.digest()
+	}
+	return c.WithCode.digest() + "||" + c.Fallback.digest()
+}
+
+// Resolve is stage 2's choice for a candidate given the code's uses so far
+// (excluding this order): the with-code decision, consuming a use, unless
+// MaxUses is set and usesSoFar >= MaxUses; then the fallback, which stage
+// 1 built with the code's touch invalid for usage_limit_reached.
+func Resolve(c Candidate, usesSoFar int64) (Decision, bool) {
+	if c.WithCode == nil {
+		return c.Fallback, false
+	}
+	if c.MaxUses != nil && usesSoFar >= *c.MaxUses {
+		return c.Fallback, false
+	}
+	return *c.WithCode, true
+}
+
+// Redemption is the leak detector's view of the candidate; ok is false when
+// the order has no valid code.
+func (c Candidate) Redemption() (r fraud.Redemption, ok bool) {
+	if c.Code == "" {
+		return fraud.Redemption{}, false
+	}
+	a := c.Fallback.Attribution
+	return fraud.Redemption{
+		Code:             c.Code,
+		AffiliateID:      c.AffiliateID,
+		Order:            fraud.OrderRef{OrderID: a.OrderID, Platform: a.Platform, StoreID: a.StoreID, OccurredAt: c.OccurredAt},
+		AffiliateClicked: c.AffiliateClicked,
+	}, true
+}
+
+// Marshal encodes the candidate for the internal topic (JSON).
+func (c *Candidate) Marshal() ([]byte, error) { return json.Marshal(c) }
+
+// UnmarshalCandidate decodes what Candidate.Marshal wrote.
+func UnmarshalCandidate(data []byte) (Candidate, error) {
+	var c Candidate
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Candidate{}, fmt.Errorf("%w: decoding candidate: %v", ErrCorrupt, err)
+	}
+	if c.Version < 1 || (c.WithCode != nil) != (c.Code != "") {
+		return Candidate{}, fmt.Errorf("%w: candidate version %d, code %q", ErrCorrupt, c.Version, c.Code)
+	}
+	return c, nil
+}
+
+// MaxUsageOrders bounds CodeUsage.Orders.
+const MaxUsageOrders = 1024
+
+// UsedOrder is an order stage 2 resolved for a code.
+type UsedOrder struct {
+	Key      string `json:"k"`
+	Version  int32  `json:"v"`
+	Consumed bool   `json:"c,omitempty"`
+}
+
+// CodeUsage is stage 2's usage state for one code: the global count and
+// the latest orders resolved, so that a revision or a duplicate of an
+// order does not count a use twice.
+type CodeUsage struct {
+	Uses   int64       `json:"u"`
+	Orders []UsedOrder `json:"o,omitempty"`
+}
+
+// Resolve applies the package Resolve with the code's count and records
+// the use. A candidate for an order already resolved keeps that order's
+// outcome: a duplicate (same or lower version) returns ok false and must
+// not be published again; a revision that had consumed a use keeps it
+// without consuming another (its code was already redeemed), and one that
+// had fallen back stays on the fallback.
+func (u *CodeUsage) Resolve(c Candidate) (d Decision, ok bool) {
+	i := slices.IndexFunc(u.Orders, func(o UsedOrder) bool { return o.Key == c.OrderKey })
+	if i < 0 {
+		d, consumed := Resolve(c, u.Uses)
+		if consumed {
+			u.Uses++
+		}
+		u.Orders = appendBounded(u.Orders, UsedOrder{Key: c.OrderKey, Version: c.Version, Consumed: consumed}, MaxUsageOrders)
+		return d, true
+	}
+	prev := &u.Orders[i]
+	if c.Version <= prev.Version {
+		return Decision{}, false
+	}
+	prev.Version = c.Version
+	if prev.Consumed && c.WithCode != nil {
+		return *c.WithCode, true
+	}
+	return c.Fallback, true
+}
+
+// Marshal encodes the usage state for storage (JSON).
+func (u *CodeUsage) Marshal() ([]byte, error) { return json.Marshal(u) }
+
+// UnmarshalCodeUsage decodes what CodeUsage.Marshal wrote.
+func UnmarshalCodeUsage(data []byte) (CodeUsage, error) {
+	var u CodeUsage
+	if err := json.Unmarshal(data, &u); err != nil {
+		return CodeUsage{}, fmt.Errorf("%w: decoding code usage: %v", ErrCorrupt, err)
+	}
+	if u.Uses < 0 || len(u.Orders) > MaxUsageOrders {
+		return CodeUsage{}, fmt.Errorf("%w: code usage %d uses, %d orders", ErrCorrupt, u.Uses, len(u.Orders))
+	}
+	return u, nil
+}

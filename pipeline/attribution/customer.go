@@ -1,0 +1,200 @@
+package attribution
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Bounds of the per-customer state. The oldest entries go first.
+const (
+	// MaxClicks is how many clicks a customer keeps (the latest by event
+	// time), bot clicks included.
+	MaxClicks = 50
+	// MaxBotClicks is how many of those may be bot clicks: bots are kept
+	// only to report them, and must not push real clicks out.
+	MaxBotClicks = 10
+	// MaxOrders is how many past order ids are kept to recognise an order
+	// delivered again under another event id.
+	MaxOrders = 50
+	// MaxRedeemed is how many redeemed codes are kept for
+	// once-per-customer.
+	MaxRedeemed = 100
+	// MaxRecent is how many decided orders are kept for late clicks.
+	MaxRecent = 20
+	// MaxSeen is how many event ids are kept to drop duplicates.
+	MaxSeen = 256
+)
+
+// ClickTouch is a click as a customer's state keeps it. AffiliateID and
+// NotAllowed are resolved against the code registry when the click
+// arrives, so a later decision does not depend on registry changes.
+type ClickTouch struct {
+	EventID     string    `json:"e"`
+	ClickID     string    `json:"i"`
+	AffiliateID string    `json:"a,omitempty"` // the click's, else its code's owner
+	Code        string    `json:"c,omitempty"`
+	At          time.Time `json:"t"`
+	Bot         bool      `json:"b,omitempty"`
+	PageType    string    `json:"p,omitempty"`
+	// NotAllowed: the click carries a code and its affiliate is not
+	// allowed to promote it.
+	NotAllowed bool `json:"n,omitempty"`
+}
+
+// PastOrder is an order the customer placed.
+type PastOrder struct {
+	Key string    `json:"k"` // OrderKey
+	At  time.Time `json:"t"`
+}
+
+// Facts are what a decision knew about the customer before the order.
+type Facts struct {
+	// PriorOrder: the customer had placed an order before this one.
+	PriorOrder bool `json:"o,omitempty"`
+	// Redeemed are the codes of this order the customer had redeemed
+	// before.
+	Redeemed []string `json:"r,omitempty"`
+}
+
+// Decided is an order decided within the grace period: enough to decide
+// it again when a late click arrives. Codes snapshots the registry entries
+// of its codes as they were, so only the click changes the outcome.
+type Decided struct {
+	Order     schemas.Order  `json:"o"`
+	Codes     []schemas.Code `json:"c,omitempty"`
+	Facts     Facts          `json:"f"`
+	Version   int32          `json:"v"`
+	DecidedAt time.Time      `json:"d"` // processing time of version 1
+	Digest    string         `json:"g"`
+}
+
+// Customer is stage 1's state for one customer key. The zero value is a
+// customer never seen. Attributor methods update it in place; the stage
+// stores it with Marshal.
+type Customer struct {
+	// Clicks ascending by event time, then click id.
+	Clicks []ClickTouch `json:"c,omitempty"`
+	// Orders are the latest past orders, ascending by arrival.
+	Orders []PastOrder `json:"o,omitempty"`
+	// OrdersSeen counts every order ever recorded (for first-order-only
+	// when the platform does not say).
+	OrdersSeen int64 `json:"n,omitempty"`
+	// Redeemed are codes the customer redeemed (a valid code at stage 1),
+	// oldest first.
+	Redeemed []string `json:"r,omitempty"`
+	// Recent are orders decided less than the grace period ago.
+	Recent []Decided `json:"d,omitempty"`
+	// Seen are the latest event ids, oldest first.
+	Seen []string `json:"s,omitempty"`
+}
+
+// OrderKey identifies an order across platforms and stores.
+func OrderKey(platform, storeID, orderID string) string {
+	return schemas.ID(platform, storeID, orderID)
+}
+
+func (c *Customer) seen(id string) bool { return id != "" && slices.Contains(c.Seen, id) }
+
+func (c *Customer) markSeen(id string) {
+	if id == "" {
+		return
+	}
+	c.Seen = appendBounded(c.Seen, id, MaxSeen)
+}
+
+func (c *Customer) hasOrder(key string) bool {
+	return slices.ContainsFunc(c.Orders, func(o PastOrder) bool { return o.Key == key })
+}
+
+func (c *Customer) redeemed(code string) bool { return slices.Contains(c.Redeemed, code) }
+
+// addClick inserts t in event-time order and enforces the bounds.
+func (c *Customer) addClick(t ClickTouch) {
+	i, _ := slices.BinarySearchFunc(c.Clicks, t, compareClicks)
+	c.Clicks = slices.Insert(c.Clicks, i, t)
+	bots := 0
+	for _, x := range c.Clicks {
+		if x.Bot {
+			bots++
+		}
+	}
+	for i := 0; bots > MaxBotClicks && i < len(c.Clicks); {
+		if c.Clicks[i].Bot {
+			c.Clicks = slices.Delete(c.Clicks, i, i+1)
+			bots--
+			continue
+		}
+		i++
+	}
+	if n := len(c.Clicks); n > MaxClicks {
+		c.Clicks = slices.Delete(c.Clicks, 0, n-MaxClicks)
+	}
+}
+
+func compareClicks(a, b ClickTouch) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	switch {
+	case a.ClickID < b.ClickID:
+		return -1
+	case a.ClickID > b.ClickID:
+		return 1
+	}
+	return 0
+}
+
+// pruneClicks drops clicks older than horizon (event time).
+func (c *Customer) pruneClicks(horizon time.Time) {
+	i := 0
+	for i < len(c.Clicks) && c.Clicks[i].At.Before(horizon) {
+		i++
+	}
+	c.Clicks = slices.Delete(c.Clicks, 0, i)
+}
+
+// pruneRecent drops decided orders older than grace (processing time).
+func (c *Customer) pruneRecent(now time.Time, grace time.Duration) {
+	c.Recent = slices.DeleteFunc(c.Recent, func(d Decided) bool { return now.Sub(d.DecidedAt) > grace })
+}
+
+func appendBounded[T any](s []T, v T, n int) []T {
+	s = append(s, v)
+	if len(s) > n {
+		s = slices.Delete(s, 0, len(s)-n)
+	}
+	return s
+}
+
+// Marshal encodes the customer state for storage: JSON with short field
+// names, times as RFC 3339 in UTC.
+func (c *Customer) Marshal() ([]byte, error) { return json.Marshal(c) }
+
+// ErrCorrupt is wrapped by the Unmarshal errors of every state struct.
+var ErrCorrupt = errors.New("attribution: corrupt state")
+
+// UnmarshalCustomer decodes what Customer.Marshal wrote and checks the
+// bounds and the click order, so a decoded state is always one the
+// Attributor could have produced the shape of.
+func UnmarshalCustomer(data []byte) (Customer, error) {
+	var c Customer
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Customer{}, fmt.Errorf("%w: decoding customer: %v", ErrCorrupt, err)
+	}
+	switch {
+	case len(c.Clicks) > MaxClicks, len(c.Orders) > MaxOrders, len(c.Redeemed) > MaxRedeemed,
+		len(c.Recent) > MaxRecent, len(c.Seen) > MaxSeen:
+		return Customer{}, fmt.Errorf("%w: customer over its bounds", ErrCorrupt)
+	case c.OrdersSeen < 0:
+		return Customer{}, fmt.Errorf("%w: negative order count", ErrCorrupt)
+	}
+	if !slices.IsSortedFunc(c.Clicks, compareClicks) {
+		return Customer{}, fmt.Errorf("%w: clicks out of order", ErrCorrupt)
+	}
+	return c, nil
+}

@@ -1,0 +1,158 @@
+package attribution
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// seedState builds real states to seed the fuzzers with.
+func seedState(t testing.TB) (Customer, Candidate, OrderLedger, CodeUsage) {
+	p := NewProgram()
+	p.Defaults.Commission = Commission{Type: "percent", Value: 1000}
+	a := New(p)
+	maxUses := int64(3)
+	reg := map[string]schemas.Code{"C": {Code: "C", AffiliateID: "x", Status: "active", MaxUses: &maxUses, RequiresClick: true}}
+	lookup := func(c string) (schemas.Code, bool) { e, ok := reg[c]; return e, ok }
+	var st Customer
+	page := "cart"
+	a.Click(&st, schemas.Click{EventID: "e1", ClickID: "k1", AffiliateID: ptr("y"), PageType: &page, OccurredAt: t0.Add(-time.Hour)}, lookup, t0)
+	a.Click(&st, schemas.Click{EventID: "e2", ClickID: "k2", Code: ptr("C"), IsBot: true, OccurredAt: t0.Add(-time.Minute)}, lookup, t0)
+	cand, _ := a.Order(&st, schemas.Order{EventID: "e3", OrderID: "o", Platform: "p", StoreID: "s", Currency: "USD",
+		Subtotal: 1000, Codes: []schemas.AppliedCode{{Code: "C"}}, OccurredAt: t0}, lookup, t0)
+	var u CodeUsage
+	d, _ := u.Resolve(cand)
+	_, l := Reverse(OrderLedger{}, schemas.Refund{RefundID: "r", Amount: 10, Currency: "USD"}, t0)
+	_, l = Revise(l, d.Attribution, t0)
+	return st, cand, l, u
+}
+
+func mustMarshal(t testing.TB, f func() ([]byte, error)) []byte {
+	b, err := f()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func FuzzUnmarshalCustomer(f *testing.F) {
+	st, _, _, _ := seedState(f)
+	f.Add(mustMarshal(f, st.Marshal))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"c":[{"e":"a","i":"b","t":"2024-01-01T00:00:00Z"},{"e":"a","i":"a","t":"2023-01-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"n":-1}`))
+	a := New(NewProgram())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := UnmarshalCustomer(data)
+		if err != nil {
+			return
+		}
+		b1 := mustMarshal(t, c.Marshal)
+		c2, err := UnmarshalCustomer(b1)
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if b2 := mustMarshal(t, c2.Marshal); !bytes.Equal(b1, b2) {
+			t.Fatalf("unstable encoding:\n%s\n%s", b1, b2)
+		}
+		// Any decodable state can be used.
+		a.Click(&c2, schemas.Click{EventID: "z1", ClickID: "z1", AffiliateID: ptr("q"), OccurredAt: t0}, nil, t0)
+		a.Order(&c2, schemas.Order{EventID: "z2", OrderID: "z2", OccurredAt: t0}, nil, t0)
+	})
+}
+
+func FuzzUnmarshalCandidate(f *testing.F) {
+	_, cand, _, _ := seedState(f)
+	f.Add(mustMarshal(f, cand.Marshal))
+	f.Add([]byte(`{"v":1,"f":{"a":{}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := UnmarshalCandidate(data)
+		if err != nil {
+			return
+		}
+		b1 := mustMarshal(t, c.Marshal)
+		c2, err := UnmarshalCandidate(b1)
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if b2 := mustMarshal(t, c2.Marshal); !bytes.Equal(b1, b2) {
+			t.Fatalf("unstable encoding")
+		}
+		var u CodeUsage
+		u.Resolve(c2)
+		Resolve(c2, 5)
+	})
+}
+
+func FuzzUnmarshalOrderLedger(f *testing.F) {
+	_, _, l, _ := seedState(f)
+	f.Add(mustMarshal(f, l.Marshal))
+	f.Add([]byte(`{"a":{"NetAmount":0,"Commission":-5,"Shares":[{"AffiliateID":"x","Commission":-1}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := UnmarshalOrderLedger(data)
+		if err != nil {
+			return
+		}
+		b1 := mustMarshal(t, l.Marshal)
+		l2, err := UnmarshalOrderLedger(b1)
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if b2 := mustMarshal(t, l2.Marshal); !bytes.Equal(b1, b2) {
+			t.Fatalf("unstable encoding")
+		}
+		Reverse(l2, schemas.Refund{RefundID: "fz", Amount: 1 << 40, Currency: "USD"}, t0)
+	})
+}
+
+func FuzzUnmarshalCodeUsage(f *testing.F) {
+	_, _, _, u := seedState(f)
+	f.Add(mustMarshal(f, u.Marshal))
+	f.Add([]byte(`{"u":-1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		u, err := UnmarshalCodeUsage(data)
+		if err != nil {
+			return
+		}
+		b1 := mustMarshal(t, u.Marshal)
+		u2, err := UnmarshalCodeUsage(b1)
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if b2 := mustMarshal(t, u2.Marshal); !bytes.Equal(b1, b2) {
+			t.Fatalf("unstable encoding")
+		}
+	})
+}
+
+func FuzzParseProgram(f *testing.F) {
+	example, err := os.ReadFile("testdata/program.example.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte(""))
+	f.Add([]byte("defaults: {rule: split, window: 1h}\ncodes: {\" x \": {window: 2h}, X: {}}"))
+	f.Add([]byte("defaults:\n  commission: {type: fixed, value: 5}\n"))
+	f.Add([]byte("defaults:\n  leak: {bucket: 1ms}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data)
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("parsed program does not validate: %v", err)
+		}
+		for aff := range p.Affiliates {
+			if s := p.Settings(aff, ""); s.Window <= 0 || !s.Rule.Valid() {
+				t.Fatalf("settings for %q: %+v", aff, s)
+			}
+		}
+		if p.MaxWindow() < p.Defaults.Window {
+			t.Fatal("max window below the default")
+		}
+	})
+}

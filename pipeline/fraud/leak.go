@@ -1,0 +1,314 @@
+package fraud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// LeakConfig tunes the code_leak detector. Zero fields take the defaults
+// stated on each (EnsureDefaults).
+type LeakConfig struct {
+	// Bucket is the event-time bucket redemptions are counted in.
+	// Default 1h.
+	Bucket time.Duration `yaml:"bucket"`
+	// Buckets is how many previous buckets form the baseline (their
+	// median, empty buckets counting as 0). Default 24.
+	Buckets int `yaml:"baseline_buckets"`
+	// FactorPercent: a bucket spikes when its count exceeds
+	// max(MinCount, FactorPercent*median/100). Default 500 (5x).
+	FactorPercent int64 `yaml:"factor_percent"`
+	// MinCount is the least count that can spike. Default 20.
+	MinCount int64 `yaml:"min_count"`
+	// MinSample is the least number of redemptions in the retained buckets
+	// before the no-click ratio is judged. Default 20.
+	MinSample int64 `yaml:"min_sample"`
+	// NoClickRatioBP: the code leaks when at least this share (basis
+	// points) of the retained redemptions had no click from the code's
+	// affiliate. Default 8000 (80%).
+	NoClickRatioBP int64 `yaml:"no_click_ratio_bp"`
+	// Cooldown ends an episode: a condition that holds again after
+	// Cooldown of event time without it starts a new episode and a new
+	// flag. Default 24h.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// Severity of the code_leak flag. Default review.
+	Severity string `yaml:"severity"`
+	// AutoPause sets LeakResult.Pause when an episode starts, for the stage
+	// to pause the code. Default false.
+	AutoPause bool `yaml:"auto_pause"`
+}
+
+// maxBuckets bounds LeakConfig.Buckets (90 days of hours).
+const maxBuckets = 2160
+
+// EnsureDefaults fills zero fields with their defaults.
+func (c *LeakConfig) EnsureDefaults() {
+	if c.Bucket == 0 {
+		c.Bucket = time.Hour
+	}
+	if c.Buckets == 0 {
+		c.Buckets = 24
+	}
+	if c.FactorPercent == 0 {
+		c.FactorPercent = 500
+	}
+	if c.MinCount == 0 {
+		c.MinCount = 20
+	}
+	if c.MinSample == 0 {
+		c.MinSample = 20
+	}
+	if c.NoClickRatioBP == 0 {
+		c.NoClickRatioBP = 8000
+	}
+	if c.Cooldown == 0 {
+		c.Cooldown = 24 * time.Hour
+	}
+	if c.Severity == "" {
+		c.Severity = SeverityReview
+	}
+}
+
+// Validate checks a config after EnsureDefaults; errors name the YAML field.
+func (c *LeakConfig) Validate() error {
+	switch {
+	case c.Bucket < time.Second || c.Bucket%time.Millisecond != 0:
+		return fmt.Errorf("bucket: %v must be a whole number of milliseconds, at least 1s", c.Bucket)
+	case c.Buckets < 1 || c.Buckets > maxBuckets:
+		return fmt.Errorf("baseline_buckets: %d must be in [1, %d]", c.Buckets, maxBuckets)
+	case c.FactorPercent < 100 || c.FactorPercent > 1_000_000:
+		return fmt.Errorf("factor_percent: %d must be in [100, 1000000]", c.FactorPercent)
+	case c.MinCount < 1:
+		return fmt.Errorf("min_count: %d must be at least 1", c.MinCount)
+	case c.MinSample < 1:
+		return fmt.Errorf("min_sample: %d must be at least 1", c.MinSample)
+	case c.NoClickRatioBP < 1 || c.NoClickRatioBP > 10000:
+		return fmt.Errorf("no_click_ratio_bp: %d must be in [1, 10000]", c.NoClickRatioBP)
+	case c.Cooldown < 0:
+		return fmt.Errorf("cooldown: %v must not be negative", c.Cooldown)
+	case !ValidSeverity(c.Severity):
+		return fmt.Errorf("severity: %q must be review or reject", c.Severity)
+	}
+	return nil
+}
+
+// Redemption is one valid use of a code, as stage 2 sees it.
+type Redemption struct {
+	Code        string
+	AffiliateID string // the code's owner
+	Order       OrderRef
+	// AffiliateClicked is true when the customer had a non-bot click from
+	// the code's affiliate inside the window before the order.
+	AffiliateClicked bool
+}
+
+// Bucket counts one event-time bucket of a code's redemptions.
+type Bucket struct {
+	Start   int64 `json:"s"` // unix milliseconds, a multiple of the bucket size
+	Count   int64 `json:"c"`
+	NoClick int64 `json:"n"` // redemptions without a click from the affiliate
+}
+
+// CodeStats is stage 2's leak state for one code. The zero value is ready.
+type CodeStats struct {
+	// Buckets ascending by Start; only the latest Buckets+1 bucket spans
+	// are kept.
+	Buckets []Bucket `json:"b,omitempty"`
+	// EpisodeStart is the start of the bucket that opened the current or
+	// last leak episode, unix ms; 0 when none ever started.
+	EpisodeStart int64 `json:"e,omitempty"`
+	// LastTrigger is the event time (unix ms) the condition last held.
+	LastTrigger int64 `json:"t,omitempty"`
+}
+
+// LeakResult is what Observe found.
+type LeakResult struct {
+	// Flag is set once per episode, on the redemption that opened it.
+	Flag *schemas.Flag
+	// Active reports the code is inside a leak episode at this
+	// redemption's event time (from the episode's first bucket to Cooldown
+	// after the condition last held); a stage may hold such orders for
+	// review.
+	Active bool
+	// Pause is set with Flag when LeakConfig.AutoPause is on.
+	Pause bool
+}
+
+// Observe counts r and judges the code. cfg must have defaults applied.
+// now is the processing time written as the flag's DetectedAt. A
+// redemption older than the retained buckets is not counted but still
+// reports whether an episode is active.
+func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakResult {
+	at := r.Order.OccurredAt.UnixMilli()
+	size := cfg.Bucket.Milliseconds()
+	b := floorDiv(at, size) * size
+	span := int64(cfg.Buckets) * size
+	if n := len(s.Buckets); n > 0 && b < s.Buckets[n-1].Start-span {
+		return LeakResult{Active: s.active(at, cfg)}
+	}
+	i, found := slices.BinarySearchFunc(s.Buckets, b, func(x Bucket, t int64) int { return cmp64(x.Start, t) })
+	if !found {
+		s.Buckets = slices.Insert(s.Buckets, i, Bucket{Start: b})
+	}
+	s.Buckets[i].Count++
+	if !r.AffiliateClicked {
+		s.Buckets[i].NoClick++
+	}
+	cur := s.Buckets[i]
+	// Trim to the retained span.
+	last := s.Buckets[len(s.Buckets)-1].Start
+	k := 0
+	for k < len(s.Buckets) && s.Buckets[k].Start < last-span {
+		k++
+	}
+	s.Buckets = s.Buckets[k:]
+
+	median := s.baseline(b, cfg, size)
+	threshold := max(cfg.MinCount, mulDivSat(cfg.FactorPercent, median, 100))
+	spike := cur.Count > threshold
+	var total, noClick int64
+	for _, x := range s.Buckets {
+		total += x.Count
+		noClick += x.NoClick
+	}
+	ratioBP := int64(0)
+	if total > 0 {
+		ratioBP = noClick * 10000 / total
+	}
+	unclicked := total >= cfg.MinSample && ratioBP >= cfg.NoClickRatioBP
+	if !spike && !unclicked {
+		return LeakResult{Active: s.active(at, cfg)}
+	}
+	wasActive := s.active(at, cfg)
+	if at > s.LastTrigger {
+		s.LastTrigger = at
+	}
+	if wasActive {
+		return LeakResult{Active: true}
+	}
+	s.EpisodeStart = b
+	s.LastTrigger = at
+	trigger := "spike"
+	switch {
+	case spike && unclicked:
+		trigger = "spike,no_click_ratio"
+	case unclicked:
+		trigger = "no_click_ratio"
+	}
+	ev := map[string]string{
+		"trigger":           trigger,
+		"bucket_start":      time.UnixMilli(b).UTC().Format(time.RFC3339),
+		"bucket":            cfg.Bucket.String(),
+		"bucket_count":      itoa(cur.Count),
+		"baseline_median":   itoa(median),
+		"baseline_buckets":  itoa(int64(cfg.Buckets)),
+		"threshold":         itoa(threshold),
+		"sample":            itoa(total),
+		"no_click":          itoa(noClick),
+		"no_click_ratio_bp": itoa(ratioBP),
+		"order_id":          r.Order.OrderID,
+	}
+	f := schemas.Flag{
+		EventID:     LeakFlagID(r.Code, b),
+		Type:        TypeCodeLeak,
+		Severity:    cfg.Severity,
+		Code:        ptr(r.Code),
+		AffiliateID: ptr(r.AffiliateID),
+		Evidence:    ev,
+		OccurredAt:  r.Order.OccurredAt,
+		DetectedAt:  now,
+	}
+	return LeakResult{Flag: &f, Active: true, Pause: cfg.AutoPause}
+}
+
+// LeakFlagID is the deterministic id of the code_leak flag of the episode
+// that started in the bucket beginning at bucketStart (unix ms).
+func LeakFlagID(code string, bucketStart int64) string {
+	return schemas.ID(code, "flag", TypeCodeLeak, itoa(bucketStart))
+}
+
+func (s *CodeStats) active(at int64, cfg LeakConfig) bool {
+	return s.EpisodeStart != 0 && at >= s.EpisodeStart && at-s.LastTrigger <= cfg.Cooldown.Milliseconds()
+}
+
+// baseline is the median count of the cfg.Buckets buckets before b.
+func (s *CodeStats) baseline(b int64, cfg LeakConfig, size int64) int64 {
+	vals := make([]int64, cfg.Buckets)
+	from := b - int64(cfg.Buckets)*size
+	for _, x := range s.Buckets {
+		if x.Start >= from && x.Start < b {
+			vals[(x.Start-from)/size] = x.Count
+		}
+	}
+	slices.Sort(vals)
+	n := len(vals)
+	if n%2 == 1 {
+		return vals[n/2]
+	}
+	return (vals[n/2-1] + vals[n/2]) / 2
+}
+
+// Marshal encodes the stats for storage (compact JSON).
+func (s *CodeStats) Marshal() ([]byte, error) {
+	return json.Marshal(s)
+}
+
+// ErrCorrupt is wrapped by Unmarshal errors.
+var ErrCorrupt = errors.New("fraud: corrupt state")
+
+// maxStoredBuckets bounds a decoded CodeStats.
+const maxStoredBuckets = maxBuckets + 1
+
+// UnmarshalCodeStats decodes what Marshal wrote and checks its invariants:
+// buckets strictly ascending, counts non-negative, NoClick <= Count.
+func UnmarshalCodeStats(data []byte) (CodeStats, error) {
+	var s CodeStats
+	if err := json.Unmarshal(data, &s); err != nil {
+		return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
+	}
+	if len(s.Buckets) > maxStoredBuckets {
+		return CodeStats{}, fmt.Errorf("%w: %d buckets", ErrCorrupt, len(s.Buckets))
+	}
+	for i, b := range s.Buckets {
+		if b.Count < 0 || b.NoClick < 0 || b.NoClick > b.Count {
+			return CodeStats{}, fmt.Errorf("%w: bucket %d counts %d/%d", ErrCorrupt, i, b.NoClick, b.Count)
+		}
+		if i > 0 && b.Start <= s.Buckets[i-1].Start {
+			return CodeStats{}, fmt.Errorf("%w: buckets out of order", ErrCorrupt)
+		}
+	}
+	if len(s.Buckets) == 0 {
+		s.Buckets = nil
+	}
+	return s, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func cmp64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// mulDivSat is a*b/c saturating at MaxInt64 (inputs non-negative).
+func mulDivSat(a, b, c int64) int64 {
+	if a != 0 && b > (1<<62)/a {
+		return 1 << 62
+	}
+	return a * b / c
+}

@@ -1,0 +1,146 @@
+package fraud
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+	"gopkg.in/yaml.v3"
+)
+
+var t0 = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+
+// TestLeakScenarios runs testdata/leak*: redemptions in, flags out.
+// Regenerate with `go test ./pipeline/fraud -run TestLeakScenarios -rewrite`.
+//
+//	config          input: LeakConfig as YAML (defaults otherwise)
+//	redeem at= [n=1] [clicked] [code=CODE]
+//	                n redemptions at the offset from T0; prints any flag
+//	                and whether the code is in an episode after them
+//	stats [code=]   prints the retained buckets
+func TestLeakScenarios(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		cfg := LeakConfig{}
+		cfg.EnsureDefaults()
+		stats := map[string]*CodeStats{}
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			switch d.Cmd {
+			case "config":
+				cfg = LeakConfig{}
+				if err := yaml.Unmarshal([]byte(d.Input), &cfg); err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				cfg.EnsureDefaults()
+				if err := cfg.Validate(); err != nil {
+					return "error: " + err.Error()
+				}
+				return "ok"
+			case "redeem":
+				var at, code string
+				n := 1
+				d.ScanArgs(t, "at", &at)
+				d.MaybeScanArgs(t, "n", &n)
+				code = "LEAK"
+				d.MaybeScanArgs(t, "code", &code)
+				off, err := time.ParseDuration(at)
+				if err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				s := stats[code]
+				if s == nil {
+					s = &CodeStats{}
+					stats[code] = s
+				}
+				var b strings.Builder
+				var res LeakResult
+				for i := range n {
+					r := Redemption{Code: code, AffiliateID: "aff", AffiliateClicked: d.HasArg("clicked"),
+						Order: OrderRef{OrderID: fmt.Sprint("o-", at, "-", i), OccurredAt: t0.Add(off)}}
+					res = s.Observe(r, cfg, t0)
+					if res.Flag != nil {
+						fmt.Fprintf(&b, "flag #%d %s %s pause=%v", i+1, res.Flag.Type, res.Flag.Severity, res.Pause)
+						keys := make([]string, 0, len(res.Flag.Evidence))
+						for k := range res.Flag.Evidence {
+							if k != "order_id" {
+								keys = append(keys, k)
+							}
+						}
+						sort.Strings(keys)
+						for _, k := range keys {
+							fmt.Fprintf(&b, "\n  %s=%s", k, res.Flag.Evidence[k])
+						}
+						b.WriteString("\n")
+					}
+				}
+				fmt.Fprintf(&b, "active=%v", res.Active)
+				return b.String()
+			case "stats":
+				code := "LEAK"
+				d.MaybeScanArgs(t, "code", &code)
+				var b strings.Builder
+				for _, x := range stats[code].Buckets {
+					fmt.Fprintf(&b, "%s count=%d no_click=%d\n", time.UnixMilli(x.Start).UTC().Sub(t0), x.Count, x.NoClick)
+				}
+				return b.String()
+			}
+			d.Fatalf(t, "unknown command %q", d.Cmd)
+			return ""
+		})
+	})
+}
+
+func TestLeakFlagOncePerEpisode(t *testing.T) {
+	cfg := LeakConfig{MinCount: 3, Buckets: 4}
+	cfg.EnsureDefaults()
+	var s CodeStats
+	flags := 0
+	for h := range 100 {
+		for i := range 10 {
+			r := Redemption{Code: "C", AffiliateClicked: true, Order: OrderRef{OrderID: strconv.Itoa(i), OccurredAt: t0.Add(time.Duration(h) * time.Hour)}}
+			if res := s.Observe(r, cfg, t0); res.Flag != nil {
+				flags++
+			}
+		}
+	}
+	// A steady 10/h is a spike against an empty baseline once, then the
+	// baseline catches up and the episode cools down without new flags.
+	if flags != 1 {
+		t.Fatalf("got %d flags, want 1", flags)
+	}
+	if len(s.Buckets) > cfg.Buckets+1 {
+		t.Fatalf("kept %d buckets", len(s.Buckets))
+	}
+}
+
+func FuzzUnmarshalCodeStats(f *testing.F) {
+	cfg := LeakConfig{}
+	cfg.EnsureDefaults()
+	var s CodeStats
+	for i := range 30 {
+		s.Observe(Redemption{Code: "C", Order: OrderRef{OccurredAt: t0.Add(time.Duration(i) * 17 * time.Minute)}}, cfg, t0)
+	}
+	seed, _ := s.Marshal()
+	f.Add(seed)
+	f.Add([]byte(`{"b":[{"s":5,"c":1,"n":2}]}`))
+	f.Add([]byte(`{"b":[{"s":5,"c":1},{"s":5,"c":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := UnmarshalCodeStats(data)
+		if err != nil {
+			return
+		}
+		b1, _ := s.Marshal()
+		s2, err := UnmarshalCodeStats(b1)
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if b2, _ := s2.Marshal(); !bytes.Equal(b1, b2) {
+			t.Fatal("unstable encoding")
+		}
+		s2.Observe(Redemption{Code: "C", Order: OrderRef{OccurredAt: t0}}, cfg, t0)
+	})
+}
