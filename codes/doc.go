@@ -1,6 +1,80 @@
 // Package codes is the code registry: which promotion code belongs to which
 // affiliate and under what rules.
 //
+// # Model
+//
+// A coupon (CouponID) owns promotion codes and their discount: percent
+// (basis points, 1000 = 10%) or fixed (minor units of Currency). Every code
+// of one coupon has the same discount. Each code (schemas.Code) belongs to
+// one affiliate (who may hold many codes) and carries its status (active,
+// paused, inactive), validity window, global usage limit, once per
+// customer, minimum order, first order only, the affiliates allowed to
+// promote it (empty: only its owner), whether redemptions need a click from
+// the affiliate (stuffing detection), an optional commission rule, and its
+// sync state on the store platforms (Platforms, written by the syncer).
+//
 // Codes are compared in normalised form (Normalize): trimmed, Unicode NFKC,
-// upper case. "sarah10", " SARAH10" and "ＳＡＲＡＨ１０" are one code.
+// upper case. "sarah10", " SARAH10" and "ＳＡＲＡＨ１０" are one code, unique
+// across all coupons. ForPlatform gives the form a platform gets
+// (WooCommerce: lower case) and CheckPlatform the characters each accepts.
+//
+// # Registry
+//
+// The source of truth is the compacted topic <prefix>.codes.v1, keyed by
+// the normalised code; the value is the Avro Code, a null value (tombstone)
+// deletes. Registry materialises it (all partitions, from the start,
+// read_committed) with lookups by code, affiliate, coupon and platform
+// remote id; every process reading the topic converges on the same
+// registry, and a new one restores it from the topic alone. Writer produces
+// changes, each Apply in one Kafka transaction, with optimistic version
+// checks: Version increments per change and EventID is
+// schemas.ID(code, version). After writing, the Writer calls its Syncer
+// (package codes/sync) with the definition changes.
+//
+// # CSV format
+//
+// Import and export share one format (see docs/codes-csv.md for the full
+// description). Columns are found by header name, case-insensitive and
+// trimmed, in any order; an unknown column is an error naming it.
+//
+//	code               required (may be empty when generating with a Rule)
+//	affiliate_id       required
+//	affiliate_name     optional; declares the affiliate, feeds {first}/{last}
+//	affiliate_email    optional; only feeds {email}; not stored
+//	coupon             default derived from the discount: percent-10, fixed-5.00-usd
+//	discount_type      percent (default) or fixed
+//	discount_value     percent "10" or "12.5"; fixed amount "5.00" in currency
+//	currency           ISO-4217; required for fixed amounts and min_order
+//	valid_from         date (start of day UTC) or RFC 3339 date-time
+//	valid_until        date (END of that day UTC: 23:59:59.999) or date-time
+//	max_uses           whole number >= 1; empty is unlimited
+//	once_per_customer  boolean
+//	min_order          amount in currency
+//	first_order_only   boolean
+//	requires_click     boolean
+//	allowed_affiliates affiliate ids separated by ';'
+//	commission_type    percent (of net order value) or fixed (per order)
+//	commission_value   like discount_value; empty type and value: program default
+//	recurring_months   0-120: renewals earn for that many months
+//	status             active (default), paused or inactive
+//
+// Booleans are true/false, yes/no, 1/0 or empty (false). A date-time
+// without an offset is UTC. On update, a column the file lacks keeps its
+// value and an empty cell resets it; Platforms are never changed by an
+// import.
+//
+// # Bad input
+//
+// ReadCSV rejects a file whose header is unusable (ErrFormat). Plan checks
+// each row and reports every problem with its line and column (RowError):
+// duplicate codes in the file (case-insensitively), malformed dates,
+// valid_until before valid_from, negative amounts, percentages over 100,
+// characters a platform the code is synced to rejects (warnings when no
+// platform is known), a code that would move to another affiliate, a
+// coupon whose codes disagree on the discount, and, when asked for
+// (RequireKnownAffiliates), affiliates that hold no code and are not named
+// with affiliate_name in the file. Any affiliate id is accepted otherwise:
+// the registry is where affiliates get their codes, not a directory of
+// affiliates. Atomic imports write nothing unless every row passes; the
+// others write the valid rows and report the rest.
 package codes

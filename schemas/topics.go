@@ -8,6 +8,8 @@ import (
 // Topics names the topics HeldSway reads and writes. The names are the
 // public contract for payout systems: <prefix>.<name>.v1.
 type Topics struct {
+	// Prefix is the prefix the names were made with.
+	Prefix       string
 	Clicks       string
 	Orders       string
 	Refunds      string
@@ -30,6 +32,7 @@ func NewTopics(prefix string) (Topics, error) {
 	}
 	n := func(name string) string { return prefix + "." + name + ".v1" }
 	return Topics{
+		Prefix:       prefix,
 		Clicks:       n("clicks"),
 		Orders:       n("orders"),
 		Refunds:      n("refunds"),
@@ -45,6 +48,11 @@ func NewTopics(prefix string) (Topics, error) {
 func (t Topics) All() []string {
 	return []string{t.Clicks, t.Orders, t.Refunds, t.Codes, t.Attributions, t.Adjustments, t.Flags, t.DeadLetter}
 }
+
+// Internal names a topic private to HeldSway's stages (repartitioning,
+// changelogs): <prefix>.internal.<name>.v1. They are not part of the
+// public contract.
+func (t Topics) Internal(name string) string { return t.Prefix + ".internal." + name + ".v1" }
 
 // Compacted reports whether topic keeps only the latest record per key.
 func (t Topics) Compacted(topic string) bool { return topic == t.Codes }

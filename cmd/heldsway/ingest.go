@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,19 +9,34 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/admin"
+	"github.com/heldsway/heldsway/connectors/click"
 	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/paddle"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/shopify"
+	"github.com/heldsway/heldsway/connectors/stripe"
+	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/woocommerce"
 )
 
 // httpFlags configure the ingest edge.
 type httpFlags struct {
-	addr         string
-	maxBody      int64
-	apiTokenFile string
-	hashKeyFile  string
-	publishWait  time.Duration
+	addr           string
+	maxBody        int64
+	apiTokenFile   string
+	hashKeyFile    string
+	publishWait    time.Duration
+	storesFile     string
+	destinations   map[string]string
+	cookieDomain   string
+	trustForwarded bool
+	stripeAPI      string
+	paddleAPI      string
+	tolerance      time.Duration
 }
 
 func (h *httpFlags) register(c *cobra.Command) {
@@ -30,18 +46,33 @@ func (h *httpFlags) register(c *cobra.Command) {
 	f.StringVar(&h.apiTokenFile, "api-token-file", "", "file holding the bearer token of the conversion and admin APIs (else HELDSWAY_API_TOKEN, else generated under <data-dir>/secrets)")
 	f.StringVar(&h.hashKeyFile, "hash-key-file", "", "file holding the key that hashes emails and IPs (else HELDSWAY_HASH_KEY, else generated under <data-dir>/secrets)")
 	f.DurationVar(&h.publishWait, "publish-timeout", 10*time.Second, "how long a request waits for Kafka to acknowledge before answering 503")
+	f.StringVar(&h.storesFile, "stores-file", "", "YAML file of connected stores and where their webhook secrets are (else HELDSWAY_<PLATFORM>_SECRET for one store per platform)")
+	f.StringToStringVar(&h.destinations, "destination", nil, "click redirect destinations id=URL (repeatable); /c/{code} goes to default, /c/{code}/{id} to id; none configured: redirects answer 404")
+	f.StringVar(&h.cookieDomain, "cookie-domain", "", "Domain of the hs_vid visitor cookie (e.g. .shop.example); default host-only")
+	f.BoolVar(&h.trustForwarded, "trust-forwarded", false, "take client IP and scheme from X-Forwarded-For/-Proto (only behind your own proxy)")
+	f.StringVar(&h.stripeAPI, "stripe-api", "https://api.stripe.com", "Stripe API base URL (promotion code lookups)")
+	f.StringVar(&h.paddleAPI, "paddle-api", "https://api.paddle.com", "Paddle API base URL (discount lookups)")
+	f.DurationVar(&h.tolerance, "webhook-tolerance", 5*time.Minute, "how old a signed Stripe or Paddle webhook may be before it is refused as a replay")
 }
 
 // ingestStage is a running ingest edge.
 type ingestStage struct {
-	server *edge.Server
-	client *kgo.Client
+	server   *edge.Server
+	client   *kgo.Client
+	registry *codes.Registry
+	writer   *codes.Writer
 }
 
-func (s *ingestStage) Close() { s.client.Close() }
+func (s *ingestStage) Close() {
+	if s.writer != nil {
+		s.writer.Close()
+	}
+	s.registry.Close()
+	s.client.Close()
+}
 
 // newIngest builds the HTTP edge publishing into env.
-func newIngest(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*ingestStage, error) {
+func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*ingestStage, error) {
 	token, err := g.generatedSecret(log, "HELDSWAY_API_TOKEN", h.apiTokenFile, "api-token")
 	if err != nil {
 		return nil, err
@@ -54,24 +85,134 @@ func newIngest(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*i
 	if err != nil {
 		return nil, usageError{fmt.Errorf("HELDSWAY_HASH_KEY: %w", err)}
 	}
+	stores, err := loadStores(h.storesFile)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody}, log.Named("http"))
+	if err != nil {
+		return nil, usageError{err}
+	}
+	regOpts, err := env.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, ClientOpts: regOpts}, log.Named("registry"))
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := reg.WaitCaughtUp(wctx); err != nil {
+		reg.Close()
+		return nil, fmt.Errorf("loading the code registry: %w", err)
+	}
 	opts, err := env.clientOpts(publish.ClientOpts(h.publishWait)...)
 	if err != nil {
+		reg.Close()
 		return nil, err
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
+		reg.Close()
 		return nil, fmt.Errorf("creating kafka producer: %w", err)
 	}
-	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody}, log.Named("http"))
-	if err != nil {
-		cl.Close()
-		return nil, usageError{err}
-	}
+	st := &ingestStage{server: srv, client: cl, registry: reg}
 	pub := publish.New(cl, env.serde, publish.Config{Timeout: h.publishWait}, log.Named("publish"))
 	srv.AddCheck("kafka", pub.Ping)
+
 	conv := &conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: env.topics, Log: log.Named("conversion")}
 	conv.Register(srv, token)
-	return &ingestStage{server: srv, client: cl}, nil
+
+	tracker, err := click.New(click.Config{
+		Destinations:   h.destinations,
+		CookieDomain:   h.cookieDomain,
+		TrustForwarded: h.trustForwarded,
+	}, reg, pub, hasher, env.topics, log.Named("click"))
+	if err != nil {
+		st.Close()
+		return nil, usageError{err}
+	}
+	tracker.Register(srv, token)
+	srv.Metrics().Register(tracker.Collectors()...)
+
+	writer, err := codes.NewWriter(reg, codes.WriterConfig{ClientOpts: regOpts}, log.Named("codes"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.writer = writer
+	(&admin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
+
+	platforms, err := webhookPlatforms(h, env, hasher, reg, stores)
+	if err != nil {
+		st.Close()
+		return nil, usageError{err}
+	}
+	for _, p := range platforms {
+		srv.Handle("POST /webhooks/"+p.Name(), &webhook.Handler{
+			Platform:     p,
+			Stores:       stores[p.Name()].stores,
+			Publisher:    pub,
+			MaxBodyBytes: h.maxBody,
+			Observe:      srv.Metrics().ObserveWebhook,
+			Log:          log.Named("webhook"),
+		})
+		if n := len(stores[p.Name()].stores); n > 0 {
+			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", n))
+		}
+	}
+	return st, nil
+}
+
+// webhookPlatforms builds the four platforms. A platform without stores
+// still gets its endpoint, which answers 503 saying it is not configured.
+func webhookPlatforms(h *httpFlags, env *kafkaEnv, hasher *identity.Hasher, reg *codes.Registry, stores map[string]platformStores) ([]webhook.Platform, error) {
+	stripeCfg := stripe.Config{Topics: env.topics, Hasher: hasher, Tolerance: h.tolerance, Promotions: stripe.Chain{registryStripe{reg}}}
+	if keys := stores["stripe"].apiKeys; len(keys) > 0 {
+		api, err := stripe.NewClient(stripe.ClientConfig{BaseURL: h.stripeAPI, SecretKeys: keys})
+		if err != nil {
+			return nil, fmt.Errorf("stripe API client: %w", err)
+		}
+		stripeCfg.Promotions = stripe.Chain{registryStripe{reg}, api}
+		stripeCfg.Invoices, stripeCfg.Payments = api, api
+	}
+	paddleCfg := paddle.Config{Topics: env.topics, Hasher: hasher, Tolerance: h.tolerance, Discounts: paddle.Chain{registryPaddle{reg}}}
+	if keys := stores["paddle"].apiKeys; len(keys) > 0 {
+		api, err := paddle.NewClient(paddle.ClientConfig{BaseURL: h.paddleAPI, APIKeys: keys})
+		if err != nil {
+			return nil, fmt.Errorf("paddle API client: %w", err)
+		}
+		paddleCfg.Discounts = paddle.Chain{registryPaddle{reg}, api}
+	}
+	st, pd := stripe.New(stripeCfg), paddle.New(paddleCfg)
+	return []webhook.Platform{
+		shopify.New(shopify.Config{Topics: env.topics, Hasher: hasher}),
+		woocommerce.New(woocommerce.Config{Topics: env.topics, Hasher: hasher}),
+		st,
+		pd,
+	}, nil
+}
+
+// registryStripe resolves Stripe promotion code ids from the codes the
+// registry synced to Stripe, before asking Stripe's API.
+type registryStripe struct{ r *codes.Registry }
+
+func (s registryStripe) Code(_ context.Context, store, promoID string) (string, error) {
+	if c, ok := s.r.ByRemoteID("stripe", store, promoID); ok {
+		return c.Code, nil
+	}
+	return "", fmt.Errorf("%w: %s not in the registry", stripe.ErrNotFound, promoID)
+}
+
+// registryPaddle does the same for Paddle discount ids.
+type registryPaddle struct{ r *codes.Registry }
+
+func (p registryPaddle) Code(_ context.Context, store, discountID string) (string, error) {
+	if c, ok := p.r.ByRemoteID("paddle", store, discountID); ok {
+		return c.Code, nil
+	}
+	return "", fmt.Errorf("%w: %s not in the registry", paddle.ErrNotFound, discountID)
 }
 
 func newIngestCmd(g *globalFlags) *cobra.Command {
@@ -79,16 +220,29 @@ func newIngestCmd(g *globalFlags) *cobra.Command {
 	h := &httpFlags{}
 	c := &cobra.Command{
 		Use:   "ingest",
-		Short: "Serve the HTTP edge: conversion API, readiness, publishing to Kafka",
-		Long: `Serve HTTP and turn every sale or refund reported to it into a canonical
-Avro event on Kafka. A request is answered 2xx only after Kafka has
+		Short: "Serve the HTTP edge: store webhooks, click tracking, conversion API",
+		Long: `Serve HTTP and turn every sale, refund or click reported to it into a
+canonical Avro event on Kafka. A request is answered 2xx only after Kafka has
 acknowledged the event; when Kafka is unreachable the answer is 503 so the
 sender retries.
 
 Endpoints:
-  POST /v1/conversions   report an order (JSON, bearer token)
-  POST /v1/refunds       report a refund (JSON, bearer token)
-  GET  /healthz          200 when Kafka is reachable, else 503
+  POST /webhooks/shopify       orders/create, orders/paid, refunds/create (X-Shopify-Hmac-Sha256)
+  POST /webhooks/woocommerce   order.created, order.updated (X-WC-Webhook-Signature)
+  POST /webhooks/stripe        checkout.session.completed, invoice.paid, refunds (Stripe-Signature)
+  POST /webhooks/paddle        transaction.completed, adjustment.* (Paddle-Signature)
+  GET  /c/{code}[/{dest}]      click redirect (302 to a configured destination)
+  POST /v1/clicks              click batches from a server-side tracker (bearer token)
+  POST /v1/conversions         orders from a custom checkout (bearer token)
+  POST /v1/refunds             refunds from a custom checkout (bearer token)
+  /v1/codes...                 the code registry admin API (bearer token; see heldsway codes --help)
+  GET  /healthz                200 when Kafka is reachable, else 503
+  GET  /metrics                Prometheus metrics
+
+Webhook secrets: HELDSWAY_SHOPIFY_SECRET, HELDSWAY_WOOCOMMERCE_SECRET,
+HELDSWAY_STRIPE_SECRET and HELDSWAY_PADDLE_SECRET for one store per platform
+(API keys for code lookups: HELDSWAY_STRIPE_API_KEY, HELDSWAY_PADDLE_API_KEY),
+or --stores-file for several.
 
 Kafka is the embedded broker at --kafka-listen unless --brokers is given.`,
 		Args: cobra.NoArgs,
@@ -103,7 +257,7 @@ Kafka is the embedded broker at --kafka-listen unless --brokers is given.`,
 				return err
 			}
 			defer env.Close()
-			st, err := newIngest(g, h, env, log)
+			st, err := newIngest(cmd.Context(), g, h, env, log)
 			if err != nil {
 				return err
 			}

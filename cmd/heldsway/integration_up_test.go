@@ -105,6 +105,24 @@ func waitHealthy(t *testing.T, p *proc, addr string) {
 	t.Fatalf("%s/healthz not 200 within 60s", addr)
 }
 
+func waitListening(t *testing.T, p *proc, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			t.Fatalf("process exited before listening on %s: %v", addr, err)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing listening on %s within 30s", addr)
+}
+
 // TestIntegrationUpEndToEnd runs the real binary: an order posted over HTTP
 // lands on Kafka (embedded broker over TCP) and in ClickHouse; SIGTERM stops
 // the stack cleanly; a restarted broker still holds the order.
@@ -170,6 +188,7 @@ func TestIntegrationUpEndToEnd(t *testing.T) {
 
 	// The broker restarted on the same data directory still has the order.
 	br := start(t, nil, "broker", "--data-dir", dataDir, "--kafka-listen", kafkaAddr, "--log-format", "json")
+	waitListening(t, br, kafkaAddr)
 	tail := exec.Command(os.Args[0], "tail", "orders", "--data-dir", dataDir, "--kafka-listen", kafkaAddr,
 		"--from-beginning", "--max", "1", "--timeout", "60s", "--log-level", "error")
 	tail.Env = append(os.Environ(), "HELDSWAY_TEST_RUN_MAIN=1")
@@ -224,4 +243,3 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
-

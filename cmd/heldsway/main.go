@@ -73,6 +73,7 @@ Quick start on one machine:
 		newSinkCmd(g),
 		newUpCmd(g),
 		newTailCmd(g),
+		newCodesCmd(g),
 	)
 	collectFlagNames(root)
 	return root

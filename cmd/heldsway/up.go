@@ -52,7 +52,7 @@ func runUp(ctx context.Context, g *globalFlags, k *kafkaFlags, h *httpFlags, ch 
 		return err
 	}
 	defer env.Close() // last: the broker outlives every client
-	ingest, err := newIngest(g, h, env, log)
+	ingest, err := newIngest(ctx, g, h, env, log)
 	if err != nil {
 		return err
 	}
