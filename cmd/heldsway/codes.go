@@ -24,11 +24,13 @@ import (
 type codesFlags struct {
 	k           kafkaFlags
 	waitTimeout time.Duration
+	sync        syncFlags
 }
 
 func (f *codesFlags) register(c *cobra.Command) {
 	f.k.register(c)
 	c.Flags().DurationVar(&f.waitTimeout, "registry-timeout", time.Minute, "how long to wait for the code registry to load from Kafka")
+	f.sync.register(c, true)
 }
 
 // codesEnv is an open registry, and a writer when the command writes.
@@ -37,9 +39,14 @@ type codesEnv struct {
 	env *kafkaEnv
 	reg *codes.Registry
 	w   *codes.Writer
+
+	stopSync func() // flushes the writer's Syncer (--sync)
 }
 
 func (e *codesEnv) Close() {
+	if e.stopSync != nil {
+		e.stopSync()
+	}
 	if e.w != nil {
 		e.w.Close()
 	}
@@ -80,7 +87,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("loading the code registry from %s: %w", env.topics.Codes, err)
 	}
 	if write {
-		e.w, err = codes.NewWriter(e.reg, codes.WriterConfig{ClientOpts: opts}, log.Named("codes"))
+		e.w, e.stopSync, err = newCodesWriter(e.reg, codes.WriterConfig{ClientOpts: opts}, &f.sync, nil, 0, log)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -112,6 +119,7 @@ docs/codes-csv.md; export and import use the same columns.`,
 		newCodesExpireCmd(g),
 		newCodesDeleteCmd(g),
 		newCodesServeCmd(g),
+		newCodesSyncCmd(g),
 	)
 	return c
 }

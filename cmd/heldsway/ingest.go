@@ -37,6 +37,7 @@ type httpFlags struct {
 	stripeAPI      string
 	paddleAPI      string
 	tolerance      time.Duration
+	sync           syncFlags
 }
 
 func (h *httpFlags) register(c *cobra.Command) {
@@ -53,6 +54,7 @@ func (h *httpFlags) register(c *cobra.Command) {
 	f.StringVar(&h.stripeAPI, "stripe-api", "https://api.stripe.com", "Stripe API base URL (promotion code lookups)")
 	f.StringVar(&h.paddleAPI, "paddle-api", "https://api.paddle.com", "Paddle API base URL (discount lookups)")
 	f.DurationVar(&h.tolerance, "webhook-tolerance", 5*time.Minute, "how old a signed Stripe or Paddle webhook may be before it is refused as a replay")
+	h.sync.register(c, false)
 }
 
 // ingestStage is a running ingest edge.
@@ -61,9 +63,13 @@ type ingestStage struct {
 	client   *kgo.Client
 	registry *codes.Registry
 	writer   *codes.Writer
+	stopSync func()
 }
 
 func (s *ingestStage) Close() {
+	if s.stopSync != nil {
+		s.stopSync()
+	}
 	if s.writer != nil {
 		s.writer.Close()
 	}
@@ -136,12 +142,12 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	tracker.Register(srv, token)
 	srv.Metrics().Register(tracker.Collectors()...)
 
-	writer, err := codes.NewWriter(reg, codes.WriterConfig{ClientOpts: regOpts}, log.Named("codes"))
+	writer, stopSync, err := newCodesWriter(reg, codes.WriterConfig{ClientOpts: regOpts}, &h.sync, stores, 10*time.Minute, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	st.writer = writer
+	st.writer, st.stopSync = writer, stopSync
 	(&admin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
 
 	platforms, err := webhookPlatforms(h, env, hasher, reg, stores)

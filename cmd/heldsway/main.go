@@ -70,10 +70,13 @@ Quick start on one machine:
 	root.AddCommand(
 		newBrokerCmd(g),
 		newIngestCmd(g),
+		newProcessCmd(g),
 		newSinkCmd(g),
 		newUpCmd(g),
 		newTailCmd(g),
 		newCodesCmd(g),
+		newReportCmd(g),
+		newRollupCmd(g),
 	)
 	collectFlagNames(root)
 	return root

@@ -15,6 +15,7 @@ type chFlags struct {
 	dsn           string
 	flushRows     int
 	flushInterval time.Duration
+	rollupEvery   time.Duration
 }
 
 func (c *chFlags) register(cmd *cobra.Command) {
@@ -22,6 +23,7 @@ func (c *chFlags) register(cmd *cobra.Command) {
 	f.StringVar(&c.dsn, "clickhouse", "clickhouse://127.0.0.1:9000/heldsway", "ClickHouse DSN (native protocol); 'none' disables the sink")
 	f.IntVar(&c.flushRows, "flush-rows", clickhouse.DefaultFlushRows, "insert a batch once this many records are buffered")
 	f.DurationVar(&c.flushInterval, "flush-interval", clickhouse.DefaultFlushInterval, "insert a batch this long after its first record arrived")
+	f.DurationVar(&c.rollupEvery, "rollup-every", time.Minute, "refresh the per-code daily rollups (heldsway report, /dashboard) at this interval; 0 disables")
 }
 
 func (c *chFlags) enabled() bool { return c.dsn != "none" }
@@ -81,6 +83,12 @@ Migrations (versioned, idempotent) are applied on start.`,
 			s, err := newSink(ch, env, log)
 			if err != nil {
 				return err
+			}
+			if a, err := newAnalytics(ch, log); err != nil {
+				return err
+			} else if a != nil {
+				defer a.Close()
+				defer ch.startRefresher(cmd.Context(), a)()
 			}
 			return s.Run(cmd.Context())
 		},

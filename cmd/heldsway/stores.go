@@ -21,6 +21,9 @@ type storeSpec struct {
 	// promotion-code (Stripe) or discount (Paddle) ids.
 	APIKeyEnv  string `yaml:"api_key_env"`
 	APIKeyFile string `yaml:"api_key_file"`
+	// Sync, when present, has codes pushed to the store with the API key
+	// (see syncSpec in codes_sync.go).
+	Sync *syncSpec `yaml:"sync"`
 }
 
 // storesFile is the --stores-file format:
@@ -43,7 +46,8 @@ type storesFile struct {
 // resolved.
 type platformStores struct {
 	stores  []webhook.Store
-	apiKeys map[string]string // store id -> API key
+	apiKeys map[string]string   // store id -> API key
+	sync    map[string]syncSpec // store id -> code sync settings
 }
 
 // loadStores reads the stores file when given, else the one-store-per-
@@ -103,6 +107,7 @@ func loadStores(path string) (map[string]platformStores, error) {
 				}
 				ps.apiKeys[s.ID] = k
 			}
+			ps.addSync(s.ID, s.Sync)
 		}
 		if len(ps.stores) > 0 {
 			out[name] = ps

@@ -14,15 +14,16 @@ func newUpCmd(g *globalFlags) *cobra.Command {
 	k := &kafkaFlags{}
 	h := &httpFlags{}
 	ch := &chFlags{}
+	pf := &procFlags{}
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Run the whole single-machine stack in one process",
 		Long: `Run everything a single machine needs in one process: the embedded Kafka
-broker (unless --brokers points at a real cluster), the ingest HTTP server
-and the ClickHouse sink (unless --clickhouse none).
+broker (unless --brokers points at a real cluster), the ingest HTTP server,
+the stream processor and the ClickHouse sink (unless --clickhouse none).
 
 GET /healthz on --http-addr answers 200 only when Kafka and, when enabled,
-ClickHouse are reachable. SIGINT or SIGTERM stop it cleanly: the HTTP server
+ClickHouse are reachable and the processor is running. SIGINT or SIGTERM stop it cleanly: the HTTP server
 drains requests in flight, the sink flushes what it has, and the broker
 persists its state.`,
 		Example: `  heldsway up
@@ -35,18 +36,20 @@ persists its state.`,
 				return err
 			}
 			defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
-			return runUp(cmd.Context(), g, k, h, ch, log)
+			return runUp(cmd, g, k, h, ch, pf, log)
 		},
 	}
 	k.register(c)
 	k.registerEmbedded(c)
 	h.register(c)
 	ch.register(c)
+	pf.register(c)
 	return c
 }
 
 // runUp starts every stage and stops all of them when any fails or ctx ends.
-func runUp(ctx context.Context, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *chFlags, log *zap.Logger) error {
+func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *chFlags, pf *procFlags, log *zap.Logger) error {
+	ctx := cmd.Context()
 	env, err := openKafka(ctx, g, k, log, true)
 	if err != nil {
 		return err
@@ -82,6 +85,12 @@ func runUp(ctx context.Context, g *globalFlags, k *kafkaFlags, h *httpFlags, ch 
 			cancel() // one stage down takes the process down; a supervisor restarts it
 		}()
 	}
+	proc, err := newProcessor(cmd, g, pf, env, log)
+	if err != nil {
+		return err
+	}
+	ingest.server.AddCheck("processor", proc.Ready)
+	run("process", proc.Run)
 	if ch.enabled() {
 		s, err := newSink(ch, env, log)
 		if err != nil {
@@ -89,6 +98,19 @@ func runUp(ctx context.Context, g *globalFlags, k *kafkaFlags, h *httpFlags, ch 
 		}
 		ingest.server.AddCheck("clickhouse", s.Ready)
 		run("sink", s.Run)
+		a, err := newAnalytics(ch, log)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			defer a.Close()
+			token, err := g.generatedSecret(log, "HELDSWAY_API_TOKEN", h.apiTokenFile, "api-token")
+			if err != nil {
+				return err
+			}
+			mountDashboard(ingest.server, a, token, log)
+			run("rollup", ch.refresher(a))
+		}
 	} else {
 		log.Info("clickhouse sink disabled (--clickhouse none)")
 	}

@@ -43,7 +43,7 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 		return nil
 	}
 	st.markSeen(c.EventID)
-	t := ClickTouch{EventID: c.EventID, ClickID: c.ClickID, At: c.OccurredAt.UTC(), Bot: c.IsBot}
+	t := ClickTouch{EventID: c.EventID, ClickID: c.ClickID, At: c.OccurredAt.UTC(), Bot: c.IsBot, Seen: now.UTC()}
 	if c.PageType != nil {
 		t.PageType = *c.PageType
 	}
@@ -61,15 +61,15 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 	}
 	st.pruneClicks(t.At.Add(-a.p.MaxWindow() - PruneSlack))
 	st.addClick(t)
-	st.pruneRecent(now, a.p.Defaults.Grace)
+	st.pruneRecent(now, a.p.MaxWindow())
 
 	var out []Candidate
 	for i := range st.Recent {
 		d := &st.Recent[i]
-		if t.At.After(d.Order.OccurredAt) {
-			continue
+		if t.At.After(d.Order.OccurredAt) || now.After(d.DecidedAt.Add(a.p.Defaults.Grace)) {
+			continue // after the order, or seen too late to revise it
 		}
-		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: st.Clicks, version: d.Version + 1, now: now}
+		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
 		cand := a.candidate(in)
 		if g := cand.digest(); g != d.Digest {
 			d.Version, d.Digest = in.version, g
@@ -93,9 +93,9 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	st.markSeen(o.EventID)
 	o.OccurredAt = o.OccurredAt.UTC()
 	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
-	st.pruneRecent(now, a.p.Defaults.Grace)
+	st.pruneRecent(now, a.p.MaxWindow())
 
-	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: st.Clicks, version: 1, now: now}
+	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now}
 	for _, ac := range o.Codes {
 		if st.redeemed(ac.Code) && !slices.Contains(in.facts.Redeemed, ac.Code) {
 			in.facts.Redeemed = append(in.facts.Redeemed, ac.Code)
@@ -139,6 +139,7 @@ func (a *Attributor) candidate(in *input) Candidate {
 	if ev.valid >= 0 {
 		e := ev.codes[ev.valid].entry
 		c.Code, c.AffiliateID, c.MaxUses, c.AffiliateClicked = e.Code, e.AffiliateID, e.MaxUses, ev.clicked
+		c.RequiresClick = e.RequiresClick
 		with := a.decide(ev, true)
 		c.WithCode = &with
 	}

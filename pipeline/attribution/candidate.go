@@ -25,10 +25,13 @@ type Candidate struct {
 	MaxUses *int64 `json:"m,omitempty"`
 	// AffiliateClicked: the customer had a non-bot click from the code's
 	// owner in the window (the leak detector's no-click ratio).
-	AffiliateClicked bool      `json:"ac,omitempty"`
-	OccurredAt       time.Time `json:"t"`
-	WithCode         *Decision `json:"w,omitempty"`
-	Fallback         Decision  `json:"f"`
+	AffiliateClicked bool `json:"ac,omitempty"`
+	// RequiresClick: the code is a link partner's (registry flag), so the
+	// leak detector's no-click ratio applies to it.
+	RequiresClick bool      `json:"rc,omitempty"`
+	OccurredAt    time.Time `json:"t"`
+	WithCode      *Decision `json:"w,omitempty"`
+	Fallback      Decision  `json:"f"`
 }
 
 // digest summarises the decisions stage 2 can pick: the fallback matters
@@ -69,6 +72,7 @@ func (c Candidate) Redemption() (r fraud.Redemption, ok bool) {
 		AffiliateID:      c.AffiliateID,
 		Order:            fraud.OrderRef{OrderID: a.OrderID, Platform: a.Platform, StoreID: a.StoreID, OccurredAt: c.OccurredAt},
 		AffiliateClicked: c.AffiliateClicked,
+		RequiresClick:    c.RequiresClick,
 	}, true
 }
 

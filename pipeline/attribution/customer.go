@@ -44,6 +44,33 @@ type ClickTouch struct {
 	// NotAllowed: the click carries a code and its affiliate is not
 	// allowed to promote it.
 	NotAllowed bool `json:"n,omitempty"`
+	// Seen is when the click reached the processor: its Kafka record's
+	// timestamp. A click counts for an order only when it was seen no
+	// later than the order's decision plus the grace period, whichever of
+	// the two the processor happened to read first.
+	Seen time.Time `json:"s,omitempty"`
+}
+
+// visible returns the clicks an order decided at decidedAt may count: those
+// seen no later than grace after it. The result does not depend on whether
+// the processor read the click or the order first, so a backlog read in any
+// interleaving reaches the same final decisions.
+func visible(clicks []ClickTouch, decidedAt time.Time, grace time.Duration) []ClickTouch {
+	limit := decidedAt.Add(grace)
+	out := clicks
+	for i, c := range clicks {
+		if !c.Seen.IsZero() && c.Seen.After(limit) {
+			out = make([]ClickTouch, 0, len(clicks)-1)
+			out = append(out, clicks[:i]...)
+			for _, c := range clicks[i+1:] {
+				if c.Seen.IsZero() || !c.Seen.After(limit) {
+					out = append(out, c)
+				}
+			}
+			break
+		}
+	}
+	return out
 }
 
 // PastOrder is an order the customer placed.
@@ -159,8 +186,13 @@ func (c *Customer) pruneClicks(horizon time.Time) {
 }
 
 // pruneRecent drops decided orders older than grace (processing time).
-func (c *Customer) pruneRecent(now time.Time, grace time.Duration) {
-	c.Recent = slices.DeleteFunc(c.Recent, func(d Decided) bool { return now.Sub(d.DecidedAt) > grace })
+// pruneRecent drops decided orders older than keep before now. Records
+// read out of time order (a backlog fetched topic by topic) may still
+// bring clicks seen within the grace period of an order read long before,
+// so decided orders are kept for the attribution window (and at most
+// MaxRecent of them), not just the grace period.
+func (c *Customer) pruneRecent(now time.Time, keep time.Duration) {
+	c.Recent = slices.DeleteFunc(c.Recent, func(d Decided) bool { return now.Sub(d.DecidedAt) > keep })
 }
 
 func appendBounded[T any](s []T, v T, n int) []T {

@@ -104,6 +104,10 @@ type Redemption struct {
 	// AffiliateClicked is true when the customer had a non-bot click from
 	// the code's affiliate inside the window before the order.
 	AffiliateClicked bool
+	// RequiresClick is the code's registry flag: a code given to a
+	// link-based partner. Only such codes are judged by the no-click
+	// ratio; the customers of a podcast's code never click, by design.
+	RequiresClick bool
 }
 
 // Bucket counts one event-time bucket of a code's redemptions.
@@ -179,7 +183,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 	if total > 0 {
 		ratioBP = noClick * 10000 / total
 	}
-	unclicked := total >= cfg.MinSample && ratioBP >= cfg.NoClickRatioBP
+	unclicked := r.RequiresClick && total >= cfg.MinSample && ratioBP >= cfg.NoClickRatioBP
 	if !spike && !unclicked {
 		return LeakResult{Active: s.active(at, cfg)}
 	}

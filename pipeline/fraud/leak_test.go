@@ -19,7 +19,7 @@ var t0 = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 // Regenerate with `go test ./pipeline/fraud -run TestLeakScenarios -rewrite`.
 //
 //	config          input: LeakConfig as YAML (defaults otherwise)
-//	redeem at= [n=1] [clicked] [code=CODE]
+//	redeem at= [n=1] [clicked] [link] [code=CODE]   (link: the code requires a click)
 //	                n redemptions at the offset from T0; prints any flag
 //	                and whether the code is in an episode after them
 //	stats [code=]   prints the retained buckets
@@ -59,7 +59,7 @@ func TestLeakScenarios(t *testing.T) {
 				var b strings.Builder
 				var res LeakResult
 				for i := range n {
-					r := Redemption{Code: code, AffiliateID: "aff", AffiliateClicked: d.HasArg("clicked"),
+					r := Redemption{Code: code, AffiliateID: "aff", AffiliateClicked: d.HasArg("clicked"), RequiresClick: d.HasArg("link"),
 						Order: OrderRef{OrderID: fmt.Sprint("o-", at, "-", i), OccurredAt: t0.Add(off)}}
 					res = s.Observe(r, cfg, t0)
 					if res.Flag != nil {

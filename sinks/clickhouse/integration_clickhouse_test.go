@@ -75,7 +75,10 @@ func TestMigrationsApplyAndAreIdempotent(t *testing.T) {
 		}
 		got = append(got, n)
 	}
-	want := []string{"schema_migrations"}
+	want := []string{"schema_migrations",
+		// 0002: the per-code rollups (package analytics) and their views.
+		"rollup_code_orders", "rollup_code_clicks", "rollup_code_flags", "rollup_refreshes",
+		"code_orders_daily", "code_clicks_daily", "code_flags_daily"}
 	for _, tb := range tables {
 		want = append(want, tb.name)
 	}

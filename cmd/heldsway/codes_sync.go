@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/codes"
+	codesync "github.com/heldsway/heldsway/codes/sync"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// syncSpec is the `sync:` block of a store in the stores file: codes are
+// pushed to the stores that have one. The API credential is the store's
+// api_key_env / api_key_file: the Shopify Admin API access token, the
+// WooCommerce consumer key and secret as "ck_...:cs_...", the Stripe
+// secret (or restricted) key, the Paddle API key.
+//
+//	shopify:
+//	  - id: acme.myshopify.com
+//	    secret_env: ACME_SHOPIFY_SECRET
+//	    api_key_env: ACME_SHOPIFY_TOKEN
+//	    sync: {currency: USD}
+//	woocommerce:
+//	  - id: shop.example
+//	    secret_env: SHOP_WC_SECRET
+//	    api_key_file: /run/secrets/wc_keys   # ck_...:cs_...
+//	    sync: {api_url: https://shop.example, currency: EUR}
+type syncSpec struct {
+	// APIURL is the API base: default https://<id> for Shopify, the
+	// platform's API for Stripe and Paddle; required for WooCommerce (the
+	// site URL).
+	APIURL string `yaml:"api_url"`
+	// APIVersion is the Shopify Admin API version (default 2026-07) or the
+	// Stripe-Version (default 2026-08-26.dahlia).
+	APIVersion string `yaml:"api_version"`
+	// Currency is the store's currency (Shopify, WooCommerce): fixed
+	// amounts and minimum orders are sent in it; codes in another currency
+	// are refused. Needed to import fixed amounts.
+	Currency string `yaml:"currency"`
+	// Duration of Stripe coupons (once, forever, repeating) and their
+	// months; Paddle: recur with RecurMonths intervals (0 every renewal).
+	Duration    string `yaml:"duration"`
+	Months      int    `yaml:"months"`
+	Recur       bool   `yaml:"recur"`
+	RecurMonths int    `yaml:"recur_intervals"`
+}
+
+// addSync keeps the sync block of store id.
+func (ps *platformStores) addSync(id string, s *syncSpec) {
+	if s == nil {
+		return
+	}
+	if ps.sync == nil {
+		ps.sync = map[string]syncSpec{}
+	}
+	ps.sync[id] = *s
+}
+
+// syncFlags turn on pushing code changes to the stores.
+type syncFlags struct {
+	enabled    bool
+	storesFile string
+	attempts   int
+	recheck    time.Duration
+}
+
+// register adds --sync and --sync-attempts, and --stores-file where the
+// command does not already have it.
+func (s *syncFlags) register(c *cobra.Command, withStoresFile bool) {
+	f := c.Flags()
+	f.BoolVar(&s.enabled, "sync", false, "push code changes to the stores with a sync block in the stores file (Shopify, WooCommerce, Stripe, Paddle)")
+	f.IntVar(&s.attempts, "sync-attempts", 5, "tries of one code on one store before its sync state is failed (429 and 5xx are retried with backoff, honouring Retry-After)")
+	if withStoresFile {
+		f.StringVar(&s.storesFile, "stores-file", "", "YAML file of connected stores (see heldsway ingest); stores with a sync block get the codes")
+	}
+}
+
+// buildRemotes makes a Remote of every store with a sync block.
+func buildRemotes(stores map[string]platformStores) ([]codesync.Remote, error) {
+	var out []codesync.Remote
+	names := make([]string, 0, len(stores))
+	for n := range stores {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, platform := range names {
+		ps := stores[platform]
+		ids := make([]string, 0, len(ps.sync))
+		for id := range ps.sync {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			spec, key := ps.sync[id], ps.apiKeys[id]
+			if key == "" {
+				return nil, fmt.Errorf("store %s/%s: sync needs api_key_env or api_key_file", platform, id)
+			}
+			var (
+				r   codesync.Remote
+				err error
+			)
+			switch platform {
+			case codes.PlatformShopify:
+				r, err = codesync.NewShopify(codesync.ShopifyConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, AccessToken: key, Currency: spec.Currency})
+			case codes.PlatformWooCommerce:
+				ck, cs, ok := strings.Cut(key, ":")
+				if !ok {
+					return nil, fmt.Errorf("store %s/%s: the WooCommerce API key must be consumer key and secret as ck_...:cs_...", platform, id)
+				}
+				r, err = codesync.NewWooCommerce(codesync.WooCommerceConfig{StoreID: id, BaseURL: spec.APIURL, ConsumerKey: ck, ConsumerSecret: cs, Currency: spec.Currency})
+			case codes.PlatformStripe:
+				r, err = codesync.NewStripe(codesync.StripeConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, SecretKey: key, Duration: spec.Duration, DurationInMonths: spec.Months})
+			case codes.PlatformPaddle:
+				r, err = codesync.NewPaddle(codesync.PaddleConfig{StoreID: id, BaseURL: spec.APIURL, APIKey: key, Recur: spec.Recur, MaxRecurringIntervals: spec.RecurMonths})
+			default:
+				err = fmt.Errorf("%w: %s", codes.ErrUnknownPlatform, platform)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("store %s/%s: %w", platform, id, err)
+			}
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no store has a sync block in the stores file")
+	}
+	return out, nil
+}
+
+// newCodesWriter makes the registry writer; with --sync it carries a
+// Syncer pushing every definition change to the stores in the background.
+// stores are the loaded stores file, nil to load sf.storesFile. stop
+// flushes and stops the Syncer; call it before closing the writer.
+func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, stores map[string]platformStores, recheck time.Duration, log *zap.Logger) (w *codes.Writer, stop func(), err error) {
+	stop = func() {}
+	if !sf.enabled {
+		w, err = codes.NewWriter(reg, cfg, log.Named("codes"))
+		return w, stop, err
+	}
+	if stores == nil {
+		if sf.storesFile == "" {
+			return nil, stop, usageError{errors.New("--sync needs --stores-file")}
+		}
+		if stores, err = loadStores(sf.storesFile); err != nil {
+			return nil, stop, usageError{err}
+		}
+	}
+	remotes, err := buildRemotes(stores)
+	if err != nil {
+		return nil, stop, usageError{fmt.Errorf("--sync: %w", err)}
+	}
+	s, err := codesync.New(codesync.Config{
+		Remotes: remotes,
+		// The writer is made below with this Syncer; the Syncer records
+		// through it once it exists.
+		Recorder: codesync.RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
+			return w.Put(ctx, c, base)
+		}),
+		Retry:   codesync.RetryPolicy{Attempts: sf.attempts},
+		Recheck: recheck,
+	}, reg, log.Named("sync"))
+	if err != nil {
+		return nil, stop, usageError{err}
+	}
+	cfg.Syncer = s
+	if w, err = codes.NewWriter(reg, cfg, log.Named("codes")); err != nil {
+		_ = s.Close(context.Background())
+		return nil, stop, err
+	}
+	log.Info("syncing code changes to stores", zap.Int("stores", len(remotes)))
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := s.Close(ctx); err != nil {
+			log.Warn("stopping code sync; `heldsway codes sync` catches up", zap.Error(err))
+		}
+	}
+	return w, stop, nil
+}
+
+func newCodesSyncCmd(g *globalFlags) *cobra.Command {
+	cf := &codesFlags{}
+	ff := &filterFlags{}
+	var (
+		storesFile     string
+		only           []string
+		importCoupons  bool
+		importAffil    string
+		dryRun         bool
+		deleteInactive bool
+		attempts       int
+	)
+	c := &cobra.Command{
+		Use:   "sync [CODE...]",
+		Short: "Push codes to the stores (Shopify, WooCommerce, Stripe, Paddle), or import theirs",
+		Long: `Create, update, deactivate or delete each selected code (all by default, or
+the CODEs given, or those --affiliate/--coupon/--status/--prefix select) in
+every store with a sync block in the stores file, and record the outcome in
+the code's platform state (synced, pending, deleted or failed with the last
+error; see "heldsway codes list").
+
+Every code is looked up in the store first, so running sync again, or after
+a crash, never makes a second remote code; a store already as defined gets
+no write. Rate limits (429) and server errors are retried with backoff,
+honouring Retry-After. Codes a platform refuses (Paddle: letters and digits
+up to 32; Stripe: letters, digits and '-') fail without a request.
+
+Paused and inactive codes are deactivated in the stores (deleted with
+--delete-inactive). On Stripe, WooCommerce and Paddle a code waits for its
+valid_from (state pending): run sync periodically, or run ingest with
+--sync, which rechecks pending and failed codes every 10 minutes.
+
+--import reads every store's coupons into the registry instead: new codes go
+to --import-affiliate ("unassigned") until reassigned; codes the registry
+has are linked; coupons with rules the registry cannot hold (product
+restrictions, free shipping, ...) are skipped and listed.
+
+The stores file (see heldsway ingest --help) gives each store to sync a
+sync block and an API credential (api_key_env / api_key_file): Shopify
+Admin API access token, WooCommerce "ck_...:cs_...", Stripe secret key,
+Paddle API key.`,
+		Example: `  heldsway codes sync --stores-file stores.yaml
+  heldsway codes sync --stores-file stores.yaml SARAH10 JOHN15 --dry-run
+  heldsway codes sync --stores-file stores.yaml --import --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if storesFile == "" {
+				return usageError{errors.New("--stores-file is required")}
+			}
+			stores, err := loadStores(storesFile)
+			if err != nil {
+				return usageError{err}
+			}
+			remotes, err := buildRemotes(stores)
+			if err != nil {
+				return usageError{err}
+			}
+			e, err := openCodes(cmd.Context(), g, cf, !dryRun)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			cfg := codesync.Config{Remotes: remotes, DryRun: dryRun, DeleteInactive: deleteInactive, Retry: codesync.RetryPolicy{Attempts: attempts}}
+			if e.w != nil {
+				cfg.Recorder = e.w
+			}
+			s, err := codesync.New(cfg, e.reg, e.log.Named("sync"))
+			if err != nil {
+				return usageError{err}
+			}
+			defer func() { _ = s.Close(context.Background()) }()
+			out := cmd.OutOrStdout()
+			if importCoupons {
+				var w codesync.Applier
+				if e.w != nil {
+					w = e.w
+				}
+				rep, err := s.Import(cmd.Context(), w, codesync.ImportOptions{Affiliate: importAffil, DryRun: dryRun})
+				if rep != nil {
+					for _, it := range rep.Items {
+						line := fmt.Sprintf("%s/%s %s: %s", it.Platform, it.Store, it.Code, it.Action)
+						if it.Reason != "" {
+							line += ": " + it.Reason
+						}
+						fmt.Fprintln(out, line)
+					}
+					fmt.Fprintf(out, "%d store coupons: %d created, %d linked, %d known, %d skipped; %d written, %d conflicts\n",
+						rep.Listed, rep.Created, rep.Linked, rep.Known, rep.Skipped, rep.Written, len(rep.Conflicts))
+				}
+				return err
+			}
+			keys, err := syncSelection(e.reg, ff.f, append(args, only...))
+			if err != nil {
+				return usageError{err}
+			}
+			start := time.Now()
+			rep, err := s.Run(cmd.Context(), keys)
+			for _, r := range rep.Results {
+				if r.Action != codesync.ActionUnchanged && r.Action != codesync.ActionAbsent || r.Err != nil {
+					fmt.Fprintln(out, r.String())
+				}
+			}
+			acts := make([]string, 0, len(rep.Counts))
+			for a, n := range rep.Counts {
+				acts = append(acts, fmt.Sprintf("%d %s", n, a))
+			}
+			sort.Strings(acts)
+			mode := ""
+			if dryRun {
+				mode = " (dry run: nothing changed)"
+			}
+			fmt.Fprintf(out, "%d codes on %d stores: %s in %s%s\n", rep.Codes, len(remotes), strings.Join(acts, ", "), time.Since(start).Round(time.Millisecond), mode)
+			if err != nil {
+				return err
+			}
+			return rep.Err()
+		},
+	}
+	cf.k.register(c)
+	c.Flags().DurationVar(&cf.waitTimeout, "registry-timeout", time.Minute, "how long to wait for the code registry to load from Kafka")
+	ff.register(c)
+	fs := c.Flags()
+	fs.StringVar(&storesFile, "stores-file", "", "YAML file of connected stores; stores with a sync block get the codes (required)")
+	fs.StringSliceVar(&only, "code", nil, "only these codes (also as arguments)")
+	fs.BoolVar(&importCoupons, "import", false, "import the stores' coupons into the registry instead of pushing")
+	fs.StringVar(&importAffil, "import-affiliate", codesync.DefaultImportAffiliate, "affiliate id owning imported codes")
+	fs.BoolVar(&dryRun, "dry-run", false, "look up and report what would change, changing nothing")
+	fs.BoolVar(&deleteInactive, "delete-inactive", false, "delete inactive codes from the stores instead of deactivating them")
+	fs.IntVar(&attempts, "sync-attempts", 5, "tries of one code on one store before its sync state is failed")
+	return c
+}
+
+// syncSelection returns the codes to sync: the named ones (which must
+// exist, unless deleted: then the stores' copies are deleted), else those
+// the filter selects.
+func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]string, error) {
+	if len(named) == 0 {
+		sel := codes.Select(reg, f)
+		keys := make([]string, len(sel))
+		for i := range sel {
+			keys[i] = sel[i].Code
+		}
+		return keys, nil
+	}
+	keys := make([]string, 0, len(named))
+	for _, n := range named {
+		k, err := codes.Normalize(n)
+		if err != nil {
+			return nil, fmt.Errorf("code %q: %w", n, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}

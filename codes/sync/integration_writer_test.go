@@ -1,0 +1,93 @@
+package sync
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// TestIntegrationWriter runs the Syncer as the Syncer of a real Writer on
+// kfake: a Put syncs the code to the stores in the background and records
+// the outcome through the same Writer (which must not call the Syncer
+// again, nor block on its own lock).
+func TestIntegrationWriter(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	opts := []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}
+	adm, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(adm.Close)
+	ctx := ctxT(t)
+	topic := "hs.codes.sync.v1"
+	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	if err := reg.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now().UTC()}
+	ps := newPlatforms(t, clk)
+	var w *codes.Writer
+	s, err := New(Config{
+		Remotes: remotesOf(ps),
+		Recorder: RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
+			return w.Put(ctx, c, base)
+		}),
+		Now:   clk.Now,
+		Sleep: (&sleeps{}).Sleep,
+	}, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = codes.NewWriter(reg, codes.WriterConfig{ClientOpts: opts, Syncer: s}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+
+	c := testCode("Kafka10")
+	if _, err := w.Put(ctx, c, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := reg.Get("KAFKA10")
+	if len(got.Platforms) != 4 || got.Version != 2 {
+		t.Fatalf("after sync: version %d, %+v", got.Version, got.Platforms)
+	}
+	for _, p := range got.Platforms {
+		if p.Status != codes.SyncSynced || p.RemoteID == nil {
+			t.Fatalf("%+v", p)
+		}
+	}
+	// A platform-invalid code is reported by the write itself.
+	bad := testCode("Kafka_10")
+	res, err := w.Apply(ctx, []codes.Change{{Code: bad.Code, Value: &bad}}, codes.ApplyOptions{})
+	if err != nil || res.SyncErr == nil {
+		t.Fatalf("Apply: %v, SyncErr %v", err, res.SyncErr)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := reg.Get("KAFKA_10"); len(st.Platforms) != 4 {
+		t.Fatalf("%+v", st.Platforms)
+	}
+}

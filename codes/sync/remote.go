@@ -1,0 +1,348 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Remote is one store on one platform: the five operations the Syncer
+// needs, over the platform's documented API. Implementations make plain
+// HTTP calls and do not retry; the Syncer retries a whole step (look up,
+// then act) so that a retried create finds what the first attempt made.
+type Remote interface {
+	// Platform is one of codes.Platforms.
+	Platform() string
+	// StoreID is the store's id, as in PlatformSync.StoreID.
+	StoreID() string
+	// Want maps c to the coupon the store should hold at now, leaving out
+	// what the platform cannot express. It fails, before any request, for
+	// a code the platform would reject (a *FieldError naming the field).
+	Want(c *schemas.Code, now time.Time) (Coupon, error)
+	// Find looks the code up (the form Want gives) and reports whether the
+	// store holds it: the idempotency key of every create.
+	Find(ctx context.Context, code string) (Coupon, bool, error)
+	// Create makes want in the store. key is stable for one version of one
+	// code, for platforms with idempotency keys.
+	Create(ctx context.Context, want Coupon, key string) (Coupon, error)
+	// Update makes the store's coupon have (as Find returned it) equal want,
+	// active again if it was not.
+	Update(ctx context.Context, have, want Coupon, key string) (Coupon, error)
+	// Deactivate stops the store accepting the code, keeping its history.
+	Deactivate(ctx context.Context, have Coupon) (Coupon, error)
+	// Delete removes the code from the store (or, where the platform cannot
+	// delete, deactivates it for good).
+	Delete(ctx context.Context, have Coupon) error
+	// List calls fn with every coupon of the store, for import.
+	List(ctx context.Context, fn func(Coupon) error) error
+}
+
+// Coupon is a code as one store holds it, in registry terms: discounts in
+// basis points or minor units, times in UTC. Fields a platform cannot
+// express stay zero on both sides, so comparing what a store has with what
+// Want gives only looks at what the platform can hold.
+type Coupon struct {
+	// ID is the store's id of the code, recorded as PlatformSync.RemoteID:
+	// Shopify discount code id, WooCommerce coupon id, Stripe promotion code
+	// id, Paddle discount id.
+	ID string
+	// Parent is the store object holding the discount where it is not the
+	// code itself: the Shopify price rule id, the Stripe coupon id.
+	Parent string
+	// Code as the store holds it (WooCommerce lower-cases codes).
+	Code string
+	// Active reports whether the store accepts the code: not deactivated,
+	// archived or past its end.
+	Active bool
+
+	DiscountType  string // codes.Percent or codes.Fixed
+	DiscountValue int64  // basis points (percent) or minor units (fixed)
+	Currency      string // of fixed amounts and MinOrder; "" when the store does not say
+	StartsAt      *time.Time
+	EndsAt        *time.Time
+	MaxUses       *int64
+	// OncePerCustomer, MinOrder (minor units of Currency) and
+	// FirstOrderOnly are as in schemas.Code.
+	OncePerCustomer bool
+	MinOrder        *int64
+	FirstOrderOnly  bool
+
+	// Unmapped says what the store's coupon carries that the registry
+	// cannot hold (product restrictions, free shipping, ...); import skips
+	// such coupons rather than lose the rule. "" when nothing.
+	Unmapped string
+}
+
+// FieldError is a code a platform cannot take, naming the field (the CSV
+// column) at fault. It wraps codes.ErrPlatform.
+type FieldError struct {
+	Platform string
+	Field    string
+	Message  string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Unwrap makes errors.Is(e, codes.ErrPlatform) work.
+func (e *FieldError) Unwrap() error { return codes.ErrPlatform }
+
+// capabilities say which parts of a code a platform can express.
+type capabilities struct {
+	platform        string
+	startsAt        bool   // schedules a start (Shopify); else a code is held back until valid_from
+	oncePerCustomer bool   // limits uses per customer
+	minOrder        bool   // minimum order amount
+	firstOrderOnly  bool   // first orders only
+	storeCurrency   string // the one currency of the store (Shopify, WooCommerce); "" unknown
+}
+
+// want maps c to what a platform with caps should hold at now.
+func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
+	form, err := codes.ForPlatform(c.Code, caps.platform)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), codes.ErrPlatform.Error()+": ")
+		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "codes: ")}
+	}
+	cur := deref(c.Currency)
+	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == codes.Fixed || c.MinOrder != nil) {
+		return Coupon{}, &FieldError{Platform: caps.platform, Field: "currency", Message: fmt.Sprintf("%s: the %s store sells in %s", cur, caps.platform, caps.storeCurrency)}
+	}
+	w := Coupon{
+		Code:          form,
+		DiscountType:  c.DiscountType,
+		DiscountValue: c.DiscountValue,
+		EndsAt:        seconds(c.ValidUntil),
+		MaxUses:       clone(c.MaxUses),
+	}
+	if c.DiscountType == codes.Fixed || caps.minOrder && c.MinOrder != nil {
+		w.Currency = cur
+	}
+	if caps.startsAt {
+		w.StartsAt = seconds(c.ValidFrom)
+	}
+	if caps.oncePerCustomer {
+		w.OncePerCustomer = c.OncePerCustomer
+	}
+	if caps.minOrder {
+		w.MinOrder = clone(c.MinOrder)
+	}
+	if caps.firstOrderOnly {
+		w.FirstOrderOnly = c.FirstOrderOnly
+	}
+	w.Active = c.Status == codes.StatusActive && !ended(w.EndsAt, now) && (caps.startsAt || !early(c, now))
+	return w, nil
+}
+
+// early reports whether c is active but its validity has not started.
+func early(c *schemas.Code, now time.Time) bool {
+	return c.Status == codes.StatusActive && c.ValidFrom != nil && now.Before(*c.ValidFrom)
+}
+
+func ended(end *time.Time, now time.Time) bool { return end != nil && !now.Before(*end) }
+
+// diff lists the fields in which have differs from want; empty when the
+// store holds what it should. A want without a start is met by any start
+// already past.
+func diff(have, want Coupon, now time.Time) []string {
+	var d []string
+	add := func(ok bool, field string) {
+		if !ok {
+			d = append(d, field)
+		}
+	}
+	add(have.Active == want.Active, "active")
+	add(have.DiscountType == want.DiscountType && have.DiscountValue == want.DiscountValue, "discount")
+	add(have.Currency == "" || want.Currency == "" || have.Currency == want.Currency, "currency")
+	if want.StartsAt == nil {
+		add(have.StartsAt == nil || !have.StartsAt.After(now), "starts_at")
+	} else {
+		add(eqTime(have.StartsAt, want.StartsAt), "starts_at")
+	}
+	add(eqTime(have.EndsAt, want.EndsAt), "ends_at")
+	add(eqPtr(have.MaxUses, want.MaxUses), "max_uses")
+	add(have.OncePerCustomer == want.OncePerCustomer, "once_per_customer")
+	add(eqPtr(have.MinOrder, want.MinOrder), "min_order")
+	add(have.FirstOrderOnly == want.FirstOrderOnly, "first_order_only")
+	return d
+}
+
+func eqTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Truncate(time.Second).Equal(b.Truncate(time.Second))
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// seconds truncates t to whole seconds in UTC, the precision every
+// platform keeps.
+func seconds(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC().Truncate(time.Second)
+	return &v
+}
+
+// APIError is a platform's non-2xx answer.
+type APIError struct {
+	Platform string
+	Method   string
+	Path     string
+	Status   int
+	// Message is the platform's error text, from its error JSON.
+	Message string
+	// RetryAfter is the Retry-After header, raw ("" when absent).
+	RetryAfter string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s answered %d to %s %s: %s", e.Platform, e.Status, e.Method, e.Path, msg)
+}
+
+// Temporary reports whether the same request may succeed later: rate
+// limited (429) or a server error (5xx).
+func (e *APIError) Temporary() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// IsNotFound reports whether err is a platform's 404.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// maxBody bounds a response body read into memory.
+const maxBody = 8 << 20
+
+// client is the HTTP plumbing the four remotes share.
+type client struct {
+	platform string
+	base     string
+	http     *http.Client
+	auth     func(*http.Request)
+	// message extracts the error text from an error body.
+	message func(body []byte) string
+}
+
+func newClient(platform, base string, hc *http.Client, auth func(*http.Request), message func([]byte) string) (*client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("sync: %s: invalid API base URL %q", platform, base)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &client{platform: platform, base: strings.TrimRight(base, "/"), http: hc, auth: auth, message: message}, nil
+}
+
+// request is one API call.
+type request struct {
+	method string
+	path   string
+	query  url.Values
+	json   any        // body as JSON
+	form   url.Values // body form-encoded
+	header http.Header
+}
+
+// do sends r and decodes a 2xx body into out (when not nil). It returns the
+// response headers (for pagination) and an *APIError for other statuses.
+func (c *client) do(ctx context.Context, r request, out any) (http.Header, error) {
+	u := c.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	ctype := ""
+	switch {
+	case r.json != nil:
+		b, err := json.Marshal(r.json)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s %s: %w", r.method, r.path, err)
+		}
+		body, ctype = bytes.NewReader(b), "application/json"
+	case r.form != nil:
+		body, ctype = strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded"
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("building %s %s: %w", r.method, r.path, err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "heldsway-codes-sync")
+	c.auth(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, transportError{fmt.Errorf("%s %s %s: %w", c.platform, r.method, r.path, err)}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s answer to %s %s: %w", c.platform, r.method, r.path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.Header, &APIError{
+			Platform: c.platform, Method: r.method, Path: r.path, Status: resp.StatusCode,
+			Message: c.message(b), RetryAfter: resp.Header.Get("Retry-After"),
+		}
+	}
+	if out != nil && len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.Header, fmt.Errorf("decoding %s answer to %s %s: %w", c.platform, r.method, r.path, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+// bpDecimal renders basis points as a percentage: 1000 -> "10", 1250 ->
+// "12.5", 1 -> "0.01".
+func bpDecimal(bp int64) string {
+	s := fmt.Sprintf("%d.%02d", bp/100, bp%100)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}

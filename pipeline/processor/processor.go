@@ -1,0 +1,266 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/stream"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// Config configures a Processor.
+type Config struct {
+	// Conn are the Kafka connection options (brokers, TLS, SASL). Required.
+	Conn []kgo.Opt
+	// Topics names the public topics. Required.
+	Topics schemas.Topics
+	// Serde decodes inputs and encodes outputs. Required.
+	Serde *schemas.Serde
+	// Program holds the attribution rules. Default attribution.NewProgram().
+	Program *attribution.Program
+	// StateDir holds one Pebble store per stage. Required.
+	StateDir string
+	// InstanceID identifies this instance among the processors of one
+	// group; stable across restarts (a host or pod name). Required.
+	InstanceID string
+	// GroupPrefix prefixes the stages' consumer groups. Default
+	// "heldsway-processor".
+	GroupPrefix string
+	// MaxPollRecords bounds the records of one transaction. Default 10000.
+	MaxPollRecords int
+	// GroupOpts are extra options for the stages' group clients
+	// (session timeouts, static membership). Default none.
+	GroupOpts []kgo.Opt
+	// Logger receives logs. Default zap.NewNop().
+	Logger *zap.Logger
+}
+
+// Validate applies defaults and checks c.
+func (c *Config) Validate() error {
+	switch {
+	case len(c.Conn) == 0:
+		return errors.New("processor: kafka connection options are required")
+	case c.Topics.Orders == "" || c.Topics.Prefix == "":
+		return errors.New("processor: topics are required")
+	case c.Serde == nil:
+		return errors.New("processor: serde is required")
+	case c.StateDir == "":
+		return errors.New("processor: state dir is required")
+	case c.InstanceID == "":
+		return errors.New("processor: instance id is required")
+	}
+	if c.Program == nil {
+		c.Program = attribution.NewProgram()
+	}
+	if err := c.Program.Validate(); err != nil {
+		return fmt.Errorf("processor: %w", err)
+	}
+	if c.GroupPrefix == "" {
+		c.GroupPrefix = "heldsway-processor"
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Processor runs the three stages and the code table.
+type Processor struct {
+	cfg    Config
+	log    *zap.Logger
+	attr   *attribution.Attributor
+	codes  *stream.Table
+	stages []*stream.Stage
+	// redemptions is the internal topic between attribute and redeem.
+	redemptions string
+}
+
+// New builds a processor; Run starts it.
+func New(cfg Config) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Processor{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		attr:        attribution.New(cfg.Program),
+		redemptions: cfg.Topics.Internal("redemptions"),
+	}
+	codes, err := stream.NewTable(stream.TableConfig{Topic: cfg.Topics.Codes, Conn: cfg.Conn, Logger: cfg.Logger.Named("codes")})
+	if err != nil {
+		return nil, err
+	}
+	p.codes = codes
+	for _, s := range []struct {
+		name    string
+		inputs  []string
+		process stream.ProcessFunc
+	}{
+		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders}, p.attribute},
+		{"redeem", []string{p.redemptions}, p.redeem},
+		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust},
+	} {
+		group := cfg.GroupPrefix + "-" + s.name
+		st, err := stream.New(stream.Config{
+			Name:       s.name,
+			Group:      group,
+			Inputs:     s.inputs,
+			Changelog:  cfg.Topics.Internal(s.name + "-changelog"),
+			StateDir:   filepath.Join(cfg.StateDir, s.name),
+			InstanceID: cfg.InstanceID,
+			Conn:       cfg.Conn,
+			// Static membership: a restarted instance (same InstanceID)
+			// takes its partitions back at once instead of waiting for its
+			// dead predecessor's session to time out and a rebalance.
+			GroupOpts:      append([]kgo.Opt{kgo.InstanceID(cfg.InstanceID)}, cfg.GroupOpts...),
+			MaxPollRecords: cfg.MaxPollRecords,
+			DeadLetter:     p.deadLetter(s.name),
+			Tables:         []*stream.Table{codes},
+			Logger:         cfg.Logger.Named(s.name),
+		}, s.process)
+		if err != nil {
+			return nil, fmt.Errorf("processor: stage %s: %w", s.name, err)
+		}
+		p.stages = append(p.stages, st)
+	}
+	return p, nil
+}
+
+// Run creates the internal topic, loads the code table and runs every
+// stage until ctx ends or one fails.
+func (p *Processor) Run(ctx context.Context) error {
+	if err := p.ensureInternal(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				mu.Unlock()
+			}
+			cancel()
+		}()
+	}
+	run("codes table", p.codes.Run)
+	for _, s := range p.stages {
+		run("stage", s.Run)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Ready reports whether every stage is processing (joined, restored).
+func (p *Processor) Ready(context.Context) error {
+	if !p.codes.CaughtUp() {
+		return errors.New("processor: code registry not loaded yet")
+	}
+	for _, s := range p.stages {
+		if !s.Ready() {
+			return errors.New("processor: a stage is joining or restoring")
+		}
+	}
+	return nil
+}
+
+// Stats returns each stage's counters, by stage name.
+func (p *Processor) Stats() map[string]stream.Stats {
+	out := map[string]stream.Stats{}
+	for i, name := range []string{"attribute", "redeem", "adjust"} {
+		out[name] = p.stages[i].Stats()
+	}
+	return out
+}
+
+// ensureInternal creates the redemptions topic with the orders topic's
+// partition count.
+func (p *Processor) ensureInternal(ctx context.Context) error {
+	cl, err := kgo.NewClient(p.cfg.Conn...)
+	if err != nil {
+		return fmt.Errorf("processor: creating kafka client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	td, err := adm.ListTopics(ctx, p.cfg.Topics.Orders, p.redemptions)
+	if err != nil {
+		return fmt.Errorf("processor: listing topics: %w", err)
+	}
+	orders, ok := td[p.cfg.Topics.Orders]
+	if !ok || orders.Err != nil {
+		return fmt.Errorf("processor: topic %s does not exist", p.cfg.Topics.Orders)
+	}
+	if d, ok := td[p.redemptions]; ok && d.Err == nil {
+		return nil
+	}
+	resp, err := adm.CreateTopic(ctx, int32(len(orders.Partitions)), -1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, p.redemptions)
+	if err != nil {
+		return fmt.Errorf("processor: creating %s: %w", p.redemptions, err)
+	}
+	if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("processor: creating %s: %w", p.redemptions, resp.Err)
+	}
+	return nil
+}
+
+// lookup reads a code from the registry table.
+func (p *Processor) lookup(code string) (schemas.Code, bool) {
+	b, ok := p.codes.Get([]byte(code))
+	if !ok || b == nil {
+		return schemas.Code{}, false
+	}
+	var c schemas.Code
+	if err := p.cfg.Serde.Decode(b, &c); err != nil {
+		p.log.Warn("undecodable registry entry", zap.String("code", code), zap.Error(err))
+		return schemas.Code{}, false
+	}
+	return c, true
+}
+
+// deadLetter routes records a stage rejects to the dead-letter topic as
+// Avro DeadLetter records.
+func (p *Processor) deadLetter(stage string) stream.DeadLetterFunc {
+	return func(rec *kgo.Record, err error) (string, []byte, []byte) {
+		part, off := rec.Partition, rec.Offset
+		dl := &schemas.DeadLetter{
+			EventID:    schemas.ID(rec.Topic, fmt.Sprint(rec.Partition), fmt.Sprint(rec.Offset)),
+			Source:     rec.Topic,
+			Stage:      "process:" + stage,
+			Partition:  &part,
+			Offset:     &off,
+			Key:        rec.Key,
+			Value:      rec.Value,
+			Reason:     err.Error(),
+			OccurredAt: rec.Timestamp.UTC().Truncate(time.Millisecond),
+		}
+		if dl.Value == nil {
+			dl.Value = []byte{}
+		}
+		b, eerr := p.cfg.Serde.Encode(dl)
+		if eerr != nil {
+			p.log.Error("encoding dead letter", zap.Error(eerr))
+			return "", nil, nil
+		}
+		return p.cfg.Topics.DeadLetter, []byte(rec.Topic), b
+	}
+}

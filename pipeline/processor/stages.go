@@ -1,0 +1,205 @@
+package processor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/fraud"
+	"github.com/heldsway/heldsway/pipeline/stream"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// State keys, per stage partition.
+const (
+	keyCustomer = "c/" // attribute: customer key -> attribution.Customer
+	keyUsage    = "u/" // redeem: code -> attribution.CodeUsage
+	keyStats    = "s/" // redeem: code -> fraud.CodeStats
+	keyLedger   = "o/" // adjust: order ref -> attribution.OrderLedger
+)
+
+// recordTime is the deterministic "now" of a record: its Kafka timestamp.
+func recordTime(rec *kgo.Record) time.Time {
+	return rec.Timestamp.UTC().Truncate(time.Millisecond)
+}
+
+// produce encodes v and produces it in the transaction, stamped with the
+// input record's timestamp so replays are identical.
+func (p *Processor) produce(tx *stream.Tx, in *kgo.Record, topic, key string, v any) error {
+	b, err := p.cfg.Serde.Encode(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s record: %w", topic, err)
+	}
+	tx.ProduceRecord(&kgo.Record{Topic: topic, Key: []byte(key), Value: b, Timestamp: in.Timestamp})
+	return nil
+}
+
+// load reads a state entry and decodes it with dec; a missing entry is the
+// zero value.
+func load[T any](tx *stream.Tx, key string, dec func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, ok, err := tx.Get([]byte(key))
+	if err != nil {
+		return zero, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, key, err)
+	}
+	if !ok {
+		return zero, nil
+	}
+	v, err := dec(b)
+	if err != nil {
+		// A corrupt entry dead-letters the record (with this reason) rather
+		// than retrying forever and stalling the partition.
+		return zero, fmt.Errorf("decoding state %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func save(tx *stream.Tx, key string, m interface{ Marshal() ([]byte, error) }) error {
+	b, err := m.Marshal()
+	if err != nil {
+		return fmt.Errorf("encoding state %q: %w", key, err)
+	}
+	tx.Set([]byte(key), b)
+	return nil
+}
+
+// attribute is stage 1: clicks and orders of one customer.
+func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record) error {
+	if len(rec.Key) == 0 {
+		return fmt.Errorf("%s record without a customer key", rec.Topic)
+	}
+	v, err := p.cfg.Serde.DecodeAny(rec.Value)
+	if err != nil {
+		return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
+	}
+	key := keyCustomer + string(rec.Key)
+	st, err := load(tx, key, attribution.UnmarshalCustomer)
+	if err != nil {
+		return err
+	}
+	now := recordTime(rec)
+	var cands []attribution.Candidate
+	switch x := v.(type) {
+	case *schemas.Click:
+		cands = p.attr.Click(&st, *x, p.lookup, now)
+	case *schemas.Order:
+		if c, ok := p.attr.Order(&st, *x, p.lookup, now); ok {
+			cands = append(cands, c)
+		}
+	default:
+		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+	}
+	if err := save(tx, key, &st); err != nil {
+		return err
+	}
+	for i := range cands {
+		b, err := cands[i].Marshal()
+		if err != nil {
+			return fmt.Errorf("encoding candidate: %w", err)
+		}
+		k := "order/" + cands[i].OrderKey
+		if cands[i].Code != "" {
+			k = "code/" + cands[i].Code
+		}
+		tx.ProduceRecord(&kgo.Record{Topic: p.redemptions, Key: []byte(k), Value: b, Timestamp: rec.Timestamp})
+	}
+	return nil
+}
+
+// redeem is stage 2: one code's redemptions, in order.
+func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) error {
+	c, err := attribution.UnmarshalCandidate(rec.Value)
+	if err != nil {
+		return fmt.Errorf("decoding candidate: %w", err)
+	}
+	now := recordTime(rec)
+	var d attribution.Decision
+	if c.Code == "" {
+		d, _ = attribution.Resolve(c, 0)
+	} else {
+		ukey := keyUsage + c.Code
+		usage, err := load(tx, ukey, attribution.UnmarshalCodeUsage)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if d, ok = usage.Resolve(c); !ok {
+			return nil // duplicate of a version already published
+		}
+		if err := save(tx, ukey, &usage); err != nil {
+			return err
+		}
+		if r, ok := c.Redemption(); ok && c.Version == 1 {
+			skey := keyStats + c.Code
+			stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
+			if err != nil {
+				return err
+			}
+			res := stats.Observe(r, p.cfg.Program.Defaults.Leak, now)
+			if err := save(tx, skey, &stats); err != nil {
+				return err
+			}
+			if res.Flag != nil {
+				if err := p.produce(tx, rec, p.cfg.Topics.Flags, "code/"+c.Code, res.Flag); err != nil {
+					return err
+				}
+				d.AddFlag(*res.Flag)
+				d.Flags = d.Flags[:len(d.Flags)-1] // published once per episode above
+			} else if res.Active {
+				d.Attribution.Reasons = append(d.Attribution.Reasons, attribution.ReasonFlagPrefix+"code_leak")
+				if d.Attribution.Status == attribution.StatusApproved {
+					d.Attribution.Status = attribution.StatusPendingReview
+				}
+			}
+		}
+	}
+	a := d.Attribution
+	if err := p.produce(tx, rec, p.cfg.Topics.Attributions, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &a); err != nil {
+		return err
+	}
+	for i := range d.Flags {
+		f := d.Flags[i]
+		if err := p.produce(tx, rec, p.cfg.Topics.Flags, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adjust is stage 3: one order's attributions and refunds.
+func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) error {
+	if len(rec.Key) == 0 {
+		return fmt.Errorf("%s record without an order key", rec.Topic)
+	}
+	v, err := p.cfg.Serde.DecodeAny(rec.Value)
+	if err != nil {
+		return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
+	}
+	key := keyLedger + string(rec.Key)
+	l, err := load(tx, key, attribution.UnmarshalOrderLedger)
+	if err != nil {
+		return err
+	}
+	now := recordTime(rec)
+	var adjs []schemas.Adjustment
+	switch x := v.(type) {
+	case *schemas.Attribution:
+		adjs, l = attribution.Revise(l, *x, now)
+	case *schemas.Refund:
+		adjs, l = attribution.Reverse(l, *x, now)
+	default:
+		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+	}
+	if err := save(tx, key, &l); err != nil {
+		return err
+	}
+	for i := range adjs {
+		if err := p.produce(tx, rec, p.cfg.Topics.Adjustments, string(rec.Key), &adjs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

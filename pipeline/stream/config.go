@@ -1,0 +1,157 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/state"
+)
+
+// ProcessFunc applies one input record: it reads and writes the record's
+// state partition through tx and produces outputs through tx. Returning an
+// error dead-letters the record (its writes and outputs are dropped), unless
+// the error wraps ErrAbort or the context is done, which abort the whole
+// transaction for a retry.
+type ProcessFunc func(ctx context.Context, tx *Tx, rec *kgo.Record) error
+
+// DeadLetterFunc chooses where a record that Process rejected goes. An
+// empty topic drops the record (it is still consumed). The runtime adds the
+// headers heldsway.error, heldsway.stage and heldsway.source
+// (topic/partition/offset).
+type DeadLetterFunc func(rec *kgo.Record, err error) (topic string, key, value []byte)
+
+// Config configures a Stage.
+type Config struct {
+	// Name names the stage in logs and the default topic names. Required.
+	Name string
+	// Group is the consumer group. Default Name.
+	Group string
+	// Inputs are the co-partitioned input topics: all must have the same
+	// partition count, and partition p of every input is state partition
+	// p. Required.
+	Inputs []string
+	// Changelog is the compacted topic mirroring the state: partition p
+	// holds state partition p's writes. Created with the inputs'
+	// partition count if missing. Default Group + "-changelog".
+	Changelog string
+	// ChangelogReplication is the replication factor used when creating
+	// the changelog and the default dead-letter topic. Default -1 (the
+	// broker's default).
+	ChangelogReplication int16
+	// StateDir is the Pebble directory. Required.
+	StateDir string
+	// State tunes the Pebble store. Default: the zero state.Config
+	// (synced commits).
+	State state.Config
+	// InstanceID identifies this instance: the transactional ID is
+	// Group + "-" + InstanceID. It must be unique among live instances
+	// and stable across restarts of one instance (a pod name, a host
+	// name), so a restarted instance fences its predecessor and aborts
+	// its open transaction at once. Required.
+	InstanceID string
+	// Conn holds the connection options (seed brokers, TLS, SASL) used by
+	// every client the stage makes.
+	Conn []kgo.Opt
+	// GroupOpts are extra options for the group client only (session and
+	// rebalance timeouts, static membership with kgo.InstanceID). Default
+	// none.
+	GroupOpts []kgo.Opt
+	// MaxPollRecords bounds the records in one transaction. Default 10000.
+	MaxPollRecords int
+	// TransactionTimeout is the broker-side timeout of one transaction;
+	// a crashed instance that is not restarted holds back read_committed
+	// consumers of its outputs for up to this long. Default 30s.
+	TransactionTimeout time.Duration
+	// DeadLetter routes rejected records. Default: topic Name +
+	// ".dead-letter" (created if missing) with the record's key and value.
+	DeadLetter DeadLetterFunc
+	// Tables are global tables the stage waits for (WaitCaughtUp) before
+	// it joins the group. The caller runs them. Default none.
+	Tables []*Table
+	// MinBackoff and MaxBackoff bound the wait before retrying after an
+	// infrastructure error; the wait doubles per consecutive failure.
+	// Defaults 100ms and 5s.
+	MinBackoff, MaxBackoff time.Duration
+	// Logger receives the stage's logs. Default zap.NewNop().
+	Logger *zap.Logger
+	// Clock stamps Stats.LastCommit. It decides no outcome: the runtime
+	// has no wall-clock timers. Default time.Now.
+	Clock func() time.Time
+
+	createDeadLetter bool // DeadLetter was defaulted: create its topic
+}
+
+// Validate applies defaults and reports whether c is usable.
+func (c *Config) Validate() error {
+	if c.Name == "" {
+		return errors.New("stream: config: name is required")
+	}
+	if c.Group == "" {
+		c.Group = c.Name
+	}
+	if len(c.Inputs) == 0 {
+		return errors.New("stream: config: at least one input topic is required")
+	}
+	seen := make(map[string]bool, len(c.Inputs))
+	for _, t := range c.Inputs {
+		if t == "" || seen[t] {
+			return fmt.Errorf("stream: config: input %q is empty or repeated", t)
+		}
+		seen[t] = true
+	}
+	if c.Changelog == "" {
+		c.Changelog = c.Group + "-changelog"
+	}
+	if seen[c.Changelog] {
+		return fmt.Errorf("stream: config: changelog %q is also an input", c.Changelog)
+	}
+	if c.ChangelogReplication == 0 {
+		c.ChangelogReplication = -1
+	}
+	if c.StateDir == "" {
+		return errors.New("stream: config: state dir is required")
+	}
+	if c.InstanceID == "" {
+		return errors.New("stream: config: instance id is required")
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = 10000
+	}
+	if c.MaxPollRecords < 1 {
+		return fmt.Errorf("stream: config: max poll records %d: must be positive", c.MaxPollRecords)
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = 30 * time.Second
+	}
+	if c.TransactionTimeout < time.Second {
+		return fmt.Errorf("stream: config: transaction timeout %s: must be at least 1s", c.TransactionTimeout)
+	}
+	if c.MinBackoff == 0 {
+		c.MinBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff {
+		return fmt.Errorf("stream: config: backoff %s..%s: need 0 < min <= max", c.MinBackoff, c.MaxBackoff)
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if err := c.State.Validate(); err != nil {
+		return fmt.Errorf("stream: config: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) deadLetterTopic() string { return c.Name + ".dead-letter" }
+
+func (c *Config) transactionalID() string { return c.Group + "-" + c.InstanceID }

@@ -1,0 +1,509 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/state"
+)
+
+var (
+	// ErrRunning is returned by Run on a stage that is already running.
+	ErrRunning = errors.New("stream: stage already running")
+	// ErrNotCopartitioned is returned by Run when the inputs (or an
+	// existing changelog) do not all have the same partition count.
+	ErrNotCopartitioned = errors.New("stream: topics are not co-partitioned")
+)
+
+// errRetryBatch marks a transaction aborted for a retry within the session.
+var errRetryBatch = errors.New("stream: transaction aborted")
+
+// errStateBehind marks a Pebble commit that failed after its Kafka
+// transaction committed: the session restarts and the next assignment
+// restores the partitions from the changelog.
+var errStateBehind = errors.New("stream: state commit failed after kafka commit")
+
+// Stage runs one consume-transform-produce stage in Kafka transactions over
+// a partitioned Pebble state. See the package doc for the protocol.
+type Stage struct {
+	cfg     Config
+	process ProcessFunc
+	log     *zap.Logger
+	hooks   testHooks
+	stats   counters
+	dlqLog  rateLimited
+
+	running   atomic.Bool
+	ready     atomic.Bool
+	restoring atomic.Int32
+
+	// Set by Run before any session starts; the assignment callbacks run
+	// only while the poll loop is blocked (BlockRebalanceOnPoll), so the
+	// loop and the callbacks never use them at the same time.
+	store *state.Store
+	adm   *kadm.Client
+
+	// mu guards what Stats, Ready and the callbacks share. It is a leaf
+	// lock: nothing else is locked, and no Kafka or Pebble call is made,
+	// while it is held.
+	mu struct {
+		sync.Mutex
+		owned      map[int32]bool
+		assignErr  error
+		lastCommit time.Time
+	}
+}
+
+// testHooks lets tests inject failures at protocol steps.
+type testHooks struct {
+	// beforeStateCommit runs after the Kafka commit, before the Pebble
+	// commit; an error is treated as a failed Pebble commit.
+	beforeStateCommit func() error
+}
+
+// New validates cfg and returns a stage that runs process on every input
+// record. Call Run to start it.
+func New(cfg Config, process ProcessFunc) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if process == nil {
+		return nil, errors.New("stream: process func is required")
+	}
+	if cfg.DeadLetter == nil {
+		topic := cfg.deadLetterTopic()
+		cfg.DeadLetter = func(rec *kgo.Record, _ error) (string, []byte, []byte) {
+			return topic, rec.Key, rec.Value
+		}
+		cfg.createDeadLetter = true
+	}
+	s := &Stage{cfg: cfg, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
+	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
+	s.mu.owned = make(map[int32]bool)
+	return s, nil
+}
+
+// Ready reports whether the stage is in a group session with its tables
+// caught up and no restore under way: a readiness probe.
+func (s *Stage) Ready() bool { return s.ready.Load() && s.restoring.Load() == 0 }
+
+// Run runs the stage until ctx is done, then finishes gracefully (the
+// open transaction is aborted, the group is left, the store is closed) and
+// returns nil. Infrastructure errors restart the group session after a
+// backoff; Run returns an error only for a configuration problem it cannot
+// retry (ErrNotCopartitioned).
+func (s *Stage) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer s.running.Store(false)
+
+	for _, t := range s.cfg.Tables {
+		if err := t.WaitCaughtUp(ctx); err != nil {
+			return nil // only ctx ends the wait
+		}
+	}
+
+	cl, err := kgo.NewClient(s.cfg.Conn...)
+	if err != nil {
+		return fmt.Errorf("stream: creating admin client: %w", err)
+	}
+	defer cl.Close()
+	s.adm = kadm.NewClient(cl)
+
+	bo := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff}
+	for {
+		err := s.ensureTopics(ctx)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, ErrNotCopartitioned) {
+			return err
+		}
+		s.log.Warn("preparing topics; retrying", zap.Error(err))
+		if !bo.wait(ctx) {
+			return nil
+		}
+	}
+
+	defer func() {
+		if s.store != nil {
+			if err := s.store.Close(); err != nil {
+				s.log.Warn("closing state store", zap.Error(err))
+			}
+			s.store = nil
+		}
+	}()
+	bo.reset()
+	for {
+		if s.store == nil {
+			st, err := state.Open(s.cfg.StateDir, s.cfg.State, s.log.Named("state"))
+			if err != nil {
+				s.log.Error("opening state store; retrying", zap.Error(err))
+				if !bo.wait(ctx) {
+					return nil
+				}
+				continue
+			}
+			s.store = st
+		}
+		err := s.runSession(ctx, &bo)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.stats.sessionRes.Add(1)
+		s.log.Warn("group session ended; restarting", zap.Error(err))
+		if state.IsFailed(err) {
+			if cerr := s.store.Close(); cerr != nil {
+				s.log.Warn("closing failed state store", zap.Error(cerr))
+			}
+			s.store = nil
+		}
+		if !bo.wait(ctx) {
+			return nil
+		}
+	}
+}
+
+// ensureTopics checks that the inputs are co-partitioned and creates the
+// changelog (compacted) and the default dead-letter topic if missing.
+func (s *Stage) ensureTopics(ctx context.Context) error {
+	details, err := s.adm.ListTopics(ctx, s.cfg.Inputs...)
+	if err != nil {
+		return fmt.Errorf("listing input topics: %w", err)
+	}
+	n := -1
+	for _, t := range s.cfg.Inputs {
+		d, ok := details[t]
+		if !ok || d.Err != nil {
+			return fmt.Errorf("describing input %q: %v", t, d.Err)
+		}
+		if n >= 0 && len(d.Partitions) != n {
+			return fmt.Errorf("%w: input %q has %d partitions, expected %d", ErrNotCopartitioned, t, len(d.Partitions), n)
+		}
+		n = len(d.Partitions)
+	}
+	compact := "compact"
+	if err := s.ensureTopic(ctx, s.cfg.Changelog, n, map[string]*string{"cleanup.policy": &compact}, true); err != nil {
+		return err
+	}
+	if s.cfg.createDeadLetter {
+		if err := s.ensureTopic(ctx, s.cfg.deadLetterTopic(), n, nil, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stage) ensureTopic(ctx context.Context, topic string, partitions int, configs map[string]*string, strict bool) error {
+	details, err := s.adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("listing topic %q: %w", topic, err)
+	}
+	if d, ok := details[topic]; ok && d.Err == nil {
+		if strict && len(d.Partitions) != partitions {
+			return fmt.Errorf("%w: %q has %d partitions, the inputs %d", ErrNotCopartitioned, topic, len(d.Partitions), partitions)
+		}
+		return nil
+	}
+	resp, err := s.adm.CreateTopic(ctx, int32(partitions), s.cfg.ChangelogReplication, configs, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !isTopicExists(err) {
+		return fmt.Errorf("creating topic %q: %w", topic, err)
+	}
+	s.log.Info("created topic", zap.String("topic", topic), zap.Int("partitions", partitions))
+	return nil
+}
+
+// runSession runs one group transact session until ctx is done or an
+// error needs a fresh session.
+func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
+	opts := append([]kgo.Opt{}, s.cfg.Conn...)
+	opts = append(opts, s.cfg.GroupOpts...)
+	opts = append(opts,
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.cfg.Inputs...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.TransactionalID(s.cfg.transactionalID()),
+		kgo.TransactionTimeout(s.cfg.TransactionTimeout),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.DisableAutoCommit(),
+		kgo.RecordPartitioner(changelogPartitioner{changelog: s.cfg.Changelog, def: kgo.StickyKeyPartitioner(nil)}),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
+	)
+	sess, err := kgo.NewGroupTransactSession(opts...)
+	if err != nil {
+		return fmt.Errorf("creating group session: %w", err)
+	}
+	defer func() {
+		s.ready.Store(false)
+		sess.CloseAllowingRebalance()
+		s.mu.Lock()
+		clear(s.mu.owned)
+		s.mu.assignErr = nil
+		s.mu.Unlock()
+	}()
+	// Fence a predecessor with our transactional ID and abort its open
+	// transaction before anything waits on stable offsets.
+	if _, _, err := sess.Client().ProducerID(ctx); err != nil {
+		return fmt.Errorf("initializing producer id: %w", err)
+	}
+	s.ready.Store(true)
+
+	for {
+		fetches := sess.PollRecords(ctx, s.cfg.MaxPollRecords)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if fetches.IsClientClosed() {
+			return errors.New("stream: client closed")
+		}
+		if err := s.takeAssignErr(); err != nil {
+			sess.AllowRebalance()
+			return err
+		}
+		var fetchErr error
+		fetches.EachError(func(t string, p int32, err error) {
+			if fetchErr == nil {
+				fetchErr = fmt.Errorf("fetching %s/%d: %w", t, p, err)
+			}
+		})
+		if fetchErr != nil {
+			sess.AllowRebalance()
+			return fetchErr
+		}
+		if fetches.NumRecords() == 0 {
+			sess.AllowRebalance()
+			continue
+		}
+		err := s.processBatch(ctx, sess, fetches)
+		sess.AllowRebalance()
+		switch {
+		case err == nil:
+			bo.reset()
+		case errors.Is(err, errRetryBatch):
+			if !bo.wait(ctx) {
+				return ctx.Err()
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// processBatch runs protocol steps 2-4 for one polled batch.
+func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+	if err := sess.Begin(); err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	batch := s.store.NewBatch()
+	defer batch.Discard()
+
+	var prodErr firstError
+	produce := func(r *kgo.Record) {
+		sess.Produce(ctx, r, func(r *kgo.Record, err error) {
+			if err != nil {
+				prodErr.set(fmt.Errorf("producing to %s: %w", r.Topic, err))
+			}
+		})
+	}
+
+	clogs := make(map[int32]*changelogBuffer)
+	applied := make(map[int32]map[string]int64)
+	var n, dead int64
+	var abortErr error
+	var tx Tx
+	for _, rec := range inOrder(fetches, s.cfg.Inputs) {
+		p := rec.Partition
+		tx.reset(p, batch)
+		perr := s.process(ctx, &tx, rec)
+		if tx.err != nil {
+			abortErr = tx.err
+			break
+		}
+		if perr != nil && (errors.Is(perr, ErrAbort) || ctx.Err() != nil) {
+			abortErr = perr
+			break
+		}
+		if perr != nil {
+			if err := tx.rollback(); err != nil {
+				abortErr = err
+				break
+			}
+			s.deadLetter(rec, perr, produce)
+			dead++
+		} else {
+			c := clogs[p]
+			if c == nil {
+				c = newChangelogBuffer()
+				clogs[p] = c
+			}
+			c.add(tx.changes)
+			for _, o := range tx.outputs {
+				produce(o)
+			}
+		}
+		offs := applied[p]
+		if offs == nil {
+			offs = make(map[string]int64, len(s.cfg.Inputs))
+			applied[p] = offs
+		}
+		offs[rec.Topic] = rec.Offset + 1
+		n++
+	}
+
+	if abortErr == nil {
+		for p, c := range clogs {
+			for _, ch := range c.entries {
+				produce(&kgo.Record{Topic: s.cfg.Changelog, Partition: p, Key: ch.key, Value: ch.val})
+			}
+		}
+		// Flush first so a failed produce aborts instead of committing.
+		if err := sess.Client().Flush(ctx); err != nil {
+			abortErr = fmt.Errorf("flushing: %w", err)
+		} else if err := prodErr.get(); err != nil {
+			abortErr = err
+		}
+	}
+
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TransactionTimeout)
+	defer cancel()
+	if abortErr != nil {
+		s.stats.aborted.Add(1)
+		if _, err := sess.End(endCtx, kgo.TryAbort); err != nil {
+			return fmt.Errorf("aborting transaction: %w", err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.Warn("transaction aborted; the batch will be consumed again", zap.Error(abortErr))
+		return fmt.Errorf("%w: %w", errRetryBatch, abortErr)
+	}
+
+	committed, err := sess.End(endCtx, kgo.TryCommit)
+	if err != nil {
+		s.stats.aborted.Add(1)
+		return fmt.Errorf("committing transaction: %w", err)
+	}
+	if !committed {
+		// A rebalance began: the session aborted and rewound.
+		s.stats.aborted.Add(1)
+		s.log.Info("transaction aborted by a rebalance; the batch will be consumed again")
+		return nil
+	}
+	s.stats.committed.Add(1)
+	s.stats.processed.Add(n)
+	s.stats.deadLettered.Add(dead)
+	s.mu.Lock()
+	s.mu.lastCommit = s.cfg.Clock()
+	s.mu.Unlock()
+
+	// Step 4: the Kafka transaction is committed; record the state and the
+	// applied offsets. On failure Pebble is behind Kafka for these
+	// partitions, which the next assignment detects and repairs.
+	err = nil
+	if s.hooks.beforeStateCommit != nil {
+		err = s.hooks.beforeStateCommit()
+	}
+	if err == nil {
+		err = batch.Commit(applied)
+	}
+	if err != nil {
+		s.stats.stateCommitFailures.Add(1)
+		s.log.Error("committing state after the kafka commit; the partitions will be restored from the changelog", zap.Error(err))
+		return fmt.Errorf("%w: %w", errStateBehind, err)
+	}
+	return nil
+}
+
+func (s *Stage) deadLetter(rec *kgo.Record, perr error, produce func(*kgo.Record)) {
+	topic, key, value := s.cfg.DeadLetter(rec, perr)
+	source := fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset)
+	if s.dlqLog.allow() {
+		s.log.Warn("dead-lettering record", zap.String("source", source), zap.String("to", topic),
+			zap.Error(perr), zap.Int64("suppressed", s.dlqLog.takeSuppressed()))
+	}
+	if topic == "" {
+		return
+	}
+	produce(&kgo.Record{Topic: topic, Key: key, Value: value, Headers: []kgo.RecordHeader{
+		{Key: "heldsway.error", Value: []byte(perr.Error())},
+		{Key: "heldsway.stage", Value: []byte(s.cfg.Name)},
+		{Key: "heldsway.source", Value: []byte(source)},
+	}})
+}
+
+func (s *Stage) takeAssignErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.mu.assignErr
+	s.mu.assignErr = nil
+	return err
+}
+
+// changelogBuffer keeps the last write of each key in one transaction, in
+// first-write order.
+type changelogBuffer struct {
+	idx     map[string]int
+	entries []change
+}
+
+func newChangelogBuffer() *changelogBuffer { return &changelogBuffer{idx: make(map[string]int)} }
+
+func (c *changelogBuffer) add(changes []change) {
+	for _, ch := range changes {
+		if i, ok := c.idx[string(ch.key)]; ok {
+			c.entries[i].val = ch.val
+			continue
+		}
+		c.idx[string(ch.key)] = len(c.entries)
+		c.entries = append(c.entries, ch)
+	}
+}
+
+// changelogPartitioner sends changelog records to the partition set on the
+// record (the state partition) and everything else through def.
+type changelogPartitioner struct {
+	changelog string
+	def       kgo.Partitioner
+}
+
+func (p changelogPartitioner) ForTopic(t string) kgo.TopicPartitioner {
+	if t == p.changelog {
+		return kgo.ManualPartitioner().ForTopic(t)
+	}
+	return p.def.ForTopic(t)
+}
+
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}

@@ -1,0 +1,52 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Config tunes a Store. The zero value is usable.
+type Config struct {
+	// NoSync commits batches without waiting for the write-ahead log to
+	// reach the disk. Faster, but a machine crash may lose the newest
+	// commits (a stage then restores them from its changelog). Default
+	// false: every Commit is synced.
+	NoSync bool
+	// CacheSize is the block cache size in bytes. Default 64 MiB.
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes. Default 32 MiB.
+	MemTableSize uint64
+	// FS is the filesystem Pebble writes to. Default vfs.Default (the
+	// operating system); tests pass vfs.NewMem() or an errorfs wrapper.
+	FS vfs.FS
+}
+
+const (
+	defaultCacheSize    = 64 << 20
+	defaultMemTableSize = 32 << 20
+)
+
+func (c *Config) applyDefaults() {
+	if c.CacheSize == 0 {
+		c.CacheSize = defaultCacheSize
+	}
+	if c.MemTableSize == 0 {
+		c.MemTableSize = defaultMemTableSize
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
+	}
+}
+
+// Validate reports whether c is usable, after applying defaults.
+func (c *Config) Validate() error {
+	c.applyDefaults()
+	if c.CacheSize < 0 {
+		return fmt.Errorf("state: cache size %d: must not be negative", c.CacheSize)
+	}
+	if c.MemTableSize < 1<<20 {
+		return fmt.Errorf("state: memtable size %d: must be at least 1 MiB", c.MemTableSize)
+	}
+	return nil
+}
