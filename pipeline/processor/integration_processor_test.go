@@ -511,8 +511,10 @@ func TestIntegrationRebalance(t *testing.T) {
 	first := &world{codes: w.codes, inputs: w.inputs[:half]}
 	moved := newEnv(t, first)
 	stopA := moved.runProgram(t, t.TempDir(), "a", 50, prog)
-	for moved.count(t, moved.topics.Attributions) < 100 {
-		time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(60 * time.Second); moved.count(t, moved.topics.Attributions) < 100; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("instance a made no progress within 60s")
+		}
 	}
 	stopB := moved.runProgram(t, t.TempDir(), "b", 50, prog) // joins: partitions move to b
 	moved.produce(t, w.inputs[half:])

@@ -62,7 +62,7 @@ func TestCrashKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("the child to make progress", 15*time.Second, func() bool { return h.committed() >= killAt })
+		h.waitFor("the child to make progress", 45*time.Second, func() bool { return h.committed() >= killAt })
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestCrashInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	h.waitFor("the stage to stall mid-stream", 10*time.Second, func() bool { return s.Stats().RecordsProcessed > 0 })
+	h.waitFor("the stage to stall mid-stream", 30*time.Second, func() bool { return s.Stats().RecordsProcessed > 0 })
 	if h.committed() == h.inputEnd() {
 		t.Fatal("the first stage consumed everything")
 	}

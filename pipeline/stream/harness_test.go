@@ -74,7 +74,7 @@ func newHarness(t *testing.T, topics ...string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	return &harness{t: t, addr: addr, cl: cl, adm: kadm.NewClient(cl), ctx: ctx}
 }
@@ -195,7 +195,7 @@ func (h *harness) waitFor(what string, d time.Duration, cond func() bool) {
 func (h *harness) waitCaughtUp() {
 	h.t.Helper()
 	end := h.inputEnd()
-	h.waitFor(fmt.Sprintf("committed offsets to reach %d", end), 15*time.Second, func() bool { return h.committed() == end })
+	h.waitFor(fmt.Sprintf("committed offsets to reach %d", end), 60*time.Second, func() bool { return h.committed() == end })
 }
 
 // readAll reads a topic read_committed up to its last stable offsets.

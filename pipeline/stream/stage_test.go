@@ -20,7 +20,7 @@ func TestExactlyOnce(t *testing.T) {
 	h.produce(keys, 0, rounds/2)
 	dir := tempDir(t)
 	r := h.start(h.config(dir, "a"), counter)
-	h.waitFor("ready", 10*time.Second, r.s.Ready)
+	h.waitFor("ready", 30*time.Second, r.s.Ready)
 	h.produce(keys, rounds/2, rounds)
 	h.waitCaughtUp()
 	r.stop()
@@ -227,14 +227,16 @@ func TestRebalance(t *testing.T) {
 	h.produce(keys, 0, rounds/3)
 	dirA, dirB := tempDir(t), tempDir(t)
 	a := h.start(h.config(dirA, "a"), counter)
-	h.waitFor("a to make progress", 10*time.Second, func() bool { return h.committed() > 0 })
+	h.waitFor("a to make progress", 30*time.Second, func() bool { return h.committed() > 0 })
 
 	b := h.start(h.config(dirB, "b"), counter)
-	h.produce(keys, rounds/3, 2*rounds/3)
-	h.waitFor("both instances to own partitions", 10*time.Second, func() bool {
+	h.waitFor("both instances to own partitions", 30*time.Second, func() bool {
 		return len(a.s.Stats().Assigned) > 0 && len(b.s.Stats().Assigned) > 0
 	})
-	h.waitFor("b to commit", 10*time.Second, func() bool { return b.s.Stats().TxnCommitted > 0 })
+	// Produced after the move, so b has records of its own to commit
+	// (24 keys over every partition).
+	h.produce(keys, rounds/3, 2*rounds/3)
+	h.waitFor("b to commit", 30*time.Second, func() bool { return b.s.Stats().TxnCommitted > 0 })
 
 	a.stop()
 	h.produce(keys, 2*rounds/3, rounds)

@@ -94,8 +94,8 @@ func TestTable(t *testing.T) {
 	if err := h.cl.ProduceSync(h.ctx, rec("d", "live")).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("the live update", 5*time.Second, func() bool { v, _ := tbl.Get([]byte("d")); return string(v) == "live" })
-	h.waitFor("the stage to be ready", 10*time.Second, r.s.Ready)
+	h.waitFor("the live update", 15*time.Second, func() bool { v, _ := tbl.Get([]byte("d")); return string(v) == "live" })
+	h.waitFor("the stage to be ready", 30*time.Second, r.s.Ready)
 	h.waitCaughtUp()
 
 	mu.Lock()
