@@ -3,15 +3,14 @@ package paddle
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/heldsway/heldsway/connectors/ttlcache"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heldsway/heldsway/connectors/apiclient"
 )
 
 // Base URLs of the Paddle Billing API.
@@ -39,63 +38,36 @@ type ClientConfig struct {
 }
 
 // Validate reports a configuration that cannot work.
-func (c ClientConfig) Validate() error {
-	if len(c.APIKeys) == 0 {
-		return errors.New("paddle: client needs at least one store API key")
+func (c ClientConfig) Validate() error { return c.api().Validate() }
+
+// api is c in the terms apiclient validates and opens.
+func (c ClientConfig) api() apiclient.Config {
+	return apiclient.Config{
+		Platform:   "paddle",
+		KeyName:    "API key",
+		BaseURL:    c.BaseURL,
+		Keys:       c.APIKeys,
+		HTTPClient: c.HTTPClient,
+		CacheSize:  c.CacheSize,
+		CacheTTL:   c.CacheTTL,
+		Now:        c.Now,
 	}
-	for store, key := range c.APIKeys {
-		if store == "" || key == "" {
-			return fmt.Errorf("paddle: empty store id or API key for store %q", store)
-		}
-	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("paddle: invalid base URL %q", c.BaseURL)
-		}
-	}
-	if c.CacheSize < 0 || c.CacheTTL < 0 {
-		return errors.New("paddle: negative cache size or TTL")
-	}
-	return nil
 }
 
 // Client reads discounts from the Paddle API. It implements Discounts.
 type Client struct {
-	base  string
-	keys  map[string]string
-	http  *http.Client
-	cache *ttlcache.Cache
-	now   func() time.Time
+	api apiclient.Conn
 }
 
 var _ Discounts = (*Client)(nil)
 
 // NewClient returns a Client for cfg.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
+	api, err := apiclient.Open(cfg.api(), DefaultBaseURL, time.Hour)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
-	}
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 10000
-	}
-	if cfg.CacheTTL == 0 {
-		cfg.CacheTTL = time.Hour
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	keys := make(map[string]string, len(cfg.APIKeys))
-	for k, v := range cfg.APIKeys {
-		keys[k] = v
-	}
-	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), keys: keys, http: cfg.HTTPClient, cache: ttlcache.New(cfg.CacheSize, cfg.CacheTTL), now: cfg.Now}, nil
+	return &Client{api: api}, nil
 }
 
 // RateLimitError is a 429 answer; it wraps ErrTemporary.
@@ -135,20 +107,20 @@ func (c *Client) Code(ctx context.Context, storeID, discountID string) (string, 
 		return "", fmt.Errorf("%w: %q is not a discount id", ErrNotFound, discountID)
 	}
 	ck := storeID + "\x00" + discountID
-	if code, ok := c.cache.Get(ck, c.now()); ok {
+	if code, ok := c.api.Cache.Get(ck, c.api.Now()); ok {
 		return code, nil
 	}
-	key, ok := c.keys[storeID]
+	key, ok := c.api.Keys[storeID]
 	if !ok {
 		return "", fmt.Errorf("%w: no API key for store %q", ErrTemporary, storeID)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/discounts/"+discountID, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api.BaseURL+"/discounts/"+discountID, nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: building request: %w", ErrTemporary, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.api.HTTP.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%w: getting discount %s: %w", ErrTemporary, discountID, err)
 	}
@@ -194,6 +166,6 @@ func (c *Client) Code(ctx context.Context, storeID, discountID string) (string, 
 	if d.Data.Code != nil {
 		code = *d.Data.Code
 	}
-	c.cache.Put(ck, code, c.now())
+	c.api.Cache.Put(ck, code, c.api.Now())
 	return code, nil
 }

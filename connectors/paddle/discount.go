@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/heldsway/heldsway/connectors/coderesolve"
 	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
@@ -28,6 +30,9 @@ type Discounts interface {
 	Code(ctx context.Context, storeID, discountID string) (string, error)
 }
 
+// discountKind is what Discounts resolve, for coderesolve.
+var discountKind = coderesolve.Kind{Noun: "discount", NotFound: ErrNotFound, Temporary: ErrTemporary}
+
 // Chain asks each source in turn; the first that knows the id wins. If none
 // knows it the error wraps ErrNotFound, unless a source failed otherwise, in
 // which case it wraps ErrTemporary.
@@ -37,26 +42,7 @@ var _ Discounts = Chain(nil)
 
 // Code implements Discounts.
 func (c Chain) Code(ctx context.Context, storeID, discountID string) (string, error) {
-	var failed error
-	for _, src := range c {
-		if src == nil {
-			continue
-		}
-		code, err := src.Code(ctx, storeID, discountID)
-		if err == nil {
-			return code, nil
-		}
-		if !errors.Is(err, ErrNotFound) && failed == nil {
-			failed = err
-		}
-	}
-	if failed != nil {
-		if errors.Is(failed, ErrTemporary) {
-			return "", failed
-		}
-		return "", fmt.Errorf("%w: resolving discount %s: %w", ErrTemporary, discountID, failed)
-	}
-	return "", fmt.Errorf("%w: discount %s", ErrNotFound, discountID)
+	return coderesolve.First(ctx, discountKind, c, storeID, discountID)
 }
 
 // StaticCodes is a fixed map of discount id to code for every store, for
@@ -65,8 +51,5 @@ type StaticCodes map[string]string
 
 // Code implements Discounts.
 func (s StaticCodes) Code(_ context.Context, _, discountID string) (string, error) {
-	if c, ok := s[discountID]; ok {
-		return c, nil
-	}
-	return "", fmt.Errorf("%w: discount %s", ErrNotFound, discountID)
+	return discountKind.Lookup(s, discountID)
 }

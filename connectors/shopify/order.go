@@ -9,6 +9,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -40,42 +41,42 @@ var paidOnCreate = map[string]bool{
 
 // order is the part of Shopify's REST Order resource HeldSway reads.
 type order struct {
-	ID                    idValue   `json:"id"`
-	Email                 string    `json:"email"`
-	ContactEmail          string    `json:"contact_email"`
-	CreatedAt             string    `json:"created_at"`
-	ProcessedAt           string    `json:"processed_at"`
-	Currency              string    `json:"currency"`
-	FinancialStatus       string    `json:"financial_status"`
-	TotalLineItemsPrice   decimal   `json:"total_line_items_price"`
-	TotalDiscounts        decimal   `json:"total_discounts"`
-	TotalTax              decimal   `json:"total_tax"`
-	TotalPrice            decimal   `json:"total_price"`
-	TotalShippingPriceSet *priceSet `json:"total_shipping_price_set"`
+	ID                    jsonfield.ID      `json:"id"`
+	Email                 string            `json:"email"`
+	ContactEmail          string            `json:"contact_email"`
+	CreatedAt             string            `json:"created_at"`
+	ProcessedAt           string            `json:"processed_at"`
+	Currency              string            `json:"currency"`
+	FinancialStatus       string            `json:"financial_status"`
+	TotalLineItemsPrice   jsonfield.Decimal `json:"total_line_items_price"`
+	TotalDiscounts        jsonfield.Decimal `json:"total_discounts"`
+	TotalTax              jsonfield.Decimal `json:"total_tax"`
+	TotalPrice            jsonfield.Decimal `json:"total_price"`
+	TotalShippingPriceSet *priceSet         `json:"total_shipping_price_set"`
 	ShippingLines         []struct {
-		Price decimal `json:"price"`
+		Price jsonfield.Decimal `json:"price"`
 	} `json:"shipping_lines"`
 	DiscountCodes []struct {
-		Code   string  `json:"code"`
-		Amount decimal `json:"amount"`
+		Code   string            `json:"code"`
+		Amount jsonfield.Decimal `json:"amount"`
 	} `json:"discount_codes"`
 	NoteAttributes []struct {
-		Name  looseString `json:"name"`
-		Value looseString `json:"value"`
+		Name  jsonfield.LooseString `json:"name"`
+		Value jsonfield.LooseString `json:"value"`
 	} `json:"note_attributes"`
-	LandingSite looseString `json:"landing_site"`
+	LandingSite jsonfield.LooseString `json:"landing_site"`
 	Customer    *struct {
-		ID          idValue `json:"id"`
-		Email       string  `json:"email"`
-		OrdersCount *int64  `json:"orders_count"`
+		ID          jsonfield.ID `json:"id"`
+		Email       string       `json:"email"`
+		OrdersCount *int64       `json:"orders_count"`
 	} `json:"customer"`
 }
 
 // priceSet is a MoneyBag: the amount in shop and presentment currency.
 type priceSet struct {
 	ShopMoney struct {
-		Amount       decimal `json:"amount"`
-		CurrencyCode string  `json:"currency_code"`
+		Amount       jsonfield.Decimal `json:"amount"`
+		CurrencyCode string            `json:"currency_code"`
 	} `json:"shop_money"`
 }
 
@@ -84,13 +85,13 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	if err := json.Unmarshal(d.Body, &o); err != nil {
 		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
 	}
-	orderID, err := o.ID.check("order id", true)
+	orderID, err := o.ID.Check("order id", true)
 	if err != nil {
 		return webhook.Result{}, payloadErr("%s: %v", topic, err)
 	}
 	if topic == TopicOrdersCreate && !paidOnCreate[o.FinancialStatus] {
 		return webhook.Result{Ignored: fmt.Sprintf("orders/create of order %s with financial_status %q: not paid, waiting for orders/paid",
-			orderID, abbrev([]byte(o.FinancialStatus)))}, nil
+			orderID, jsonfield.Abbrev([]byte(o.FinancialStatus)))}, nil
 	}
 	ord, err := p.mapOrder(&o, orderID, topic, d)
 	if err != nil {
@@ -143,7 +144,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	var customerID string
 	var firstOrder *bool
 	if c := o.Customer; c != nil {
-		if customerID, err = c.ID.check("customer.id", false); err != nil {
+		if customerID, err = c.ID.Check("customer.id", false); err != nil {
 			return nil, err
 		}
 		email = firstNonEmpty(email, c.Email)
@@ -290,7 +291,7 @@ func isFirstOrder(n *int64) *bool {
 
 // amount parses a decimal field in cur to non-negative minor units; an
 // absent optional field is 0.
-func amount(field string, d decimal, cur string, required bool) (int64, error) {
+func amount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
 	if d == "" {
 		if required {
 			return 0, fmt.Errorf("%s is missing", field)
@@ -302,7 +303,7 @@ func amount(field string, d decimal, cur string, required bool) (int64, error) {
 		return 0, fmt.Errorf("%s: %w", field, err)
 	}
 	if v < 0 {
-		return 0, fmt.Errorf("%s: %s is negative", field, abbrev([]byte(d)))
+		return 0, fmt.Errorf("%s: %s is negative", field, jsonfield.Abbrev([]byte(d)))
 	}
 	return v, nil
 }
@@ -314,7 +315,7 @@ func eventTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time", field, abbrev([]byte(s)))
+		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time", field, jsonfield.Abbrev([]byte(s)))
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -16,27 +17,27 @@ const maxReason = 1024
 
 // refund is the part of Shopify's REST Refund resource HeldSway reads.
 type refund struct {
-	ID              idValue     `json:"id"`
-	OrderID         idValue     `json:"order_id"`
-	CreatedAt       string      `json:"created_at"`
-	ProcessedAt     string      `json:"processed_at"`
-	Note            looseString `json:"note"`
-	TotalDutiesSet  *priceSet   `json:"total_duties_set"`
+	ID              jsonfield.ID          `json:"id"`
+	OrderID         jsonfield.ID          `json:"order_id"`
+	CreatedAt       string                `json:"created_at"`
+	ProcessedAt     string                `json:"processed_at"`
+	Note            jsonfield.LooseString `json:"note"`
+	TotalDutiesSet  *priceSet             `json:"total_duties_set"`
 	RefundLineItems []struct {
-		Subtotal    decimal   `json:"subtotal"`
-		SubtotalSet *priceSet `json:"subtotal_set"`
-		TotalTax    decimal   `json:"total_tax"`
-		TotalTaxSet *priceSet `json:"total_tax_set"`
+		Subtotal    jsonfield.Decimal `json:"subtotal"`
+		SubtotalSet *priceSet         `json:"subtotal_set"`
+		TotalTax    jsonfield.Decimal `json:"total_tax"`
+		TotalTaxSet *priceSet         `json:"total_tax_set"`
 	} `json:"refund_line_items"`
 	RefundShippingLines []struct {
 		SubtotalAmountSet *priceSet `json:"subtotal_amount_set"`
 		TaxAmountSet      *priceSet `json:"tax_amount_set"`
 	} `json:"refund_shipping_lines"`
 	Transactions []struct {
-		Kind     string  `json:"kind"`
-		Status   string  `json:"status"`
-		Amount   decimal `json:"amount"`
-		Currency string  `json:"currency"`
+		Kind     string            `json:"kind"`
+		Status   string            `json:"status"`
+		Amount   jsonfield.Decimal `json:"amount"`
+		Currency string            `json:"currency"`
 	} `json:"transactions"`
 }
 
@@ -45,7 +46,7 @@ func (p *Platform) parseRefund(d webhook.Delivery) (webhook.Result, error) {
 	if err := json.Unmarshal(d.Body, &r); err != nil {
 		return webhook.Result{}, payloadErr("decoding refunds/create body: %v", err)
 	}
-	refundID, err := r.ID.check("refund id", true)
+	refundID, err := r.ID.Check("refund id", true)
 	if err != nil {
 		return webhook.Result{}, payloadErr("refunds/create: %v", err)
 	}
@@ -59,7 +60,7 @@ func (p *Platform) parseRefund(d webhook.Delivery) (webhook.Result, error) {
 
 func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*schemas.Refund, error) {
 	store := d.Store.ID
-	orderID, err := r.OrderID.check("order_id", true)
+	orderID, err := r.OrderID.Check("order_id", true)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +201,7 @@ func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
 }
 
 // shopOr is the shop-money amount of set, or fallback when set is absent.
-func shopOr(set *priceSet, fallback decimal) decimal {
+func shopOr(set *priceSet, fallback jsonfield.Decimal) jsonfield.Decimal {
 	if set != nil && set.ShopMoney.Amount != "" {
 		return set.ShopMoney.Amount
 	}

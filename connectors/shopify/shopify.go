@@ -1,16 +1,15 @@
 package shopify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -82,23 +81,7 @@ func (p *Platform) StoreHint(h http.Header) string {
 // Verify checks the base64 HMAC-SHA256 of the raw body under secret, in
 // constant time. Shopify signs no timestamp, so now is unused.
 func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Time) error {
-	sig := header(h, headerHMACNew, headerHMAC)
-	if sig == "" {
-		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, headerHMAC)
-	}
-	if secret == "" {
-		return fmt.Errorf("%w: empty secret", webhook.ErrSignature)
-	}
-	got, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: %s is not a base64 HMAC-SHA256", webhook.ErrSignature, headerHMAC)
-	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	if !hmac.Equal(got, m.Sum(nil)) {
-		return fmt.Errorf("%w: HMAC does not match", webhook.ErrSignature)
-	}
-	return nil
+	return hmacsig.VerifyBase64(headerHMAC, header(h, headerHMACNew, headerHMAC), body, secret)
 }
 
 // Parse maps a verified delivery to events by its topic; topics HeldSway
@@ -116,7 +99,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	case "":
 		return webhook.Result{}, payloadErr("missing %s header", headerTopic)
 	}
-	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", abbrev([]byte(topic)))}, nil
+	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", jsonfield.Abbrev([]byte(topic)))}, nil
 }
 
 func header(h http.Header, names ...string) string {

@@ -3,14 +3,14 @@ package stripe
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/heldsway/heldsway/connectors/ttlcache"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/heldsway/heldsway/connectors/apiclient"
 )
 
 // DefaultBaseURL is the Stripe API.
@@ -37,36 +37,27 @@ type ClientConfig struct {
 }
 
 // Validate reports a configuration that cannot work.
-func (c ClientConfig) Validate() error {
-	if len(c.SecretKeys) == 0 {
-		return errors.New("stripe: client needs at least one store secret key")
+func (c ClientConfig) Validate() error { return c.api().Validate() }
+
+// api is c in the terms apiclient validates and opens.
+func (c ClientConfig) api() apiclient.Config {
+	return apiclient.Config{
+		Platform:   "stripe",
+		KeyName:    "secret key",
+		BaseURL:    c.BaseURL,
+		Keys:       c.SecretKeys,
+		HTTPClient: c.HTTPClient,
+		CacheSize:  c.CacheSize,
+		CacheTTL:   c.CacheTTL,
+		Now:        c.Now,
 	}
-	for store, key := range c.SecretKeys {
-		if store == "" || key == "" {
-			return fmt.Errorf("stripe: empty store id or secret key for store %q", store)
-		}
-	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("stripe: invalid base URL %q", c.BaseURL)
-		}
-	}
-	if c.CacheSize < 0 || c.CacheTTL < 0 {
-		return errors.New("stripe: negative cache size or TTL")
-	}
-	return nil
 }
 
 // Client reads promotion codes and invoice discounts from the Stripe API.
 // It implements PromotionCodes (cached) and InvoiceDiscounts (not cached:
 // each invoice is asked about once per delivery).
 type Client struct {
-	base  string
-	keys  map[string]string
-	http  *http.Client
-	cache *ttlcache.Cache
-	now   func() time.Time
+	api apiclient.Conn
 }
 
 var (
@@ -76,35 +67,11 @@ var (
 
 // NewClient returns a Client for cfg.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
+	api, err := apiclient.Open(cfg.api(), DefaultBaseURL, 24*time.Hour)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
-	}
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 10000
-	}
-	if cfg.CacheTTL == 0 {
-		cfg.CacheTTL = 24 * time.Hour
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	keys := make(map[string]string, len(cfg.SecretKeys))
-	for k, v := range cfg.SecretKeys {
-		keys[k] = v
-	}
-	return &Client{
-		base:  strings.TrimRight(cfg.BaseURL, "/"),
-		keys:  keys,
-		http:  cfg.HTTPClient,
-		cache: ttlcache.New(cfg.CacheSize, cfg.CacheTTL),
-		now:   cfg.Now,
-	}, nil
+	return &Client{api: api}, nil
 }
 
 // validID reports whether id looks like a Stripe object id with prefix, so
@@ -128,7 +95,7 @@ func (c *Client) Code(ctx context.Context, storeID, promoID string) (string, err
 		return "", fmt.Errorf("%w: %q is not a promotion code id", ErrNotFound, promoID)
 	}
 	key := storeID + "\x00" + promoID
-	if code, ok := c.cache.Get(key, c.now()); ok {
+	if code, ok := c.api.Cache.Get(key, c.api.Now()); ok {
 		return code, nil
 	}
 	var pc struct {
@@ -142,7 +109,7 @@ func (c *Client) Code(ctx context.Context, storeID, promoID string) (string, err
 	if pc.Code == "" {
 		return "", fmt.Errorf("%w: getting promotion code %s: response has no code", ErrTemporary, promoID)
 	}
-	c.cache.Put(key, pc.Code, c.now())
+	c.api.Cache.Put(key, pc.Code, c.api.Now())
 	return pc.Code, nil
 }
 
@@ -182,11 +149,11 @@ type apiError struct {
 // and 403: a wrong key is fixed by an operator while Stripe keeps retrying,
 // which loses nothing.
 func (c *Client) get(ctx context.Context, storeID, path string, q url.Values, out any) error {
-	key, ok := c.keys[storeID]
+	key, ok := c.api.Keys[storeID]
 	if !ok {
 		return fmt.Errorf("%w: no API key for store %q", ErrTemporary, storeID)
 	}
-	u := c.base + path
+	u := c.api.BaseURL + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -196,7 +163,7 @@ func (c *Client) get(ctx context.Context, storeID, path string, q url.Values, ou
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.api.HTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTemporary, err)
 	}
@@ -234,7 +201,7 @@ func (c *Client) InvoiceForPayment(ctx context.Context, storeID, paymentIntentID
 		return "", nil
 	}
 	key := storeID + "\x00" + paymentIntentID
-	if inv, ok := c.cache.Get(key, c.now()); ok {
+	if inv, ok := c.api.Cache.Get(key, c.api.Now()); ok {
 		return inv, nil
 	}
 	var list struct {
@@ -260,6 +227,6 @@ func (c *Client) InvoiceForPayment(ctx context.Context, storeID, paymentIntentID
 			}
 		}
 	}
-	c.cache.Put(key, inv, c.now())
+	c.api.Cache.Put(key, inv, c.api.Now())
 	return inv, nil
 }

@@ -102,8 +102,8 @@ func TestClient(t *testing.T) {
 	}
 	c.InvoiceForPayment(ctx, testStore, "pi_a")
 	c.InvoiceForPayment(ctx, testStore, "pi_b") // evicts the promo code
-	if c.cache.Len() != 2 {
-		t.Fatalf("cache holds %d entries, want 2", c.cache.Len())
+	if c.api.Cache.Len() != 2 {
+		t.Fatalf("cache holds %d entries, want 2", c.api.Cache.Len())
 	}
 	calls.Store(0)
 	c.Code(ctx, testStore, testPromo)

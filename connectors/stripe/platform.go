@@ -100,7 +100,7 @@ func (p *Platform) StoreHint(http.Header) string { return "" }
 
 // Verify implements webhook.Platform.
 func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Time) error {
-	return verify(secret, h, body, now, p.cfg.Tolerance)
+	return signature.Verify(secret, h, body, now, p.cfg.Tolerance)
 }
 
 func payloadErr(format string, args ...any) error {

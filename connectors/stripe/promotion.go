@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/heldsway/heldsway/connectors/coderesolve"
 	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
@@ -35,6 +37,9 @@ type InvoiceDiscounts interface {
 	InvoiceDiscounts(ctx context.Context, storeID, invoiceID string) (map[string]string, error)
 }
 
+// promotionKind is what PromotionCodes resolve, for coderesolve.
+var promotionKind = coderesolve.Kind{Noun: "promotion code", NotFound: ErrNotFound, Temporary: ErrTemporary}
+
 // Chain asks each source in turn; the first that knows the id wins. If none
 // knows it the error wraps ErrNotFound, unless a source failed otherwise, in
 // which case the error wraps ErrTemporary (the id may exist in the source
@@ -45,26 +50,7 @@ var _ PromotionCodes = Chain(nil)
 
 // Code implements PromotionCodes.
 func (c Chain) Code(ctx context.Context, storeID, promoID string) (string, error) {
-	var failed error
-	for _, src := range c {
-		if src == nil {
-			continue
-		}
-		code, err := src.Code(ctx, storeID, promoID)
-		if err == nil {
-			return code, nil
-		}
-		if !errors.Is(err, ErrNotFound) && failed == nil {
-			failed = err
-		}
-	}
-	if failed != nil {
-		if errors.Is(failed, ErrTemporary) {
-			return "", failed
-		}
-		return "", fmt.Errorf("%w: resolving promotion code %s: %w", ErrTemporary, promoID, failed)
-	}
-	return "", fmt.Errorf("%w: promotion code %s", ErrNotFound, promoID)
+	return coderesolve.First(ctx, promotionKind, c, storeID, promoID)
 }
 
 // StaticCodes is a fixed map of promo id to code for every store, for tests
@@ -73,8 +59,5 @@ type StaticCodes map[string]string
 
 // Code implements PromotionCodes.
 func (s StaticCodes) Code(_ context.Context, _, promoID string) (string, error) {
-	if c, ok := s[promoID]; ok {
-		return c, nil
-	}
-	return "", fmt.Errorf("%w: promotion code %s", ErrNotFound, promoID)
+	return promotionKind.Lookup(s, promoID)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -50,37 +51,37 @@ var (
 
 // order is the part of the wc/v3 order resource HeldSway reads.
 type order struct {
-	ID              idValue     `json:"id"`
-	Status          string      `json:"status"`
-	Currency        string      `json:"currency"`
-	DateCreated     string      `json:"date_created"`
-	DateCreatedGMT  string      `json:"date_created_gmt"`
-	DateModifiedGMT string      `json:"date_modified_gmt"`
-	DatePaidGMT     looseString `json:"date_paid_gmt"`
-	DiscountTotal   decimal     `json:"discount_total"`
-	ShippingTotal   decimal     `json:"shipping_total"`
-	CartTax         decimal     `json:"cart_tax"`
-	TotalTax        decimal     `json:"total_tax"`
-	Total           decimal     `json:"total"`
-	CustomerID      idValue     `json:"customer_id"`
+	ID              jsonfield.ID          `json:"id"`
+	Status          string                `json:"status"`
+	Currency        string                `json:"currency"`
+	DateCreated     string                `json:"date_created"`
+	DateCreatedGMT  string                `json:"date_created_gmt"`
+	DateModifiedGMT string                `json:"date_modified_gmt"`
+	DatePaidGMT     jsonfield.LooseString `json:"date_paid_gmt"`
+	DiscountTotal   jsonfield.Decimal     `json:"discount_total"`
+	ShippingTotal   jsonfield.Decimal     `json:"shipping_total"`
+	CartTax         jsonfield.Decimal     `json:"cart_tax"`
+	TotalTax        jsonfield.Decimal     `json:"total_tax"`
+	Total           jsonfield.Decimal     `json:"total"`
+	CustomerID      jsonfield.ID          `json:"customer_id"`
 	Billing         struct {
-		Email looseString `json:"email"`
+		Email jsonfield.LooseString `json:"email"`
 	} `json:"billing"`
 	LineItems []struct {
-		Subtotal decimal `json:"subtotal"`
+		Subtotal jsonfield.Decimal `json:"subtotal"`
 	} `json:"line_items"`
 	CouponLines []struct {
-		Code     string  `json:"code"`
-		Discount decimal `json:"discount"`
+		Code     string            `json:"code"`
+		Discount jsonfield.Decimal `json:"discount"`
 	} `json:"coupon_lines"`
 	MetaData []struct {
-		Key   looseString `json:"key"`
-		Value looseString `json:"value"`
+		Key   jsonfield.LooseString `json:"key"`
+		Value jsonfield.LooseString `json:"value"`
 	} `json:"meta_data"`
 	Refunds []struct {
-		ID     idValue     `json:"id"`
-		Reason looseString `json:"reason"`
-		Total  decimal     `json:"total"`
+		ID     jsonfield.ID          `json:"id"`
+		Reason jsonfield.LooseString `json:"reason"`
+		Total  jsonfield.Decimal     `json:"total"`
 	} `json:"refunds"`
 }
 
@@ -96,13 +97,13 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	if err := json.Unmarshal(d.Body, &o); err != nil {
 		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
 	}
-	orderID, err := o.ID.check("order id", true)
+	orderID, err := o.ID.Check("order id", true)
 	if err != nil {
 		return webhook.Result{}, payloadErr("%s: %v", topic, err)
 	}
 	paid := o.paid()
 	if !paid && len(o.Refunds) == 0 {
-		return webhook.Result{Ignored: fmt.Sprintf("%s of order %s with status %q: not paid", topic, orderID, abbrev([]byte(o.Status)))}, nil
+		return webhook.Result{Ignored: fmt.Sprintf("%s of order %s with status %q: not paid", topic, orderID, jsonfield.Abbrev([]byte(o.Status)))}, nil
 	}
 	ord, err := p.mapOrder(&o, orderID, topic, d)
 	if err != nil {
@@ -163,7 +164,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	if err != nil {
 		return nil, err
 	}
-	customerID, err := o.CustomerID.check("customer_id", false)
+	customerID, err := o.CustomerID.Check("customer_id", false)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func gmtTime(field, s string) (time.Time, error) {
 	t, err := time.Parse("2006-01-02T15:04:05", s)
 	if err != nil {
 		if t, err = time.Parse(time.RFC3339, s); err != nil {
-			return time.Time{}, fmt.Errorf("%s: %q is not a time", field, abbrev([]byte(s)))
+			return time.Time{}, fmt.Errorf("%s: %q is not a time", field, jsonfield.Abbrev([]byte(s)))
 		}
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
@@ -308,18 +309,18 @@ func gmtTime(field, s string) (time.Time, error) {
 
 // amount parses a decimal field in cur to non-negative minor units; an
 // absent optional field is 0.
-func amount(field string, d decimal, cur string, required bool) (int64, error) {
+func amount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
 	v, err := signedAmount(field, d, cur, required)
 	if err != nil {
 		return 0, err
 	}
 	if v < 0 {
-		return 0, fmt.Errorf("%s: %s is negative", field, abbrev([]byte(d)))
+		return 0, fmt.Errorf("%s: %s is negative", field, jsonfield.Abbrev([]byte(d)))
 	}
 	return v, nil
 }
 
-func signedAmount(field string, d decimal, cur string, required bool) (int64, error) {
+func signedAmount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
 	if d == "" {
 		if required {
 			return 0, fmt.Errorf("%s is missing", field)

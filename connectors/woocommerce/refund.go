@@ -43,7 +43,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 	entries := make([]entry, 0, len(o.Refunds))
 	seen := map[string]bool{}
 	for i, r := range o.Refunds {
-		id, err := r.ID.check(fmt.Sprintf("refunds[%d].id", i), true)
+		id, err := r.ID.Check(fmt.Sprintf("refunds[%d].id", i), true)
 		if err != nil {
 			return nil, err
 		}

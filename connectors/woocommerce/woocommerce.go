@@ -2,16 +2,15 @@ package woocommerce
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -103,31 +102,11 @@ func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Ti
 	if IsPing(body) {
 		return nil
 	}
-	sig := strings.TrimSpace(h.Get(headerSignature))
-	if sig == "" {
-		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, headerSignature)
-	}
-	if secret == "" {
-		return fmt.Errorf("%w: empty secret", webhook.ErrSignature)
-	}
-	got, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: %s is not a base64 HMAC-SHA256", webhook.ErrSignature, headerSignature)
-	}
-	keys := []string{secret}
+	secrets := []string{secret}
 	if d := specialcharsDecode(secret); d != secret {
-		keys = append(keys, d)
+		secrets = append(secrets, d)
 	}
-	ok := false
-	for _, k := range keys {
-		m := hmac.New(sha256.New, []byte(k))
-		m.Write(body)
-		ok = hmac.Equal(got, m.Sum(nil)) || ok
-	}
-	if !ok {
-		return fmt.Errorf("%w: HMAC does not match", webhook.ErrSignature)
-	}
-	return nil
+	return hmacsig.VerifyBase64(headerSignature, strings.TrimSpace(h.Get(headerSignature)), body, secrets...)
 }
 
 // specialcharsDecode is WordPress's wp_specialchars_decode($s, ENT_QUOTES).
@@ -156,7 +135,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	case "":
 		return webhook.Result{}, payloadErr("missing %s header", headerTopic)
 	}
-	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", abbrev([]byte(topic)))}, nil
+	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", jsonfield.Abbrev([]byte(topic)))}, nil
 }
 
 // payloadErr returns an error wrapping webhook.ErrPayload. Arguments that
