@@ -59,7 +59,10 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 			t.NotAllowed = !allowedToPromote(entry, t.AffiliateID)
 		}
 	}
-	st.pruneClicks(t.At.Add(-a.p.MaxWindow() - PruneSlack))
+	// No pruning by this click's event time: a backlog read topic by topic
+	// can bring a customer's clicks days ahead of their orders, and the
+	// orders still need the older clicks. Orders prune (they arrive in
+	// their partition's order); MaxClicks bounds the rest.
 	st.addClick(t)
 	st.pruneRecent(now, a.p.MaxWindow())
 

@@ -26,8 +26,10 @@ const (
 	MaxRedeemed = 100
 	// MaxRecent is how many decided orders are kept for late clicks.
 	MaxRecent = 20
-	// MaxSeen is how many event ids are kept to drop duplicates.
-	MaxSeen = 256
+	// MaxSeen is how many event ids are kept to drop duplicates (clicks
+	// are also recognised by click id, orders by platform, store and order
+	// id, so this only needs to cover redeliveries in quick succession).
+	MaxSeen = 64
 )
 
 // ClickTouch is a click as a customer's state keeps it. AffiliateID and

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		if strings.HasSuffix(path, ".yaml") {
 			return
+		}
+		if strings.Contains(filepath.ToSlash(path), "/fuzz/") {
+			return // go test fuzz corpora, not scenarios
 		}
 		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour)}
 		s.attr = New(s.prog)

@@ -3,6 +3,7 @@ package fraud
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ var t0 = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 //	stats [code=]   prints the retained buckets
 func TestLeakScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if strings.Contains(filepath.ToSlash(path), "/fuzz/") {
+			return // go test fuzz corpora, not scenarios
+		}
 		cfg := LeakConfig{}
 		cfg.EnsureDefaults()
 		stats := map[string]*CodeStats{}
