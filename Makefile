@@ -8,7 +8,7 @@ PKGS     := ./...
 
 STRIPE_MOCK_VERSION := v0.203.0
 
-.PHONY: all build demo up test test-short vet fmt-check fuzz tools clickhouse clickhouse-stop clean
+.PHONY: all build demo up test test-short vet fmt-check fuzz vulncheck tools clickhouse clickhouse-stop clean
 
 all: build
 
@@ -39,6 +39,21 @@ bin/stripe-mock:
 ## test: static checks, then every test with the race detector.
 test: vet fmt-check tools
 	STRIPE_MOCK_BIN=$(CURDIR)/bin/stripe-mock $(GO) test -race -shuffle=on -count=1 -timeout 20m $(PKGS)
+
+## fuzz: every Fuzz* target, one after the other, FUZZTIME each (seed corpora in testdata/fuzz).
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+## vulncheck: known vulnerabilities in the code paths the binary uses (needs the Go vulnerability database online).
+vulncheck: bin/govulncheck
+	./bin/govulncheck ./...
+
+# @latest first; v1.1.4 when the latest cannot be installed (a module proxy
+# without one of its dependencies).
+bin/govulncheck:
+	GOBIN=$(CURDIR)/bin $(GO) install golang.org/x/vuln/cmd/govulncheck@latest || \
+	GOBIN=$(CURDIR)/bin $(GO) install golang.org/x/vuln/cmd/govulncheck@v1.1.4
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

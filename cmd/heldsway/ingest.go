@@ -27,6 +27,7 @@ import (
 type httpFlags struct {
 	addr           string
 	maxBody        int64
+	maxInFlight    int
 	apiTokenFile   string
 	hashKeyFile    string
 	publishWait    time.Duration
@@ -44,6 +45,7 @@ func (h *httpFlags) register(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&h.addr, "http-addr", "127.0.0.1:8080", "address the HTTP server listens on")
 	f.Int64Var(&h.maxBody, "max-body-bytes", 1<<20, "largest accepted request body; larger ones get 413")
+	f.IntVar(&h.maxInFlight, "max-inflight", 1024, "most requests handled at once (webhooks, APIs, clicks); beyond it the answer is 503 with Retry-After, so a slow Kafka pushes back on senders")
 	f.StringVar(&h.apiTokenFile, "api-token-file", "", "file holding the bearer token of the conversion and admin APIs (else HELDSWAY_API_TOKEN, else generated under <data-dir>/secrets)")
 	f.StringVar(&h.hashKeyFile, "hash-key-file", "", "file holding the key that hashes emails and IPs (else HELDSWAY_HASH_KEY, else generated under <data-dir>/secrets)")
 	f.DurationVar(&h.publishWait, "publish-timeout", 10*time.Second, "how long a request waits for Kafka to acknowledge before answering 503")
@@ -95,7 +97,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	if err != nil {
 		return nil, usageError{err}
 	}
-	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody}, log.Named("http"))
+	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight}, log.Named("http"))
 	if err != nil {
 		return nil, usageError{err}
 	}

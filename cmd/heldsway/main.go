@@ -77,6 +77,7 @@ Quick start on one machine:
 		newCodesCmd(g),
 		newReportCmd(g),
 		newRollupCmd(g),
+		newBenchCmd(g),
 	)
 	collectFlagNames(root)
 	return root

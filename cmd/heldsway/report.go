@@ -120,7 +120,11 @@ func runReport(cmd *cobra.Command, f *reportFlags, log *zap.Logger) error {
 	if err := analytics.Sort(nil, f.sort); err != nil {
 		return usageError{err}
 	}
-	client, err := analytics.New(analytics.Config{DSN: f.dsn, Logger: log.Named("analytics")})
+	dsn, err := dsnWithPassword(f.dsn, "")
+	if err != nil {
+		return err
+	}
+	client, err := analytics.New(analytics.Config{DSN: dsn, Logger: log.Named("analytics")})
 	if err != nil {
 		return usageError{err}
 	}
@@ -168,6 +172,10 @@ every day.`,
 				return err
 			}
 			defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+			dsn, err := dsnWithPassword(dsn, "")
+			if err != nil {
+				return err
+			}
 			client, err := analytics.New(analytics.Config{DSN: dsn, Logger: log.Named("rollup")})
 			if err != nil {
 				return usageError{err}
@@ -196,7 +204,11 @@ func newAnalytics(c *chFlags, log *zap.Logger) (*analytics.Client, error) {
 	if c.rollupEvery <= 0 {
 		return nil, nil
 	}
-	a, err := analytics.New(analytics.Config{DSN: c.dsn, Logger: log.Named("rollup")})
+	dsn, err := c.resolvedDSN()
+	if err != nil {
+		return nil, err
+	}
+	a, err := analytics.New(analytics.Config{DSN: dsn, Logger: log.Named("rollup")})
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 // chFlags configure the ClickHouse sink.
 type chFlags struct {
 	dsn           string
+	passwordFile  string
 	flushRows     int
 	flushInterval time.Duration
 	rollupEvery   time.Duration
@@ -21,6 +23,7 @@ type chFlags struct {
 func (c *chFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&c.dsn, "clickhouse", "clickhouse://127.0.0.1:9000/heldsway", "ClickHouse DSN (native protocol); 'none' disables the sink")
+	f.StringVar(&c.passwordFile, "clickhouse-password-file", "", "file holding the ClickHouse password (else HELDSWAY_CLICKHOUSE_PASSWORD); replaces any password in the DSN")
 	f.IntVar(&c.flushRows, "flush-rows", clickhouse.DefaultFlushRows, "insert a batch once this many records are buffered")
 	f.DurationVar(&c.flushInterval, "flush-interval", clickhouse.DefaultFlushInterval, "insert a batch this long after its first record arrived")
 	f.DurationVar(&c.rollupEvery, "rollup-every", time.Minute, "refresh the per-code daily rollups (heldsway report, /dashboard) at this interval; 0 disables")
@@ -28,9 +31,40 @@ func (c *chFlags) register(cmd *cobra.Command) {
 
 func (c *chFlags) enabled() bool { return c.dsn != "none" }
 
+// resolvedDSN returns the DSN with the password from
+// HELDSWAY_CLICKHOUSE_PASSWORD or --clickhouse-password-file, so the
+// password need not appear on the command line or in the config file.
+func (c *chFlags) resolvedDSN() (string, error) {
+	return dsnWithPassword(c.dsn, c.passwordFile)
+}
+
+// dsnWithPassword sets the password of dsn from the secret in env or file;
+// dsn is returned unchanged when neither holds one. The user defaults to
+// ClickHouse's "default".
+func dsnWithPassword(dsn, file string) (string, error) {
+	pass, err := secret("HELDSWAY_CLICKHOUSE_PASSWORD", file)
+	if err != nil || pass == "" {
+		return dsn, err
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--clickhouse: not a URL (the DSN is not shown: it may hold a password)")}
+	}
+	user := "default"
+	if u.User != nil && u.User.Username() != "" {
+		user = u.User.Username()
+	}
+	u.User = url.UserPassword(user, pass)
+	return u.String(), nil
+}
+
 // newSink builds the ClickHouse sink reading env's topics.
 func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, error) {
 	opts, err := env.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := c.resolvedDSN()
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +72,7 @@ func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, erro
 		Brokers:       env.conn.Brokers,
 		KafkaOpts:     opts,
 		Topics:        env.topics,
-		DSN:           c.dsn,
+		DSN:           dsn,
 		FlushRows:     c.flushRows,
 		FlushInterval: c.flushInterval,
 		Serde:         env.serde,

@@ -17,6 +17,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
 	publish  *prometheus.HistogramVec
+	rejected prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -40,8 +41,12 @@ func newMetrics() *Metrics {
 			Help:    "Time from publishing an event to Kafka's acknowledgement, by source.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"source"}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "heldsway_http_overloaded_total",
+			Help: "Requests answered 503 at once because MaxInFlight requests were already being handled.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.webhooks, m.publish,
+	m.reg.MustRegister(m.requests, m.duration, m.webhooks, m.publish, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

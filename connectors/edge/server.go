@@ -25,6 +25,12 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests. Default 20s.
 	ShutdownTimeout time.Duration
+	// MaxInFlight bounds the requests handled at once on the routes added
+	// with Handle (webhooks, conversion and click APIs, admin); a request
+	// beyond it is answered 503 with Retry-After at once instead of
+	// queueing, so a slow Kafka pushes back on senders rather than growing
+	// memory. /healthz and /metrics are not limited. Default 1024.
+	MaxInFlight int
 }
 
 // Validate applies defaults and checks c.
@@ -41,8 +47,14 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 20 * time.Second
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 1024
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("edge: http address %q: %w", c.Addr, err)
+	}
+	if c.MaxInFlight < 1 {
+		return fmt.Errorf("edge: max in-flight requests %d: must be at least 1", c.MaxInFlight)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("edge: max body bytes %d: must be at least 1024", c.MaxBodyBytes)
@@ -59,6 +71,8 @@ type Server struct {
 	log     *zap.Logger
 	mux     *http.ServeMux
 	metrics *Metrics
+	// inflight holds one token per request being handled (MaxInFlight).
+	inflight chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -75,7 +89,7 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(), inflight: make(chan struct{}, cfg.MaxInFlight)}
 	s.mu.checks = map[string]Check{}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
@@ -86,9 +100,27 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 func (s *Server) Config() Config { return s.cfg }
 
 // Handle registers h for pattern (net/http ServeMux syntax, with method);
-// its requests are counted and timed under the pattern as route label.
+// its requests are counted and timed under the pattern as route label and
+// share the MaxInFlight limit.
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, s.limit(h)))
+}
+
+// limit answers 503 with Retry-After when MaxInFlight requests are already
+// being handled.
+func (s *Server) limit(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.inflight <- struct{}{}:
+		default:
+			s.metrics.rejected.Inc()
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, http.StatusServiceUnavailable, "overloaded: too many requests in flight, retry later")
+			return
+		}
+		defer func() { <-s.inflight }()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the server's routes without the listener, timeouts and

@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 type Broker struct {
 	cluster *kfake.Cluster
 	addr    string
+	dir     string
 	log     *zap.Logger
 }
 
@@ -82,20 +83,32 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		return nil, fmt.Errorf("broker: creating data dir: %w", err)
 	}
 	listen := cfg.Listen
-	opts := []kfake.Opt{
+	base := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.DataDir(dir),
 		kfake.ClusterID("heldsway-embedded"),
 		kfake.DefaultNumPartitions(cfg.DefaultPartitions),
 		kfake.AllowAutoTopicCreation(),
 		kfake.WithLogger(kfakeLogger{log.Named("kfake")}),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			return net.Listen(network, listen)
-		}),
 	}
 	if !cfg.NoSyncWrites {
-		opts = append(opts, kfake.SyncWrites())
+		base = append(base, kfake.SyncWrites())
 	}
+	running := filepath.Join(dir, runningFile)
+	if _, err := os.Stat(running); err == nil {
+		// The last broker on this directory did not stop cleanly.
+		n, err := repairOpenTransactions(base, log)
+		if err != nil {
+			return nil, fmt.Errorf("broker: repairing transactions left open by a crash: %w", err)
+		}
+		log.Warn("the broker did not stop cleanly last time; transactions it left open are aborted", zap.Int("aborted", n))
+	}
+	if err := os.WriteFile(running, nil, 0o640); err != nil {
+		return nil, fmt.Errorf("broker: marking the data dir in use: %w", err)
+	}
+	opts := append(base, kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+		return net.Listen(network, listen)
+	}))
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("broker: starting on %s: %w", listen, err)
@@ -105,7 +118,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		c.Close()
 		return nil, fmt.Errorf("broker: expected one listener, got %v", addrs)
 	}
-	b := &Broker{cluster: c, addr: addrs[0], log: log}
+	b := &Broker{cluster: c, addr: addrs[0], dir: dir, log: log}
 	log.Info("embedded kafka broker started", zap.String("addr", b.addr), zap.String("data_dir", dir), zap.Bool("sync_writes", !cfg.NoSyncWrites))
 	return b, nil
 }
@@ -116,6 +129,9 @@ func (b *Broker) Addr() string { return b.addr }
 // Close stops the broker and persists its state. It is safe to call twice.
 func (b *Broker) Close() {
 	b.cluster.Close()
+	if err := os.Remove(filepath.Join(b.dir, runningFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		b.log.Warn("unmarking the data dir", zap.Error(err))
+	}
 	b.log.Info("embedded kafka broker stopped", zap.String("addr", b.addr))
 }
 

@@ -84,8 +84,14 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 	var cands []attribution.Candidate
 	switch x := v.(type) {
 	case *schemas.Click:
+		if rec.Topic != p.cfg.Topics.Clicks {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
 		cands = p.attr.Click(&st, *x, p.lookup, now)
 	case *schemas.Order:
+		if rec.Topic != p.cfg.Topics.Orders {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
 		if c, ok := p.attr.Order(&st, *x, p.lookup, now); ok {
 			cands = append(cands, c)
 		}
@@ -187,8 +193,14 @@ func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	var adjs []schemas.Adjustment
 	switch x := v.(type) {
 	case *schemas.Attribution:
+		if rec.Topic != p.cfg.Topics.Attributions {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
 		adjs, l = attribution.Revise(l, *x, now)
 	case *schemas.Refund:
+		if rec.Topic != p.cfg.Topics.Refunds {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
 		adjs, l = attribution.Reverse(l, *x, now)
 	default:
 		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)

@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+func targets(rep *Report) []Target {
+	if len(rep.Runs) == 0 {
+		return nil
+	}
+	var out []Target
+	best := slices.MaxFunc(rep.Runs, func(a, b SizeResult) int { return a.Events - b.Events })
+	t := Target{Name: "sustained throughput, exactly-once", Want: fmt.Sprintf(">= %d events/s", TargetEventsPerSec),
+		Got: fmt.Sprintf("%.0f events/s (%d events)", best.EventsPerSec, best.Events), Met: best.EventsPerSec >= TargetEventsPerSec}
+	t.Margin = fmt.Sprintf("%.2fx of target", best.EventsPerSec/TargetEventsPerSec)
+	out = append(out, t)
+	p99 := time.Duration(best.Latency.P99 * float64(time.Millisecond))
+	t = Target{Name: "p99 checkout-to-attribution", Want: fmt.Sprintf("< %v at %d events/s", TargetP99, TargetRate),
+		Got: fmt.Sprintf("%.1f ms at %d/s offered (%.0f/s achieved)", best.Latency.P99, best.Rate, best.AchievedRate), Met: p99 < TargetP99 && best.Rate >= TargetRate}
+	t.Margin = fmt.Sprintf("%.2fx of budget", float64(p99)/float64(TargetP99))
+	out = append(out, t)
+	t = Target{Name: "processor peak RSS at 10M events", Want: "< 1 GiB"}
+	if best.Events >= TargetRSSEvents {
+		t.Got = fmt.Sprintf("%s at %d events", bytes(best.ProcessorRSS), best.Events)
+		t.Met = best.ProcessorRSS < TargetRSS
+		t.Margin = fmt.Sprintf("%.2fx of budget", float64(best.ProcessorRSS)/TargetRSS)
+	} else {
+		t.Got = fmt.Sprintf("%s at %d events (not a 10M run)", bytes(best.ProcessorRSS), best.Events)
+		t.Met = best.ProcessorRSS < TargetRSS
+		t.Margin = "run --events 10000000 to judge"
+	}
+	out = append(out, t)
+	return out
+}
+
+func bytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+// Markdown renders the report as the tables the README shows.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("Command: `%s` (%s, %d CPUs, %s, run %s)", r.Command, r.GoVersion, r.CPUs, r.StartedAt.Format(time.DateOnly), (time.Duration(r.Seconds) * time.Second).String())
+	w("")
+	w("| figure | " + strings.Join(mapRuns(r.Runs, func(s SizeResult) string { return fmt.Sprintf("%d events", s.Events) }), " | ") + " |")
+	w("| --- |" + strings.Repeat(" --- |", len(r.Runs)))
+	row := func(name string, f func(SizeResult) string) {
+		w("| %s | %s |", name, strings.Join(mapRuns(r.Runs, f), " | "))
+	}
+	row("sustained events/s (produce -> processor -> outputs, exactly-once)", func(s SizeResult) string { return fmt.Sprintf("%.0f", s.EventsPerSec) })
+	row("processor wall time per event", func(s SizeResult) string { return fmt.Sprintf("%.1f µs", s.NsPerEvent/1000) })
+	row("broker ceiling events/s (produce+consume, no processing)", func(s SizeResult) string {
+		if s.Ceiling == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f (ours = %.0f%%)", s.Ceiling.EventsPerSec, 100*s.EventsPerSec/s.Ceiling.EventsPerSec)
+	})
+	row("checkout-to-attribution p50 / p99 / p99.9", func(s SizeResult) string {
+		return fmt.Sprintf("%.1f / %.1f / %.1f ms at %d/s", s.Latency.P50, s.Latency.P99, s.Latency.P999, s.Rate)
+	})
+	row("processor peak RSS", func(s SizeResult) string { return bytes(s.ProcessorRSS) })
+	row("broker peak RSS", func(s SizeResult) string { return bytes(s.BrokerRSS) })
+	row("Pebble size per million customers", func(s SizeResult) string {
+		return fmt.Sprintf("%s (%s for %d customers)", bytes(s.PebblePerMillion), bytes(s.StateBytes), s.Customers)
+	})
+	row("ClickHouse insert rows/s", func(s SizeResult) string { return s.ClickHouse })
+	row("attribution accuracy, non-fraud orders", func(s SizeResult) string {
+		return fmt.Sprintf("%s (%d/%d)", pct(s.Score.Accuracy), s.Score.Correct, s.Score.NonFraud)
+	})
+	row("refund reversals right", func(s SizeResult) string {
+		return fmt.Sprintf("%d/%d", s.Score.PayableCorrect, s.Score.PayableChecked)
+	})
+	for i, p := range []string{"stuffing", "injection", "leak"} {
+		row(fmt.Sprintf("fraud %s precision / recall", p), func(s SizeResult) string {
+			if i >= len(s.Score.Fraud) {
+				return "-"
+			}
+			f := s.Score.Fraud[i]
+			return fmt.Sprintf("%s / %s (%d labelled, %d flagged)", pct(f.Precision), pct(f.Recall), f.Labelled, f.Flagged)
+		})
+	}
+	row("time to detect a leak (event time; leaked redemptions until flagged)", func(s SizeResult) string {
+		var parts []string
+		for _, l := range s.Score.Leaks {
+			if l.Detected {
+				parts = append(parts, fmt.Sprintf("%v (%d)", l.EventDelay.Round(time.Second), l.Redemptions))
+			} else {
+				parts = append(parts, "not detected")
+			}
+		}
+		return strings.Join(parts, ", ")
+	})
+	row("Goka baseline events/s (ours / Goka)", func(s SizeResult) string {
+		switch {
+		case s.Goka == nil:
+			return "skipped"
+		case s.Goka.Error != "":
+			return "failed: " + s.Goka.Error
+		}
+		return fmt.Sprintf("%.0f (%.2fx)", s.Goka.EventsPerSec, s.Goka.ThroughputRatio)
+	})
+	row("Goka p99 latency (ours / Goka)", func(s SizeResult) string {
+		if s.Goka == nil || s.Goka.Error != "" {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f ms (%.2fx)", s.Goka.Latency.P99, s.Goka.P99Ratio)
+	})
+	row("Goka peak RSS; accuracy; orders duplicated after SIGKILL", func(s SizeResult) string {
+		if s.Goka == nil || s.Goka.Error != "" {
+			return "-"
+		}
+		return fmt.Sprintf("%s; %d/%d; %d of %d outputs", bytes(s.Goka.RSS), s.Goka.Correct, s.Goka.NonFraud, s.Goka.Duplicates, s.Goka.KillOutputs)
+	})
+	if len(r.Rules) > 0 {
+		w("")
+		w("| rule | accuracy on non-fraud orders | mismatches |")
+		w("| --- | --- | --- |")
+		for _, s := range r.Rules {
+			w("| %s | %s (%d/%d) | %d |", s.Rule, pct(s.Accuracy), s.Correct, s.NonFraud, s.NonFraud-s.Correct)
+		}
+	}
+	if len(r.Targets) > 0 {
+		w("")
+		w("| target | want | got | met | margin |")
+		w("| --- | --- | --- | --- | --- |")
+		for _, t := range r.Targets {
+			met := "yes"
+			if !t.Met {
+				met = "**no**"
+			}
+			w("| %s | %s | %s | %s | %s |", t.Name, t.Want, t.Got, met, t.Margin)
+		}
+	}
+	for _, s := range r.Runs {
+		if len(s.Profile) > 0 && slices.ContainsFunc(r.Targets, func(t Target) bool { return !t.Met }) {
+			w("")
+			w("Processor CPU profile, %d events (top functions, `go tool pprof -top`):", s.Events)
+			w("")
+			w("```")
+			for _, l := range s.Profile {
+				w("%s", l)
+			}
+			w("```")
+		}
+	}
+	if len(r.Notes) > 0 {
+		w("")
+		for _, n := range r.Notes {
+			w("- %s", n)
+		}
+	}
+	return b.String()
+}
+
+func mapRuns(rs []SizeResult, f func(SizeResult) string) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzConfigLayers feeds arbitrary bytes as the --config file of `heldsway
+// up` through the flag > env > file layering. Any input either configures
+// the flags or is a usage error; none panics.
+func FuzzConfigLayers(f *testing.F) {
+	for _, s := range []string{
+		"data-dir: /var/lib/heldsway\nbrokers: [kafka-1:9092, kafka-2:9092]\ntopic-prefix: acme\npartitions: 12\n",
+		"http_addr: 0.0.0.0:8080\nmax-inflight: 10\n",
+		"destination: {default: https://shop.example/}\n",
+		"partitions: many\n",
+		"unknown-key: 1\n",
+		"- a\n- b\n",
+		"clickhouse: null\n",
+		"window: 720h\ngrace: -1s\n",
+		"&a [*a]",
+		"{{{",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	collectFlagNames(newRoot()) // once: applyLayers accepts keys of every subcommand
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		g := &globalFlags{}
+		c := newUpCmd(g)
+		g.register(c)
+		if err := c.ParseFlags([]string{"--config", path}); err != nil {
+			t.Fatal(err)
+		}
+		if err := applyLayers(c); err == nil {
+			_ = g.validate()
+		}
+	})
+}
+
+// FuzzLoadStores feeds arbitrary bytes as the --stores-file. Secrets named
+// by env or file that do not exist are errors, never panics.
+func FuzzLoadStores(f *testing.F) {
+	for _, s := range []string{
+		"shopify:\n  - id: acme.myshopify.com\n    secret_env: HOME\n",
+		"stripe:\n  - id: acct_1\n    secret_file: /nonexistent\n    api_key_env: HOME\n    sync: {}\n",
+		"paddle:\n  - id: a\n    secret_env: HOME\n  - id: a\n    secret_env: HOME\n",
+		"woocommerce: [{id: '', secret_env: X}]\n",
+		"shopify: {id: x}\n",
+		"bogus: 1\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "stores.yaml")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stores, err := loadStores(path)
+		if err != nil {
+			return
+		}
+		for name, ps := range stores {
+			for _, s := range ps.stores {
+				if s.ID == "" || s.Secret == "" {
+					t.Fatalf("%s: store %+v accepted without an id or secret", name, s)
+				}
+			}
+		}
+	})
+}
+
+// TestDSNWithPassword: the ClickHouse password comes from the environment
+// (or a file) and replaces any password in the DSN; the user defaults to
+// "default".
+func TestDSNWithPassword(t *testing.T) {
+	t.Setenv("HELDSWAY_CLICKHOUSE_PASSWORD", "s3cr/t@x")
+	for in, want := range map[string]string{
+		"clickhouse://127.0.0.1:9000/heldsway":                         "clickhouse://default:s3cr%2Ft%40x@127.0.0.1:9000/heldsway",
+		"clickhouse://hs:old@ch:9000/heldsway?secure=true":             "clickhouse://hs:s3cr%2Ft%40x@ch:9000/heldsway?secure=true",
+		"clickhouse://hs@ch:9440/heldsway?secure=true&dial_timeout=5s": "clickhouse://hs:s3cr%2Ft%40x@ch:9440/heldsway?secure=true&dial_timeout=5s",
+	} {
+		got, err := dsnWithPassword(in, "")
+		if err != nil || got != want {
+			t.Errorf("dsnWithPassword(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dsnWithPassword("clickhouse://ch:9000/h", file); got != "clickhouse://default:from-file@ch:9000/h" {
+		t.Errorf("from file: %q", got)
+	}
+	t.Setenv("HELDSWAY_CLICKHOUSE_PASSWORD", "")
+	if got, _ := dsnWithPassword("clickhouse://u:p@ch:9000/h", ""); got != "clickhouse://u:p@ch:9000/h" {
+		t.Errorf("without a secret the DSN must be unchanged: %q", got)
+	}
+}
