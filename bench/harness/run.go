@@ -301,7 +301,7 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 				obs.Orders[x.OrderID] = g
 			}
 			if x.Version >= g.Version {
-				g.Version, g.Method, g.Commission, g.Affiliate = x.Version, x.Method, x.Commission, ""
+				g.Version, g.Method, g.Commission, g.Affiliate, g.Reasons = x.Version, x.Method, x.Commission, "", x.Reasons
 				if x.AffiliateID != nil {
 					g.Affiliate = *x.AffiliateID
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heldsway/heldsway/schemas"
@@ -226,6 +227,11 @@ type Got struct {
 	Commission int64
 	Adjusted   int64
 	Version    int32
+	// Reasons of the latest attribution: "flag:<type>" marks the order
+	// held for a fraud pattern. Flags published for a version a late click
+	// later superseded stay on the flags topic as evidence, but payout
+	// systems act on the latest attribution, and so does the score.
+	Reasons []string
 }
 
 // Observed is the pipeline's output, collected by the harness.
@@ -295,15 +301,17 @@ func (o *Oracle) Score(rule string, obs Observed) (Score, error) {
 	for _, f := range obs.Flags {
 		if f.Type == "code_leak" {
 			leakFlags = append(leakFlags, f)
-			continue
 		}
-		if f.OrderID == nil {
-			continue
+	}
+	for id, g := range obs.Orders {
+		for _, r := range g.Reasons {
+			if t, ok := strings.CutPrefix(r, "flag:"); ok && t != "code_leak" {
+				if flagged[t] == nil {
+					flagged[t] = map[string]bool{}
+				}
+				flagged[t][id] = true
+			}
 		}
-		if flagged[f.Type] == nil {
-			flagged[f.Type] = map[string]bool{}
-		}
-		flagged[f.Type][*f.OrderID] = true
 	}
 	labelledOrders := map[Label]map[string]bool{LabelStuffing: {}, LabelInjection: {}}
 	for n, x := range o.orders {
