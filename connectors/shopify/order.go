@@ -106,19 +106,19 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	if err != nil {
 		return nil, fmt.Errorf("currency: %w", err)
 	}
-	subtotal, err := amount("total_line_items_price", o.TotalLineItemsPrice, cur, true)
+	subtotal, err := o.TotalLineItemsPrice.NonNegative("total_line_items_price", cur, true)
 	if err != nil {
 		return nil, err
 	}
-	discount, err := amount("total_discounts", o.TotalDiscounts, cur, false)
+	discount, err := o.TotalDiscounts.NonNegative("total_discounts", cur, false)
 	if err != nil {
 		return nil, err
 	}
-	tax, err := amount("total_tax", o.TotalTax, cur, false)
+	tax, err := o.TotalTax.NonNegative("total_tax", cur, false)
 	if err != nil {
 		return nil, err
 	}
-	total, err := amount("total_price", o.TotalPrice, cur, true)
+	total, err := o.TotalPrice.NonNegative("total_price", cur, true)
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +187,11 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 // shipping lines' prices when the set is absent.
 func (o *order) shipping(cur string) (int64, error) {
 	if s := o.TotalShippingPriceSet; s != nil && s.ShopMoney.Amount != "" {
-		return amount("total_shipping_price_set.shop_money.amount", s.ShopMoney.Amount, cur, false)
+		return s.ShopMoney.Amount.NonNegative("total_shipping_price_set.shop_money.amount", cur, false)
 	}
 	var sum int64
 	for i, l := range o.ShippingLines {
-		v, err := amount(fmt.Sprintf("shipping_lines[%d].price", i), l.Price, cur, false)
+		v, err := l.Price.NonNegative(fmt.Sprintf("shipping_lines[%d].price", i), cur, false)
 		if err != nil {
 			return 0, err
 		}
@@ -210,7 +210,7 @@ func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
 	out := make([]schemas.AppliedCode, 0, len(o.DiscountCodes))
 	at := map[string]int{}
 	for i, dc := range o.DiscountCodes {
-		v, err := amount(fmt.Sprintf("discount_codes[%d].amount", i), dc.Amount, cur, false)
+		v, err := dc.Amount.NonNegative(fmt.Sprintf("discount_codes[%d].amount", i), cur, false)
 		if err != nil {
 			return nil, err
 		}
@@ -287,25 +287,6 @@ func isFirstOrder(n *int64) *bool {
 	}
 	first := *n == 1
 	return &first
-}
-
-// amount parses a decimal field in cur to non-negative minor units; an
-// absent optional field is 0.
-func amount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
-	if d == "" {
-		if required {
-			return 0, fmt.Errorf("%s is missing", field)
-		}
-		return 0, nil
-	}
-	v, err := money.Parse(string(d), cur)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", field, err)
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%s: %s is negative", field, jsonfield.Abbrev([]byte(d)))
-	}
-	return v, nil
 }
 
 // eventTime parses an RFC 3339 time to UTC milliseconds.

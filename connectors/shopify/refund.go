@@ -73,11 +73,11 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 	// without tax.
 	var amt, lineTax int64
 	for i, li := range r.RefundLineItems {
-		v, err := amount(fmt.Sprintf("refund_line_items[%d].subtotal", i), shopOr(li.SubtotalSet, li.Subtotal), cur, true)
+		v, err := shopOr(li.SubtotalSet, li.Subtotal).NonNegative(fmt.Sprintf("refund_line_items[%d].subtotal", i), cur, true)
 		if err != nil {
 			return nil, err
 		}
-		t, err := amount(fmt.Sprintf("refund_line_items[%d].total_tax", i), shopOr(li.TotalTaxSet, li.TotalTax), cur, false)
+		t, err := shopOr(li.TotalTaxSet, li.TotalTax).NonNegative(fmt.Sprintf("refund_line_items[%d].total_tax", i), cur, false)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +171,7 @@ func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
 				continue
 			}
 		}
-		v, err := amount(fmt.Sprintf("transactions[%d].amount", i), t.Amount, cur, true)
+		v, err := t.Amount.NonNegative(fmt.Sprintf("transactions[%d].amount", i), cur, true)
 		if err != nil {
 			return 0, err
 		}
@@ -188,7 +188,7 @@ func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
 	}
 	for i, s := range r.RefundShippingLines {
 		for _, part := range []*priceSet{s.SubtotalAmountSet, s.TaxAmountSet} {
-			v, err := amount(fmt.Sprintf("refund_shipping_lines[%d]", i), shopOr(part, ""), cur, false)
+			v, err := shopOr(part, "").NonNegative(fmt.Sprintf("refund_shipping_lines[%d]", i), cur, false)
 			if err != nil {
 				return 0, err
 			}

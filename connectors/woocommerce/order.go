@@ -132,7 +132,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	}
 	var subtotal int64
 	for i, li := range o.LineItems {
-		v, err := amount(fmt.Sprintf("line_items[%d].subtotal", i), li.Subtotal, cur, true)
+		v, err := li.Subtotal.NonNegative(fmt.Sprintf("line_items[%d].subtotal", i), cur, true)
 		if err != nil {
 			return nil, err
 		}
@@ -140,19 +140,19 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 			return nil, fmt.Errorf("line_items: %w", err)
 		}
 	}
-	discount, err := amount("discount_total", o.DiscountTotal, cur, false)
+	discount, err := o.DiscountTotal.NonNegative("discount_total", cur, false)
 	if err != nil {
 		return nil, err
 	}
-	shipping, err := amount("shipping_total", o.ShippingTotal, cur, false)
+	shipping, err := o.ShippingTotal.NonNegative("shipping_total", cur, false)
 	if err != nil {
 		return nil, err
 	}
-	tax, err := amount("total_tax", o.TotalTax, cur, false)
+	tax, err := o.TotalTax.NonNegative("total_tax", cur, false)
 	if err != nil {
 		return nil, err
 	}
-	total, err := amount("total", o.Total, cur, true)
+	total, err := o.Total.NonNegative("total", cur, true)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
 	out := make([]schemas.AppliedCode, 0, len(o.CouponLines))
 	at := map[string]int{}
 	for i, cl := range o.CouponLines {
-		v, err := amount(fmt.Sprintf("coupon_lines[%d].discount", i), cl.Discount, cur, false)
+		v, err := cl.Discount.NonNegative(fmt.Sprintf("coupon_lines[%d].discount", i), cur, false)
 		if err != nil {
 			return nil, err
 		}
@@ -305,33 +305,6 @@ func gmtTime(field, s string) (time.Time, error) {
 		}
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
-}
-
-// amount parses a decimal field in cur to non-negative minor units; an
-// absent optional field is 0.
-func amount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
-	v, err := signedAmount(field, d, cur, required)
-	if err != nil {
-		return 0, err
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%s: %s is negative", field, jsonfield.Abbrev([]byte(d)))
-	}
-	return v, nil
-}
-
-func signedAmount(field string, d jsonfield.Decimal, cur string, required bool) (int64, error) {
-	if d == "" {
-		if required {
-			return 0, fmt.Errorf("%s is missing", field)
-		}
-		return 0, nil
-	}
-	v, err := money.Parse(string(d), cur)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", field, err)
-	}
-	return v, nil
 }
 
 func add(a, b int64) (int64, error) {

@@ -25,7 +25,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 		return nil, nil
 	}
 	cur := ord.Currency
-	itemTax, err := amount("cart_tax", o.CartTax, cur, false)
+	itemTax, err := o.CartTax.NonNegative("cart_tax", cur, false)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 		if err != nil {
 			return nil, err
 		}
-		t, err := signedAmount(fmt.Sprintf("refunds[%d].total", i), r.Total, cur, true)
+		t, err := r.Total.Minor(fmt.Sprintf("refunds[%d].total", i), cur, true)
 		if err != nil {
 			return nil, err
 		}
