@@ -420,7 +420,12 @@ func TestIntegrationCleanRun(t *testing.T) {
 
 // TestIntegrationCrash kills the processor with SIGKILL mid-stream (twice,
 // the second time also deleting a stage's local state), restarts it, and
-// requires outputs byte-identical to a clean run. Like the rebalance test,
+// requires what the issue calls identical output: no record lost (every
+// order attributed), none duplicated (no event id twice), no divergent
+// amounts (each order's latest decision and net adjustments equal the
+// clean run's). Byte equality would also require both runs to fetch in the
+// same batches, which Kafka does not promise; the version sequence of a
+// decision can differ, never its latest content. Like the rebalance test,
 // the world leaves out stage 2's arrival-order-dependent checks (usage
 // limits, leak holds): a restarted stage 1 re-produces its uncommitted
 // batch with other batching than the clean run, which may reorder
@@ -484,7 +489,9 @@ func TestIntegrationCrash(t *testing.T) {
 	crash.waitIdle(t, 120*time.Second)
 	_ = final.Process.Signal(syscall.SIGTERM)
 	_ = final.Wait()
-	compare(t, want, crash.outputs(t))
+	got := crash.outputs(t)
+	assertNoDuplicates(t, crash, got)
+	compare(t, outcomes(t, clean, want), outcomes(t, crash, got))
 }
 
 // TestIntegrationRebalance moves partitions between two instances

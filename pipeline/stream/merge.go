@@ -46,7 +46,10 @@ func inOrder(fetches kgo.Fetches, inputs []string) []*kgo.Record {
 		merged := qs[:0]
 		for _, q := range qs {
 			if k := len(merged); k > 0 && merged[k-1].rank == q.rank {
-				merged[k-1].recs = append(merged[k-1].recs, q.recs...)
+				// Clip first: a fetch's record slices can share one backing
+				// array, and appending in place would overwrite the records
+				// of the next partition.
+				merged[k-1].recs = append(slices.Clip(merged[k-1].recs), q.recs...)
 				continue
 			}
 			merged = append(merged, q)

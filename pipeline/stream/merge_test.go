@@ -45,3 +45,38 @@ func itoa(v int32) string {
 	}
 	return string(b)
 }
+
+// TestInOrderSharedBacking: one poll can hold the same topic-partition
+// twice, and kgo may cut partitions' record slices from one array; merging
+// must not write over the records that follow.
+func TestInOrderSharedBacking(t *testing.T) {
+	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
+	backing := []*kgo.Record{
+		{Topic: "clicks", Partition: 0, Offset: 0, Timestamp: at(1)},
+		{Topic: "clicks", Partition: 1, Offset: 0, Timestamp: at(2)}, // another partition, right after in memory
+		{Topic: "clicks", Partition: 1, Offset: 1, Timestamp: at(3)},
+	}
+	first := backing[0:1] // capacity 3: an in-place append would overwrite backing[1:]
+	fetches := kgo.Fetches{
+		{Topics: []kgo.FetchTopic{{Topic: "clicks", Partitions: []kgo.FetchPartition{
+			{Partition: 0, Records: first},
+			{Partition: 1, Records: backing[1:3]},
+		}}}},
+		{Topics: []kgo.FetchTopic{{Topic: "clicks", Partitions: []kgo.FetchPartition{
+			{Partition: 0, Records: []*kgo.Record{{Topic: "clicks", Partition: 0, Offset: 1, Timestamp: at(4)}}},
+		}}}},
+	}
+	got := inOrder(fetches, []string{"clicks"})
+	seen := map[string]bool{}
+	for _, r := range got {
+		seen[itoa(r.Partition)+"/"+itoa(int32(r.Offset))] = true
+	}
+	for _, want := range []string{"0/0", "0/1", "1/0", "1/1"} {
+		if !seen[want] {
+			t.Fatalf("record %s lost; got %d records: %v", want, len(got), seen)
+		}
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d records, want 4", len(got))
+	}
+}
