@@ -86,14 +86,6 @@ func (x *index) remove(key string) {
 	}
 }
 
-// lastVersion returns the version of key, or of its deletion.
-func (x *index) lastVersion(key string) int64 {
-	if c, ok := x.byCode[key]; ok {
-		return c.Version
-	}
-	return x.deleted[key]
-}
-
 func (x *index) get(code string) (schemas.Code, bool) {
 	c, ok := x.byCode[code]
 	if !ok {
@@ -171,4 +163,3 @@ func (m memLookup) Get(code string) (schemas.Code, bool) { return m.x.get(code) 
 func (m memLookup) ByAffiliate(id string) []schemas.Code { return m.x.set(m.x.byAffiliate, id) }
 func (m memLookup) ByCoupon(id string) []schemas.Code    { return m.x.set(m.x.byCoupon, id) }
 func (m memLookup) All() []schemas.Code                  { return m.x.all() }
-func (m memLookup) lastVersion(code string) int64        { return m.x.lastVersion(code) }

@@ -80,10 +80,9 @@ func (in *inputs) avgValue() int {
 
 // producer produces asynchronously and remembers the first error.
 type producer struct {
-	cl      *kgo.Client
-	wg      sync.WaitGroup
-	failed  atomic.Pointer[error]
-	pending atomic.Int64
+	cl     *kgo.Client
+	wg     sync.WaitGroup
+	failed atomic.Pointer[error]
 }
 
 func (p *producer) produce(ctx context.Context, r *kgo.Record) {

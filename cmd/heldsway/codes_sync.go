@@ -68,7 +68,6 @@ type syncFlags struct {
 	enabled    bool
 	storesFile string
 	attempts   int
-	recheck    time.Duration
 }
 
 // register adds --sync and --sync-attempts, and --stores-file where the

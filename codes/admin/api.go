@@ -60,13 +60,6 @@ func (h *Handlers) log() *zap.Logger {
 	return h.Log
 }
 
-func (h *Handlers) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
-
 func (h *Handlers) maxBody() int64 {
 	if h.MaxBodyBytes > 0 {
 		return h.MaxBodyBytes

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	gosync "sync"
 	"testing"
 )
@@ -113,10 +112,4 @@ func cloneMap(m map[string]any) map[string]any {
 	var out map[string]any
 	_ = json.Unmarshal(b, &out)
 	return out
-}
-
-// lastSegment returns the last path element without an extension.
-func lastSegment(p string) string {
-	p = strings.TrimSuffix(p, ".json")
-	return p[strings.LastIndex(p, "/")+1:]
 }

@@ -3,71 +3,20 @@ package sync
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/stripe/stripemock"
 	"github.com/heldsway/heldsway/schemas"
 )
-
-// stripeMock starts the official stripe-mock (STRIPE_MOCK_BIN, or
-// stripe-mock on PATH; `make tools` installs it into bin/) on free loopback
-// ports and returns its base URL. Without the binary the test is skipped,
-// except in CI (CI=true), which must install it.
-func stripeMock(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("STRIPE_MOCK_BIN")
-	if bin == "" {
-		bin, _ = exec.LookPath("stripe-mock")
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("stripe-mock not found: CI must install it (make tools)")
-		}
-		t.Skip("stripe-mock not installed: set STRIPE_MOCK_BIN or put stripe-mock on PATH (make tools)")
-	}
-	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stripe-mock: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	base := "http://" + httpAddr
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(base + "/v1/coupons/ping")
-		if err == nil {
-			resp.Body.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not answer on %s: %v", base, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestIntegrationStripeMock sends every request the Stripe remote makes
 // to stripe-mock, which validates parameters against Stripe's OpenAPI
 // spec (it keeps no state, so behaviour is tested against fakeStripe).
 func TestIntegrationStripeMock(t *testing.T) {
-	base := stripeMock(t)
+	base := stripemock.Start(t)
 	s, err := NewStripe(StripeConfig{StoreID: "acct_1", BaseURL: base, SecretKey: "sk_test_123"})
 	if err != nil {
 		t.Fatal(err)

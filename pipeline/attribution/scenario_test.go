@@ -60,16 +60,15 @@ func TestScenarios(t *testing.T) {
 }
 
 type scenario struct {
-	prog      *Program
-	attr      *Attributor
-	registry  map[string]schemas.Code
-	customer  Customer
-	clock     time.Time
-	cands     []Candidate
-	last      *Decision
-	usage     map[string]*CodeUsage
-	ledger    OrderLedger
-	refundSeq int
+	prog     *Program
+	attr     *Attributor
+	registry map[string]schemas.Code
+	customer Customer
+	clock    time.Time
+	cands    []Candidate
+	last     *Decision
+	usage    map[string]*CodeUsage
+	ledger   OrderLedger
 }
 
 func (s *scenario) lookup(code string) (schemas.Code, bool) {

@@ -60,18 +60,3 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, topics schemas.Topics, sp
 	}
 	return warnings, nil
 }
-
-// Partitions returns the partition count of topic, or an error when it does
-// not exist.
-func Partitions(ctx context.Context, cl *kgo.Client, topic string) (int, error) {
-	adm := kadm.NewClient(cl)
-	td, err := adm.ListTopics(ctx, topic)
-	if err != nil {
-		return 0, fmt.Errorf("kafka: listing topic %s: %w", topic, err)
-	}
-	d, ok := td[topic]
-	if !ok || d.Err != nil {
-		return 0, fmt.Errorf("kafka: topic %s does not exist", topic)
-	}
-	return len(d.Partitions), nil
-}
