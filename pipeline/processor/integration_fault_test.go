@@ -165,8 +165,22 @@ func TestIntegrationClockSkew(t *testing.T) {
 	})
 	stop := e.runProgram(t, t.TempDir(), "skew", 100, noLeaks())
 	e.waitIdle(t, 90*time.Second)
+	// Idle lags can come a moment before the last stage's transaction is
+	// committed; stopping then would abort it. Wait for the two orders.
+	var atts []schemas.Attribution
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		atts, _, _ = decodeOutputs(t, e, e.outputs(t))
+		n := 0
+		for _, a := range atts {
+			if a.OrderID == "skew-ahead" || a.OrderID == "skew-behind" {
+				n++
+			}
+		}
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	stop()
-	atts, _, _ := decodeOutputs(t, e, e.outputs(t))
 	got := map[string]schemas.Attribution{}
 	for _, a := range atts {
 		if cur, ok := got[a.OrderID]; !ok || a.Version > cur.Version {

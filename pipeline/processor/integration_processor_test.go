@@ -151,7 +151,7 @@ var stageGroups = []string{"heldsway-processor-attribute", "heldsway-processor-r
 // waitIdle waits until every stage group has consumed everything: lag 0,
 // or at most 1 on an input the stages write in transactions (it ends with
 // a commit marker the group never commits past), and no committed offset
-// moving between three checks half a second apart.
+// moving between five checks half a second apart.
 func (e *env) waitIdle(t *testing.T, timeout time.Duration) {
 	t.Helper()
 	adm := kadm.NewClient(e.cl)
@@ -187,7 +187,7 @@ func (e *env) waitIdle(t *testing.T, timeout time.Duration) {
 		slices.Sort(snap)
 		cur := strings.Join(snap, ",")
 		if ok && cur == last {
-			if idle++; idle == 2 {
+			if idle++; idle == 4 { // stable for two seconds
 				return
 			}
 		} else {
