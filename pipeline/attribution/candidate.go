@@ -109,31 +109,53 @@ type CodeUsage struct {
 	Orders []UsedOrder `json:"o,omitempty"`
 }
 
-// Resolve applies the package Resolve with the code's count and records
-// the use. A candidate for an order already resolved keeps that order's
-// outcome: a duplicate (same or lower version) returns ok false and must
-// not be published again; a revision that had consumed a use keeps it
-// without consuming another (its code was already redeemed), and one that
-// had fallen back stays on the fallback.
+// Resolve applies ResolveUse with the code's count and records the use,
+// keeping the latest MaxUsageOrders orders.
 func (u *CodeUsage) Resolve(c Candidate) (d Decision, ok bool) {
 	i := slices.IndexFunc(u.Orders, func(o UsedOrder) bool { return o.Key == c.OrderKey })
-	if i < 0 {
-		d, consumed := Resolve(c, u.Uses)
-		if consumed {
+	var prev *UsedOrder
+	if i >= 0 {
+		prev = &u.Orders[i]
+	}
+	d, rec, ok := ResolveUse(c, u.Uses, prev)
+	switch {
+	case !ok:
+		return Decision{}, false
+	case prev != nil:
+		*prev = rec
+	default:
+		if rec.Consumed {
 			u.Uses++
 		}
-		u.Orders = appendBounded(u.Orders, UsedOrder{Key: c.OrderKey, Version: c.Version, Consumed: consumed}, MaxUsageOrders)
-		return d, true
+		u.Orders = appendBounded(u.Orders, rec, MaxUsageOrders)
 	}
-	prev := &u.Orders[i]
+	return d, true
+}
+
+// ResolveUse is stage 2's usage step for one candidate. uses is the code's
+// count so far and prev the order's record, nil when the code has not
+// resolved the order before. It returns the decision and the order's new
+// record; the caller adds a use when prev is nil and rec.Consumed.
+//
+// A candidate for an order already resolved keeps that order's outcome: a
+// duplicate (same or lower version) returns ok false and must not be
+// published again; a revision that had consumed a use keeps it without
+// consuming another (its code was already redeemed), and one that had
+// fallen back stays on the fallback.
+func ResolveUse(c Candidate, uses int64, prev *UsedOrder) (d Decision, rec UsedOrder, ok bool) {
+	if prev == nil {
+		d, consumed := Resolve(c, uses)
+		return d, UsedOrder{Key: c.OrderKey, Version: c.Version, Consumed: consumed}, true
+	}
 	if c.Version <= prev.Version {
-		return Decision{}, false
+		return Decision{}, UsedOrder{}, false
 	}
-	prev.Version = c.Version
-	if prev.Consumed && c.WithCode != nil {
-		return *c.WithCode, true
+	rec = *prev
+	rec.Version = c.Version
+	if rec.Consumed && c.WithCode != nil {
+		return *c.WithCode, rec, true
 	}
-	return c.Fallback, true
+	return c.Fallback, rec, true
 }
 
 // Marshal encodes the usage state for storage (JSON).

@@ -156,3 +156,26 @@ func FuzzParseProgram(f *testing.F) {
 		}
 	})
 }
+
+func FuzzUnmarshalUsage(f *testing.F) {
+	f.Add(UsageCounter{Uses: 3, Resolved: 1 << 40}.Marshal())
+	f.Add(UsedOrder{Version: 7, Consumed: true}.MarshalUsed())
+	f.Add([]byte{1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if u, err := UnmarshalUsageCounter(data); err == nil {
+			u2, err := UnmarshalUsageCounter(u.Marshal())
+			if err != nil || u2 != u {
+				t.Fatalf("counter round trip: %+v -> %+v, %v", u, u2, err)
+			}
+			if s := u.Slot(); s < 0 || s >= MaxUsageOrders {
+				t.Fatalf("slot %d", s)
+			}
+		}
+		if o, err := UnmarshalUsed("k", data); err == nil {
+			o2, err := UnmarshalUsed("k", o.MarshalUsed())
+			if err != nil || o2 != o {
+				t.Fatalf("used order round trip: %+v -> %+v, %v", o, o2, err)
+			}
+		}
+	})
+}

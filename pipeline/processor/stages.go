@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,7 +17,9 @@ import (
 // State keys, per stage partition.
 const (
 	keyCustomer = "c/" // attribute: customer key -> attribution.Customer
-	keyUsage    = "u/" // redeem: code -> attribution.CodeUsage
+	keyUsage    = "u/" // redeem: code -> attribution.UsageCounter
+	keyUsed     = "v/" // redeem: code \x00 order key -> attribution.UsedOrder
+	keyRing     = "q/" // redeem: code \x00 ring slot -> order key
 	keyStats    = "s/" // redeem: code -> fraud.CodeStats
 	keyLedger   = "o/" // adjust: order ref -> attribution.OrderLedger
 )
@@ -126,17 +129,9 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	if c.Code == "" {
 		d, _ = attribution.Resolve(c, 0)
 	} else {
-		ukey := keyUsage + c.Code
-		usage, err := load(tx, ukey, attribution.UnmarshalCodeUsage)
-		if err != nil {
-			return err
-		}
 		var ok bool
-		if d, ok = usage.Resolve(c); !ok {
-			return nil // duplicate of a version already published
-		}
-		if err := save(tx, ukey, &usage); err != nil {
-			return err
+		if d, ok, err = p.resolveUse(tx, c); err != nil || !ok {
+			return err // !ok: a duplicate of a version already published
 		}
 		if r, ok := c.Redemption(); ok && c.Version == 1 {
 			skey := keyStats + c.Code
@@ -173,6 +168,99 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		}
 	}
 	return nil
+}
+
+// resolveUse applies attribution.ResolveUse to the code's stored usage:
+// its counter, the order's record, and the ring slot the order takes when
+// it is new (evicting the order that held the slot, as CodeUsage does).
+func (p *Processor) resolveUse(tx *stream.Tx, c attribution.Candidate) (attribution.Decision, bool, error) {
+	ckey := keyUsage + c.Code
+	cnt, err := p.loadCounter(tx, ckey, c.Code)
+	if err != nil {
+		return attribution.Decision{}, false, err
+	}
+	okey := keyUsed + c.Code + "\x00" + c.OrderKey
+	var prev *attribution.UsedOrder
+	b, found, err := tx.Get([]byte(okey))
+	if err != nil {
+		return attribution.Decision{}, false, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, okey, err)
+	}
+	if found {
+		u, err := attribution.UnmarshalUsed(c.OrderKey, b)
+		if err != nil {
+			return attribution.Decision{}, false, fmt.Errorf("decoding state %q: %w", okey, err)
+		}
+		prev = &u
+	}
+	d, rec, ok := attribution.ResolveUse(c, cnt.Uses, prev)
+	if !ok {
+		return attribution.Decision{}, false, nil
+	}
+	if prev == nil {
+		if rec.Consumed {
+			cnt.Uses++
+		}
+		if err := p.takeSlot(tx, c.Code, cnt.Slot(), c.OrderKey); err != nil {
+			return attribution.Decision{}, false, err
+		}
+		cnt.Resolved++
+		tx.Set([]byte(ckey), cnt.Marshal())
+	}
+	tx.Set([]byte(okey), rec.MarshalUsed())
+	return d, true, nil
+}
+
+// takeSlot records orderKey in the code's ring slot, forgetting the order
+// that held it.
+func (p *Processor) takeSlot(tx *stream.Tx, code string, slot int64, orderKey string) error {
+	skey := []byte(keyRing + code + "\x00" + strconv.FormatInt(slot, 10))
+	old, found, err := tx.Get(skey)
+	if err != nil {
+		return fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, skey, err)
+	}
+	if found {
+		tx.Delete([]byte(keyUsed + code + "\x00" + string(old)))
+	}
+	tx.Set(skey, []byte(orderKey))
+	return nil
+}
+
+// loadCounter reads a code's counter. A value in the JSON format of
+// earlier versions (one attribution.CodeUsage per code) is converted to
+// the current entries in the same transaction.
+func (p *Processor) loadCounter(tx *stream.Tx, key, code string) (attribution.UsageCounter, error) {
+	b, found, err := tx.Get([]byte(key))
+	switch {
+	case err != nil:
+		return attribution.UsageCounter{}, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, key, err)
+	case !found:
+		return attribution.UsageCounter{}, nil
+	case len(b) > 0 && b[0] == '{':
+		old, err := attribution.UnmarshalCodeUsage(b)
+		if err != nil {
+			return attribution.UsageCounter{}, fmt.Errorf("decoding state %q: %w", key, err)
+		}
+		cnt := attribution.UsageCounter{Uses: old.Uses}
+		for _, o := range old.Orders {
+			if err := p.takeSlot(tx, code, cnt.Slot(), o.Key); err != nil {
+				return attribution.UsageCounter{}, err
+			}
+			cnt.Resolved++
+			tx.Set([]byte(keyUsed+code+"\x00"+o.Key), o.MarshalUsed())
+		}
+		// Uses beyond the orders kept means the ring is full; keep the
+		// next slot on the oldest order.
+		for cnt.Resolved < cnt.Uses {
+			cnt.Resolved += attribution.MaxUsageOrders
+		}
+		tx.Set([]byte(key), cnt.Marshal())
+		return cnt, nil
+	}
+	cnt, err := attribution.UnmarshalUsageCounter(b)
+	if err != nil {
+		return attribution.UsageCounter{}, fmt.Errorf("decoding state %q: %w", key, err)
+	}
+	return cnt, nil
 }
 
 // adjust is stage 3: one order's attributions and refunds.
