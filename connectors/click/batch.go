@@ -9,6 +9,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/schemas"
@@ -16,6 +17,10 @@ import (
 
 // MaxBatch is the most clicks one POST /v1/clicks may carry.
 const MaxBatch = 1000
+
+// MaxBatchBytes is the largest POST /v1/clicks body (413 beyond), unless
+// the server's limit is lower.
+const MaxBatchBytes = 4 << 20
 
 // BatchRequest is the body of POST /v1/clicks.
 type BatchRequest struct {
@@ -53,7 +58,11 @@ type ItemError struct {
 var pageTypes = map[string]bool{"": true, "landing": true, "product": true, "cart": true, "checkout": true, "other": true}
 
 func (t *Tracker) batch(w http.ResponseWriter, r *http.Request) {
-	body, err := edge.ReadBody(w, r, 4<<20)
+	max := t.batchMax
+	if max <= 0 {
+		max = MaxBatchBytes
+	}
+	body, err := edge.ReadBody(w, r, max)
 	if err != nil {
 		return
 	}
@@ -149,8 +158,8 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 	occurred := now
 	if in.OccurredAt != nil {
 		occurred = in.OccurredAt.UTC().Truncate(time.Millisecond)
-		if occurred.Before(now.Add(-400*24*time.Hour)) || occurred.After(now.Add(10*time.Minute)) {
-			return nil, fmt.Errorf("occurred_at %s: outside [now-400d, now+10m]", in.OccurredAt.Format(time.RFC3339))
+		if err := eventtime.Check("occurred_at", occurred, now); err != nil {
+			return nil, err
 		}
 	}
 	if !pageTypes[in.PageType] {

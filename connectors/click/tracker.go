@@ -101,6 +101,9 @@ type Tracker struct {
 	now    func() time.Time
 	log    *zap.Logger
 	Stats  Stats
+	// batchMax caps a POST /v1/clicks body: MaxBatchBytes, or the
+	// server's MaxBodyBytes when that is lower (set by Register).
+	batchMax int64
 }
 
 // New returns a Tracker.
@@ -117,8 +120,11 @@ func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics
 // SetClock replaces the clock (tests).
 func (t *Tracker) SetClock(now func() time.Time) { t.now = now }
 
-// Register mounts the endpoints on s; the batch API is behind token.
+// Register mounts the endpoints on s; the batch API is behind token. A
+// batch body is capped at MaxBatchBytes or s's MaxBodyBytes, whichever is
+// lower.
 func (t *Tracker) Register(s *edge.Server, token string) {
+	t.batchMax = min(MaxBatchBytes, s.Config().MaxBodyBytes)
 	s.Handle("GET /c/{code}", http.HandlerFunc(t.redirect))
 	s.Handle("GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
 	s.Handle("POST /v1/clicks", edge.RequireBearer(token, http.HandlerFunc(t.batch)))

@@ -225,6 +225,7 @@ func TestBatch(t *testing.T) {
 		{"no subject", `{"clicks":[{"id":"x","code":"SARAH10"}]}`, http.StatusBadRequest, 0, nil},
 		{"bad page type", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","page_type":"basket"}]}`, http.StatusBadRequest, 0, nil},
 		{"future", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","occurred_at":"2027-01-01T00:00:00Z"}]}`, http.StatusBadRequest, 0, nil},
+		{"long ago", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","occurred_at":"1970-01-01T00:00:00Z"}]}`, http.StatusBadRequest, 0, nil},
 		{"empty", `{"clicks":[]}`, http.StatusBadRequest, 0, nil},
 		{"unknown field", `{"clicks":[],"x":1}`, http.StatusBadRequest, 0, nil},
 	}
@@ -311,4 +312,29 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// TestBatchBodyLimit: a batch body is capped at MaxBatchBytes, or at the
+// server's --max-body-bytes when that is lower (413 beyond).
+func TestBatchBodyLimit(t *testing.T) {
+	h, _ := identity.NewHasher([]byte("0123456789abcdef"))
+	topics, _ := schemas.NewTopics("t")
+	pub := &recorder{}
+	tr, err := New(Config{}, mapCodes{}, pub, h, topics, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: 4096}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Register(srv, "tok")
+	body := `{"clicks":[{"id":"` + strings.Repeat("a", 4096) + `"}]}`
+	req := httptest.NewRequest(http.MethodPost, "/v1/clicks", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "exceeds the 4096 byte limit") || len(pub.events) != 0 {
+		t.Fatalf("%d-byte batch: %d %s", len(body), rec.Code, rec.Body)
+	}
 }

@@ -24,15 +24,20 @@ type Handlers struct {
 	Publisher Publisher
 	Hasher    *identity.Hasher
 	Topics    schemas.Topics
-	// MaxBodyBytes caps a request body. Default 64 KiB.
+	// MaxBodyBytes caps a request body. Default 64 KiB, and never more
+	// than the server's MaxBodyBytes (see Register).
 	MaxBodyBytes int64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *zap.Logger
+
+	// serverMax is the server's MaxBodyBytes, set by Register.
+	serverMax int64
 }
 
 // Register mounts the API on s behind the bearer token.
 func (h *Handlers) Register(s *edge.Server, token string) {
+	h.serverMax = s.Config().MaxBodyBytes
 	s.Handle("POST /v1/conversions", edge.RequireBearer(token, http.HandlerFunc(h.conversion)))
 	s.Handle("POST /v1/refunds", edge.RequireBearer(token, http.HandlerFunc(h.refund)))
 }
@@ -55,6 +60,9 @@ func (h *Handlers) body(w http.ResponseWriter, r *http.Request, v any) bool {
 	max := h.MaxBodyBytes
 	if max == 0 {
 		max = 64 << 10
+	}
+	if h.serverMax > 0 {
+		max = min(max, h.serverMax)
 	}
 	b, err := edge.ReadBody(w, r, max)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -64,13 +65,6 @@ type RefundRequest struct {
 	OccurredAt *time.Time `json:"occurred_at"`
 }
 
-// Limits on event time: events far in the past or future are refused rather
-// than silently credited to the wrong window.
-const (
-	maxPast   = 400 * 24 * time.Hour
-	maxFuture = 10 * time.Minute
-)
-
 func id(field, v string, required bool) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -94,9 +88,11 @@ func eventTime(field string, t *time.Time, now time.Time) (time.Time, error) {
 	if t == nil {
 		return now, nil
 	}
+	// Events far in the past or future are refused rather than silently
+	// credited to the wrong window.
 	u := t.UTC().Truncate(time.Millisecond)
-	if u.Before(now.Add(-maxPast)) || u.After(now.Add(maxFuture)) {
-		return time.Time{}, fmt.Errorf("%s: %s is outside [now-400d, now+10m]", field, t.Format(time.RFC3339))
+	if err := eventtime.Check(field, u, now); err != nil {
+		return time.Time{}, err
 	}
 	return u, nil
 }

@@ -22,7 +22,11 @@ const (
 	testCIDVis = "v234567abcdefghijklmnopqrst"
 )
 
-var testNow = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
+// testNow is the server clock: an hour after the occurred_at of the SDK's
+// event envelope every test body uses (2024-05-27T09:55:06.825325Z), since
+// eventtime refuses an event dated more than 400 days from the clock.
+// Tests of the window set Now themselves.
+var testNow = time.Date(2024, 5, 27, 10, 55, 6, 0, time.UTC)
 
 type fakeDiscounts struct {
 	mu    sync.Mutex

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
@@ -169,12 +170,19 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	return webhook.Result{Ignored: "paddle event type " + clip(n.EventType) + " is not used"}, nil
 }
 
-func occurredAt(n notification) (time.Time, error) {
+// occurredAt is the notification's occurred_at (the event's own time: an
+// adjustment's, not its transaction's), checked against the server clock
+// now (eventtime's window).
+func occurredAt(n notification, now time.Time) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, n.OccurredAt)
 	if err != nil {
 		return time.Time{}, payloadErr("occurred_at %q: %v", clip(n.OccurredAt), err)
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	if err := eventtime.Check("occurred_at", t, now); err != nil {
+		return time.Time{}, payloadErr("%w", err)
+	}
+	return t, nil
 }
 
 // minor parses a lowest-denomination integer string.
@@ -244,7 +252,7 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 	if err != nil {
 		return webhook.Result{}, payloadErr("%v", err)
 	}
-	at, err := occurredAt(n)
+	at, err := occurredAt(n, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}
@@ -372,7 +380,7 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 	if err != nil {
 		return webhook.Result{}, payloadErr("%v", err)
 	}
-	at, err := occurredAt(n)
+	at, err := occurredAt(n, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}

@@ -1,6 +1,7 @@
 package paddle
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
@@ -224,5 +225,54 @@ func TestIgnoredTypes(t *testing.T) {
 	res, err := newTestPlatform(t, nil).Parse(delivery(b))
 	if err != nil || !strings.Contains(res.Ignored, "customer.created") {
 		t.Fatalf("got %+v, %v", res, err)
+	}
+}
+
+// TestEventTimeWindow: occurred_at, the event's own time (an adjustment's,
+// not its transaction's), must be within eventtime's window of the server
+// clock.
+func TestEventTimeWindow(t *testing.T) {
+	at := func(typ, file string, occurred string, mutate func(d map[string]any)) []byte {
+		var env map[string]any
+		if err := json.Unmarshal(notify(t, typ, file, mutate), &env); err != nil {
+			t.Fatal(err)
+		}
+		env["occurred_at"] = occurred
+		b, _ := json.Marshal(env)
+		return b
+	}
+	approved := func(d map[string]any) { d["status"] = "approved" }
+	tests := []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"order at the clock", at("transaction.completed", "notification_data.transaction.completed.json", "2024-05-27T10:55:06Z", nil), ""},
+		{"order 10 minutes ahead", at("transaction.completed", "notification_data.transaction.completed.json", "2024-05-27T11:05:06Z", nil), ""},
+		{"order 11 minutes ahead", at("transaction.completed", "notification_data.transaction.completed.json", "2024-05-27T11:06:06.5Z", nil),
+			"occurred_at: 2024-05-27T11:06:06Z is outside [now-400d, now+10m]: more than 10 minutes ahead of the server clock 2024-05-27T10:55:06Z"},
+		{"order in 9999", at("transaction.completed", "notification_data.transaction.completed.json", "9999-12-31T23:59:59Z", nil), "more than 10 minutes ahead"},
+		{"order in 1970", at("transaction.completed", "notification_data.transaction.completed.json", "1970-01-01T00:00:00Z", nil),
+			"occurred_at: 1970-01-01T00:00:00Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{"order 401 days back", at("transaction.completed", "notification_data.transaction.completed.json", "2023-04-22T10:55:06Z", nil), "more than 400 days before"},
+		{"refund of an old transaction, adjusted now", at("adjustment.updated", "notification_data.adjustment.created.json", "2024-05-27T10:55:06Z", func(d map[string]any) {
+			approved(d)
+			d["created_at"] = "2021-01-01T00:00:00Z"
+		}), ""},
+		{"refund 401 days back", at("adjustment.updated", "notification_data.adjustment.created.json", "2023-04-22T10:55:06Z", approved), "occurred_at: 2023-04-22T10:55:06Z is outside"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newTestPlatform(t, nil).Parse(delivery(tt.body))
+			if tt.want != "" {
+				if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("Parse = %+v, %v; want ErrPayload saying %q", res, err, tt.want)
+				}
+				return
+			}
+			if err != nil || len(res.Events) != 1 {
+				t.Fatalf("Parse = %+v, %v", res, err)
+			}
+		})
 	}
 }

@@ -50,7 +50,8 @@
 //   - LandingURL = landing_site (if at most 2 KiB). OccurredAt =
 //     created_at (processed_at only when created_at is absent), the same for
 //     both order topics, since attribution windows are measured to the
-//     checkout. ReceivedAt = Delivery.Now.
+//     checkout; refused outside eventtime's window of Delivery.Now
+//     (400 naming the field). ReceivedAt = Delivery.Now.
 //
 // # Refunds
 //
@@ -66,5 +67,6 @@
 //   - Full is false: a refund alone does not say whether it completes the
 //     order; the processor knows the order and the refunds so far.
 //   - Currency is the shop currency of the refund's money sets. Reason =
-//     note (at most 1 KiB). OccurredAt = created_at (else processed_at).
+//     note (at most 1 KiB). OccurredAt = the refund's created_at (else
+//     processed_at), within eventtime's window like an order's.
 package shopify

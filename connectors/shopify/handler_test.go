@@ -73,7 +73,7 @@ func TestHandler(t *testing.T) {
 				Stores:       stores,
 				Publisher:    rec,
 				MaxBodyBytes: tt.max,
-				Now:          func() time.Time { return testNow },
+				Now:          func() time.Time { return nowFor(tt.topic) },
 			}
 			if tt.stores != nil {
 				h.Stores = tt.stores
@@ -123,7 +123,8 @@ func TestHandler(t *testing.T) {
 
 func TestHandlerUnavailableIsRetryable(t *testing.T) {
 	rec := &recorder{err: errors.New("broker gone")}
-	h := &webhook.Handler{Platform: newPlatform(t), Stores: []webhook.Store{{ID: testStore, Secret: testSecret}}, Publisher: rec}
+	h := &webhook.Handler{Platform: newPlatform(t), Stores: []webhook.Store{{ID: testStore, Secret: testSecret}}, Publisher: rec,
+		Now: func() time.Time { return orderNow }}
 	body := fixture(t, orderFile)
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", bytes.NewReader(body))
 	req.Header.Set("X-Shopify-Topic", TopicOrdersPaid)

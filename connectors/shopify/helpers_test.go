@@ -24,7 +24,22 @@ const (
 	refundFile = "refund_509562969.rest-2026-07.json"
 )
 
-var testNow = time.Date(2026, 8, 30, 12, 0, 0, 123_000_000, time.UTC)
+// The fixtures are years old and eventtime refuses an event dated more
+// than 400 days from the server clock, so a delivery is received an hour
+// after the created_at of the fixture its topic carries: orderNow for
+// orders, refundNow for refunds. Tests of the window set Now themselves.
+var (
+	orderNow  = time.Date(2008, 1, 10, 17, 0, 0, 123_000_000, time.UTC)  // order_450789469: 2008-01-10T11:00:00-05:00
+	refundNow = time.Date(2025, 4, 2, 17, 38, 15, 123_000_000, time.UTC) // refund_509562969: 2025-04-02T11:38:15-05:00
+)
+
+// nowFor is the clock of a delivery of topic.
+func nowFor(topic string) time.Time {
+	if topic == TopicRefundsCreate {
+		return refundNow
+	}
+	return orderNow
+}
 
 func testHasher(t testing.TB) *identity.Hasher {
 	t.Helper()
@@ -87,7 +102,7 @@ func delivery(topic string, body []byte) webhook.Delivery {
 		h.Set(headerTopic, topic)
 	}
 	h.Set(headerDomain, testStore)
-	return webhook.Delivery{Store: webhook.Store{ID: testStore, Secret: testSecret}, Header: h, Body: body, Now: testNow}
+	return webhook.Delivery{Store: webhook.Store{ID: testStore, Secret: testSecret}, Header: h, Body: body, Now: nowFor(topic)}
 }
 
 func sign(secret string, body []byte) string {

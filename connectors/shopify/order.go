@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
@@ -130,14 +131,9 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	if err != nil {
 		return nil, err
 	}
-	occurred, err := eventTime("created_at", o.CreatedAt)
+	occurred, err := occurredAt(o.CreatedAt, o.ProcessedAt, d.Now)
 	if err != nil {
-		if o.CreatedAt != "" || o.ProcessedAt == "" {
-			return nil, err
-		}
-		if occurred, err = eventTime("processed_at", o.ProcessedAt); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	visitor, click := o.visitor()
 	email := firstNonEmpty(o.Email, o.ContactEmail)
@@ -289,8 +285,14 @@ func isFirstOrder(n *int64) *bool {
 	return &first
 }
 
-// eventTime parses an RFC 3339 time to UTC milliseconds.
-func eventTime(field, s string) (time.Time, error) {
+// occurredAt is created_at, or processed_at when created_at is absent,
+// parsed to UTC milliseconds and checked against the server clock now
+// (eventtime's window).
+func occurredAt(createdAt, processedAt string, now time.Time) (time.Time, error) {
+	field, s := "created_at", createdAt
+	if s == "" && processedAt != "" {
+		field, s = "processed_at", processedAt
+	}
 	if s == "" {
 		return time.Time{}, fmt.Errorf("%s is missing", field)
 	}
@@ -298,7 +300,11 @@ func eventTime(field, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time", field, jsonfield.Abbrev([]byte(s)))
 	}
-	return t.UTC().Truncate(time.Millisecond), nil
+	t = t.UTC().Truncate(time.Millisecond)
+	if err := eventtime.Check(field, t, now); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }
 
 func optional(s string) *string {

@@ -60,7 +60,7 @@ func TestOrderFixture(t *testing.T) {
 				},
 				LandingURL: ptr("http://www.example.com?source=abc"),
 				OccurredAt: time.Date(2008, 1, 10, 16, 0, 0, 0, time.UTC),
-				ReceivedAt: testNow,
+				ReceivedAt: orderNow,
 			}
 			jsonEqual(t, got, want)
 			if got.Subtotal-got.Discount+got.Shipping+got.Tax != got.Total {
@@ -249,6 +249,13 @@ func TestOrderErrors(t *testing.T) {
 		{name: "bad created_at", edit: set("created_at", "yesterday"), want: "created_at"},
 		{name: "no time", edit: func(m map[string]any) { delete(m, "created_at"); delete(m, "processed_at") }, want: "created_at is missing"},
 		{name: "huge", edit: set("total_price", "99999999999999999999"), is: money.ErrAmount},
+		{name: "created_at 11 minutes ahead", edit: set("created_at", orderNow.Add(11*time.Minute).Format(time.RFC3339)),
+			want: "created_at: 2008-01-10T17:11:00Z is outside [now-400d, now+10m]: more than 10 minutes ahead of the server clock 2008-01-10T17:00:00Z"},
+		{name: "created_at in 9999", edit: set("created_at", "9999-12-31T23:59:59Z"), want: "more than 10 minutes ahead"},
+		{name: "created_at 401 days back", edit: set("created_at", orderNow.AddDate(0, 0, -401).Format(time.RFC3339)),
+			want: "created_at: 2006-12-05T17:00:00Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{name: "processed_at fallback out of range", edit: func(m map[string]any) { delete(m, "created_at"); m["processed_at"] = "1970-01-01T00:00:00Z" },
+			want: "processed_at: 1970-01-01T00:00:00Z is outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +282,13 @@ func TestOrderProcessedAtFallback(t *testing.T) {
 		delete(m, "created_at")
 		m["processed_at"] = "2024-02-29T23:59:59.9999+01:00"
 	})
-	o := parseOrder(t, TopicOrdersPaid, body)
+	d := delivery(TopicOrdersPaid, body)
+	d.Now = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	res, err := newPlatform(t).Parse(d)
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("Parse = %+v, %v", res, err)
+	}
+	o := res.Events[0].Value.(*schemas.Order)
 	if want := time.Date(2024, 2, 29, 22, 59, 59, 999_000_000, time.UTC); !o.OccurredAt.Equal(want) {
 		t.Fatalf("OccurredAt = %v, want %v", o.OccurredAt, want)
 	}

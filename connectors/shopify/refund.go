@@ -92,14 +92,9 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 	if err != nil {
 		return nil, err
 	}
-	occurred, err := eventTime("created_at", r.CreatedAt)
+	occurred, err := occurredAt(r.CreatedAt, r.ProcessedAt, d.Now)
 	if err != nil {
-		if r.CreatedAt != "" || r.ProcessedAt == "" {
-			return nil, err
-		}
-		if occurred, err = eventTime("processed_at", r.ProcessedAt); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return &schemas.Refund{
 		EventID:    schemas.ID(Name, store, "refund", refundID),

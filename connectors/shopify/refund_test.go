@@ -46,7 +46,7 @@ func TestRefundFixture(t *testing.T) {
 		Full:       false,
 		Reason:     ptr("it broke during shipping"),
 		OccurredAt: time.Date(2025, 4, 2, 16, 38, 15, 0, time.UTC),
-		ReceivedAt: testNow,
+		ReceivedAt: refundNow,
 	}
 	jsonEqual(t, got, want)
 	if again := parseRefund(t, fixture(t, refundFile)); again.EventID != got.EventID {
@@ -127,6 +127,8 @@ func TestRefundErrors(t *testing.T) {
 		{name: "missing line subtotal", edit: set("refund_line_items", []any{map[string]any{"quantity": 1}}), want: "refund_line_items[0].subtotal is missing"},
 		{name: "bad transaction", edit: set("transactions", []any{map[string]any{"kind": "refund", "status": "success", "amount": "-3.00", "currency": "USD"}}), want: "negative"},
 		{name: "bad created_at", edit: set("created_at", "2025-13-01T00:00:00Z"), want: "created_at"},
+		{name: "created_at an hour ahead", edit: set("created_at", refundNow.Add(time.Hour).Format(time.RFC3339)), want: "more than 10 minutes ahead of the server clock"},
+		{name: "created_at in 1970", edit: set("created_at", "1970-01-01T00:00:00Z"), want: "created_at: 1970-01-01T00:00:00Z is outside [now-400d, now+10m]: more than 400 days before"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func TestVerify(t *testing.T) {
 			if tt.header != "" {
 				h.Set(tt.header, tt.sig)
 			}
-			err := p.Verify(tt.secret, h, tt.body, testNow)
+			err := p.Verify(tt.secret, h, tt.body, orderNow)
 			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.err)
 			}

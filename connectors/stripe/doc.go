@@ -86,8 +86,11 @@
 // redelivery yields the same id, and a refund that two paths linked to
 // different orders is never deduplicated into the wrong one. An order's
 // OccurredAt is the event's created time (the moment the payment
-// completed), a refund's the refund's created time; ReceivedAt is
-// Delivery.Now.
+// completed), a refund's the refund's created time; outside eventtime's
+// window of Delivery.Now the delivery is refused (400), except that a
+// charge.refunded (which lists every refund of the charge) leaves out the
+// refunds from before the window, delivered with their own events then.
+// ReceivedAt is Delivery.Now.
 // Unhandled event types are ignored (202). Malformed payloads wrap
 // webhook.ErrPayload.
 package stripe

@@ -32,7 +32,7 @@ func (p *Platform) checkoutSession(ctx context.Context, d webhook.Delivery, ev e
 	if s.AmountTotal == nil || s.AmountSubtotal == nil || s.Currency == nil {
 		return webhook.Result{}, payloadErr("checkout session %s has no amount_total, amount_subtotal or currency", clip(s.ID))
 	}
-	at, err := eventTime(ev, s.Created)
+	at, err := eventTime(ev, s.Created, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}
@@ -107,7 +107,7 @@ func (p *Platform) invoice(ctx context.Context, d webhook.Delivery, ev event) (w
 	if inv.Total == nil || inv.Subtotal == nil {
 		return webhook.Result{}, payloadErr("invoice %s has no total or subtotal", clip(inv.ID))
 	}
-	at, err := eventTime(ev, inv.Created)
+	at, err := eventTime(ev, inv.Created, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
@@ -153,15 +154,27 @@ func decodeObject(ev event, want string, v any) error {
 	return nil
 }
 
-func eventTime(ev event, fallback int64) (time.Time, error) {
-	t := ev.Created
+// eventTime is the event's created time, or fallback (the object's own
+// created) when the event has none, checked against the server clock now.
+func eventTime(ev event, fallback int64, now time.Time) (time.Time, error) {
+	field, t := "created", ev.Created
 	if t <= 0 {
-		t = fallback
+		field, t = "data.object.created", fallback
 	}
 	if t <= 0 || t > 1<<40 {
 		return time.Time{}, payloadErr("event %s has no valid created time", clip(ev.ID))
 	}
-	return time.Unix(t, 0).UTC(), nil
+	return checkTime(field, t, now)
+}
+
+// checkTime converts Unix seconds and checks them against now (eventtime's
+// window).
+func checkTime(field string, secs int64, now time.Time) (time.Time, error) {
+	t := timeUnix(secs)
+	if err := eventtime.Check(field, t, now); err != nil {
+		return time.Time{}, payloadErr("%w", err)
+	}
+	return t, nil
 }
 
 func amount(name string, v int64) (int64, error) {

@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -396,5 +397,77 @@ func TestRedeliverySameEventID(t *testing.T) {
 	}
 	if r1.Events[0].Value.(*schemas.Order).EventID != r2.Events[0].Value.(*schemas.Order).EventID {
 		t.Fatal("redelivery changed the event id")
+	}
+}
+
+// TestEventTimeWindow: the time that becomes occurred_at (the event's
+// created for orders, the refund's own created for refunds) must be within
+// eventtime's window of the server clock.
+func TestEventTimeWindow(t *testing.T) {
+	old := testNow.AddDate(0, 0, -401).Unix()
+	refundFix := loadJSON(t, "fixtures3.refund.json")
+	refundFix["status"] = "succeeded"
+	oldRefund := loadJSON(t, "fixtures3.refund.json")
+	oldRefund["id"], oldRefund["status"], oldRefund["created"] = "re_old", "succeeded", old
+	withCreated := func(b []byte, created any) []byte {
+		var ev map[string]any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["created"] = created
+		out, _ := json.Marshal(ev)
+		return out
+	}
+	session := body(t, "checkout.session.completed", "fixtures3.checkout.session.json", paidSession)
+	tests := []struct {
+		name    string
+		body    []byte
+		refunds []string // published refund ids, when no error
+		want    string
+	}{
+		{"order at the clock", withCreated(session, testNow.Unix()), nil, ""},
+		{"order 11 minutes ahead", withCreated(session, testNow.Add(11*time.Minute).Unix()), nil,
+			"created: 2009-02-14T00:42:30Z is outside [now-400d, now+10m]: more than 10 minutes ahead of the server clock 2009-02-14T00:31:30Z"},
+		{"order in 9999", withCreated(session, int64(253402300799)), nil, "created: 9999-12-31T23:59:59Z is outside"},
+		{"order in 1970", withCreated(session, 1), nil, "created: 1970-01-01T00:00:01Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{"session created used without an event time", withCreated(body(t, "checkout.session.completed", "fixtures3.checkout.session.json", func(o map[string]any) {
+			paidSession(o)
+			o["created"] = old
+		}), 0), nil, "data.object.created: 2008-01-10T00:31:30Z is outside"},
+		{"refund's own time, not the event's", withCreated(body(t, "refund.created", "fixtures3.refund.json", func(o map[string]any) {
+			o["status"], o["created"] = "succeeded", old
+		}), testNow.Unix()), nil, "refund created: 2008-01-10T00:31:30Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{"refund ahead", body(t, "refund.created", "fixtures3.refund.json", func(o map[string]any) {
+			o["status"], o["created"] = "succeeded", testNow.Add(time.Hour).Unix()
+		}), nil, "refund created: 2009-02-14T01:31:30Z is outside [now-400d, now+10m]: more than 10 minutes ahead"},
+		{"charge.refunded leaves out a refund before the window", body(t, "charge.refunded", "fixtures3.charge.json", func(o map[string]any) {
+			o["refunds"] = map[string]any{"data": []any{oldRefund, refundFix}}
+		}), []string{"re_1Pgc72B7WZ01zgkWqPvrRrPE"}, ""},
+		{"charge.refunded with only refunds before the window", body(t, "charge.refunded", "fixtures3.charge.json", func(o map[string]any) {
+			o["refunds"] = map[string]any{"data": []any{oldRefund}}
+		}), nil, "refund created: 2008-01-10T00:31:30Z is outside"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newTestPlatform(t, nil).Parse(delivery(tt.body))
+			if tt.want != "" {
+				if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("Parse = %+v, %v; want ErrPayload saying %q", res, err, tt.want)
+				}
+				return
+			}
+			if err != nil || len(res.Events) == 0 {
+				t.Fatalf("Parse = %+v, %v", res, err)
+			}
+			if tt.refunds != nil {
+				var got []string
+				for _, ev := range res.Events {
+					got = append(got, ev.Value.(*schemas.Refund).RefundID)
+				}
+				if !reflect.DeepEqual(got, tt.refunds) {
+					t.Fatalf("published refunds %v, want %v", got, tt.refunds)
+				}
+			}
+		})
 	}
 }

@@ -3,7 +3,9 @@ package stripe
 import (
 	"context"
 	"errors"
+	"time"
 
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
@@ -31,6 +33,7 @@ func (p *Platform) chargeRefunded(ctx context.Context, d webhook.Delivery, ev ev
 		captured = ch.Amount
 	}
 	var res webhook.Result
+	var tooOld error
 	for _, r := range ch.Refunds.Data {
 		if r.Status != "succeeded" {
 			continue
@@ -39,10 +42,22 @@ func (p *Platform) chargeRefunded(ctx context.Context, d webhook.Delivery, ev ev
 			r.Currency = ch.Currency
 		}
 		e, err := p.refund(d, ev, r, orderID, captured > 0 && r.Amount >= captured)
+		var re *eventtime.RangeError
+		if errors.As(err, &re) && !re.Ahead {
+			// The list repeats every refund of the charge: one from
+			// before the window was delivered with its own event then.
+			if tooOld == nil {
+				tooOld = err
+			}
+			continue
+		}
 		if err != nil {
 			return webhook.Result{}, err
 		}
 		res.Events = append(res.Events, e)
+	}
+	if len(res.Events) == 0 && tooOld != nil {
+		return webhook.Result{}, tooOld
 	}
 	if len(res.Events) == 0 {
 		return webhook.Result{Ignored: "charge.refunded has no succeeded refund yet"}, nil
@@ -109,12 +124,16 @@ func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string
 	if err != nil {
 		return publish.Event{}, err
 	}
-	at, err := eventTime(ev, r.Created)
+	// The refund's own time, not its charge's or order's; the event's
+	// when the refund has none.
+	var at time.Time
+	if r.Created > 0 && r.Created < 1<<40 {
+		at, err = checkTime("refund created", r.Created, d.Now)
+	} else {
+		at, err = eventTime(ev, 0, d.Now)
+	}
 	if err != nil {
 		return publish.Event{}, err
-	}
-	if r.Created > 0 && r.Created < 1<<40 {
-		at = timeUnix(r.Created)
 	}
 	store := d.Store.ID
 	rf := &schemas.Refund{

@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/heldsway/heldsway/connectors/click"
+	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/paddle"
@@ -34,13 +37,35 @@ const (
 	paddleSecret  = "pdl_ntfset_test_secret"
 )
 
-// stack is an ingest edge with the four webhook endpoints, publishing to
-// the embedded broker over TCP.
+const (
+	// apiToken guards the conversion and click batch APIs.
+	apiToken = "campaign-api-token"
+	// maxBody is the edge's --max-body-bytes.
+	maxBody = 1 << 20
+)
+
+// stack is an ingest edge wired as heldsway ingest wires it (the four
+// webhook endpoints, the conversion API, click redirects and batches,
+// /healthz checking Kafka), publishing to the embedded broker over TCP.
 type stack struct {
 	base   string
 	addr   string
 	topics schemas.Topics
 	serde  *schemas.Serde
+	// now, when set, is the edge's clock; time.Now otherwise.
+	now atomic.Pointer[time.Time]
+}
+
+// setNow sets the edge's clock. The fixtures are years old and the edge
+// refuses event times more than 400 days from its clock, so a test sets it
+// near the fixture it sends, as the platform sent it then.
+func (s *stack) setNow(t time.Time) { s.now.Store(&t) }
+
+func (s *stack) clock() time.Time {
+	if t := s.now.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
 }
 
 func newStack(t testing.TB) *stack {
@@ -64,10 +89,20 @@ func newStack(t testing.TB) *stack {
 	serde := schemas.NewSerde(schemas.WithTopics(topics))
 	pub := publish.New(cl, serde, publish.Config{}, nil)
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef-hash"))
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: maxBody}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := &stack{addr: b.Addr(), topics: topics, serde: serde}
+	srv.AddCheck("kafka", pub.Ping)
+	(&conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: topics, Now: st.clock}).Register(srv, apiToken)
+	tracker, err := click.New(click.Config{Destinations: map[string]string{"default": "https://shop.example/"}},
+		staticCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah"}}, pub, hasher, topics, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracker.SetClock(st.clock)
+	tracker.Register(srv, apiToken)
 	platforms := []struct {
 		p      webhook.Platform
 		stores []webhook.Store
@@ -78,7 +113,7 @@ func newStack(t testing.TB) *stack {
 		{paddle.New(paddle.Config{Topics: topics, Hasher: hasher, Discounts: paddle.StaticCodes{}}), []webhook.Store{{ID: "paddle-main", Secret: paddleSecret}}},
 	}
 	for _, p := range platforms {
-		srv.Handle("POST /webhooks/"+p.p.Name(), &webhook.Handler{Platform: p.p, Stores: p.stores, Publisher: pub})
+		srv.Handle("POST /webhooks/"+p.p.Name(), &webhook.Handler{Platform: p.p, Stores: p.stores, Publisher: pub, MaxBodyBytes: maxBody, Now: st.clock})
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
@@ -87,8 +122,14 @@ func newStack(t testing.TB) *stack {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(sctx) }()
 	t.Cleanup(func() { stop(); <-done })
-	return &stack{base: "http://" + srv.Addr(), addr: b.Addr(), topics: topics, serde: serde}
+	st.base = "http://" + srv.Addr()
+	return st
 }
+
+// staticCodes is the code registry the click tracker reads.
+type staticCodes map[string]schemas.Code
+
+func (c staticCodes) Get(code string) (schemas.Code, bool) { e, ok := c[code]; return e, ok }
 
 func fixture(t testing.TB, path string) []byte {
 	t.Helper()
@@ -121,7 +162,9 @@ func b64hmac(secret string, body []byte) string {
 }
 
 type delivery struct {
-	name   string
+	name string
+	// at is the edge's clock when it receives the delivery.
+	at     time.Time
 	path   string
 	body   []byte
 	header map[string]string
@@ -145,8 +188,20 @@ func (s *stack) post(t testing.TB, d delivery) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-// deliveries are the real fixtures, each signed with its platform's scheme.
-func deliveries(t testing.TB, now time.Time) []delivery {
+// Receive times of the fixtures: an hour after each one's own time.
+var (
+	shopOrderAt  = time.Date(2008, 1, 10, 17, 0, 0, 0, time.UTC)   // order_450789469 created_at 2008-01-10T11:00:00-05:00
+	shopRefundAt = time.Date(2025, 4, 2, 17, 38, 15, 0, time.UTC)  // refund_509562969 created_at 2025-04-02T11:38:15-05:00
+	wooOrderAt   = time.Date(2018, 4, 4, 0, 5, 14, 0, time.UTC)    // order_963 date_modified_gmt 2018-04-03T23:05:14
+	wooRefundAt  = time.Date(2019, 6, 6, 18, 18, 38, 0, time.UTC)  // order_324 date_modified_gmt 2019-06-06T17:18:38
+	stripeAt     = time.Unix(1234567890, 0).UTC().Add(time.Hour)   // fixtures3 event created 1234567890
+	paddleTxnAt  = time.Date(2024, 4, 12, 11, 18, 49, 0, time.UTC) // occurred_at 2024-04-12T10:18:49.621022Z
+	paddleAdjAt  = time.Date(2024, 4, 15, 9, 48, 20, 0, time.UTC)  // occurred_at 2024-04-15T08:48:20.239695Z
+)
+
+// deliveries are the real fixtures, each signed with its platform's scheme
+// at the time it is received.
+func deliveries(t testing.TB) []delivery {
 	shopOrder := fixture(t, "../shopify/testdata/order_450789469.rest-2026-07.json")
 	shopRefund := fixture(t, "../shopify/testdata/refund_509562969.rest-2026-07.json")
 	shop := func(topic string, body []byte) map[string]string {
@@ -172,8 +227,8 @@ func deliveries(t testing.TB, now time.Time) []delivery {
 		_ = json.Unmarshal(session, &obj)
 		m["data"] = map[string]any{"object": obj}
 	})
-	stripeHeader := map[string]string{"Stripe-Signature": stripe.Sign(stripeSecret, now, stripeEvent)}
-	staleHeader := map[string]string{"Stripe-Signature": stripe.Sign(stripeSecret, now.Add(-time.Hour), stripeEvent)}
+	stripeHeader := map[string]string{"Stripe-Signature": stripe.Sign(stripeSecret, stripeAt, stripeEvent)}
+	staleHeader := map[string]string{"Stripe-Signature": stripe.Sign(stripeSecret, stripeAt.Add(-time.Hour), stripeEvent)}
 	paddleTxn := mutate(t, []byte(`{}`), func(m map[string]any) {
 		var data map[string]any
 		_ = json.Unmarshal(fixture(t, "../paddle/testdata/notification_data.transaction.completed.json"), &data)
@@ -186,19 +241,19 @@ func deliveries(t testing.TB, now time.Time) []delivery {
 		m["event_id"], m["event_type"], m["occurred_at"], m["notification_id"], m["data"] = "evt_01paddleadj", "adjustment.updated", "2024-04-15T08:48:20.239695Z", "ntf_02", data
 	})
 	return []delivery{
-		{"shopify orders/paid", "/webhooks/shopify", shopOrder, shop("orders/paid", shopOrder), http.StatusOK},
-		{"shopify redelivery", "/webhooks/shopify", shopOrder, shop("orders/paid", shopOrder), http.StatusOK},
-		{"shopify refunds/create", "/webhooks/shopify", shopRefund, shop("refunds/create", shopRefund), http.StatusOK},
-		{"shopify tampered", "/webhooks/shopify", append([]byte(" "), shopOrder...), shop("orders/paid", shopOrder), http.StatusUnauthorized},
-		{"shopify unused topic", "/webhooks/shopify", shopOrder, shop("products/update", shopOrder), http.StatusAccepted},
-		{"woocommerce order.created", "/webhooks/woocommerce", wooOrder, woo("order.created", wooOrder), http.StatusOK},
-		{"woocommerce refunds via order.updated", "/webhooks/woocommerce", wooRefunded, woo("order.updated", wooRefunded), http.StatusOK},
-		{"woocommerce ping", "/webhooks/woocommerce", []byte("webhook_id=42"), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, http.StatusOK},
-		{"stripe checkout.session.completed", "/webhooks/stripe", stripeEvent, stripeHeader, http.StatusOK},
-		{"stripe replay outside tolerance", "/webhooks/stripe", stripeEvent, staleHeader, http.StatusUnauthorized},
-		{"paddle transaction.completed", "/webhooks/paddle", paddleTxn, map[string]string{"Paddle-Signature": paddle.Sign(paddleSecret, now, paddleTxn)}, http.StatusOK},
-		{"paddle adjustment approved", "/webhooks/paddle", paddleAdj, map[string]string{"Paddle-Signature": paddle.Sign(paddleSecret, now, paddleAdj)}, http.StatusOK},
-		{"paddle bad signature", "/webhooks/paddle", paddleAdj, map[string]string{"Paddle-Signature": paddle.Sign("wrong", now, paddleAdj)}, http.StatusUnauthorized},
+		{"shopify orders/paid", shopOrderAt, "/webhooks/shopify", shopOrder, shop("orders/paid", shopOrder), http.StatusOK},
+		{"shopify redelivery", shopOrderAt.Add(time.Hour), "/webhooks/shopify", shopOrder, shop("orders/paid", shopOrder), http.StatusOK},
+		{"shopify refunds/create", shopRefundAt, "/webhooks/shopify", shopRefund, shop("refunds/create", shopRefund), http.StatusOK},
+		{"shopify tampered", shopOrderAt, "/webhooks/shopify", append([]byte(" "), shopOrder...), shop("orders/paid", shopOrder), http.StatusUnauthorized},
+		{"shopify unused topic", shopOrderAt, "/webhooks/shopify", shopOrder, shop("products/update", shopOrder), http.StatusAccepted},
+		{"woocommerce order.created", wooOrderAt, "/webhooks/woocommerce", wooOrder, woo("order.created", wooOrder), http.StatusOK},
+		{"woocommerce refunds via order.updated", wooRefundAt, "/webhooks/woocommerce", wooRefunded, woo("order.updated", wooRefunded), http.StatusOK},
+		{"woocommerce ping", wooOrderAt, "/webhooks/woocommerce", []byte("webhook_id=42"), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, http.StatusOK},
+		{"stripe checkout.session.completed", stripeAt, "/webhooks/stripe", stripeEvent, stripeHeader, http.StatusOK},
+		{"stripe replay outside tolerance", stripeAt, "/webhooks/stripe", stripeEvent, staleHeader, http.StatusUnauthorized},
+		{"paddle transaction.completed", paddleTxnAt, "/webhooks/paddle", paddleTxn, map[string]string{"Paddle-Signature": paddle.Sign(paddleSecret, paddleTxnAt, paddleTxn)}, http.StatusOK},
+		{"paddle adjustment approved", paddleAdjAt, "/webhooks/paddle", paddleAdj, map[string]string{"Paddle-Signature": paddle.Sign(paddleSecret, paddleAdjAt, paddleAdj)}, http.StatusOK},
+		{"paddle bad signature", paddleAdjAt, "/webhooks/paddle", paddleAdj, map[string]string{"Paddle-Signature": paddle.Sign("wrong", paddleAdjAt, paddleAdj)}, http.StatusUnauthorized},
 	}
 }
 
@@ -207,7 +262,8 @@ func deliveries(t testing.TB, now time.Time) []delivery {
 // Avro events back from Kafka.
 func TestIntegrationFixturesToKafka(t *testing.T) {
 	s := newStack(t)
-	for _, d := range deliveries(t, time.Now()) {
+	for _, d := range deliveries(t) {
+		s.setNow(d.at)
 		if got, out := s.post(t, d); got != d.status {
 			t.Errorf("%s: status %d (%v), want %d", d.name, got, out, d.status)
 		}
@@ -296,6 +352,7 @@ func keys[V any](m map[string]V) []string {
 // with parallel clients as a store platform would send them.
 func BenchmarkIngestShopifyOrders(b *testing.B) {
 	s := newStack(b)
+	s.setNow(shopOrderAt)
 	base := fixture(b, "../shopify/testdata/order_450789469.rest-2026-07.json")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()

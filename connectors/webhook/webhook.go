@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -154,7 +155,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	res, err := h.Platform.Parse(NewDelivery(r.Context(), store, r.Header, body, received))
+	var res Result
+	if utf8.Valid(body) {
+		res, err = h.Platform.Parse(NewDelivery(r.Context(), store, r.Header, body, received))
+	} else {
+		// Platforms send JSON from proper encoders; invalid UTF-8 is
+		// refused rather than decoded into replacement characters.
+		err = fmt.Errorf("%w: body is not valid UTF-8", ErrPayload)
+	}
 	if errors.Is(err, ErrTemporary) {
 		h.observe("temporary", 0)
 		log.Warn("webhook deferred", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))

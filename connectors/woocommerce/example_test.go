@@ -28,7 +28,8 @@ func ExamplePlatform_Parse() {
 		"refunds": [{"id": 81, "reason": "damaged", "total": "-11.00"}]}`)
 	h := http.Header{}
 	h.Set("X-WC-Webhook-Topic", "order.updated")
-	res, err := p.Parse(webhook.Delivery{Store: webhook.Store{ID: "https://shop.example"}, Header: h, Body: body, Now: time.Now()})
+	res, err := p.Parse(webhook.Delivery{Store: webhook.Store{ID: "https://shop.example"}, Header: h, Body: body,
+		Now: time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)}) // the server clock: the order must be within 400 days of it
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -41,6 +41,7 @@ func TestHandler(t *testing.T) {
 	stores := []webhook.Store{{ID: "https://other.example/", Secret: "other-secret"}, {ID: testStore, Secret: testSecret}}
 	tests := []struct {
 		name     string
+		now      time.Time
 		topic    string
 		body     []byte
 		sig      string
@@ -52,7 +53,7 @@ func TestHandler(t *testing.T) {
 	}{
 		{name: "paid order", topic: TopicOrderCreated, body: paid, status: http.StatusOK,
 			eventIDs: []string{schemas.ID("woocommerce", testStore, "963", "paid")}},
-		{name: "refunds", topic: TopicOrderUpdated, body: refunded, status: http.StatusOK,
+		{name: "refunds", now: refundedNow, topic: TopicOrderUpdated, body: refunded, status: http.StatusOK,
 			eventIDs: []string{
 				schemas.ID("woocommerce", testStore, "324", "paid"),
 				schemas.ID("woocommerce", testStore, "refund", "547"),
@@ -77,6 +78,9 @@ func TestHandler(t *testing.T) {
 				Publisher:    rec,
 				MaxBodyBytes: tt.max,
 				Now:          func() time.Time { return testNow },
+			}
+			if !tt.now.IsZero() {
+				h.Now = func() time.Time { return tt.now }
 			}
 			if tt.stores != nil {
 				h.Stores = tt.stores

@@ -2,12 +2,14 @@ package woocommerce
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
@@ -111,7 +113,21 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	}
 	var events []publish.Event
 	if paid {
-		events = append(events, publish.Event{Topic: p.cfg.Topics.Orders, Key: ord.Customer.Key, Value: ord})
+		// The order's own time decides for the order; its refunds have
+		// theirs (date_modified_gmt). An order created before the window
+		// that carries refunds is left out rather than refused: every
+		// delivery of a paid order has one event id, so it was published
+		// (or refused) when it was created, and the refunds may be new.
+		err := eventtime.Check(o.createdField(), ord.OccurredAt, d.Now)
+		var re *eventtime.RangeError
+		switch {
+		case err == nil:
+			events = append(events, publish.Event{Topic: p.cfg.Topics.Orders, Key: ord.Customer.Key, Value: ord})
+		case errors.As(err, &re) && !re.Ahead && len(o.Refunds) > 0:
+			// left out; the refunds follow
+		default:
+			return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+		}
 	}
 	refunds, err := p.mapRefunds(&o, ord, d)
 	if err != nil {
@@ -286,10 +302,22 @@ func (o *order) firstOrder() *bool {
 // createdAt is date_created_gmt (WooCommerce writes it without a zone),
 // or date_created, read as UTC, when the GMT form is absent.
 func (o *order) createdAt() (time.Time, error) {
+	return gmtTime(o.createdField(), o.createdValue())
+}
+
+// createdField names the field createdAt reads.
+func (o *order) createdField() string {
 	if o.DateCreatedGMT != "" {
-		return gmtTime("date_created_gmt", o.DateCreatedGMT)
+		return "date_created_gmt"
 	}
-	return gmtTime("date_created", o.DateCreated)
+	return "date_created"
+}
+
+func (o *order) createdValue() string {
+	if o.DateCreatedGMT != "" {
+		return o.DateCreatedGMT
+	}
+	return o.DateCreated
 }
 
 // gmtTime parses a WooCommerce GMT time ("2019-06-06T17:17:55") or an RFC

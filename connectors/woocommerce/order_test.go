@@ -16,7 +16,13 @@ import (
 // parse returns the order (nil if none) and refunds a delivery maps to.
 func parse(t *testing.T, topic string, body []byte) (*schemas.Order, []*schemas.Refund) {
 	t.Helper()
-	res, err := newPlatform(t).Parse(delivery(topic, body))
+	return parseAt(t, topic, body, testNow)
+}
+
+// parseAt is parse of a delivery received at now.
+func parseAt(t *testing.T, topic string, body []byte, now time.Time) (*schemas.Order, []*schemas.Refund) {
+	t.Helper()
+	res, err := newPlatform(t).Parse(deliveryAt(topic, body, now))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -102,7 +108,13 @@ func TestOrderFixtures(t *testing.T) {
 			w.StoreID = testStore
 			w.SourceEvent = tt.topic
 			w.ReceivedAt = testNow
-			got := parseOrder(t, tt.topic, fixture(t, tt.file))
+			if tt.file == refundedFile {
+				w.ReceivedAt = refundedNow
+			}
+			got, _ := parseAt(t, tt.topic, fixture(t, tt.file), w.ReceivedAt)
+			if got == nil {
+				t.Fatal("no order published")
+			}
 			jsonEqual(t, got, w)
 			if got.Subtotal-got.Discount+got.Shipping+got.Tax != got.Total {
 				t.Errorf("subtotal - discount + shipping + tax != total")
@@ -251,6 +263,13 @@ func TestOrderErrors(t *testing.T) {
 		{name: "bad coupon discount", edit: set("coupon_lines", []any{map[string]any{"code": "X", "discount": "1.001"}}), is: money.ErrAmount},
 		{name: "bad date", edit: set("date_created_gmt", "03/04/2018"), want: "date_created_gmt"},
 		{name: "no date", edit: del("date_created_gmt"), want: "date_created is missing"},
+		{name: "date_created_gmt 11 minutes ahead", edit: set("date_created_gmt", "2018-04-04T00:16:15"),
+			want: "date_created_gmt: 2018-04-04T00:16:15Z is outside [now-400d, now+10m]: more than 10 minutes ahead of the server clock 2018-04-04T00:05:14Z"},
+		{name: "date_created_gmt in 9999", edit: set("date_created_gmt", "9999-12-31T23:59:59"), want: "more than 10 minutes ahead"},
+		{name: "date_created_gmt 401 days back", edit: set("date_created_gmt", "2017-02-26T00:00:00"),
+			want: "date_created_gmt: 2017-02-26T00:00:00Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{name: "date_created fallback in 1970", edit: func(m map[string]any) { delete(m, "date_created_gmt"); m["date_created"] = "1970-01-01T00:00:00" },
+			want: "date_created: 1970-01-01T00:00:00Z is outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +296,7 @@ func TestOrderDateCreatedFallback(t *testing.T) {
 		delete(m, "date_created_gmt")
 		m["date_created"] = "2019-06-06T10:00:00"
 	})
-	if got := parseOrder(t, TopicOrderUpdated, body).OccurredAt; !got.Equal(time.Date(2019, 6, 6, 10, 0, 0, 0, time.UTC)) {
+	if got, _ := parseAt(t, TopicOrderUpdated, body, refundedNow); got == nil || !got.OccurredAt.Equal(time.Date(2019, 6, 6, 10, 0, 0, 0, time.UTC)) {
 		t.Fatalf("OccurredAt = %v", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -33,6 +34,9 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 	occurred := d.Now
 	if o.DateModifiedGMT != "" {
 		if occurred, err = gmtTime("date_modified_gmt", o.DateModifiedGMT); err != nil {
+			return nil, err
+		}
+		if err := eventtime.Check("date_modified_gmt", occurred, d.Now); err != nil {
 			return nil, err
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // order, field by field. The order has no tax, so each refund's total is
 // merchandise (8.10 and 16.20 are one and two units of a 8.10 item).
 func TestRefundFixture(t *testing.T) {
-	o, got := parse(t, TopicOrderUpdated, fixture(t, refundedFile))
+	o, got := parseAt(t, TopicOrderUpdated, fixture(t, refundedFile), refundedNow)
 	if o == nil {
 		t.Fatal("the completed order was not published with its refunds")
 	}
@@ -25,17 +25,17 @@ func TestRefundFixture(t *testing.T) {
 		{
 			EventID: schemas.ID("woocommerce", testStore, "refund", "547"), RefundID: "547", OrderID: "324",
 			Platform: "woocommerce", StoreID: testStore, Currency: "USD", Amount: 810, Total: 810,
-			CustomerKey: &key, OccurredAt: at, ReceivedAt: testNow,
+			CustomerKey: &key, OccurredAt: at, ReceivedAt: refundedNow,
 		},
 		{
 			EventID: schemas.ID("woocommerce", testStore, "refund", "549"), RefundID: "549", OrderID: "324",
 			Platform: "woocommerce", StoreID: testStore, Currency: "USD", Amount: 1620, Total: 1620,
-			Reason: ptr("Sold out"), CustomerKey: &key, OccurredAt: at, ReceivedAt: testNow,
+			Reason: ptr("Sold out"), CustomerKey: &key, OccurredAt: at, ReceivedAt: refundedNow,
 		},
 	}
 	jsonEqual(t, got, want)
 
-	_, again := parse(t, TopicOrderUpdated, fixture(t, refundedFile))
+	_, again := parseAt(t, TopicOrderUpdated, fixture(t, refundedFile), refundedNow)
 	for i := range again {
 		if again[i].EventID != got[i].EventID {
 			t.Fatal("a repeated order.updated gives other refund event ids")
@@ -87,7 +87,7 @@ func TestRefundAmounts(t *testing.T) {
 // the refunds but not the order.
 func TestRefundOfUnpaidOrder(t *testing.T) {
 	body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { m["status"] = "cancelled" })
-	o, rs := parse(t, TopicOrderUpdated, body)
+	o, rs := parseAt(t, TopicOrderUpdated, body, refundedNow)
 	if o != nil || len(rs) != 2 {
 		t.Fatalf("order %v, %d refunds; want no order and 2 refunds", o, len(rs))
 	}
@@ -95,7 +95,7 @@ func TestRefundOfUnpaidOrder(t *testing.T) {
 
 func TestRefundOccurredAtDefaultsToNow(t *testing.T) {
 	body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { delete(m, "date_modified_gmt") })
-	if _, rs := parse(t, TopicOrderUpdated, body); !rs[0].OccurredAt.Equal(testNow) {
+	if _, rs := parseAt(t, TopicOrderUpdated, body, refundedNow); !rs[0].OccurredAt.Equal(refundedNow) {
 		t.Fatalf("OccurredAt = %v, want the delivery time", rs[0].OccurredAt)
 	}
 }
@@ -113,7 +113,7 @@ func TestRefundErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { m["refunds"] = tt.refunds })
-			_, err := newPlatform(t).Parse(delivery(TopicOrderUpdated, body))
+			_, err := newPlatform(t).Parse(deliveryAt(TopicOrderUpdated, body, refundedNow))
 			if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse error = %v, want ErrPayload saying %q", err, tt.want)
 			}
@@ -136,5 +136,62 @@ func TestProrate(t *testing.T) {
 		if got := prorate(tt.x, tt.num, tt.den); got != tt.want {
 			t.Errorf("prorate(%d, %d, %d) = %d, want %d", tt.x, tt.num, tt.den, got, tt.want)
 		}
+	}
+}
+
+// TestRefundTimeWindow: each event is checked against its own time. A
+// refund of an order created before the window is published without the
+// order (which every earlier delivery carried under the same event id);
+// anything ahead of the clock refuses the delivery.
+func TestRefundTimeWindow(t *testing.T) {
+	base := fixture(t, refundedFile) // created 2019-06-06T17:17:55, modified 17:18:38
+	tests := []struct {
+		name    string
+		edit    func(m map[string]any)
+		order   bool
+		refunds int
+		want    string // error, when not ""
+	}{
+		{"both in the window", func(map[string]any) {}, true, 2, ""},
+		{"order created 401 days back: refunds only", func(m map[string]any) { m["date_created_gmt"] = "2018-05-01T00:00:00" }, false, 2, ""},
+		{"cancelled order created long ago: refunds only", func(m map[string]any) {
+			m["status"], m["date_created_gmt"] = "cancelled", "2001-01-01T00:00:00"
+		}, false, 2, ""},
+		{"order created ahead", func(m map[string]any) { m["date_created_gmt"] = "2019-06-06T19:00:00" }, false, 0,
+			"date_created_gmt: 2019-06-06T19:00:00Z is outside [now-400d, now+10m]: more than 10 minutes ahead"},
+		{"refunds modified ahead", func(m map[string]any) { m["date_modified_gmt"] = "9999-01-01T00:00:00" }, false, 0,
+			"date_modified_gmt: 9999-01-01T00:00:00Z is outside [now-400d, now+10m]: more than 10 minutes ahead"},
+		{"refunds and order before the window", func(m map[string]any) {
+			m["date_created_gmt"], m["date_modified_gmt"] = "1970-01-01T00:00:00", "1970-01-02T00:00:00"
+		}, false, 0, "date_modified_gmt: 1970-01-02T00:00:00Z is outside [now-400d, now+10m]: more than 400 days before"},
+		{"paid order before the window without refunds", func(m map[string]any) {
+			m["date_created_gmt"], m["refunds"] = "2018-05-01T00:00:00", []any{}
+		}, false, 0, "date_created_gmt: 2018-05-01T00:00:00Z is outside"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newPlatform(t).Parse(deliveryAt(TopicOrderUpdated, mutate(t, base, tt.edit), refundedNow))
+			if tt.want != "" {
+				if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("Parse = %+v, %v; want ErrPayload saying %q", res, err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			order, refunds := false, 0
+			for _, ev := range res.Events {
+				switch ev.Value.(type) {
+				case *schemas.Order:
+					order = true
+				case *schemas.Refund:
+					refunds++
+				}
+			}
+			if order != tt.order || refunds != tt.refunds {
+				t.Fatalf("order published %v with %d refunds, want %v with %d", order, refunds, tt.order, tt.refunds)
+			}
+		})
 	}
 }
