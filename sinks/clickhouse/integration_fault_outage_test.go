@@ -10,7 +10,7 @@ import (
 )
 
 // outageLength is how long TestSinkLongClickHouseOutage keeps ClickHouse
-// unreachable: HELDSWAY_FAULT_OUTAGE (a duration) when set, a minute with
+// unreachable (a network partition): HELDSWAY_FAULT_OUTAGE (a duration) when set, a minute with
 // HELDSWAY_SOAK=1, else 12s so CI stays short.
 func outageLength(t *testing.T) time.Duration {
 	if s := os.Getenv("HELDSWAY_FAULT_OUTAGE"); s != "" {
@@ -26,11 +26,15 @@ func outageLength(t *testing.T) time.Duration {
 	return 12 * time.Second
 }
 
-// TestSinkLongClickHouseOutage stops ClickHouse (every connection cut,
-// new ones refused) for outageLength while orders keep arriving at a
-// steady rate, then brings it back. The sink must not commit offsets for
-// what it could not store, must not lose or duplicate anything, and must
-// catch up by itself: every order is one row (FINAL, one event id each).
+// TestSinkLongClickHouseOutage partitions the sink from ClickHouse (a
+// proxy cuts every connection and refuses new ones) for outageLength while
+// orders keep arriving at a steady rate, then heals it. The server keeps
+// running, so the test can check during the partition that no row arrived,
+// and an INSERT cut off by the partition may have been stored without the
+// sink knowing. The sink must not commit offsets for what it could not
+// store, must not lose or duplicate anything, and must catch up by itself:
+// every order is one row (FINAL, one event id each). The server process
+// itself is killed and restarted by TestSinkClickHouseRestart.
 func TestSinkLongClickHouseOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a long outage")

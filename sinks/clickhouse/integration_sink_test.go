@@ -96,6 +96,14 @@ func (k *kafka) committedAll(ctx context.Context, group string, topics ...string
 // startSink runs a Sink until the test ends.
 func startSink(t *testing.T, cfg Config) *Sink {
 	t.Helper()
+	s, _ := runSink(t, cfg)
+	return s
+}
+
+// runSink runs a Sink until the test ends; exited is closed if Run
+// returns before that.
+func runSink(t *testing.T, cfg Config) (s *Sink, exited <-chan struct{}) {
+	t.Helper()
 	cfg.Logger = zaptest.NewLogger(t)
 	if cfg.FlushInterval == 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
@@ -108,20 +116,24 @@ func startSink(t *testing.T, cfg Config) *Sink {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		runErr = s.Run(ctx)
+		close(done)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
+		case <-done:
+			if runErr != nil {
+				t.Errorf("Run: %v", runErr)
 			}
 		case <-time.After(20 * time.Second):
 			t.Error("Run did not return after cancel")
 		}
 	})
-	return s
+	return s, done
 }
 
 // eventually polls cond every 50ms until it holds or d passes.

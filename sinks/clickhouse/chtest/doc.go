@@ -15,6 +15,20 @@
 // test, saying how to install one, except when CI=true: CI must never skip
 // silently, so there it fails the test.
 //
+// A test that needs ClickHouse to go away calls Private instead: a server
+// of its own (always a local binary, HELDSWAY_TEST_CLICKHOUSE does not
+// apply), which it can stop with SIGTERM (Server.Stop) or SIGKILL
+// (Server.Kill) and start again on the same data directory and ports
+// (Server.Start, which waits until it answers):
+//
+//	srv := chtest.Private(t)
+//	// ... load data through srv.DSN ...
+//	srv.Kill(t)
+//	// ... ClickHouse is down ...
+//	srv.Start(t)
+//
+// Stopping the shared server is not possible: other tests use it.
+//
 // Stop the private server from TestMain:
 //
 //	func TestMain(m *testing.M) { chtest.Main(m) }
