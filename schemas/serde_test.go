@@ -61,6 +61,25 @@ func TestRoundTrip(t *testing.T) {
 			if !bytes.Equal(b3, append([]byte("prefix"), b...)) {
 				t.Fatal("AppendEncode did not append the encoding")
 			}
+			// The unframed body is the framed record without its header,
+			// and decodes to the same record.
+			body, err := AppendBody([]byte("prefix"), c.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(body, []byte("prefix")) || !bytes.HasSuffix(b, body[len("prefix"):]) || len(b)-len(body)+len("prefix") != 10 {
+				t.Fatal("AppendBody is not the single-object record without its 10-byte header")
+			}
+			into2 := reflect.New(reflect.TypeOf(c.v).Elem()).Interface()
+			if err := DecodeBody(body[len("prefix"):], into2); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(into2, c.v) {
+				t.Fatalf("body round trip: got %+v, want %+v", into2, c.v)
+			}
+			if err := DecodeBody(append(body[len("prefix"):], 0), into2); err == nil {
+				t.Fatal("DecodeBody accepted a trailing byte")
+			}
 		})
 	}
 }

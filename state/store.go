@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"go.uber.org/zap"
 )
 
@@ -63,6 +64,10 @@ func Open(dir string, cfg Config, log *zap.Logger) (*Store, error) {
 		MemTableSize: cfg.MemTableSize,
 		Logger:       pebbleLogger{s: s},
 	}
+	// Most reads are point reads of keys that do not exist yet (a new
+	// customer, order or code): Bloom filters answer those without reading
+	// the tables. Levels below inherit the first level's policy.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	db, err := s.openDB(dir, opts)
 	if err != nil {
 		return nil, err

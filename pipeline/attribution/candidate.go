@@ -3,10 +3,12 @@ package attribution
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/heldsway/heldsway/pipeline/fraud"
+	"github.com/heldsway/heldsway/schemas"
 )
 
 // Candidate is stage 1's output for one order version, sent to stage 2
@@ -76,19 +78,102 @@ func (c Candidate) Redemption() (r fraud.Redemption, ok bool) {
 	}, true
 }
 
-// Marshal encodes the candidate for the internal topic (JSON).
-func (c *Candidate) Marshal() ([]byte, error) { return json.Marshal(c) }
+// Marshal encodes the candidate for the internal topic (binary; see
+// codec.go).
+func (c *Candidate) Marshal() ([]byte, error) {
+	e := stateEnc{b: make([]byte, 0, 512)}
+	e.b = append(e.b, formatBinary)
+	e.str(c.OrderKey)
+	e.varint(int64(c.Version))
+	e.str(c.Code)
+	e.str(c.AffiliateID)
+	e.boolean(c.MaxUses != nil)
+	if c.MaxUses != nil {
+		e.varint(*c.MaxUses)
+	}
+	e.boolean(c.AffiliateClicked)
+	e.boolean(c.RequiresClick)
+	e.time(c.OccurredAt)
+	e.boolean(c.WithCode != nil)
+	if c.WithCode != nil {
+		e.decision(c.WithCode)
+	}
+	e.decision(&c.Fallback)
+	if e.err != nil {
+		return nil, fmt.Errorf("encoding candidate: %w", e.err)
+	}
+	return e.b, nil
+}
 
-// UnmarshalCandidate decodes what Candidate.Marshal wrote.
+// maxDecisionFlags bounds the flags of one decoded decision.
+const maxDecisionFlags = 100
+
+func (e *stateEnc) decision(d *Decision) {
+	e.record(&d.Attribution)
+	e.count(len(d.Flags))
+	for i := range d.Flags {
+		e.record(&d.Flags[i])
+	}
+}
+
+func (d *stateDec) decision() Decision {
+	var out Decision
+	d.record(&out.Attribution)
+	if n := d.count(maxDecisionFlags); n > 0 {
+		out.Flags = make([]schemas.Flag, n)
+		for i := range out.Flags {
+			d.record(&out.Flags[i])
+		}
+	}
+	return out
+}
+
+// UnmarshalCandidate decodes what Candidate.Marshal wrote (or the JSON of
+// earlier versions).
 func UnmarshalCandidate(data []byte) (Candidate, error) {
 	var c Candidate
-	if err := json.Unmarshal(data, &c); err != nil {
+	if len(data) > 0 && data[0] == formatJSON {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return Candidate{}, fmt.Errorf("%w: decoding candidate: %v", ErrCorrupt, err)
+		}
+	} else if err := c.decode(data); err != nil {
 		return Candidate{}, fmt.Errorf("%w: decoding candidate: %v", ErrCorrupt, err)
 	}
 	if c.Version < 1 || (c.WithCode != nil) != (c.Code != "") {
 		return Candidate{}, fmt.Errorf("%w: candidate version %d, code %q", ErrCorrupt, c.Version, c.Code)
 	}
+	if len(c.Fallback.Flags) > maxDecisionFlags || (c.WithCode != nil && len(c.WithCode.Flags) > maxDecisionFlags) {
+		return Candidate{}, fmt.Errorf("%w: candidate with over %d flags", ErrCorrupt, maxDecisionFlags)
+	}
 	return c, nil
+}
+
+func (c *Candidate) decode(data []byte) error {
+	d := stateDec{b: data}
+	if f := d.format(); d.err == nil && f != formatBinary {
+		return fmt.Errorf("unknown format byte %#x", f)
+	}
+	c.OrderKey = d.str()
+	v := d.varint()
+	if d.err == nil && (v < math.MinInt32 || v > math.MaxInt32) {
+		return fmt.Errorf("version %d", v)
+	}
+	c.Version = int32(v)
+	c.Code = d.str()
+	c.AffiliateID = d.str()
+	if d.boolean() {
+		m := d.varint()
+		c.MaxUses = &m
+	}
+	c.AffiliateClicked = d.boolean()
+	c.RequiresClick = d.boolean()
+	c.OccurredAt = d.time()
+	if d.boolean() {
+		w := d.decision()
+		c.WithCode = &w
+	}
+	c.Fallback = d.decision()
+	return d.end()
 }
 
 // MaxUsageOrders bounds CodeUsage.Orders.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -205,19 +206,68 @@ func appendBounded[T any](s []T, v T, n int) []T {
 	return s
 }
 
-// Marshal encodes the customer state for storage: JSON with short field
-// names, times as RFC 3339 in UTC.
-func (c *Customer) Marshal() ([]byte, error) { return json.Marshal(c) }
+// Marshal encodes the customer state for storage (binary; see codec.go).
+func (c *Customer) Marshal() ([]byte, error) {
+	e := stateEnc{b: make([]byte, 0, 256)}
+	e.b = append(e.b, formatBinary)
+	e.count(len(c.Clicks))
+	for i := range c.Clicks {
+		t := &c.Clicks[i]
+		e.str(t.EventID)
+		e.str(t.ClickID)
+		e.str(t.AffiliateID)
+		e.str(t.Code)
+		e.time(t.At)
+		e.boolean(t.Bot)
+		e.str(t.PageType)
+		e.boolean(t.NotAllowed)
+		e.time(t.Seen)
+	}
+	e.count(len(c.Orders))
+	for _, o := range c.Orders {
+		e.str(o.Key)
+		e.time(o.At)
+	}
+	e.varint(c.OrdersSeen)
+	e.strs(c.Redeemed)
+	e.count(len(c.Recent))
+	for i := range c.Recent {
+		d := &c.Recent[i]
+		e.record(&d.Order)
+		e.count(len(d.Codes))
+		for j := range d.Codes {
+			e.record(&d.Codes[j])
+		}
+		e.boolean(d.Facts.PriorOrder)
+		e.strs(d.Facts.Redeemed)
+		e.varint(int64(d.Version))
+		e.time(d.DecidedAt)
+		e.str(d.Digest)
+	}
+	e.strs(c.Seen)
+	if e.err != nil {
+		return nil, fmt.Errorf("encoding customer: %w", e.err)
+	}
+	return e.b, nil
+}
 
 // ErrCorrupt is wrapped by the Unmarshal errors of every state struct.
 var ErrCorrupt = errors.New("attribution: corrupt state")
 
-// UnmarshalCustomer decodes what Customer.Marshal wrote and checks the
-// bounds and the click order, so a decoded state is always one the
-// Attributor could have produced the shape of.
+// maxDecidedCodes bounds the registry entries one decided order keeps.
+const maxDecidedCodes = 100
+
+// UnmarshalCustomer decodes what Customer.Marshal wrote (or the JSON of
+// earlier versions) and checks the bounds and the click order, so a
+// decoded state is always one the Attributor could have produced the
+// shape of.
 func UnmarshalCustomer(data []byte) (Customer, error) {
 	var c Customer
-	if err := json.Unmarshal(data, &c); err != nil {
+	if len(data) > 0 && data[0] == formatJSON {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return Customer{}, fmt.Errorf("%w: decoding customer: %v", ErrCorrupt, err)
+		}
+	} else if err := c.decode(data); err != nil {
 		return Customer{}, fmt.Errorf("%w: decoding customer: %v", ErrCorrupt, err)
 	}
 	switch {
@@ -230,5 +280,64 @@ func UnmarshalCustomer(data []byte) (Customer, error) {
 	if !slices.IsSortedFunc(c.Clicks, compareClicks) {
 		return Customer{}, fmt.Errorf("%w: clicks out of order", ErrCorrupt)
 	}
+	for _, r := range c.Recent {
+		if r.Version < 1 || len(r.Codes) > maxDecidedCodes || len(r.Facts.Redeemed) > maxDecidedCodes {
+			return Customer{}, fmt.Errorf("%w: decided order version %d, %d codes", ErrCorrupt, r.Version, len(r.Codes))
+		}
+	}
 	return c, nil
+}
+
+func (c *Customer) decode(data []byte) error {
+	d := stateDec{b: data}
+	if f := d.format(); d.err == nil && f != formatBinary {
+		return fmt.Errorf("unknown format byte %#x", f)
+	}
+	if n := d.count(MaxClicks); n > 0 {
+		c.Clicks = make([]ClickTouch, n)
+		for i := range c.Clicks {
+			t := &c.Clicks[i]
+			t.EventID = d.str()
+			t.ClickID = d.str()
+			t.AffiliateID = d.str()
+			t.Code = d.str()
+			t.At = d.time()
+			t.Bot = d.boolean()
+			t.PageType = d.str()
+			t.NotAllowed = d.boolean()
+			t.Seen = d.time()
+		}
+	}
+	if n := d.count(MaxOrders); n > 0 {
+		c.Orders = make([]PastOrder, n)
+		for i := range c.Orders {
+			c.Orders[i] = PastOrder{Key: d.str(), At: d.time()}
+		}
+	}
+	c.OrdersSeen = d.varint()
+	c.Redeemed = d.strs(MaxRedeemed)
+	if n := d.count(MaxRecent); n > 0 {
+		c.Recent = make([]Decided, n)
+		for i := range c.Recent {
+			r := &c.Recent[i]
+			d.record(&r.Order)
+			if m := d.count(maxDecidedCodes); m > 0 {
+				r.Codes = make([]schemas.Code, m)
+				for j := range r.Codes {
+					d.record(&r.Codes[j])
+				}
+			}
+			r.Facts.PriorOrder = d.boolean()
+			r.Facts.Redeemed = d.strs(maxDecidedCodes)
+			v := d.varint()
+			if d.err == nil && (v < math.MinInt32 || v > math.MaxInt32) {
+				d.fail(fmt.Errorf("decided version %d", v))
+			}
+			r.Version = int32(v)
+			r.DecidedAt = d.time()
+			r.Digest = d.str()
+		}
+	}
+	c.Seen = d.strs(MaxSeen)
+	return d.end()
 }

@@ -238,17 +238,85 @@ func (l OrderLedger) clone() OrderLedger {
 	return OrderLedger{Attribution: l.Attribution, Refunds: slices.Clone(l.Refunds), Adjusted: slices.Clone(l.Adjusted)}
 }
 
-// Marshal encodes the ledger for storage (JSON).
-func (l *OrderLedger) Marshal() ([]byte, error) { return json.Marshal(l) }
+// Marshal encodes the ledger for storage (binary; see codec.go).
+func (l *OrderLedger) Marshal() ([]byte, error) {
+	e := stateEnc{b: make([]byte, 0, 256)}
+	e.b = append(e.b, formatBinary)
+	e.boolean(l.Attribution != nil)
+	if l.Attribution != nil {
+		e.record(l.Attribution)
+	}
+	e.count(len(l.Refunds))
+	for _, r := range l.Refunds {
+		e.str(r.RefundID)
+		e.varint(r.Amount)
+		e.boolean(r.Full)
+		e.str(r.Currency)
+		e.time(r.OccurredAt)
+	}
+	e.count(len(l.Adjusted))
+	for _, a := range l.Adjusted {
+		e.str(a.AffiliateID)
+		e.boolean(a.Code != nil)
+		if a.Code != nil {
+			e.str(*a.Code)
+		}
+		e.varint(a.Sum)
+	}
+	if e.err != nil {
+		return nil, fmt.Errorf("encoding ledger: %w", e.err)
+	}
+	return e.b, nil
+}
 
-// UnmarshalOrderLedger decodes what OrderLedger.Marshal wrote.
+// UnmarshalOrderLedger decodes what OrderLedger.Marshal wrote (or the JSON
+// of earlier versions).
 func UnmarshalOrderLedger(data []byte) (OrderLedger, error) {
 	var l OrderLedger
-	if err := json.Unmarshal(data, &l); err != nil {
+	if len(data) > 0 && data[0] == formatJSON {
+		if err := json.Unmarshal(data, &l); err != nil {
+			return OrderLedger{}, fmt.Errorf("%w: decoding ledger: %v", ErrCorrupt, err)
+		}
+	} else if err := l.decode(data); err != nil {
 		return OrderLedger{}, fmt.Errorf("%w: decoding ledger: %v", ErrCorrupt, err)
 	}
 	if len(l.Refunds) > MaxLedgerRefunds || len(l.Adjusted) > MaxLedgerRefunds {
 		return OrderLedger{}, fmt.Errorf("%w: ledger over its bounds", ErrCorrupt)
 	}
 	return l, nil
+}
+
+func (l *OrderLedger) decode(data []byte) error {
+	d := stateDec{b: data}
+	if f := d.format(); d.err == nil && f != formatBinary {
+		return fmt.Errorf("unknown format byte %#x", f)
+	}
+	if d.boolean() {
+		l.Attribution = new(schemas.Attribution)
+		d.record(l.Attribution)
+	}
+	if n := d.count(MaxLedgerRefunds); n > 0 {
+		l.Refunds = make([]LedgerRefund, n)
+		for i := range l.Refunds {
+			r := &l.Refunds[i]
+			r.RefundID = d.str()
+			r.Amount = d.varint()
+			r.Full = d.boolean()
+			r.Currency = d.str()
+			r.OccurredAt = d.time()
+		}
+	}
+	if n := d.count(MaxLedgerRefunds); n > 0 {
+		l.Adjusted = make([]Adjusted, n)
+		for i := range l.Adjusted {
+			a := &l.Adjusted[i]
+			a.AffiliateID = d.str()
+			if d.boolean() {
+				c := d.str()
+				a.Code = &c
+			}
+			a.Sum = d.varint()
+		}
+	}
+	return d.end()
 }

@@ -32,6 +32,8 @@ func (s *Stage) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[str
 	}
 	s.restoring.Add(1)
 	defer s.restoring.Add(-1)
+	// A restore rewrites partitions behind the cache.
+	s.cache.clear()
 	if err := s.validate(ctx, cl, parts); err != nil {
 		s.log.Error("validating assigned partitions", zap.Error(err))
 		s.mu.Lock()
@@ -52,6 +54,7 @@ func (s *Stage) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[str
 // they come back and nobody processed them meanwhile, the offset check
 // keeps it; otherwise it is dropped and restored then.
 func (s *Stage) onRevoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	s.cache.clear()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ps := range revoked {

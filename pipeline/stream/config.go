@@ -63,6 +63,10 @@ type Config struct {
 	GroupOpts []kgo.Opt
 	// MaxPollRecords bounds the records in one transaction. Default 10000.
 	MaxPollRecords int
+	// ValueCacheBytes bounds the in-memory cache of committed state values
+	// (and of keys known to be absent) in front of Pebble. Default 48 MiB;
+	// negative disables it.
+	ValueCacheBytes int
 	// TransactionTimeout is the broker-side timeout of one transaction;
 	// a crashed instance that is not restarted holds back read_committed
 	// consumers of its outputs for up to this long. Default 30s.
@@ -118,6 +122,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InstanceID == "" {
 		return errors.New("stream: config: instance id is required")
+	}
+	if c.ValueCacheBytes == 0 {
+		c.ValueCacheBytes = 48 << 20
 	}
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 10000

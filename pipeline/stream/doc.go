@@ -20,9 +20,9 @@
 //  1. Begin a Kafka transaction (kgo.GroupTransactSession, transactional
 //     ID Group-InstanceID, read_committed inputs, stable offset fetches).
 //  2. Process each record into one indexed Pebble batch with keys prefixed
-//     by the partition. A record's writes are undone, and its outputs
-//     dropped, if Process fails; the record then goes to the dead-letter
-//     topic instead. The last write of each key is produced to the
+//     by the partition. A record's writes and outputs are held back until
+//     Process returns, and dropped if it fails; the record then goes to
+//     the dead-letter topic instead. The last write of each key is produced to the
 //     changelog partition equal to the state partition, in the same
 //     transaction as the outputs.
 //  3. Flush, then commit the transaction together with the input offsets.

@@ -50,6 +50,9 @@ type Stage struct {
 	// loop and the callbacks never use them at the same time.
 	store *state.Store
 	adm   *kadm.Client
+	// cache holds committed state values (see valueCache); nil when
+	// Config.ValueCacheBytes is negative.
+	cache *valueCache
 
 	// mu guards what Stats, Ready and the callbacks share. It is a leaf
 	// lock: nothing else is locked, and no Kafka or Pebble call is made,
@@ -88,6 +91,9 @@ func New(cfg Config, process ProcessFunc) (*Stage, error) {
 	s := &Stage{cfg: cfg, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
 	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
 	s.mu.owned = make(map[int32]bool)
+	if cfg.ValueCacheBytes > 0 {
+		s.cache = newValueCache(cfg.ValueCacheBytes)
+	}
 	return s, nil
 }
 
@@ -105,6 +111,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer s.running.Store(false)
+	defer s.logTotals()
 
 	for _, t := range s.cfg.Tables {
 		if err := t.WaitCaughtUp(ctx); err != nil {
@@ -161,6 +168,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		}
 		s.stats.sessionRes.Add(1)
 		s.log.Warn("group session ended; restarting", zap.Error(err))
+		s.cache.clear()
 		if state.IsFailed(err) {
 			if cerr := s.store.Close(); cerr != nil {
 				s.log.Warn("closing failed state store", zap.Error(cerr))
@@ -265,7 +273,9 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 	s.ready.Store(true)
 
 	for {
+		t0 := time.Now()
 		fetches := sess.PollRecords(ctx, s.cfg.MaxPollRecords)
+		s.stats.poll.Add(int64(time.Since(t0)))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -322,11 +332,12 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 		})
 	}
 
+	tProcess := time.Now()
 	clogs := make(map[int32]*changelogBuffer)
 	applied := make(map[int32]map[string]int64)
 	var n, dead int64
 	var abortErr error
-	var tx Tx
+	tx := Tx{cache: s.cache, dirty: make(map[string][]byte)}
 	for _, rec := range inOrder(fetches, s.cfg.Inputs) {
 		p := rec.Partition
 		tx.reset(p, batch)
@@ -340,19 +351,21 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 			break
 		}
 		if perr != nil {
-			if err := tx.rollback(); err != nil {
-				abortErr = err
-				break
-			}
+			// The record's writes were never applied: it leaves no trace.
 			s.deadLetter(rec, perr, produce)
 			dead++
 		} else {
+			changes, err := tx.apply()
+			if err != nil {
+				abortErr = err
+				break
+			}
 			c := clogs[p]
 			if c == nil {
 				c = newChangelogBuffer()
 				clogs[p] = c
 			}
-			c.add(tx.changes)
+			c.add(changes)
 			for _, o := range tx.outputs {
 				produce(o)
 			}
@@ -366,6 +379,8 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 		n++
 	}
 
+	tFlush := time.Now()
+	s.stats.process.Add(int64(tFlush.Sub(tProcess)))
 	if abortErr == nil {
 		for p, c := range clogs {
 			for _, ch := range c.entries {
@@ -380,6 +395,8 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 		}
 	}
 
+	tEnd := time.Now()
+	s.stats.flush.Add(int64(tEnd.Sub(tFlush)))
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TransactionTimeout)
 	defer cancel()
 	if abortErr != nil {
@@ -395,6 +412,8 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	}
 
 	committed, err := sess.End(endCtx, kgo.TryCommit)
+	tState := time.Now()
+	s.stats.txnEnd.Add(int64(tState.Sub(tEnd)))
 	if err != nil {
 		s.stats.aborted.Add(1)
 		return fmt.Errorf("committing transaction: %w", err)
@@ -422,12 +441,30 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	if err == nil {
 		err = batch.Commit(applied)
 	}
+	s.stats.stateCommit.Add(int64(time.Since(tState)))
 	if err != nil {
+		s.cache.clear()
 		s.stats.stateCommitFailures.Add(1)
 		s.log.Error("committing state after the kafka commit; the partitions will be restored from the changelog", zap.Error(err))
 		return fmt.Errorf("%w: %w", errStateBehind, err)
 	}
+	for p, c := range clogs {
+		for _, ch := range c.entries {
+			s.cache.put(cacheKey(p, ch.key), ch.val, ch.val != nil)
+		}
+	}
 	return nil
+}
+
+// logTotals logs the stage's counters and where its time went.
+func (s *Stage) logTotals() {
+	st := s.Stats()
+	s.log.Info("stage stopped",
+		zap.Int64("records", st.RecordsProcessed), zap.Int64("dead_lettered", st.RecordsDeadLettered),
+		zap.Int64("txn_committed", st.TxnCommitted), zap.Int64("txn_aborted", st.TxnAborted),
+		zap.Duration("poll", st.PollTime), zap.Duration("process", st.ProcessTime),
+		zap.Duration("flush", st.FlushTime), zap.Duration("txn_end", st.TxnEndTime),
+		zap.Duration("state_commit", st.StateCommitTime))
 }
 
 func (s *Stage) deadLetter(rec *kgo.Record, perr error, produce func(*kgo.Record)) {

@@ -29,6 +29,10 @@ type Stats struct {
 	Assigned []int32
 	// LastCommit is when the last transaction committed (zero if none).
 	LastCommit time.Time
+	// Time spent, summed over batches: waiting in poll for records,
+	// processing them, flushing the produced records, ending the Kafka
+	// transaction, and committing the state.
+	PollTime, ProcessTime, FlushTime, TxnEndTime, StateCommitTime time.Duration
 }
 
 type counters struct {
@@ -36,6 +40,8 @@ type counters struct {
 	committed, aborted              atomic.Int64
 	restores, restoredRecords       atomic.Int64
 	stateCommitFailures, sessionRes atomic.Int64
+	// nanoseconds by phase
+	poll, process, flush, txnEnd, stateCommit atomic.Int64
 }
 
 // Stats returns a snapshot of the stage's counters.
@@ -49,6 +55,11 @@ func (s *Stage) Stats() Stats {
 		RestoredRecords:     s.stats.restoredRecords.Load(),
 		StateCommitFailures: s.stats.stateCommitFailures.Load(),
 		SessionRestarts:     s.stats.sessionRes.Load(),
+		PollTime:            time.Duration(s.stats.poll.Load()),
+		ProcessTime:         time.Duration(s.stats.process.Load()),
+		FlushTime:           time.Duration(s.stats.flush.Load()),
+		TxnEndTime:          time.Duration(s.stats.txnEnd.Load()),
+		StateCommitTime:     time.Duration(s.stats.stateCommit.Load()),
 	}
 	s.mu.Lock()
 	for p := range s.mu.owned {

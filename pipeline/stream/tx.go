@@ -1,8 +1,10 @@
 package stream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -20,23 +22,23 @@ var ErrAbort = errors.New("stream: abort transaction")
 // partition of the record being processed. A Tx is valid only during the
 // Process call it was passed to.
 //
-// Writes are applied to the transaction's state batch at once, so Get and
-// Scan see them, and undone if Process returns an error; changelog records
-// and outputs are held back until Process returns nil.
+// A record's writes are held in the Tx, where its own Get and Scan see
+// them, and applied to the transaction's state batch only when Process
+// returns nil; its outputs are held back the same way. A record that
+// fails therefore leaves no trace.
 type Tx struct {
 	p     int32
 	batch *state.Batch
+	// cache holds committed values; dirty holds the latest value (nil:
+	// deleted) of every key (cacheKey form) earlier records of the
+	// transaction wrote to the batch, so reads never go through the
+	// indexed batch.
+	cache *valueCache
+	dirty map[string][]byte
 
-	undo    []undo
 	changes []change
 	outputs []*kgo.Record
 	err     error // first state error: the transaction must abort
-}
-
-type undo struct {
-	key     []byte
-	old     []byte
-	existed bool
 }
 
 type change struct {
@@ -46,7 +48,7 @@ type change struct {
 
 func (tx *Tx) reset(p int32, batch *state.Batch) {
 	tx.p, tx.batch = p, batch
-	tx.undo, tx.changes, tx.outputs, tx.err = tx.undo[:0], tx.changes[:0], tx.outputs[:0], nil
+	tx.changes, tx.outputs, tx.err = tx.changes[:0], tx.outputs[:0], nil
 }
 
 // Partition is the state partition (and input partition) of the record.
@@ -57,17 +59,42 @@ func (tx *Tx) Get(key []byte) ([]byte, bool, error) {
 	if tx.err != nil {
 		return nil, false, tx.err
 	}
+	for i := len(tx.changes) - 1; i >= 0; i-- {
+		if ch := tx.changes[i]; bytes.Equal(ch.key, key) {
+			if ch.val == nil {
+				return nil, false, nil
+			}
+			return append([]byte{}, ch.val...), true, nil
+		}
+	}
+	var ck string
+	committed := false
+	if tx.dirty != nil {
+		ck = cacheKey(tx.p, key)
+		if v, written := tx.dirty[ck]; written {
+			if v == nil {
+				return nil, false, nil
+			}
+			return append([]byte{}, v...), true, nil
+		}
+		if v, found, ok := tx.cache.get(ck); ok {
+			return v, found, nil
+		}
+		committed = tx.cache != nil
+	}
 	v, ok, err := tx.batch.Get(tx.p, key)
 	if err != nil {
 		tx.fail(err)
 		return nil, false, tx.err
 	}
+	if committed {
+		tx.cache.put(ck, v, ok)
+	}
 	return v, ok, nil
 }
 
 // Set sets key to val in the record's state partition and appends the
-// write to the changelog. Both slices are copied. A state error is kept
-// and aborts the transaction (see Err).
+// write to the changelog. Both slices are copied.
 func (tx *Tx) Set(key, val []byte) {
 	if val == nil {
 		val = []byte{} // nil is the changelog's tombstone
@@ -82,34 +109,76 @@ func (tx *Tx) write(key, val []byte) {
 	if tx.err != nil {
 		return
 	}
-	key = append([]byte(nil), key...)
-	old, existed, err := tx.batch.Get(tx.p, key)
-	if err != nil {
-		tx.fail(err)
-		return
+	tx.changes = append(tx.changes, change{key: append([]byte(nil), key...), val: val})
+}
+
+// apply writes the record's changes to the batch; the stage calls it when
+// Process succeeded. It returns the changes, last write of each key last.
+func (tx *Tx) apply() ([]change, error) {
+	for _, ch := range tx.changes {
+		var err error
+		if ch.val == nil {
+			err = tx.batch.Delete(tx.p, ch.key)
+		} else {
+			err = tx.batch.Set(tx.p, ch.key, ch.val)
+		}
+		if err != nil {
+			tx.fail(err)
+			return nil, tx.err
+		}
+		if tx.dirty != nil {
+			tx.dirty[cacheKey(tx.p, ch.key)] = ch.val
+		}
 	}
-	tx.undo = append(tx.undo, undo{key: key, old: old, existed: existed})
-	if val == nil {
-		err = tx.batch.Delete(tx.p, key)
-	} else {
-		err = tx.batch.Set(tx.p, key, val)
-	}
-	if err != nil {
-		tx.fail(err)
-		return
-	}
-	tx.changes = append(tx.changes, change{key: key, val: val})
+	return tx.changes, nil
 }
 
 // Scan calls fn for every key with the given prefix in the record's state
-// partition, in key order, as the transaction sees it. The slices are valid
-// only during the call, and fn must not write through tx.
+// partition, in key order, as the transaction sees it (the record's own
+// writes included). The slices are valid only during the call, and fn
+// must not write through tx.
 func (tx *Tx) Scan(prefix []byte, fn func(key, val []byte) error) error {
 	if tx.err != nil {
 		return tx.err
 	}
+	// The record's pending writes with the prefix, latest per key, sorted.
+	latest := make(map[string][]byte)
+	for _, ch := range tx.changes {
+		if bytes.HasPrefix(ch.key, prefix) {
+			latest[string(ch.key)] = ch.val
+		}
+	}
+	pending := make([]string, 0, len(latest))
+	for k := range latest {
+		pending = append(pending, k)
+	}
+	slices.Sort(pending)
+	emitPending := func(upTo []byte) error { // pending keys before upTo (all if nil)
+		for len(pending) > 0 && (upTo == nil || pending[0] < string(upTo)) {
+			k := pending[0]
+			pending = pending[1:]
+			if v := latest[k]; v != nil {
+				if err := fn([]byte(k), v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	var fnErr error
 	err := tx.batch.Scan(tx.p, prefix, func(k, v []byte) error {
+		if fnErr = emitPending(k); fnErr != nil {
+			return fnErr
+		}
+		if _, overridden := latest[string(k)]; overridden {
+			if len(pending) > 0 && pending[0] == string(k) {
+				pending = pending[1:]
+				if nv := latest[string(k)]; nv != nil {
+					fnErr = fn(k, nv)
+				}
+			}
+			return fnErr
+		}
 		fnErr = fn(k, v)
 		return fnErr
 	})
@@ -120,7 +189,7 @@ func (tx *Tx) Scan(prefix []byte, fn func(key, val []byte) error) error {
 		tx.fail(err)
 		return tx.err
 	}
-	return nil
+	return emitPending(nil)
 }
 
 // Produce produces an output record in the transaction, partitioned by key
@@ -141,21 +210,4 @@ func (tx *Tx) fail(err error) {
 	if tx.err == nil {
 		tx.err = fmt.Errorf("stream: state: %w", err)
 	}
-}
-
-// rollback undoes the record's writes in reverse order.
-func (tx *Tx) rollback() error {
-	for i := len(tx.undo) - 1; i >= 0; i-- {
-		u := tx.undo[i]
-		var err error
-		if u.existed {
-			err = tx.batch.Set(tx.p, u.key, u.old)
-		} else {
-			err = tx.batch.Delete(tx.p, u.key)
-		}
-		if err != nil {
-			return fmt.Errorf("rolling back record: %w", err)
-		}
-	}
-	return nil
 }
