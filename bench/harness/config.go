@@ -51,7 +51,32 @@ type Config struct {
 	ChildLog io.Writer
 	// Command is the command line recorded in the report.
 	Command string
+
+	// Feed is how the world reaches Kafka: FeedAvro (default) produces
+	// it straight to the input topics; FeedWebhooks starts heldsway ingest
+	// and posts it there as signed platform webhooks, click batches and
+	// conversion API calls (see webhooks.go).
+	Feed string
+	// Clients is the number of concurrent HTTP clients of the webhook
+	// feed. Default 64.
+	Clients int
+	// ClickBatch is the most clicks per POST /v1/clicks. Default 100.
+	ClickBatch int
+	// IngestMaxInFlight is heldsway ingest's --max-inflight; 0 keeps its
+	// default. Below Clients it makes the ingest answer 503, which the
+	// feed retries after Retry-After.
+	IngestMaxInFlight int
+	// Repeat runs every configuration this many times and reports the
+	// median of each figure, with min and max of throughput and latency.
+	// Default 1.
+	Repeat int
 }
+
+// Feeds.
+const (
+	FeedAvro     = "avro"
+	FeedWebhooks = "webhooks"
+)
 
 // Validate applies defaults and checks c.
 func (c *Config) Validate() error {
@@ -91,6 +116,32 @@ func (c *Config) Validate() error {
 	}
 	if c.CeilingRecords == 0 {
 		c.CeilingRecords = min(slices.Max(c.Sizes), 300_000)
+	}
+	switch c.Feed {
+	case "":
+		c.Feed = FeedAvro
+	case FeedAvro, FeedWebhooks:
+	default:
+		return fmt.Errorf("harness: feed %q: want %s or %s", c.Feed, FeedAvro, FeedWebhooks)
+	}
+	if c.Clients == 0 {
+		c.Clients = 64
+	}
+	if c.ClickBatch == 0 {
+		c.ClickBatch = 100
+	}
+	if c.Repeat == 0 {
+		c.Repeat = 1
+	}
+	switch {
+	case c.Clients < 1 || c.Clients > 4096:
+		return fmt.Errorf("harness: clients %d: want 1 to 4096", c.Clients)
+	case c.ClickBatch < 1 || c.ClickBatch > 1000:
+		return fmt.Errorf("harness: click batch %d: want 1 to 1000 (the ingest's limit)", c.ClickBatch)
+	case c.IngestMaxInFlight < 0:
+		return fmt.Errorf("harness: ingest max in-flight %d: must not be negative", c.IngestMaxInFlight)
+	case c.Repeat < 1 || c.Repeat > 100:
+		return fmt.Errorf("harness: repeat %d: want 1 to 100", c.Repeat)
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard

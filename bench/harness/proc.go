@@ -25,7 +25,22 @@ type child struct {
 }
 
 func startChild(name, bin string, logTo io.Writer, args ...string) (*child, error) {
+	return startChildEnv(name, bin, logTo, nil, args...)
+}
+
+// startChildEnv starts a child with env added to the harness's
+// environment; when env is set, the harness's own HELDSWAY_* variables are
+// left out so that only the secrets the harness chose reach the child.
+func startChildEnv(name, bin string, logTo io.Writer, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "HELDSWAY_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Env = append(cmd.Env, env...)
+	}
 	cmd.Stdout = logTo
 	cmd.Stderr = logTo
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

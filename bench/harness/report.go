@@ -54,22 +54,66 @@ func (r *Report) Markdown() string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("Command: `%s` (%s, %d CPUs, %s, run %s)", r.Command, r.GoVersion, r.CPUs, r.StartedAt.Format(time.DateOnly), (time.Duration(r.Seconds) * time.Second).String())
 	w("")
-	w("| figure | " + strings.Join(mapRuns(r.Runs, func(s SizeResult) string { return fmt.Sprintf("%d events", s.Events) }), " | ") + " |")
+	w("| figure | " + strings.Join(mapRuns(r.Runs, func(s SizeResult) string {
+		if s.Repeats != nil {
+			return fmt.Sprintf("%d events (median of %d runs)", s.Events, s.Repeats.Runs)
+		}
+		return fmt.Sprintf("%d events", s.Events)
+	}), " | ") + " |")
 	w("| --- |" + strings.Repeat(" --- |", len(r.Runs)))
 	row := func(name string, f func(SizeResult) string) {
 		w("| %s | %s |", name, strings.Join(mapRuns(r.Runs, f), " | "))
 	}
-	row("sustained events/s (produce -> processor -> outputs, exactly-once)", func(s SizeResult) string { return fmt.Sprintf("%.0f", s.EventsPerSec) })
+	row("feed", func(s SizeResult) string {
+		if s.Feed == FeedWebhooks {
+			return "signed webhooks, click batches and conversion API calls through heldsway ingest"
+		}
+		return "Avro produced straight to the input topics"
+	})
+	row("sustained events/s (produce -> processor -> outputs, exactly-once)", func(s SizeResult) string {
+		return fmt.Sprintf("%.0f", s.EventsPerSec) + spread(s.Repeats, func(sp *Spread) *MinMax { return &sp.EventsPerSec }, "%.0f")
+	})
 	row("processor wall time per event", func(s SizeResult) string { return fmt.Sprintf("%.1f µs", s.NsPerEvent/1000) })
 	row("broker ceiling events/s (produce+consume, no processing)", func(s SizeResult) string {
 		if s.Ceiling == nil {
 			return "-"
 		}
-		return fmt.Sprintf("%.0f (ours = %.0f%%)", s.Ceiling.EventsPerSec, 100*s.EventsPerSec/s.Ceiling.EventsPerSec)
+		return fmt.Sprintf("%.0f (ours = %.0f%%)", s.Ceiling.EventsPerSec, 100*s.EventsPerSec/s.Ceiling.EventsPerSec) +
+			spread(s.Repeats, func(sp *Spread) *MinMax { return sp.CeilingEventsPerSec }, "%.0f")
 	})
 	row("checkout-to-attribution p50 / p99 / p99.9", func(s SizeResult) string {
-		return fmt.Sprintf("%.1f / %.1f / %.1f ms at %d/s", s.Latency.P50, s.Latency.P99, s.Latency.P999, s.Rate)
+		out := fmt.Sprintf("%.1f / %.1f / %.1f ms at %d/s", s.Latency.P50, s.Latency.P99, s.Latency.P999, s.Rate)
+		if sp := s.Repeats; sp != nil {
+			out += fmt.Sprintf(" (min-max p50 %.1f-%.1f, p99 %.1f-%.1f, p99.9 %.1f-%.1f)", sp.LatencyP50.Min, sp.LatencyP50.Max,
+				sp.LatencyP99.Min, sp.LatencyP99.Max, sp.LatencyP999.Min, sp.LatencyP999.Max)
+		}
+		return out
 	})
+	if slices.ContainsFunc(r.Runs, func(s SizeResult) bool { return s.Ingest != nil }) {
+		row("ingest accepted (2xx), throughput phase: requests/s; events/s", func(s SizeResult) string {
+			if s.Ingest == nil {
+				return "-"
+			}
+			t := s.Ingest.Throughput
+			return fmt.Sprintf("%.0f%s; %.0f%s (%d clients, clicks in batches of up to %d)",
+				t.RequestsPerSec, spread(s.Repeats, func(sp *Spread) *MinMax { return sp.IngestRequestsPerSec }, "%.0f"),
+				t.EventsPerSec, spread(s.Repeats, func(sp *Spread) *MinMax { return sp.IngestEventsPerSec }, "%.0f"), s.Ingest.Clients, s.Ingest.ClickBatch)
+		})
+		row("ingest events accepted / offered; 5xx (of which 503); retries; failed", func(s SizeResult) string {
+			if s.Ingest == nil {
+				return "-"
+			}
+			t, l := s.Ingest.Throughput, s.Ingest.Latency
+			return fmt.Sprintf("%d / %d; %d (%d); %d; %d", t.EventsAccepted+l.EventsAccepted, t.Events+l.Events, t.Status5xx+l.Status5xx,
+				t.Status503+l.Status503, t.Retries+l.Retries, t.Failed+l.Failed)
+		})
+		row("ingest peak RSS", func(s SizeResult) string {
+			if s.Ingest == nil {
+				return "-"
+			}
+			return bytes(s.Ingest.RSS)
+		})
+	}
 	row("processor peak RSS", func(s SizeResult) string { return bytes(s.ProcessorRSS) })
 	row("broker peak RSS", func(s SizeResult) string { return bytes(s.BrokerRSS) })
 	row("Pebble size per million customers", func(s SizeResult) string {
@@ -109,13 +153,15 @@ func (r *Report) Markdown() string {
 		case s.Goka.Error != "":
 			return "failed: " + s.Goka.Error
 		}
-		return fmt.Sprintf("%.0f (%.2fx)", s.Goka.EventsPerSec, s.Goka.ThroughputRatio)
+		return fmt.Sprintf("%.0f (%.2fx)", s.Goka.EventsPerSec, s.Goka.ThroughputRatio) +
+			spread(s.Repeats, func(sp *Spread) *MinMax { return sp.GokaEventsPerSec }, "%.0f")
 	})
 	row("Goka p99 latency (ours / Goka)", func(s SizeResult) string {
 		if s.Goka == nil || s.Goka.Error != "" {
 			return "-"
 		}
-		return fmt.Sprintf("%.1f ms (%.2fx)", s.Goka.Latency.P99, s.Goka.P99Ratio)
+		return fmt.Sprintf("%.1f ms (%.2fx)", s.Goka.Latency.P99, s.Goka.P99Ratio) +
+			spread(s.Repeats, func(sp *Spread) *MinMax { return sp.GokaP99 }, "%.1f")
 	})
 	row("Goka peak RSS; accuracy; orders duplicated after SIGKILL", func(s SizeResult) string {
 		if s.Goka == nil || s.Goka.Error != "" {
@@ -162,6 +208,19 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// spread renders " (min-max a-b)" of the figure pick returns, "" for a
+// single run.
+func spread(sp *Spread, pick func(*Spread) *MinMax, format string) string {
+	if sp == nil {
+		return ""
+	}
+	m := pick(sp)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (min-max "+format+"-"+format+")", m.Min, m.Max)
 }
 
 func mapRuns(rs []SizeResult, f func(SizeResult) string) []string {

@@ -33,6 +33,7 @@ var stageGroups = []string{"heldsway-processor-attribute", "heldsway-processor-r
 type SizeResult struct {
 	Events       int     `json:"events"`
 	Rule         string  `json:"rule"`
+	Feed         string  `json:"feed"`
 	Customers    int     `json:"customers"`
 	InputBytes   int64   `json:"input_bytes"`
 	AvgValue     int     `json:"avg_value_bytes"`
@@ -59,6 +60,11 @@ type SizeResult struct {
 	Profile          []string    `json:"profile_top,omitempty"`
 	ProfilePath      string      `json:"profile_path,omitempty"`
 	DeadLetters      int         `json:"dead_letters"`
+	// Ingest has the webhook feed's figures (--feed webhooks).
+	Ingest *IngestResult `json:"ingest,omitempty"`
+	// Repeats, with --repeat above 1: every figure above is the median
+	// over the runs, and this is the spread of throughput and latency.
+	Repeats *Spread `json:"repeats,omitempty"`
 }
 
 // GokaResult is the peer baseline's figures.
@@ -85,6 +91,8 @@ type Report struct {
 	StartedAt time.Time     `json:"started_at"`
 	Seconds   float64       `json:"seconds"`
 	CPUs      int           `json:"cpus"`
+	Feed      string        `json:"feed"`
+	Repeat    int           `json:"repeat"`
 	GoVersion string        `json:"go_version"`
 	Runs      []SizeResult  `json:"runs"`
 	Rules     []world.Score `json:"rules"`
@@ -106,29 +114,56 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Command: cfg.Command, StartedAt: time.Now().UTC(), CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	rep := &Report{Command: cfg.Command, StartedAt: time.Now().UTC(), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Feed: cfg.Feed, Repeat: cfg.Repeat}
 	for _, n := range cfg.Sizes {
-		r, err := runOne(ctx, cfg, n, cfg.Rules[0], true)
-		if err != nil {
-			return rep, fmt.Errorf("run of %d events: %w", n, err)
+		var runs []SizeResult
+		for k := 0; k < cfg.Repeat; k++ {
+			r, err := runOne(ctx, cfg, n, cfg.Rules[0], true, k)
+			if err != nil {
+				return rep, fmt.Errorf("run of %d events: %w", n, err)
+			}
+			runs = append(runs, *r)
 		}
-		rep.Runs = append(rep.Runs, *r)
-		rep.Rules = append(rep.Rules, r.Score)
+		m, err := summarize(runs)
+		if err != nil {
+			return rep, err
+		}
+		rep.Runs = append(rep.Runs, m)
+		rep.Rules = append(rep.Rules, m.Score)
 	}
 	for _, rule := range cfg.Rules[1:] {
-		r, err := runOne(ctx, cfg, cfg.AccuracyEvents, rule, false)
-		if err != nil {
-			return rep, fmt.Errorf("accuracy run of %s: %w", rule, err)
+		var scores []world.Score
+		for k := 0; k < cfg.Repeat; k++ {
+			r, err := runOne(ctx, cfg, cfg.AccuracyEvents, rule, false, k)
+			if err != nil {
+				return rep, fmt.Errorf("accuracy run of %s: %w", rule, err)
+			}
+			scores = append(scores, r.Score)
 		}
-		rep.Rules = append(rep.Rules, r.Score)
+		s, err := summarizeScores(scores)
+		if err != nil {
+			return rep, err
+		}
+		rep.Rules = append(rep.Rules, s)
 	}
 	rep.Targets = targets(rep)
 	rep.Seconds = time.Since(rep.StartedAt).Seconds()
-	rep.Notes = append(rep.Notes,
-		fmt.Sprintf("%d CPUs shared with other work: figures are noisy; repeat and take the median.", rep.CPUs),
-		"Throughput: first produce to zero lag of every processor group, processor joined beforehand, exactly-once on.",
-		"Latency: order record timestamp (set at produce) to the attribution readable read_committed, at a fixed offered rate after the throughput phase.",
-		"ClickHouse insert rate is not measured by this harness (the sink is not part of the run).")
+	repeat := fmt.Sprintf("%d CPUs shared with other work: figures are noisy; repeat and take the median.", rep.CPUs)
+	if cfg.Repeat > 1 {
+		repeat = fmt.Sprintf("%d CPUs shared with other work: every figure is the median of %d runs (the median of an even count is the mean of the middle two); min and max of throughput and latency are given beside them.", rep.CPUs, cfg.Repeat)
+	}
+	rep.Notes = append(rep.Notes, repeat)
+	if cfg.Feed == FeedAvro {
+		rep.Notes = append(rep.Notes,
+			"Throughput: first produce to zero lag of every processor group, processor joined beforehand, exactly-once on.",
+			"Latency: order record timestamp (set at produce) to the attribution readable read_committed, at a fixed offered rate after the throughput phase.")
+	} else {
+		rep.Notes = append(rep.Notes,
+			fmt.Sprintf("Feed: heldsway ingest as a child process, %d HTTP clients. Orders and refunds are signed platform webhooks spread over Shopify, WooCommerce, Stripe and Paddle by order number (redelivered orders are posted twice); clicks are POST /v1/clicks batches of up to %d; subscription first payments are Paddle transactions and renewals POST /v1/conversions (no platform renewal says its cycle or the subscription's start). Stripe promotion code and Paddle discount ids resolve from the code registry (seeded with them); no platform API is called.", cfg.Clients, cfg.ClickBatch),
+			"Throughput: first request sent to zero lag of every processor group (processor joined beforehand, exactly-once on); ingest rates count requests and world events answered 2xx (a click batch is one request of many events). Latency: first attempt of an order's webhook to its version-1 attribution readable read_committed, at a fixed offered rate after the throughput phase (the clients queue when the ingest is slower).",
+			"Webhook feed truth: event times are truncated to the second (Shopify, WooCommerce and Stripe give no more) and code_applied_at is dropped (no platform reports it) before the oracle sees the world; Goka gets the same events.")
+	}
+	rep.Notes = append(rep.Notes, "ClickHouse insert rate is not measured by this harness (the sink is not part of the run).")
 	return rep, nil
 }
 
@@ -138,22 +173,29 @@ func (cfg *Config) logf(format string, args ...any) {
 
 // runOne runs a fresh broker and processor over a world of n events under
 // rule; full adds the latency phase, the ceiling, the profile and Goka.
-func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*SizeResult, error) {
-	dir := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%d", rule, n))
+// repeat numbers the runs of one configuration.
+func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repeat int) (*SizeResult, error) {
+	name := fmt.Sprintf("%s-%d", rule, n)
+	if cfg.Repeat > 1 {
+		name += fmt.Sprintf("-run%d", repeat+1)
+		cfg.logf("%s: run %d of %d", name, repeat+1, cfg.Repeat)
+	}
+	dir := filepath.Join(cfg.WorkDir, name)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	res := &SizeResult{Events: n, Rule: rule, ClickHouse: "not measured"}
+	webhooks := cfg.Feed == FeedWebhooks
+	res := &SizeResult{Events: n, Rule: rule, Feed: cfg.Feed, ClickHouse: "not measured"}
 	latN := 0
 	if full {
 		latN = cfg.Rate * cfg.LatencySeconds
 	}
 
 	// The world, encoded up front so generating it is not measured.
-	cfg.logf("generating %d+%d events (seed %d)", n, latN, cfg.Seed)
+	cfg.logf("generating %d+%d events (seed %d, feed %s)", n, latN, cfg.Seed, cfg.Feed)
 	gen, err := world.New(world.Config{Seed: cfg.Seed, Events: n + latN, Customers: cfg.Customers})
 	if err != nil {
 		return nil, err
@@ -163,8 +205,23 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 	defRule := schemas.CommissionRule{Type: "percent", Value: defaultCommissionBP, RecurringMonths: 12}
 	oracle := world.NewOracle(gen.Affiliates(), world.OracleConfig{DefaultCommission: defRule})
 	in := &inputs{}
+	var feed *hookFeed
+	if webhooks {
+		feed = newHookFeed(cfg.ClickBatch)
+	}
 	customers, orderIDs := map[string]struct{}{}, map[string]struct{}{}
 	for e, ok := gen.Next(); ok; e, ok = gen.Next() {
+		if webhooks {
+			adaptToWebhooks(e)
+			if len(in.refs) == n {
+				if err := feed.endPhase(); err != nil {
+					return nil, err
+				}
+			}
+			if err := feed.add(e); err != nil {
+				return nil, err
+			}
+		}
 		oracle.Observe(e)
 		if e.Kind != world.KindRefund {
 			customers[e.Key] = struct{}{}
@@ -178,6 +235,18 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 		if err := in.add(serde, e, first); err != nil {
 			return nil, err
 		}
+	}
+	if webhooks {
+		if len(in.refs) == n {
+			if err := feed.endPhase(); err != nil {
+				return nil, err
+			}
+		}
+		if err := feed.flush(); err != nil {
+			return nil, err
+		}
+		res.Ingest = &IngestResult{Clients: cfg.Clients, ClickBatch: cfg.ClickBatch, MaxInFlight: cfg.IngestMaxInFlight, ByEndpoint: feed.byEndpoint()}
+		cfg.logf("webhook feed: %d requests (%d MiB), %v", len(feed.reqs), len(feed.arena)>>20, res.Ingest.ByEndpoint)
 	}
 	res.Customers = len(customers)
 	customers, orderIDs = nil, nil
@@ -216,11 +285,15 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 		return nil, fmt.Errorf("waiting for the broker: %w", err)
 	}
 	for _, a := range gen.Affiliates() {
-		b, err := serde.Encode(&a.Code)
+		c := a.Code
+		if webhooks {
+			seedPlatformIDs(&c, c.UpdatedAt)
+		}
+		b, err := serde.Encode(&c)
 		if err != nil {
 			return nil, err
 		}
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topics.Codes, Key: []byte(a.Code.Code), Value: b}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topics.Codes, Key: []byte(c.Code), Value: b}).FirstErr(); err != nil {
 			return nil, fmt.Errorf("producing codes: %w", err)
 		}
 	}
@@ -259,10 +332,44 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 		return nil, fmt.Errorf("waiting for the processor to join: %w", err)
 	}
 
-	cfg.logf("throughput: producing %d events, processor %s", n, rule)
+	// Ingest, for the webhook feed.
+	var (
+		ingest *child
+		sender *hookSender
+	)
+	if webhooks {
+		secrets, err := newHookSecrets()
+		if err != nil {
+			return nil, err
+		}
+		var base string
+		ingest, base, err = startIngest(ctx, cfg, dir, addr, secrets)
+		if err != nil {
+			return nil, err
+		}
+		defer ingest.kill()
+		sender = newHookSender(base, secrets, feed, cfg.Clients)
+		defer sender.close()
+	}
+
 	start := time.Now()
-	if err := produceAll(ctx, cl, in, 0, n, topics); err != nil {
-		return nil, err
+	if webhooks {
+		cfg.logf("throughput: posting %d events in %d requests to the ingest (%d clients), processor %s", n, feed.split, cfg.Clients, rule)
+		st, err := sender.run(ctx, 0, feed.split, 0, cfg.Clients)
+		res.Ingest.Throughput = st
+		if err != nil {
+			return nil, err
+		}
+		cfg.logf("ingest: %.0f requests/s, %.0f events/s accepted; %d 5xx (%d 503), %d retries, %d failed",
+			st.RequestsPerSec, st.EventsPerSec, st.Status5xx, st.Status503, st.Retries, st.Failed)
+		for _, e := range st.Errors {
+			cfg.logf("ingest: %s", e)
+		}
+	} else {
+		cfg.logf("throughput: producing %d events, processor %s", n, rule)
+		if err := produceAll(ctx, cl, in, 0, n, topics); err != nil {
+			return nil, err
+		}
 	}
 	res.ProduceSeconds = time.Since(start).Seconds()
 	idleAt, err := waitIdleAt(ctx, adm, 30*time.Minute)
@@ -275,9 +382,23 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 	cfg.logf("throughput: %.0f events/s (%.1fs)", res.EventsPerSec, res.Seconds)
 
 	if full {
-		lat, rate, err := latencyPhase(ctx, cfg, conn, adm, cl, in, n, topics, topics.Attributions, func(r *kgo.Record) (time.Time, bool) {
-			return r.Timestamp, true
-		}, func(ctx context.Context) error { _, err := waitIdleAt(ctx, adm, 10*time.Minute); return err })
+		offer := func(ctx context.Context) (int, error) {
+			return len(in.refs) - n, produceAt(ctx, cl, in, n, len(in.refs), cfg.Rate, topics)
+		}
+		ts := func(r *kgo.Record) (time.Time, bool) { return r.Timestamp, true }
+		if webhooks {
+			offer = func(ctx context.Context) (int, error) {
+				st, err := sender.run(ctx, feed.split, len(feed.reqs), cfg.Rate, cfg.Clients)
+				res.Ingest.Latency = st
+				for _, e := range st.Errors {
+					cfg.logf("ingest: %s", e)
+				}
+				return int(st.Events), err
+			}
+			ts = sender.attributionSentAt(schemas.NewSerde(schemas.WithTopics(topics)))
+		}
+		lat, rate, err := latencyPhase(ctx, cfg, conn, adm, latN, topics.Attributions, ts, offer,
+			func(ctx context.Context) error { _, err := waitIdleAt(ctx, adm, 10*time.Minute); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -285,8 +406,20 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 		cfg.logf("latency at %d/s: p50 %.1fms p99 %.1fms p99.9 %.1fms", cfg.Rate, lat.P50, lat.P99, lat.P999)
 	}
 	res.ProcessorRSS = proc.peakRSS()
+	if ingest != nil {
+		res.Ingest.RSS = ingest.peakRSS()
+		if err := ingest.stop(30 * time.Second); err != nil {
+			cfg.logf("ingest stop: %v", err)
+		}
+	}
 
 	// Score the outputs.
+	orderID := func(platform, id string) string {
+		if webhooks {
+			return worldOrderID(platform, id)
+		}
+		return id
+	}
 	obs := world.Observed{Orders: map[string]*world.Got{}}
 	err = readAll(ctx, conn, []string{topics.Attributions, topics.Adjustments, topics.Flags, topics.DeadLetter}, 2*time.Second, func(r *kgo.Record) {
 		v, err := serde.DecodeAny(r.Value)
@@ -295,10 +428,11 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 		}
 		switch x := v.(type) {
 		case *schemas.Attribution:
-			g := obs.Orders[x.OrderID]
+			id := orderID(x.Platform, x.OrderID)
+			g := obs.Orders[id]
 			if g == nil {
 				g = &world.Got{}
-				obs.Orders[x.OrderID] = g
+				obs.Orders[id] = g
 			}
 			if x.Version >= g.Version {
 				g.Version, g.Method, g.Commission, g.Affiliate, g.Reasons = x.Version, x.Method, x.Commission, "", x.Reasons
@@ -307,10 +441,11 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool) (*Si
 				}
 			}
 		case *schemas.Adjustment:
-			g := obs.Orders[x.OrderID]
+			id := orderID(x.Platform, x.OrderID)
+			g := obs.Orders[id]
 			if g == nil {
 				g = &world.Got{}
-				obs.Orders[x.OrderID] = g
+				obs.Orders[id] = g
 			}
 			g.Adjusted += x.Amount
 		case *schemas.Flag:
@@ -365,10 +500,11 @@ func waitIdleAt(ctx context.Context, adm *kadm.Client, timeout time.Duration) (t
 	return at, err
 }
 
-// latencyPhase offers in.refs[from:] at cfg.Rate and measures, for every
-// record of out, the time from its input's production (ts) to reading it.
-func latencyPhase(ctx context.Context, cfg Config, conn []kgo.Opt, adm *kadm.Client, cl *kgo.Client, in *inputs, from int,
-	topics schemas.Topics, out string, ts func(*kgo.Record) (time.Time, bool), idle func(context.Context) error) (Percentiles, float64, error) {
+// latencyPhase runs offer (which offers about want events at cfg.Rate)
+// and measures, for every record of out, the time from its input's
+// production (ts) to reading it.
+func latencyPhase(ctx context.Context, cfg Config, conn []kgo.Opt, adm *kadm.Client, want int, out string,
+	ts func(*kgo.Record) (time.Time, bool), offer func(context.Context) (int, error), idle func(context.Context) error) (Percentiles, float64, error) {
 	ends, err := endOffsets(ctx, adm, out)
 	if err != nil {
 		return Percentiles{}, 0, err
@@ -412,12 +548,13 @@ func latencyPhase(ctx context.Context, cfg Config, conn []kgo.Opt, adm *kadm.Cli
 			}
 		}
 	}()
-	cfg.logf("latency: offering %d events at %d/s", len(in.refs)-from, cfg.Rate)
-	if err := produceAt(ctx, cl, in, from, len(in.refs), cfg.Rate, topics); err != nil {
+	cfg.logf("latency: offering %d events at %d/s", want, cfg.Rate)
+	offered, err := offer(ctx)
+	if err != nil {
 		close(stop)
 		return Percentiles{}, 0, err
 	}
-	rate := float64(len(in.refs)-from) / time.Since(phase).Seconds()
+	rate := float64(offered) / time.Since(phase).Seconds()
 	if err := idle(ctx); err != nil {
 		close(stop)
 		return Percentiles{}, 0, err
@@ -518,13 +655,16 @@ func gokaPhase(ctx context.Context, cfg Config, dir, addr string, conn []kgo.Opt
 	g.Seconds = doneAt.Sub(t0).Seconds()
 	g.EventsPerSec = float64(n) / g.Seconds
 	cfg.logf("goka: %.0f events/s (%.1fs)", g.EventsPerSec, g.Seconds)
-	lat, _, err := latencyPhase(ctx, cfg, conn, adm, cl, in, n, topics, output, func(r *kgo.Record) (time.Time, bool) {
+	offer := func(ctx context.Context) (int, error) {
+		return len(in.refs) - n, produceAt(ctx, cl, in, n, len(in.refs), cfg.Rate, topics)
+	}
+	lat, _, err := latencyPhase(ctx, cfg, conn, adm, len(in.refs)-n, output, func(r *kgo.Record) (time.Time, bool) {
 		var o gokajob.Output
 		if json.Unmarshal(r.Value, &o) != nil {
 			return time.Time{}, false
 		}
 		return time.UnixMilli(o.InputTimestamp), true
-	}, func(ctx context.Context) error {
+	}, offer, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 		defer cancel()
 		return idle("bench-goka")(ctx)

@@ -30,8 +30,7 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
 		Long: `Generate a seeded synthetic affiliate world (podcast, link and coupon-site
 partners, customers, sessions, refunds, subscriptions, bots, and injected
 coupon stuffing, click injection and code leaks), run the embedded broker
-and the processor as child processes, feed them the world as Avro, and
-report:
+and the processor as child processes, feed them the world, and report:
 
   - accuracy of the attributions against an independent oracle (every rule
     in --rules; must be 100% on non-fraud traffic), refund reversals, fraud
@@ -41,6 +40,18 @@ report:
     per million customers;
   - the broker's raw produce+consume ceiling and the same job written with
     Goka (throughput and latency ratio, duplicates after a SIGKILL).
+
+--feed avro (the default) produces the world straight to the input topics
+as Avro. --feed webhooks starts heldsway ingest as a third child and
+delivers the world through it with --clients concurrent HTTP clients:
+orders and refunds as signed Shopify, WooCommerce, Stripe and Paddle
+webhooks (redelivered orders posted twice, 503s retried after their
+Retry-After), clicks as POST /v1/clicks batches, subscription renewals
+through POST /v1/conversions; it adds the ingest's requests/s, events/s
+accepted, 5xx/503 counts, retries and peak RSS to the report.
+
+--repeat N runs every configuration N times and reports the median of
+each figure, with min and max of throughput and latency.
 
 The default (100k events, 5 s of latency phase) takes two to three minutes
 on two cores at the processor's current rate. For the
@@ -86,6 +97,11 @@ cost growth from 1M to 10M events: --events 1000000,10000000.`,
 	f.Int32Var(&cfg.Partitions, "partitions", 4, "partitions per topic")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "world seed")
 	f.BoolVar(&cfg.SkipGoka, "skip-goka", false, "leave out the Goka baseline")
+	f.StringVar(&cfg.Feed, "feed", harness.FeedAvro, "how the world reaches Kafka: avro (produced straight to the input topics) or webhooks (signed platform webhooks and click batches through a heldsway ingest child)")
+	f.IntVar(&cfg.Clients, "clients", 64, "concurrent HTTP clients of --feed webhooks")
+	f.IntVar(&cfg.ClickBatch, "click-batch", 100, "most clicks per POST /v1/clicks of --feed webhooks (at most 1000)")
+	f.IntVar(&cfg.IngestMaxInFlight, "ingest-max-inflight", 0, "--max-inflight of the ingest child (default: the ingest's own); below --clients it answers 503s, which the feed retries")
+	f.IntVar(&cfg.Repeat, "repeat", 1, "run every configuration this many times and report the median of each figure, with min and max of throughput and latency")
 	f.BoolVar(&cfg.NoSyncWrites, "no-sync-writes", false, "run the embedded broker without fsync per batch")
 	f.StringVar(&out, "out", "", "write the report as JSON to this file")
 	f.StringVar(&md, "markdown", "", "write the report's markdown tables to this file")
