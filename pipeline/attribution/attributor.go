@@ -8,10 +8,13 @@ import (
 )
 
 // PruneSlack is how much older than the longest window, relative to the
-// event time of the record being processed, a click may be before it is
-// dropped. It keeps clicks that an order arriving slightly out of event
-// time order still needs; the window itself is judged exactly.
-const PruneSlack = 24 * time.Hour
+// event time of the order being processed, a click may be before it is
+// dropped. It keeps the clicks an older order still needs when it arrives
+// after a newer one of the same customer: a webhook the platform retries
+// (Stripe retries for up to three days, Shopify and Paddle for hours to
+// days) or an order replayed by a reconciliation job. The window itself is
+// judged exactly; MaxClicks bounds the state either way.
+const PruneSlack = 7 * 24 * time.Hour
 
 // CodeLookup returns the registry entry of a normalised code, as stage 1's
 // global codes table holds it.

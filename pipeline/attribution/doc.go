@@ -102,9 +102,10 @@
 //
 // Touches are kept per customer and judged by event time. On each record
 // the clicks older than its event time minus the longest window in the
-// program minus PruneSlack (24h, for slightly out-of-order orders) are
-// dropped, and at most MaxClicks (50) clicks are kept, of which at most
-// MaxBotClicks (10) bots. Event ids (MaxSeen, 256) and order keys
+// program minus PruneSlack (7 days, for orders that arrive after newer
+// ones: platform retries, replays) are dropped, and at most MaxClicks (50)
+// clicks are kept, of which at most MaxBotClicks (10) bots. Event ids
+// (MaxSeen, 64) and order keys
 // (MaxOrders, 50) drop duplicates; an order delivered again under another
 // event id keeps its first decision. A valid code is recorded as redeemed
 // for once-per-customer (even when stage 2 then refuses it for the usage
