@@ -119,8 +119,8 @@ type Bucket struct {
 
 // CodeStats is stage 2's leak state for one code. The zero value is ready.
 type CodeStats struct {
-	// Buckets ascending by Start; only the latest Buckets+1 bucket spans
-	// are kept.
+	// Buckets ascending by Start; only the latest 2*Buckets+1 bucket
+	// spans are kept.
 	Buckets []Bucket `json:"b,omitempty"`
 	// EpisodeStart is the start of the bucket that opened the current or
 	// last leak episode, unix ms; 0 when none ever started.
@@ -163,10 +163,14 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 		s.Buckets[i].NoClick++
 	}
 	cur := s.Buckets[i]
-	// Trim to the retained span.
+	// Keep two spans: a redemption up to a span late (another stage-1
+	// partition behind this one, a backlog read unevenly) is judged
+	// against a baseline that is still all there. Trimming to one span
+	// judged such a bucket against a baseline cut away to zeros: a false
+	// spike.
 	last := s.Buckets[len(s.Buckets)-1].Start
 	k := 0
-	for k < len(s.Buckets) && s.Buckets[k].Start < last-span {
+	for k < len(s.Buckets) && s.Buckets[k].Start < last-2*span {
 		k++
 	}
 	s.Buckets = s.Buckets[k:]
@@ -176,8 +180,10 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 	spike := cur.Count > threshold
 	var total, noClick int64
 	for _, x := range s.Buckets {
-		total += x.Count
-		noClick += x.NoClick
+		if x.Start >= last-span { // the ratio covers the latest span
+			total += x.Count
+			noClick += x.NoClick
+		}
 	}
 	ratioBP := int64(0)
 	if total > 0 {
@@ -265,7 +271,7 @@ func (s *CodeStats) Marshal() ([]byte, error) {
 var ErrCorrupt = errors.New("fraud: corrupt state")
 
 // maxStoredBuckets bounds a decoded CodeStats.
-const maxStoredBuckets = maxBuckets + 1
+const maxStoredBuckets = 2*maxBuckets + 1
 
 // UnmarshalCodeStats decodes what Marshal wrote and checks its invariants:
 // buckets strictly ascending, counts non-negative, NoClick <= Count.

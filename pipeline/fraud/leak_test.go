@@ -116,7 +116,7 @@ func TestLeakFlagOncePerEpisode(t *testing.T) {
 	if flags != 1 {
 		t.Fatalf("got %d flags, want 1", flags)
 	}
-	if len(s.Buckets) > cfg.Buckets+1 {
+	if len(s.Buckets) > 2*cfg.Buckets+1 {
 		t.Fatalf("kept %d buckets", len(s.Buckets))
 	}
 }
