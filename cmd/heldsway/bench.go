@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -137,7 +138,7 @@ func newBenchProcessCmd(g *globalFlags) *cobra.Command {
 	c.Hidden = true
 	c.Short = "heldsway process, writing a CPU profile (the benchmark's child)"
 	var profile string
-	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile here until the processor stops")
+	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile here until the processor stops, and a heap profile to <file>.heap when it stops")
 	run := c.RunE
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if profile != "" {
@@ -150,10 +151,23 @@ func newBenchProcessCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer pprof.StopCPUProfile()
+			defer writeHeapProfile(profile + ".heap")
 		}
 		return run(cmd, args)
 	}
 	return c
+}
+
+// writeHeapProfile writes the in-use heap (after a GC) to path; a failure
+// only loses the profile.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	_ = pprof.WriteHeapProfile(f)
 }
 
 // newBenchGokaCmd runs the Goka baseline job (the benchmark's child).
