@@ -22,12 +22,18 @@
 // link. Amounts are details.totals (integer strings in the lowest
 // denomination): Subtotal = subtotal (before discount), Discount = discount,
 // Tax = tax, Total = total; Shipping is 0 (Paddle sells no shipping).
-// A transaction with a subscription_id carries a Subscription: Cycle 1 with
-// StartedAt = the billing period start for origin web or api (the checkout
-// that created the subscription), Cycle 0 (unknown) for
-// subscription_recurring renewals, subscription_update and
-// subscription_charge. Origin subscription_payment_method_change moves no
-// money for goods and is ignored.
+// A transaction with a subscription_id carries a Subscription with ID = the
+// subscription id: Cycle 1 with StartedAt = the billing period start (nil
+// when missing or outside eventtime's window) for origin web or api (the
+// checkout or API transaction that created the subscription), Cycle 0
+// (unknown) and no StartedAt for subscription_recurring renewals,
+// subscription_update, subscription_charge and any other origin: only a
+// payment known to be the first says so, and stage 1 judges the others
+// against the start it remembered for the subscription. A transaction with
+// an origin subscription_* but no subscription_id is refused
+// (webhook.ErrPayload): as a one-off order it would earn on every renewal.
+// Origin subscription_payment_method_change moves no money for goods and
+// is ignored.
 //
 // # Codes
 //

@@ -280,19 +280,11 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 			o.Codes = []schemas.AppliedCode{{Code: code, Amount: o.Discount, RemoteID: id}}
 		}
 	}
-	if sub := optional(tx.SubscriptionID); sub != nil {
-		s := &schemas.Subscription{ID: *sub}
-		if tx.Origin == "web" || tx.Origin == "api" {
-			s.Cycle = 1
-			if tx.BillingPeriod != nil {
-				if t, err := time.Parse(time.RFC3339Nano, tx.BillingPeriod.StartsAt); err == nil {
-					t = t.UTC()
-					s.StartedAt = &t
-				}
-			}
-		}
-		o.Subscription = s
+	sub, err := subscription(tx, d.Now)
+	if err != nil {
+		return webhook.Result{}, err
 	}
+	o.Subscription = sub
 	visitor, click := ids(tx.CustomData)
 	c := schemas.Customer{CustomerID: optional(tx.CustomerID)}
 	if visitor != "" {
@@ -304,6 +296,39 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 	c.Key = identity.CustomerKey(visitor, click, "", Name+"/"+store+"/"+tx.ID)
 	o.Customer = c
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: c.Key, Value: o}}}, nil
+}
+
+// subscription is the Subscription of a transaction: nil without a
+// subscription_id. Origin web or api (the checkout or API transaction that
+// created the subscription) is its first payment: Cycle 1, StartedAt the
+// billing period's start when that is a valid time within eventtime's
+// window of now. Every other origin (subscription_recurring renewals,
+// subscription_update, subscription_charge, and any origin Paddle adds)
+// leaves Cycle 0 and StartedAt nil: only a payment known to be the first
+// may say so, as a first payment always earns; stage 1 judges the others
+// from the subscription's start it remembers. A transaction whose origin
+// names a subscription but has no subscription_id is refused: published as
+// a one-off order it would earn on every renewal.
+func subscription(tx transaction, now time.Time) (*schemas.Subscription, error) {
+	id := optional(tx.SubscriptionID)
+	if id == nil {
+		if strings.HasPrefix(tx.Origin, "subscription_") {
+			return nil, payloadErr("transaction %s has origin %s but no subscription_id", clip(tx.ID), clip(tx.Origin))
+		}
+		return nil, nil
+	}
+	s := &schemas.Subscription{ID: *id}
+	if tx.Origin != "web" && tx.Origin != "api" {
+		return s, nil
+	}
+	s.Cycle = 1
+	if tx.BillingPeriod != nil {
+		if t, err := time.Parse(time.RFC3339Nano, tx.BillingPeriod.StartsAt); err == nil && eventtime.Check("billing_period.starts_at", t, now) == nil {
+			t = t.UTC()
+			s.StartedAt = &t
+		}
+	}
+	return s, nil
 }
 
 // code returns the normalised code of the transaction's discount, "" when

@@ -30,12 +30,16 @@
 // OrderID is the invoice id, so every renewal is its own order and
 // recurring commission works. Subscription.ID is the subscription id;
 // Cycle is 1 for billing_reason subscription_create and 0 (unknown) for
-// every other reason; StartedAt is set for the first cycle only (the
-// invoice's creation). Invoices without a subscription (manual invoices,
-// invoices Checkout creates for a payment) are ignored: one-off orders come
-// from their Checkout Session. Subtotal is the invoice subtotal, Discount
-// the sum of total_discount_amounts, Shipping amount_shipping, Tax
-// total - total_excluding_tax (or the legacy tax field), Total the total.
+// every other reason (subscription_cycle renewals, subscription_update,
+// subscription_threshold, ...): only a payment known to be the first may
+// say so, and stage 1 judges the others against the start it remembered
+// for the subscription. StartedAt is set for the first cycle only (the
+// invoice's creation, when within eventtime's window). Invoices without a
+// subscription (manual invoices, invoices Checkout creates for a payment)
+// are ignored: one-off orders come from their Checkout Session. Subtotal
+// is the invoice subtotal, Discount the sum of total_discount_amounts,
+// Shipping amount_shipping, Tax total - total_excluding_tax (or the legacy
+// tax field), Total the total.
 //
 // # Codes
 //

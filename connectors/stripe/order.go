@@ -3,7 +3,6 @@ package stripe
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/money"
@@ -129,11 +128,15 @@ func (p *Platform) invoice(ctx context.Context, d webhook.Delivery, ev event) (w
 		in.tax = *inv.Tax
 	}
 	in.visitor, in.click = ids("", inv.Metadata, subMeta)
+	// Only the invoice Stripe made for a new subscription says it is the
+	// first payment (a first payment always earns, so nothing else may
+	// claim it); every other billing reason leaves the cycle and start
+	// unknown, for stage 1 to judge from the start it remembered.
 	sub := &schemas.Subscription{ID: subID}
 	if inv.BillingReason == "subscription_create" {
 		sub.Cycle = 1
-		if inv.Created > 0 && inv.Created < 1<<40 {
-			sub.StartedAt = ptr(time.Unix(inv.Created, 0).UTC())
+		if t, err := checkTime("created", inv.Created, d.Now); err == nil {
+			sub.StartedAt = &t
 		}
 	}
 	in.subscription = sub

@@ -91,6 +91,21 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 // limit still counts, as stage 1 cannot see it). ok is false for a
 // duplicate: an event id already seen, or an order (platform, store, order
 // id) already decided under another event id; the first decision stands.
+//
+// A subscription payment that says neither its cycle nor its start (a
+// Stripe or Paddle renewal) is decided with StartedAt filled in from the
+// customer's state: the start of the subscription as its payments seen so
+// far tell (see Customer.Subscriptions). A subscription seen for the first
+// time is started by this payment, even when it is in fact a renewal whose
+// earlier payments this state never saw (its first payment came before
+// the state kept subscriptions, went to another customer key, or its
+// subscription was forgotten past MaxSubscriptions): it then earns for the
+// rule's recurring months from this payment on, never for ever. That is
+// the conservative answer that still pays a first payment whose platform
+// does not say it is the first. A payment that says its cycle is judged by
+// the cycle, as the platform counted it; every payment with an id updates
+// the remembered start. The outcome depends only on the state and the
+// order, so a replay decides the same.
 func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now time.Time) (cand Candidate, ok bool) {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
 	if st.seen(o.EventID) || st.hasOrder(key) {
@@ -98,6 +113,14 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	}
 	st.markSeen(o.EventID)
 	o.OccurredAt = o.OccurredAt.UTC()
+	if o.Subscription != nil {
+		sub := *o.Subscription
+		start := st.subscriptionStart(sub, o.OccurredAt)
+		if sub.Cycle == 0 && sub.StartedAt == nil {
+			sub.StartedAt = &start
+		}
+		o.Subscription = &sub
+	}
 	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
 	st.pruneRecent(now, a.p.MaxWindow())
 

@@ -95,12 +95,20 @@ func ComputeCommission(rule schemas.CommissionRule, o schemas.Order) (int64, str
 // at earns under a rule with the given recurring months:
 //
 //   - months > 0 and StartedAt known: at is before StartedAt + months
-//     calendar months (UTC).
+//     calendar months (UTC; on the same day of the month, or the month's
+//     last day when it is shorter, as Stripe and Paddle bill: a start on
+//     January 31 ends a month later on February 28 or 29, not March 2 or
+//     3, so a subscription started late in a month is not paid a payment
+//     more).
 //   - months > 0, StartedAt unknown, Cycle known (> 0): cycles are taken
 //     as monthly, so Cycle <= months.
 //   - months == 0 (first payment only): Cycle == 1; with Cycle unknown,
 //     at within 24h of StartedAt.
 //   - Nothing known: the payment is treated as a one-off order and earns.
+//     Stage 1 never asks that: Attributor.Order fills in the StartedAt of
+//     such a payment from the customer's state (the subscription's start
+//     as its payments showed; for a subscription never seen before, this
+//     payment), so renewals that carry neither stop earning after months.
 func RecurringEligible(months int32, s schemas.Subscription, at time.Time) bool {
 	if months <= 0 {
 		switch {
@@ -114,11 +122,24 @@ func RecurringEligible(months int32, s schemas.Subscription, at time.Time) bool 
 	}
 	switch {
 	case s.StartedAt != nil:
-		return at.Before(s.StartedAt.UTC().AddDate(0, int(months), 0))
+		return at.Before(addMonths(*s.StartedAt, int(months)))
 	case s.Cycle > 0:
 		return s.Cycle <= months
 	}
 	return true
+}
+
+// addMonths returns t (in UTC) n calendar months later (earlier for a
+// negative n) at the same time of day, on the same day of the month or
+// the target month's last day when that month is shorter: January 31 plus
+// one month is February 28 (29 in a leap year). time.AddDate would
+// overflow into March instead.
+func addMonths(t time.Time, n int) time.Time {
+	t = t.UTC()
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
 }
 
 // EqualWeights splits 10000 basis points among n shares: 10000/n each, the

@@ -119,8 +119,12 @@ func TestRecurringEligible(t *testing.T) {
 		{0, 0, &start, start.Add(time.Hour), true},
 		{0, 0, &start, start.Add(48 * time.Hour), false},
 		{0, 0, nil, t0, true},
-		{3, 0, &start, start.AddDate(0, 3, 0).Add(-time.Millisecond), true},
-		{3, 0, &start, start.AddDate(0, 3, 0), false},
+		// Three months after January 31 end on April 30 (not May 1, as
+		// AddDate would have it): the payment of April 30 is the fourth.
+		{3, 0, &start, time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC).Add(-time.Millisecond), true},
+		{3, 0, &start, time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC), false},
+		{1, 0, &start, time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC).Add(-time.Millisecond), true},
+		{1, 0, &start, time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), false},
 		{3, 9, &start, start.AddDate(0, 1, 0), true}, // the start decides, not the cycle
 		{3, 3, nil, t0, true},
 		{3, 4, nil, t0, false},
@@ -166,6 +170,33 @@ func TestSplitAmount(t *testing.T) {
 		}
 		if sum != total || wsum != 10000 {
 			t.Fatalf("n=%d total=%d: parts sum %d, weights %d", n, total, sum, wsum)
+		}
+	}
+}
+
+func TestAddMonths(t *testing.T) {
+	for _, tc := range []struct {
+		t    string
+		n    int
+		want string
+	}{
+		{"2024-01-31T10:30:00Z", 1, "2024-02-29T10:30:00Z"},
+		{"2025-01-31T10:30:00Z", 1, "2025-02-28T10:30:00Z"},
+		{"2025-01-31T10:30:00Z", 2, "2025-03-31T10:30:00Z"},
+		{"2025-01-31T10:30:00Z", 3, "2025-04-30T10:30:00Z"},
+		{"2025-01-15T00:00:00.123Z", 12, "2026-01-15T00:00:00.123Z"},
+		{"2025-03-31T10:30:00Z", -1, "2025-02-28T10:30:00Z"},
+		{"2025-03-15T10:30:00Z", -14, "2024-01-15T10:30:00Z"},
+		{"2025-12-31T23:59:59Z", 2, "2026-02-28T23:59:59Z"},
+		{"2025-05-01T12:00:00+02:00", 1, "2025-06-01T10:00:00Z"},
+		{"2025-05-01T12:00:00Z", 0, "2025-05-01T12:00:00Z"},
+	} {
+		in, err := time.Parse(time.RFC3339Nano, tc.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := addMonths(in, tc.n).Format(time.RFC3339Nano); got != tc.want {
+			t.Errorf("addMonths(%s, %d) = %s, want %s", tc.t, tc.n, got, tc.want)
 		}
 	}
 }

@@ -31,6 +31,10 @@ const (
 	// are also recognised by click id, orders by platform, store and order
 	// id, so this only needs to cover redeliveries in quick succession).
 	MaxSeen = 64
+	// MaxSubscriptions is how many subscriptions a customer keeps the start
+	// of, for renewals that do not say their cycle (the least recently
+	// paid goes first).
+	MaxSubscriptions = 20
 )
 
 // ClickTouch is a click as a customer's state keeps it. AffiliateID and
@@ -103,6 +107,14 @@ type Decided struct {
 	Digest    string         `json:"g"`
 }
 
+// SubscriptionStart is when one of a customer's subscriptions started, as
+// far as its payments the customer's state saw tell (see
+// Attributor.Order).
+type SubscriptionStart struct {
+	ID    string    `json:"i"`
+	Start time.Time `json:"t"`
+}
+
 // Customer is stage 1's state for one customer key. The zero value is a
 // customer never seen. Attributor methods update it in place; the stage
 // stores it with Marshal.
@@ -121,6 +133,9 @@ type Customer struct {
 	Recent []Decided `json:"d,omitempty"`
 	// Seen are the latest event ids, oldest first.
 	Seen []string `json:"s,omitempty"`
+	// Subscriptions are the starts of the customer's subscriptions, least
+	// recently paid first, at most one per id.
+	Subscriptions []SubscriptionStart `json:"u,omitempty"`
 }
 
 // OrderKey identifies an order across platforms and stores.
@@ -198,6 +213,44 @@ func (c *Customer) pruneRecent(now time.Time, keep time.Duration) {
 	c.Recent = slices.DeleteFunc(c.Recent, func(d Decided) bool { return now.Sub(d.DecidedAt) > keep })
 }
 
+// maxCycleMonths caps the cycle a start is estimated back from, so that a
+// nonsensical cycle cannot move a time out of the range the state encodes.
+const maxCycleMonths = 1200
+
+// subscriptionStart records a payment of subscription s at event time at
+// and returns the subscription's start: the earliest of what this payment
+// says (its StartedAt; else, with a cycle above 1, at moved back one month
+// per earlier cycle; else at itself: the first payment seen starts it) and
+// the start remembered from the customer's earlier payments. The
+// subscription becomes the most recently paid; past MaxSubscriptions the
+// least recently paid is forgotten. A payment without an id is its own
+// start and is not remembered. Times are kept to the millisecond, as the
+// state encodes them, so a decision does not depend on whether the state
+// was stored in between.
+func (c *Customer) subscriptionStart(s schemas.Subscription, at time.Time) time.Time {
+	start := at
+	switch {
+	case s.StartedAt != nil:
+		if s.StartedAt.Before(at) {
+			start = *s.StartedAt
+		}
+	case s.Cycle > 1:
+		start = addMonths(at, -int(min(s.Cycle, maxCycleMonths)-1))
+	}
+	start = time.UnixMilli(start.UnixMilli()).UTC()
+	if s.ID == "" {
+		return start
+	}
+	if i := slices.IndexFunc(c.Subscriptions, func(x SubscriptionStart) bool { return x.ID == s.ID }); i >= 0 {
+		if prev := c.Subscriptions[i].Start; prev.Before(start) {
+			start = prev
+		}
+		c.Subscriptions = slices.Delete(c.Subscriptions, i, i+1)
+	}
+	c.Subscriptions = appendBounded(c.Subscriptions, SubscriptionStart{ID: s.ID, Start: start}, MaxSubscriptions)
+	return start
+}
+
 func appendBounded[T any](s []T, v T, n int) []T {
 	s = append(s, v)
 	if len(s) > n {
@@ -245,6 +298,15 @@ func (c *Customer) Marshal() ([]byte, error) {
 		e.str(d.Digest)
 	}
 	e.strs(c.Seen)
+	// Appended after the fields of the first binary version, and only when
+	// there are any: a value without them is one that version wrote.
+	if len(c.Subscriptions) > 0 {
+		e.count(len(c.Subscriptions))
+		for _, s := range c.Subscriptions {
+			e.str(s.ID)
+			e.time(s.Start)
+		}
+	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encoding customer: %w", e.err)
 	}
@@ -257,8 +319,9 @@ var ErrCorrupt = errors.New("attribution: corrupt state")
 // maxDecidedCodes bounds the registry entries one decided order keeps.
 const maxDecidedCodes = 100
 
-// UnmarshalCustomer decodes what Customer.Marshal wrote (or the JSON of
-// earlier versions) and checks the bounds and the click order, so a
+// UnmarshalCustomer decodes what Customer.Marshal wrote (or what earlier
+// versions wrote: JSON, or the binary value without subscriptions) and
+// checks the bounds, the click order and the subscription ids, so a
 // decoded state is always one the Attributor could have produced the
 // shape of.
 func UnmarshalCustomer(data []byte) (Customer, error) {
@@ -272,13 +335,18 @@ func UnmarshalCustomer(data []byte) (Customer, error) {
 	}
 	switch {
 	case len(c.Clicks) > MaxClicks, len(c.Orders) > MaxOrders, len(c.Redeemed) > MaxRedeemed,
-		len(c.Recent) > MaxRecent, len(c.Seen) > MaxSeen:
+		len(c.Recent) > MaxRecent, len(c.Seen) > MaxSeen, len(c.Subscriptions) > MaxSubscriptions:
 		return Customer{}, fmt.Errorf("%w: customer over its bounds", ErrCorrupt)
 	case c.OrdersSeen < 0:
 		return Customer{}, fmt.Errorf("%w: negative order count", ErrCorrupt)
 	}
 	if !slices.IsSortedFunc(c.Clicks, compareClicks) {
 		return Customer{}, fmt.Errorf("%w: clicks out of order", ErrCorrupt)
+	}
+	for i, s := range c.Subscriptions {
+		if s.ID == "" || slices.ContainsFunc(c.Subscriptions[:i], func(x SubscriptionStart) bool { return x.ID == s.ID }) {
+			return Customer{}, fmt.Errorf("%w: subscription id %q empty or repeated", ErrCorrupt, s.ID)
+		}
 	}
 	for _, r := range c.Recent {
 		if r.Version < 1 || len(r.Codes) > maxDecidedCodes || len(r.Facts.Redeemed) > maxDecidedCodes {
@@ -339,5 +407,14 @@ func (c *Customer) decode(data []byte) error {
 		}
 	}
 	c.Seen = d.strs(MaxSeen)
+	// A value written before subscriptions were kept ends here.
+	if d.err == nil && len(d.b) > 0 {
+		if n := d.count(MaxSubscriptions); n > 0 {
+			c.Subscriptions = make([]SubscriptionStart, n)
+			for i := range c.Subscriptions {
+				c.Subscriptions[i] = SubscriptionStart{ID: d.str(), Start: d.time()}
+			}
+		}
+	}
 	return d.end()
 }

@@ -88,7 +88,13 @@
 // exact 128-bit arithmetic (MulDivHalfEven); fixed is per order in the
 // rule's currency, 0 with currency_mismatch in another. Subscription
 // payments earn while RecurringEligible (see there), else 0 with
-// recurring_period_over. A rejected attribution earns 0.
+// recurring_period_over. A payment that says neither its cycle nor its
+// start (Stripe and Paddle renewals) is judged from the start stage 1
+// remembers per customer and subscription id: the earliest its payments
+// told, and for a subscription never seen before, this payment (so a
+// renewal whose first payment the state never saw earns for the recurring
+// months from its first sight, never for ever; see Attributor.Order). A
+// rejected attribution earns 0.
 //
 // # Status and fraud
 //
@@ -105,11 +111,12 @@
 // program minus PruneSlack (7 days, for orders that arrive after newer
 // ones: platform retries, replays) are dropped, and at most MaxClicks (50)
 // clicks are kept, of which at most MaxBotClicks (10) bots. Event ids
-// (MaxSeen, 64) and order keys
-// (MaxOrders, 50) drop duplicates; an order delivered again under another
-// event id keeps its first decision. A valid code is recorded as redeemed
-// for once-per-customer (even when stage 2 then refuses it for the usage
-// limit, which stage 1 cannot see).
+// (MaxSeen, 64) and order keys (MaxOrders, 50) drop duplicates; an order
+// delivered again under another event id keeps its first decision. A valid
+// code is recorded as redeemed for once-per-customer (even when stage 2
+// then refuses it for the usage limit, which stage 1 cannot see). The
+// starts of at most MaxSubscriptions (20) subscriptions are kept, the least
+// recently paid forgotten first.
 //
 // Decided orders are kept for the grace period (default 10m of processing
 // time) with the registry entries and customer facts they were decided
@@ -132,6 +139,8 @@
 // Ids are schemas.ID over natural keys: AttributionID (platform, store,
 // order, "attribution", version), AdjustmentID (..., "adjustment",
 // version, trigger, affiliate), and the flag ids of package fraud. State
-// structs encode as JSON with short field names; the Unmarshal functions
-// check bounds and invariants and are fuzzed.
+// structs encode in a compact binary form (codec.go: a format byte,
+// varints, and the Avro bodies of the schemas records they hold); the JSON
+// of earlier versions still decodes. The Unmarshal functions check bounds
+// and invariants and are fuzzed.
 package attribution

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -23,6 +24,12 @@ func seedState(t testing.TB) (Customer, Candidate, OrderLedger, CodeUsage) {
 	a.Click(&st, schemas.Click{EventID: "e2", ClickID: "k2", Code: ptr("C"), IsBot: true, OccurredAt: t0.Add(-time.Minute)}, lookup, t0)
 	cand, _ := a.Order(&st, schemas.Order{EventID: "e3", OrderID: "o", Platform: "p", StoreID: "s", Currency: "USD",
 		Subtotal: 1000, Codes: []schemas.AppliedCode{{Code: "C"}}, OccurredAt: t0}, lookup, t0)
+	// Two subscriptions: a renewal that says nothing (its start is
+	// remembered) and a payment at a known cycle.
+	a.Order(&st, schemas.Order{EventID: "e4", OrderID: "o4", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 500,
+		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: t0.Add(time.Minute)}, lookup, t0.Add(time.Minute))
+	a.Order(&st, schemas.Order{EventID: "e5", OrderID: "o5", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 500,
+		Subscription: &schemas.Subscription{ID: "sub_2", Cycle: 3}, OccurredAt: t0.Add(2 * time.Minute)}, lookup, t0.Add(2*time.Minute))
 	var u CodeUsage
 	d, _ := u.Resolve(cand)
 	_, l := Reverse(OrderLedger{}, schemas.Refund{RefundID: "r", Amount: 10, Currency: "USD"}, t0)
@@ -44,6 +51,11 @@ func FuzzUnmarshalCustomer(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"c":[{"e":"a","i":"b","t":"2024-01-01T00:00:00Z"},{"e":"a","i":"a","t":"2023-01-01T00:00:00Z"}]}`))
 	f.Add([]byte(`{"n":-1}`))
+	f.Add([]byte(`{"u":[{"i":"s","t":"2024-01-01T00:00:00Z"},{"i":"s","t":"2023-01-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"u":[{"i":"","t":"2024-01-01T00:00:00Z"}]}`))
+	noSubs := st
+	noSubs.Subscriptions = nil
+	f.Add(mustMarshal(f, noSubs.Marshal)) // as the first binary version wrote it
 	a := New(NewProgram())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := UnmarshalCustomer(data)
@@ -61,6 +73,13 @@ func FuzzUnmarshalCustomer(f *testing.F) {
 		// Any decodable state can be used.
 		a.Click(&c2, schemas.Click{EventID: "z1", ClickID: "z1", AffiliateID: ptr("q"), OccurredAt: t0}, nil, t0)
 		a.Order(&c2, schemas.Order{EventID: "z2", OrderID: "z2", OccurredAt: t0}, nil, t0)
+		for i, s := range []schemas.Subscription{{ID: "z"}, {ID: "z", Cycle: 1 << 30}, {}} {
+			id := fmt.Sprintf("z3-%d", i)
+			a.Order(&c2, schemas.Order{EventID: id, OrderID: id, OccurredAt: t0, Subscription: &s}, nil, t0)
+		}
+		if _, err := UnmarshalCustomer(mustMarshal(t, c2.Marshal)); err != nil {
+			t.Fatalf("state after use: %v", err)
+		}
 	})
 }
 

@@ -29,7 +29,9 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 //	     [allowed=(B,C)] [commission=percent:1000|fixed:500:EUR[:months]]
 //	click id= [aff=] [code=] at= [bot] [page=] [event=] [now=]
 //	order id= at= [codes=(A,B)] [subtotal=10000] [discount=0] [currency=USD]
-//	      [first=true|false] [applied-at=] [cycle=] [started=] [event=] [now=]
+//	      [first=true|false] [applied-at=] [cycle=] [started=] [sub=] [event=] [now=]
+//	                   cycle=, started= or sub= make it a subscription payment
+//	                   (of subscription sub, default "sub")
 //	resolve uses=N     resolves the last candidate (Resolve)
 //	redeem             resolves every candidate so far through one CodeUsage per
 //	                   code (again: the earlier ones are duplicates)
@@ -223,8 +225,8 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			o.Customer.FirstOrder = &b
 		}
 		o.CodeAppliedAt = a.time(t, "applied-at")
-		if a.has("cycle") || a.has("started") {
-			o.Subscription = &schemas.Subscription{ID: "sub", Cycle: int32(a.int(t, "cycle", 0)), StartedAt: a.time(t, "started")}
+		if a.has("cycle") || a.has("started") || a.has("sub") {
+			o.Subscription = &schemas.Subscription{ID: a.str(t, "sub", "sub"), Cycle: int32(a.int(t, "cycle", 0)), StartedAt: a.time(t, "started")}
 		}
 		c, ok := s.attr.Order(&s.customer, o, s.lookup, s.clock)
 		if !ok {
@@ -315,6 +317,9 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			fmt.Fprintf(&b, "click %s aff=%s at=%s bot=%v\n", c.ClickID, c.AffiliateID, fmtTime(c.At), c.Bot)
 		}
 		fmt.Fprintf(&b, "orders=%d redeemed=%v recent=%d seen=%d\n", s.customer.OrdersSeen, s.customer.Redeemed, len(s.customer.Recent), len(s.customer.Seen))
+		for _, sub := range s.customer.Subscriptions {
+			fmt.Fprintf(&b, "subscription %s start=%s\n", sub.ID, fmtTime(sub.Start))
+		}
 		return b.String()
 	}
 	d.Fatalf(t, "unknown command %q", d.Cmd)
