@@ -16,5 +16,8 @@
 //  1. the visitor id carried into checkout (cookie -> cart attribute),
 //  2. the visitor id embedded in the click id carried into checkout,
 //  3. "e:" + the keyed hash of the email,
-//  4. "o:" + platform/store/order id (the order stands alone).
+//  4. "p:" + platform/store/customer id, where the platform has its own
+//     customer ids and the payload carries one (Stripe, Paddle): keeps a
+//     customer's subscription renewals together when nothing else does,
+//  5. "o:" + platform/store/order id (the order stands alone).
 package identity

@@ -67,18 +67,19 @@ func TestCustomerKey(t *testing.T) {
 	v2 := NewVisitorID()
 	click := NewClickID(v2)
 	tests := []struct {
-		name                             string
-		visitor, click, email, ref, want string
+		name                                   string
+		visitor, click, email, customer, ref, want string
 	}{
-		{"visitor wins", v, click, "h", "shopify/s/1", v},
-		{"click carries visitor", "", click, "h", "shopify/s/1", v2},
-		{"bad visitor falls to click", "garbage", click, "", "r", v2},
-		{"email", "", "bogus", "abc", "r", "e:abc"},
-		{"order alone", "", "", "", "shopify/s/1", "o:shopify/s/1"},
+		{"visitor wins", v, click, "h", "paddle/s/ctm_1", "shopify/s/1", v},
+		{"click carries visitor", "", click, "h", "", "shopify/s/1", v2},
+		{"bad visitor falls to click", "garbage", click, "", "", "r", v2},
+		{"email", "", "bogus", "abc", "stripe/s/cus_1", "r", "e:abc"},
+		{"platform customer", "", "", "", "paddle/s/ctm_1", "paddle/s/txn_1", "p:paddle/s/ctm_1"},
+		{"order alone", "", "", "", "", "shopify/s/1", "o:shopify/s/1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := CustomerKey(tt.visitor, tt.click, tt.email, tt.ref); got != tt.want {
+			if got := CustomerKey(tt.visitor, tt.click, tt.email, tt.customer, tt.ref); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})

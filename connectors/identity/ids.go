@@ -52,9 +52,10 @@ func VisitorFromClickID(clickID string) (string, bool) {
 	return v, true
 }
 
-// CustomerKey applies the precedence in the package doc. orderRef is
-// platform/store/order id, the last resort.
-func CustomerKey(visitorID, clickID, emailHash, orderRef string) string {
+// CustomerKey applies the precedence in the package doc. customerRef is
+// platform/store/customer id when the platform has its own customer id
+// (empty otherwise); orderRef is platform/store/order id, the last resort.
+func CustomerKey(visitorID, clickID, emailHash, customerRef, orderRef string) string {
 	if ValidVisitorID(visitorID) {
 		return visitorID
 	}
@@ -63,6 +64,9 @@ func CustomerKey(visitorID, clickID, emailHash, orderRef string) string {
 	}
 	if emailHash != "" {
 		return "e:" + emailHash
+	}
+	if customerRef != "" {
+		return "p:" + customerRef
 	}
 	return "o:" + orderRef
 }

@@ -51,7 +51,7 @@ func TestTransactionCompleted(t *testing.T) {
 			Platform: "paddle", StoreID: testStore, SourceEvent: "transaction.completed", Currency: "GBP",
 			Subtotal: 2439, Discount: 10, Tax: 486, Total: 2915,
 			Codes:    []schemas.AppliedCode{{Code: "QY3XXXMS3E", Amount: 10, RemoteID: ptr("dsc_01hen7bjzh12m0v2peer15d9qt")}},
-			Customer: schemas.Customer{Key: "o:paddle/" + testStore + "/txn_01hen7bxc1p8ep4yk7n5jbzk9r", CustomerID: ptr("ctm_01he849dseyj0zgrc589eeb1c7")},
+			Customer: schemas.Customer{Key: "p:paddle/" + testStore + "/ctm_01he849dseyj0zgrc589eeb1c7", CustomerID: ptr("ctm_01he849dseyj0zgrc589eeb1c7")},
 			Subscription: &schemas.Subscription{ID: "sub_01hen7byqyfeh7d0cw0qg8tphh", Cycle: 1,
 				StartedAt: ptr(time.Date(2023, 11, 7, 15, 45, 40, 606000000, time.UTC))},
 			OccurredAt: occurred, ReceivedAt: testNow,
@@ -66,7 +66,7 @@ func TestTransactionCompleted(t *testing.T) {
 			Platform: "paddle", StoreID: testStore, SourceEvent: "transaction.completed", Currency: "GBP",
 			Subtotal: 792, Discount: 0, Tax: 158, Total: 950,
 			Codes:      []schemas.AppliedCode{{Code: "DSC_UNKNOWN", Amount: 0, RemoteID: ptr("dsc_unknown")}},
-			Customer:   schemas.Customer{Key: "o:paddle/" + testStore + "/txn_01hywqfe6yxhxcsfb4ays8mqt3", CustomerID: ptr("ctm_01hszn72m8kqyqm8g1jxwxc3t3")},
+			Customer:   schemas.Customer{Key: "p:paddle/" + testStore + "/ctm_01hszn72m8kqyqm8g1jxwxc3t3", CustomerID: ptr("ctm_01hszn72m8kqyqm8g1jxwxc3t3")},
 			OccurredAt: occurred, ReceivedAt: testNow,
 		}, ""},
 		{"discount without a code", "event.transaction.completed.json", func(d map[string]any) {

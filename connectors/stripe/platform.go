@@ -274,7 +274,7 @@ func (p *Platform) order(d webhook.Delivery, in orderInput) (webhook.Result, err
 		emailHash = p.cfg.Hasher.Email(in.email)
 	}
 	c.EmailHash = optional(emailHash)
-	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, Name+"/"+store+"/"+in.orderID)
+	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, customerRef(store, in.customerID), Name+"/"+store+"/"+in.orderID)
 	o := &schemas.Order{
 		EventID:      schemas.ID(Name, store, "order", in.orderID),
 		OrderID:      in.orderID,
@@ -297,3 +297,12 @@ func (p *Platform) order(d webhook.Delivery, in orderInput) (webhook.Result, err
 }
 
 func timeUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// customerRef is platform/store/customer id for the customer key; empty
+// without a customer id.
+func customerRef(store, id string) string {
+	if id == "" {
+		return ""
+	}
+	return Name + "/" + store + "/" + id
+}

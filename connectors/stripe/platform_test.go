@@ -206,7 +206,7 @@ func TestInvoice(t *testing.T) {
 		}, nil, &schemas.Order{
 			EventID: schemas.ID("stripe", testStore, "order", "ii_123"), OrderID: "ii_123", Platform: "stripe", StoreID: testStore,
 			SourceEvent: "invoice.paid", Currency: "USD",
-			Customer:     schemas.Customer{Key: "o:stripe/" + testStore + "/ii_123", CustomerID: ptr("cus_Hj56dFLtzm170b")},
+			Customer:     schemas.Customer{Key: "p:stripe/" + testStore + "/cus_Hj56dFLtzm170b", CustomerID: ptr("cus_Hj56dFLtzm170b")},
 			Subscription: &schemas.Subscription{ID: "sub_2"}, OccurredAt: created, ReceivedAt: testNow,
 		}, ""},
 		{"manual invoice ignored", "fixtures3.invoice.json", "invoice.paid", func(o map[string]any) { o["parent"] = nil }, nil, nil, "without a subscription"},
