@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
@@ -64,9 +65,12 @@ func (c *Config) Validate() error {
 // Broker is a running embedded broker.
 type Broker struct {
 	cluster *kfake.Cluster
+	journal *journal
 	addr    string
 	dir     string
 	log     *zap.Logger
+
+	closeOnce sync.Once
 }
 
 // Start opens the data directory, reloads whatever it holds and starts
@@ -83,7 +87,59 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		return nil, fmt.Errorf("broker: creating data dir: %w", err)
 	}
 	listen := cfg.Listen
-	base := []kfake.Opt{
+	base := clusterOpts(cfg, dir, log)
+	running := filepath.Join(dir, runningFile)
+	jpath := filepath.Join(dir, journalFile)
+	if _, err := os.Stat(running); err == nil {
+		// The last broker on this directory did not stop cleanly.
+		res, err := repair(base, dir, !cfg.NoSyncWrites, log)
+		if err != nil {
+			return nil, fmt.Errorf("broker: repairing transactions a crash left open: %w", err)
+		}
+		log.Warn("the broker did not stop cleanly last time; transactions it left open are aborted", zap.Int("aborted", res.aborted),
+			zap.Bool("interrupted_commit_completed", res.markers+res.offsets > 0))
+	} else if err := clearJournal(jpath, !cfg.NoSyncWrites); err != nil {
+		return nil, fmt.Errorf("broker: clearing the commit journal: %w", err)
+	}
+	if err := os.WriteFile(running, nil, 0o640); err != nil {
+		return nil, fmt.Errorf("broker: marking the data dir in use: %w", err)
+	}
+	j, err := openJournal(jpath, !cfg.NoSyncWrites)
+	if err != nil {
+		return nil, fmt.Errorf("broker: opening the commit journal: %w", err)
+	}
+	// No client may reach the cluster before the journal's control
+	// function is in place.
+	gate := make(chan struct{})
+	opts := append(base, kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+		ln, err := net.Listen(network, listen)
+		if err != nil {
+			return nil, err
+		}
+		return &gatedListener{Listener: ln, open: gate, closed: make(chan struct{})}, nil
+	}))
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("broker: starting on %s: %w", listen, err)
+	}
+	j.c = c
+	c.Control(j.control)
+	close(gate)
+	addrs := c.ListenAddrs()
+	if len(addrs) != 1 {
+		c.Close()
+		j.close()
+		return nil, fmt.Errorf("broker: expected one listener, got %v", addrs)
+	}
+	b := &Broker{cluster: c, journal: j, addr: addrs[0], dir: dir, log: log}
+	log.Info("embedded kafka broker started", zap.String("addr", b.addr), zap.String("data_dir", dir), zap.Bool("sync_writes", !cfg.NoSyncWrites))
+	return b, nil
+}
+
+// clusterOpts are the options of a cluster on dir, but where it listens.
+func clusterOpts(cfg Config, dir string, log *zap.Logger) []kfake.Opt {
+	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.DataDir(dir),
 		kfake.ClusterID("heldsway-embedded"),
@@ -92,35 +148,9 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		kfake.WithLogger(kfakeLogger{log.Named("kfake")}),
 	}
 	if !cfg.NoSyncWrites {
-		base = append(base, kfake.SyncWrites())
+		opts = append(opts, kfake.SyncWrites())
 	}
-	running := filepath.Join(dir, runningFile)
-	if _, err := os.Stat(running); err == nil {
-		// The last broker on this directory did not stop cleanly.
-		n, err := repairOpenTransactions(base, log)
-		if err != nil {
-			return nil, fmt.Errorf("broker: repairing transactions left open by a crash: %w", err)
-		}
-		log.Warn("the broker did not stop cleanly last time; transactions it left open are aborted", zap.Int("aborted", n))
-	}
-	if err := os.WriteFile(running, nil, 0o640); err != nil {
-		return nil, fmt.Errorf("broker: marking the data dir in use: %w", err)
-	}
-	opts := append(base, kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-		return net.Listen(network, listen)
-	}))
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("broker: starting on %s: %w", listen, err)
-	}
-	addrs := c.ListenAddrs()
-	if len(addrs) != 1 {
-		c.Close()
-		return nil, fmt.Errorf("broker: expected one listener, got %v", addrs)
-	}
-	b := &Broker{cluster: c, addr: addrs[0], dir: dir, log: log}
-	log.Info("embedded kafka broker started", zap.String("addr", b.addr), zap.String("data_dir", dir), zap.Bool("sync_writes", !cfg.NoSyncWrites))
-	return b, nil
+	return opts
 }
 
 // Addr is the host:port clients connect to.
@@ -128,7 +158,16 @@ func (b *Broker) Addr() string { return b.addr }
 
 // Close stops the broker and persists its state. It is safe to call twice.
 func (b *Broker) Close() {
+	b.closeOnce.Do(b.close)
+}
+
+func (b *Broker) close() {
 	b.cluster.Close()
+	if err := b.journal.close(); err != nil {
+		// The running marker stays: the next start repairs.
+		b.log.Error("closing the commit journal", zap.Error(err))
+		return
+	}
 	if err := os.Remove(filepath.Join(b.dir, runningFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		b.log.Warn("unmarking the data dir", zap.Error(err))
 	}
@@ -147,4 +186,26 @@ func (k kfakeLogger) Logf(level kfake.LogLevel, msg string, args ...any) {
 	case kfake.LogLevelInfo:
 		k.l.Debug(fmt.Sprintf(msg, args...))
 	}
+}
+
+// gatedListener accepts no connection before open is closed.
+type gatedListener struct {
+	net.Listener
+	open      <-chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	select {
+	case <-l.open:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	return l.Listener.Accept()
+}
+
+func (l *gatedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
 }

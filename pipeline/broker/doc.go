@@ -7,7 +7,11 @@
 // committed offsets, producer and transaction state; a broker restarted on
 // the same directory serves the records and offsets it had. Writes are
 // fsynced per batch when Config.SyncWrites is set (the default), so a record
-// the broker acknowledged survives a crash of the process.
+// the broker acknowledged survives a crash of the process. After a crash,
+// before clients connect, the broker aborts the transactions left open and
+// completes the one whose commit the crash interrupted (its commit journal,
+// journal.go), so a transaction's outputs and consumed offsets are
+// committed together or not at all.
 //
 // Production deployments point HeldSway at real Kafka or Redpanda instead
 // (--brokers); nothing else changes.
