@@ -200,7 +200,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 		Total:       total,
 		Codes:       applied,
 		Customer: schemas.Customer{
-			Key:        identity.CustomerKey(visitor, click, emailHash, ref),
+			Key:        identity.CustomerKey(visitor, click, emailHash, "", ref),
 			VisitorID:  optional(visitor),
 			ClickID:    optional(click),
 			EmailHash:  optional(emailHash),

@@ -166,7 +166,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		Total:       total,
 		Codes:       applied,
 		Customer: schemas.Customer{
-			Key:        identity.CustomerKey(visitor, click, emailHash, ref),
+			Key:        identity.CustomerKey(visitor, click, emailHash, "", ref),
 			VisitorID:  optional(visitor),
 			ClickID:    optional(click),
 			EmailHash:  optional(emailHash),
