@@ -67,7 +67,7 @@ func TestCustomerKey(t *testing.T) {
 	v2 := NewVisitorID()
 	click := NewClickID(v2)
 	tests := []struct {
-		name                                   string
+		name                                       string
 		visitor, click, email, customer, ref, want string
 	}{
 		{"visitor wins", v, click, "h", "paddle/s/ctm_1", "shopify/s/1", v},
