@@ -379,7 +379,8 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		}
 	}
 	res.ProduceSeconds = time.Since(start).Seconds()
-	idleAt, err := waitIdleAt(ctx, adm, 30*time.Minute)
+	// At least 30 minutes, and never less than 1,000 events/s needs.
+	idleAt, err := waitIdleAt(ctx, adm, max(30*time.Minute, time.Duration(n)*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
