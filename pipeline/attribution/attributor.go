@@ -75,6 +75,12 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 		if t.At.After(d.Order.OccurredAt) || now.After(d.DecidedAt.Add(a.p.Defaults.Grace)) {
 			continue // after the order, or seen too late to revise it
 		}
+		if !st.ForgotClicksUntil.IsZero() && !d.Order.OccurredAt.Add(-a.p.MaxWindow()).After(st.ForgotClicksUntil) {
+			// Clicks this order's window covers were dropped since it was
+			// decided (a newer order pruned them): deciding again would
+			// lose them, so the decision stands.
+			continue
+		}
 		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
 		cand := a.candidate(in)
 		if g := cand.digest(); g != d.Digest {

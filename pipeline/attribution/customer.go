@@ -136,6 +136,11 @@ type Customer struct {
 	// Subscriptions are the starts of the customer's subscriptions, least
 	// recently paid first, at most one per id.
 	Subscriptions []SubscriptionStart `json:"u,omitempty"`
+	// ForgotClicksUntil is the event time of the latest non-bot click
+	// dropped from Clicks (pruned behind a newer order, or past
+	// MaxClicks). A decided order whose window reaches back to it cannot
+	// be decided again faithfully: a late click does not revise it.
+	ForgotClicksUntil time.Time `json:"f,omitempty"`
 }
 
 // OrderKey identifies an order across platforms and stores.
@@ -177,7 +182,17 @@ func (c *Customer) addClick(t ClickTouch) {
 		i++
 	}
 	if n := len(c.Clicks); n > MaxClicks {
+		c.forget(c.Clicks[:n-MaxClicks])
 		c.Clicks = slices.Delete(c.Clicks, 0, n-MaxClicks)
+	}
+}
+
+// forget records that the clicks are being dropped.
+func (c *Customer) forget(clicks []ClickTouch) {
+	for _, x := range clicks {
+		if !x.Bot && x.At.After(c.ForgotClicksUntil) {
+			c.ForgotClicksUntil = x.At
+		}
 	}
 }
 
@@ -200,6 +215,7 @@ func (c *Customer) pruneClicks(horizon time.Time) {
 	for i < len(c.Clicks) && c.Clicks[i].At.Before(horizon) {
 		i++
 	}
+	c.forget(c.Clicks[:i])
 	c.Clicks = slices.Delete(c.Clicks, 0, i)
 }
 
@@ -300,12 +316,15 @@ func (c *Customer) Marshal() ([]byte, error) {
 	e.strs(c.Seen)
 	// Appended after the fields of the first binary version, and only when
 	// there are any: a value without them is one that version wrote.
-	if len(c.Subscriptions) > 0 {
+	if len(c.Subscriptions) > 0 || !c.ForgotClicksUntil.IsZero() {
 		e.count(len(c.Subscriptions))
 		for _, s := range c.Subscriptions {
 			e.str(s.ID)
 			e.time(s.Start)
 		}
+	}
+	if !c.ForgotClicksUntil.IsZero() {
+		e.time(c.ForgotClicksUntil)
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encoding customer: %w", e.err)
@@ -414,6 +433,11 @@ func (c *Customer) decode(data []byte) error {
 			for i := range c.Subscriptions {
 				c.Subscriptions[i] = SubscriptionStart{ID: d.str(), Start: d.time()}
 			}
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		if c.ForgotClicksUntil = d.time(); d.err == nil && c.ForgotClicksUntil.IsZero() {
+			d.fail(fmt.Errorf("a zero forgotten-clicks time is written as nothing"))
 		}
 	}
 	return d.end()

@@ -175,3 +175,45 @@ func checkInvariants(t *testing.T, name string, a schemas.Attribution) {
 		t.Errorf("%s: event id not deterministic", name)
 	}
 }
+
+// TestNoRevisionAfterForgettingClicks: a newer order prunes the clicks an
+// older order was credited by; a late click (read after both, with an
+// event time before the older order) must not decide the older order
+// again without them. The bench found this with click_priority: version
+// 2 of an order lost the click that had won version 1.
+func TestNoRevisionAfterForgettingClicks(t *testing.T) {
+	p := NewProgram()
+	p.Defaults.Rule = ClickPriority
+	p.Defaults.Commission = Commission{Type: "percent", Value: 1000}
+	a := New(p)
+	now := t0.Add(100 * 24 * time.Hour)
+	day := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(24*time.Hour))) }
+	var st Customer
+	a.Click(&st, schemas.Click{EventID: "c1", ClickID: "c1", AffiliateID: ptr("aff-a"), OccurredAt: day(0)}, nil, now)
+	c1, _ := a.Order(&st, schemas.Order{EventID: "o1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 1000, Total: 1000, OccurredAt: day(1)}, nil, now)
+	if got := deref(c1.Fallback.Attribution.AffiliateID); got != "aff-a" {
+		t.Fatalf("o1 v1 credited %q, want aff-a", got)
+	}
+	// 60 days later: the window (30d) plus PruneSlack (7d) has passed.
+	a.Order(&st, schemas.Order{EventID: "o2", OrderID: "o2", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 1000, Total: 1000, OccurredAt: day(61)}, nil, now)
+	if len(st.Clicks) != 0 || !st.ForgotClicksUntil.Equal(day(0)) {
+		t.Fatalf("clicks %d, forgot until %v: the newer order should have pruned c1", len(st.Clicks), st.ForgotClicksUntil)
+	}
+	// A bot click before o1, read late: nothing to revise with.
+	revs := a.Click(&st, schemas.Click{EventID: "c2", ClickID: "c2", AffiliateID: ptr("aff-b"), IsBot: true, OccurredAt: day(0.5)}, nil, now)
+	for _, r := range revs {
+		if r.OrderKey == c1.OrderKey {
+			t.Fatalf("o1 revised to version %d (%s %q) after its click was forgotten", r.Version,
+				r.Fallback.Attribution.Method, deref(r.Fallback.Attribution.AffiliateID))
+		}
+	}
+	// The state round-trips the horizon.
+	b, err := st.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalCustomer(b)
+	if err != nil || !back.ForgotClicksUntil.Equal(st.ForgotClicksUntil) {
+		t.Fatalf("round trip: %v, %v", back.ForgotClicksUntil, err)
+	}
+}
