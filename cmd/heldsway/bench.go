@@ -55,7 +55,7 @@ accepted, 5xx/503 counts, retries and peak RSS to the report.
 each figure, with min and max of throughput and latency.
 
 The default (100k events, 5 s of latency phase, four rules, Goka) takes
-about a minute and a half on two cores. For the cost growth from 1M to
+about a minute on two cores. For the cost growth from 1M to
 10M events: --events 1000000,10000000 --skip-goka (about 40 minutes; the
 harness holds the 10M-event world in memory, about 9 GiB).`,
 		Args: cobra.NoArgs,
