@@ -105,10 +105,13 @@ func New(cfg Config) (*Processor, error) {
 		name    string
 		inputs  []string
 		process stream.ProcessFunc
+		align   bool
 	}{
-		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders}, p.attribute},
-		{"redeem", []string{p.redemptions}, p.redeem},
-		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust},
+		// A customer's clicks and orders are applied in the order they
+		// reached Kafka, even when a backlog is fetched topic by topic.
+		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders}, p.attribute, true},
+		{"redeem", []string{p.redemptions}, p.redeem, false},
+		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust, false},
 	} {
 		group := cfg.GroupPrefix + "-" + s.name
 		st, err := stream.New(stream.Config{
@@ -124,6 +127,7 @@ func New(cfg Config) (*Processor, error) {
 			// dead predecessor's session to time out and a rebalance.
 			GroupOpts:      append([]kgo.Opt{kgo.InstanceID(cfg.InstanceID)}, cfg.GroupOpts...),
 			MaxPollRecords: cfg.MaxPollRecords,
+			AlignInputs:    s.align,
 			DeadLetter:     p.deadLetter(s.name),
 			Tables:         []*stream.Table{codes},
 			Logger:         cfg.Logger.Named(s.name),

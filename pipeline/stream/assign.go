@@ -34,7 +34,11 @@ func (s *Stage) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[str
 	defer s.restoring.Add(-1)
 	// A restore rewrites partitions behind the cache.
 	s.cache.clear()
-	if err := s.validate(ctx, cl, parts); err != nil {
+	committed, err := s.validate(ctx, cl, parts)
+	if err == nil && s.align != nil {
+		err = s.alignAssigned(ctx, parts, committed)
+	}
+	if err != nil {
 		s.log.Error("validating assigned partitions", zap.Error(err))
 		s.mu.Lock()
 		if s.mu.assignErr == nil {
@@ -55,6 +59,13 @@ func (s *Stage) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[str
 // keeps it; otherwise it is dropped and restored then.
 func (s *Stage) onRevoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
 	s.cache.clear()
+	if s.align != nil {
+		var parts []int32
+		for _, ps := range revoked {
+			parts = append(parts, ps...)
+		}
+		s.align.drop(parts)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ps := range revoked {
@@ -69,22 +80,23 @@ func (s *Stage) onLost(ctx context.Context, cl *kgo.Client, lost map[string][]in
 }
 
 // validate compares each partition's applied offsets with the group's
-// committed offsets and restores the partitions that differ.
-func (s *Stage) validate(ctx context.Context, cl *kgo.Client, parts map[int32]bool) error {
+// committed offsets and restores the partitions that differ. It returns
+// the committed offsets.
+func (s *Stage) validate(ctx context.Context, cl *kgo.Client, parts map[int32]bool) (map[int32]map[string]int64, error) {
 	// Fence a predecessor first: its pending offset commit would keep
 	// the stable offset fetch waiting until its transaction timed out.
 	if _, _, err := cl.ProducerID(ctx); err != nil {
-		return fmt.Errorf("initializing producer id: %w", err)
+		return nil, fmt.Errorf("initializing producer id: %w", err)
 	}
 	committed, err := s.fetchCommitted(ctx, parts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	need := make(map[int32]map[string]int64)
 	for p := range parts {
 		applied, found, err := s.store.AppliedOffsets(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if found && sameOffsets(s.cfg.Inputs, applied, committed[p]) {
 			s.log.Debug("partition state is current", zap.Int32("partition", p), zap.Any("offsets", applied))
@@ -95,9 +107,45 @@ func (s *Stage) validate(ctx context.Context, cl *kgo.Client, parts map[int32]bo
 		need[p] = committed[p]
 	}
 	if len(need) == 0 {
-		return nil
+		return committed, nil
 	}
-	return s.restore(ctx, need)
+	return committed, s.restore(ctx, need)
+}
+
+// alignAssigned tells the aligner where the consumer starts on each newly
+// assigned partition (the committed offset, else the log start) and where
+// each input ends, so that an input with nothing to fetch counts as caught
+// up from the start.
+func (s *Stage) alignAssigned(ctx context.Context, parts map[int32]bool, committed map[int32]map[string]int64) error {
+	starts, err := s.adm.ListStartOffsets(ctx, s.cfg.Inputs...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("listing input start offsets: %w", err)
+	}
+	ends, err := s.adm.ListCommittedOffsets(ctx, s.cfg.Inputs...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("listing input end offsets: %w", err)
+	}
+	for p := range parts {
+		start, end := make(map[string]int64), make(map[string]int64)
+		for _, t := range s.cfg.Inputs {
+			if o, ok := committed[p][t]; ok {
+				start[t] = o
+			} else if o, ok := starts.Lookup(t, p); ok {
+				start[t] = o.Offset
+			}
+			if o, ok := ends.Lookup(t, p); ok {
+				end[t] = o.Offset
+			}
+		}
+		s.align.assigned(p, start, end)
+	}
+	return nil
 }
 
 func sameOffsets(topics []string, a, b map[string]int64) bool {

@@ -61,8 +61,23 @@ type Config struct {
 	// rebalance timeouts, static membership with kgo.InstanceID). Default
 	// none.
 	GroupOpts []kgo.Opt
-	// MaxPollRecords bounds the records in one transaction. Default 10000.
+	// MaxPollRecords bounds the records one poll takes. Default 10000.
 	MaxPollRecords int
+	// AlignInputs processes a state partition's inputs in timestamp order
+	// across polls, not only within one: when one input has nothing
+	// fetched while the broker holds more of it, the other inputs' later
+	// records wait for it (at most MaxInputIdle), and the offsets
+	// committed stop before the records still waiting. A backlog fetched
+	// topic by topic is then applied in the order the records reached
+	// Kafka. Each input partition keeps at most MaxPollRecords records
+	// waiting; beyond that its fetching pauses. Default false (records are
+	// merged by timestamp within one poll only).
+	AlignInputs bool
+	// MaxInputIdle is how long aligned records wait for an input that is
+	// behind but delivers nothing (Kafka Streams' max.task.idle.ms). It
+	// matters only when the broker's offsets say more is coming that
+	// never does, such as records of aborted transactions. Default 500ms.
+	MaxInputIdle time.Duration
 	// ValueCacheBytes bounds the in-memory cache of committed state values
 	// (and of keys known to be absent) in front of Pebble. Default 48 MiB;
 	// negative disables it.
@@ -128,6 +143,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 10000
+	}
+	if c.MaxInputIdle == 0 {
+		c.MaxInputIdle = 500 * time.Millisecond
+	}
+	if c.MaxInputIdle < 0 {
+		return fmt.Errorf("stream: config: max input idle %v: must not be negative", c.MaxInputIdle)
 	}
 	if c.MaxPollRecords < 1 {
 		return fmt.Errorf("stream: config: max poll records %d: must be positive", c.MaxPollRecords)

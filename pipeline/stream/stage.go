@@ -26,6 +26,11 @@ var (
 // errRetryBatch marks a transaction aborted for a retry within the session.
 var errRetryBatch = errors.New("stream: transaction aborted")
 
+// errUnaligned ends a session whose transaction did not commit while the
+// aligner held records: the consumer's position is past them, so the next
+// session starts over from the committed offsets.
+var errUnaligned = errors.New("stream: transaction not committed with records held for alignment")
+
 // errStateBehind marks a Pebble commit that failed after its Kafka
 // transaction committed: the session restarts and the next assignment
 // restores the partitions from the changelog.
@@ -53,6 +58,9 @@ type Stage struct {
 	// cache holds committed state values (see valueCache); nil when
 	// Config.ValueCacheBytes is negative.
 	cache *valueCache
+	// align orders the inputs across polls (Config.AlignInputs); nil when
+	// off. Made anew by each session.
+	align *aligner
 
 	// mu guards what Stats, Ready and the callbacks share. It is a leaf
 	// lock: nothing else is locked, and no Kafka or Pebble call is made,
@@ -253,6 +261,9 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onLost),
 	)
+	if s.cfg.AlignInputs && len(s.cfg.Inputs) > 1 {
+		s.align = newAligner(s.cfg.Inputs, s.cfg.MaxInputIdle, s.cfg.MaxPollRecords)
+	}
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return fmt.Errorf("creating group session: %w", err)
@@ -272,9 +283,15 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 	}
 	s.ready.Store(true)
 
+	var wait time.Duration // until an aligned partition stops waiting
 	for {
 		t0 := time.Now()
-		fetches := sess.PollRecords(ctx, s.cfg.MaxPollRecords)
+		pollCtx, cancel := ctx, context.CancelFunc(func() {})
+		if wait > 0 {
+			pollCtx, cancel = context.WithTimeout(ctx, wait)
+		}
+		fetches := sess.PollRecords(pollCtx, s.cfg.MaxPollRecords)
+		cancel()
 		s.stats.poll.Add(int64(time.Since(t0)))
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -288,7 +305,7 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		}
 		var fetchErr error
 		fetches.EachError(func(t string, p int32, err error) {
-			if fetchErr == nil {
+			if fetchErr == nil && !errors.Is(err, context.DeadlineExceeded) {
 				fetchErr = fmt.Errorf("fetching %s/%d: %w", t, p, err)
 			}
 		})
@@ -296,16 +313,27 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 			sess.AllowRebalance()
 			return fetchErr
 		}
-		if fetches.NumRecords() == 0 {
+		var recs []*kgo.Record
+		if s.align != nil {
+			s.align.add(fetches)
+			recs, wait = s.align.take(s.cfg.Clock())
+			if pause, resume := s.align.flowControl(); pause != nil || resume != nil {
+				sess.Client().PauseFetchPartitions(pause)
+				sess.Client().ResumeFetchPartitions(resume)
+			}
+		} else {
+			recs = inOrder(fetches, s.cfg.Inputs)
+		}
+		if len(recs) == 0 {
 			sess.AllowRebalance()
 			continue
 		}
-		err := s.processBatch(ctx, sess, fetches)
+		err := s.processBatch(ctx, sess, recs)
 		sess.AllowRebalance()
 		switch {
 		case err == nil:
 			bo.reset()
-		case errors.Is(err, errRetryBatch):
+		case errors.Is(err, errRetryBatch) && s.align == nil:
 			if !bo.wait(ctx) {
 				return ctx.Err()
 			}
@@ -315,8 +343,9 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 	}
 }
 
-// processBatch runs protocol steps 2-4 for one polled batch.
-func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+// processBatch runs protocol steps 2-4 for one batch of records, in the
+// order given.
+func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession, recs []*kgo.Record) error {
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
@@ -338,7 +367,7 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	var n, dead int64
 	var abortErr error
 	tx := Tx{cache: s.cache, dirty: make(map[string][]byte)}
-	for _, rec := range inOrder(fetches, s.cfg.Inputs) {
+	for _, rec := range recs {
 		p := rec.Partition
 		tx.reset(p, batch)
 		perr := s.process(ctx, &tx, rec)
@@ -399,6 +428,9 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	s.stats.flush.Add(int64(tEnd.Sub(tFlush)))
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TransactionTimeout)
 	defer cancel()
+	if s.align != nil {
+		endCtx = kgo.PreTxnCommitFnContext(endCtx, s.align.rewriteCommit)
+	}
 	if abortErr != nil {
 		s.stats.aborted.Add(1)
 		if _, err := sess.End(endCtx, kgo.TryAbort); err != nil {
@@ -408,6 +440,9 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 			return ctx.Err()
 		}
 		s.log.Warn("transaction aborted; the batch will be consumed again", zap.Error(abortErr))
+		if s.align != nil {
+			return fmt.Errorf("%w: %w", errUnaligned, abortErr)
+		}
 		return fmt.Errorf("%w: %w", errRetryBatch, abortErr)
 	}
 
@@ -422,6 +457,9 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 		// A rebalance began: the session aborted and rewound.
 		s.stats.aborted.Add(1)
 		s.log.Info("transaction aborted by a rebalance; the batch will be consumed again")
+		if s.align != nil {
+			return errUnaligned
+		}
 		return nil
 	}
 	s.stats.committed.Add(1)

@@ -1,0 +1,315 @@
+package stream
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// topicPartition names one input partition.
+type topicPartition struct {
+	topic string
+	part  int32
+}
+
+// aligner keeps the polled records of co-partitioned inputs until they can
+// be processed in timestamp order across the inputs (Kafka Streams' task
+// idling). A state partition's records are taken by timestamp, smallest
+// first, only while every input of the partition either has a record
+// waiting or has been read to its end: when one input runs dry while the
+// broker holds more of it, the other inputs' later records wait for it,
+// for at most maxIdle. A backlog read topic by topic (a whole fetch of
+// orders before the clicks that came first) is then still applied in the
+// order the records reached Kafka.
+//
+// Records it keeps were handed over by the consumer, so the consumer's own
+// offsets run ahead of what was processed. The stage therefore commits
+// the offsets the aligner gives (commitOffsets, rewriting the transaction's
+// offset commit), never the consumer's, and starts a new group session
+// (which reads the committed offsets) whenever a transaction does not
+// commit. The poll loop and the partition callbacks use it; mu is a leaf
+// lock (no Kafka call is made holding it).
+type aligner struct {
+	mu        sync.Mutex
+	inputs    []string
+	rank      map[string]int
+	maxIdle   time.Duration
+	maxQueued int // per input partition; more pauses its fetching
+
+	queues map[topicPartition][]*kgo.Record
+	// fetched is the offset after the last record the consumer handed
+	// over; end is the partition's last stable offset as last reported.
+	fetched, end map[topicPartition]int64
+	// txn marks partitions whose last record handed over was written in a
+	// transaction: a commit marker follows it.
+	txn map[topicPartition]bool
+	// pos is the offset after the last record taken for processing, per
+	// input partition: what the next transaction commits.
+	pos map[topicPartition]kgo.EpochOffset
+	// blocked is when each state partition started waiting for an input.
+	blocked map[int32]time.Time
+	paused  map[topicPartition]bool
+}
+
+func newAligner(inputs []string, maxIdle time.Duration, maxQueued int) *aligner {
+	a := &aligner{inputs: inputs, rank: make(map[string]int, len(inputs)), maxIdle: maxIdle, maxQueued: maxQueued}
+	for i, t := range inputs {
+		a.rank[t] = i
+	}
+	a.reset()
+	return a
+}
+
+// reset forgets everything: a new group session starts from the committed
+// offsets.
+func (a *aligner) reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.queues = make(map[topicPartition][]*kgo.Record)
+	a.fetched = make(map[topicPartition]int64)
+	a.end = make(map[topicPartition]int64)
+	a.txn = make(map[topicPartition]bool)
+	a.pos = make(map[topicPartition]kgo.EpochOffset)
+	a.blocked = make(map[int32]time.Time)
+	a.paused = make(map[topicPartition]bool)
+}
+
+// assigned records where the consumer starts on a newly assigned state
+// partition (its committed offset, or the log start) and where each input
+// partition ends, so that an input with nothing to fetch is known to be
+// caught up before any poll reports on it.
+func (a *aligner) assigned(p int32, start, end map[string]int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.inputs {
+		k := topicPartition{t, p}
+		if o, ok := start[t]; ok {
+			a.fetched[k] = o
+		}
+		if o, ok := end[t]; ok {
+			a.end[k] = o
+		}
+	}
+}
+
+// drop forgets the records and offsets of state partitions the stage no
+// longer owns; their next owner starts from the committed offsets.
+func (a *aligner) drop(parts []int32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range parts {
+		for _, t := range a.inputs {
+			k := topicPartition{t, p}
+			delete(a.queues, k)
+			delete(a.fetched, k)
+			delete(a.end, k)
+			delete(a.txn, k)
+			delete(a.pos, k)
+			delete(a.paused, k)
+		}
+		delete(a.blocked, p)
+	}
+}
+
+// add queues a poll's records and notes how far each partition was read.
+func (a *aligner) add(fetches kgo.Fetches) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if _, ok := a.rank[fp.Topic]; !ok {
+			return
+		}
+		k := topicPartition{fp.Topic, fp.Partition}
+		if end := fp.LastStableOffset; end >= 0 {
+			a.end[k] = end
+		} else if fp.HighWatermark >= 0 {
+			a.end[k] = fp.HighWatermark
+		}
+		if n := len(fp.Records); n > 0 {
+			// Copy: a fetch's record slices can share one backing array.
+			a.queues[k] = append(a.queues[k], fp.Records...)
+			a.fetched[k] = fp.Records[n-1].Offset + 1
+			a.txn[k] = fp.Records[n-1].Attrs.IsTransactional()
+		}
+	})
+}
+
+// caughtUp reports whether input partition k has nothing more to fetch as
+// far as the aligner knows. After a record written in a transaction, one
+// offset of slack covers the commit marker that follows it, which
+// read_committed never hands over.
+func (a *aligner) caughtUp(k topicPartition) bool {
+	end, ok := a.end[k]
+	if !ok {
+		return false
+	}
+	fetched, ok := a.fetched[k]
+	if a.txn[k] {
+		end--
+	}
+	return ok && fetched >= end
+}
+
+// take removes and returns the records that can be processed now, state
+// partition by state partition in ascending order, each partition's
+// records merged by timestamp (ties broken by the input's position in the
+// stage's inputs), each input keeping its offset order. wait is how long
+// until a partition that is waiting for an input stops waiting (0 when
+// none waits).
+func (a *aligner) take(now time.Time) (out []*kgo.Record, wait time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	parts := make([]int32, 0, len(a.blocked)+4)
+	for k, q := range a.queues {
+		if len(q) > 0 && !slices.Contains(parts, k.part) {
+			parts = append(parts, k.part)
+		}
+	}
+	slices.Sort(parts)
+	qs := make([]*[]*kgo.Record, len(a.inputs))
+	keys := make([]topicPartition, len(a.inputs))
+	for _, p := range parts {
+		for i, t := range a.inputs {
+			keys[i] = topicPartition{t, p}
+			q := a.queues[keys[i]]
+			qs[i] = &q
+		}
+		force := false
+		if since, ok := a.blocked[p]; ok && now.Sub(since) >= a.maxIdle {
+			force = true
+		}
+		waiting, took := false, false
+		for {
+			best := -1
+			for i, q := range qs {
+				if len(*q) == 0 {
+					if !force && !a.caughtUp(keys[i]) {
+						waiting = true
+						break
+					}
+					continue
+				}
+				if best < 0 || (*q)[0].Timestamp.Before((*qs[best])[0].Timestamp) {
+					best = i
+				}
+			}
+			if waiting || best < 0 {
+				break
+			}
+			r := (*qs[best])[0]
+			*qs[best] = (*qs[best])[1:]
+			out = append(out, r)
+			took = true
+			a.pos[keys[best]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+		}
+		for i, q := range qs {
+			if len(*q) == 0 {
+				delete(a.queues, keys[i])
+			} else {
+				a.queues[keys[i]] = *q
+			}
+		}
+		if !waiting {
+			delete(a.blocked, p)
+			continue
+		}
+		// The wait for an input starts when the partition stops making
+		// progress.
+		since, ok := a.blocked[p]
+		if !ok || took {
+			since = now
+			a.blocked[p] = now
+		}
+		if left := a.maxIdle - now.Sub(since); left > 0 && (wait == 0 || left < wait) {
+			wait = left
+		}
+	}
+	return out, wait
+}
+
+// flowControl returns the input partitions whose fetching should pause
+// (their queue is full) and those that can resume (their queue is below
+// half of it), and records the change.
+func (a *aligner) flowControl() (pause, resume map[string][]int32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, q := range a.queues {
+		if len(q) >= a.maxQueued && !a.paused[k] {
+			if pause == nil {
+				pause = make(map[string][]int32)
+			}
+			pause[k.topic] = append(pause[k.topic], k.part)
+			a.paused[k] = true
+		}
+	}
+	for k := range a.paused {
+		if len(a.queues[k]) < a.maxQueued/2 {
+			if resume == nil {
+				resume = make(map[string][]int32)
+			}
+			resume[k.topic] = append(resume[k.topic], k.part)
+			delete(a.paused, k)
+		}
+	}
+	return pause, resume
+}
+
+// rewriteCommit makes a transaction's offset commit carry the offsets
+// after the records taken for processing, not the consumer's, which also
+// count the records still queued. An input partition the stage has taken
+// nothing from in this session keeps its committed offset.
+func (a *aligner) rewriteCommit(req *kmsg.TxnOffsetCommitRequest) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	done := make(map[topicPartition]bool, len(a.pos))
+	topics := req.Topics[:0]
+	for _, t := range req.Topics {
+		parts := t.Partitions[:0]
+		for _, p := range t.Partitions {
+			k := topicPartition{t.Topic, p.Partition}
+			eo, ok := a.pos[k]
+			if !ok {
+				continue
+			}
+			p.Offset, p.LeaderEpoch = eo.Offset, eo.Epoch
+			parts = append(parts, p)
+			done[k] = true
+		}
+		t.Partitions = parts
+		if len(parts) > 0 {
+			topics = append(topics, t)
+		}
+	}
+	req.Topics = topics
+	for k, eo := range a.pos {
+		if done[k] {
+			continue
+		}
+		i := slices.IndexFunc(req.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return t.Topic == k.topic })
+		if i < 0 {
+			t := kmsg.NewTxnOffsetCommitRequestTopic()
+			t.Topic = k.topic
+			req.Topics = append(req.Topics, t)
+			i = len(req.Topics) - 1
+		}
+		p := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch = k.part, eo.Offset, eo.Epoch
+		p.Metadata = &req.MemberID
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	return nil
+}
+
+// queued counts the records waiting.
+func (a *aligner) queued() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, q := range a.queues {
+		n += len(q)
+	}
+	return n
+}

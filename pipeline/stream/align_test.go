@@ -1,0 +1,273 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func rec(topic string, part int32, off int64, ms int64) *kgo.Record {
+	return &kgo.Record{Topic: topic, Partition: part, Offset: off, Timestamp: time.UnixMilli(ms), LeaderEpoch: 0}
+}
+
+func fetch(parts ...kgo.FetchPartition) kgo.Fetches {
+	byTopic := map[string][]kgo.FetchPartition{}
+	var order []string
+	for _, p := range parts {
+		t := p.Records[0].Topic
+		if _, ok := byTopic[t]; !ok {
+			order = append(order, t)
+		}
+		byTopic[t] = append(byTopic[t], p)
+	}
+	var f kgo.Fetch
+	for _, t := range order {
+		f.Topics = append(f.Topics, kgo.FetchTopic{Topic: t, Partitions: byTopic[t]})
+	}
+	return kgo.Fetches{f}
+}
+
+func fp(hwm int64, recs ...*kgo.Record) kgo.FetchPartition {
+	return kgo.FetchPartition{Partition: recs[0].Partition, HighWatermark: hwm, LastStableOffset: hwm, Records: recs}
+}
+
+func names(recs []*kgo.Record) string {
+	var s []string
+	for _, r := range recs {
+		s = append(s, fmt.Sprintf("%s%d@%d", r.Topic, r.Partition, r.Timestamp.UnixMilli()))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestAlignerTake walks the aligner through a backlog fetched topic by
+// topic: records wait for an input that is behind, flow once it arrives,
+// and wait at most maxIdle for an input that never delivers.
+func TestAlignerTake(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	a := newAligner([]string{"clicks", "orders"}, 500*time.Millisecond, 100)
+	// Partition 0: both inputs have a backlog (end 3); partition 1: clicks
+	// are caught up (empty), orders have one record.
+	a.assigned(0, map[string]int64{"clicks": 0, "orders": 0}, map[string]int64{"clicks": 3, "orders": 3})
+	a.assigned(1, map[string]int64{"clicks": 0, "orders": 0}, map[string]int64{"clicks": 0, "orders": 1})
+
+	steps := []struct {
+		name    string
+		fetches kgo.Fetches
+		at      time.Duration
+		want    string
+		wait    time.Duration
+	}{
+		{
+			name:    "orders first: partition 0 waits for its clicks, partition 1 has none to wait for",
+			fetches: fetch(fp(3, rec("orders", 0, 0, 10), rec("orders", 0, 1, 20), rec("orders", 0, 2, 30)), fp(1, rec("orders", 1, 0, 5))),
+			want:    "orders1@5",
+			wait:    500 * time.Millisecond,
+		},
+		{
+			name:    "two clicks arrive: merged up to the last click, orders after it wait",
+			fetches: fetch(fp(3, rec("clicks", 0, 0, 15), rec("clicks", 0, 1, 25))),
+			at:      100 * time.Millisecond,
+			want:    "orders0@10 clicks0@15 orders0@20 clicks0@25",
+			wait:    500 * time.Millisecond,
+		},
+		{
+			name:    "the last click: clicks caught up, the rest flows",
+			fetches: fetch(fp(3, rec("clicks", 0, 2, 40))),
+			at:      200 * time.Millisecond,
+			want:    "orders0@30 clicks0@40",
+		},
+		{
+			name:    "an input behind that never delivers: wait at most maxIdle",
+			fetches: fetch(fp(9, rec("orders", 0, 3, 50))),
+			at:      300 * time.Millisecond,
+			want:    "",
+			wait:    500 * time.Millisecond,
+		},
+		{
+			name: "still waiting",
+			at:   700 * time.Millisecond,
+			want: "",
+			wait: 100 * time.Millisecond,
+		},
+		{
+			name: "maxIdle passed: processed without the input",
+			at:   800 * time.Millisecond,
+			want: "orders0@50",
+		},
+	}
+	for _, s := range steps {
+		a.end[topicPartition{"clicks", 0}] = max(a.end[topicPartition{"clicks", 0}], 3)
+		if s.name == "an input behind that never delivers: wait at most maxIdle" {
+			a.end[topicPartition{"clicks", 0}] = 9 // the broker says more clicks exist
+		}
+		a.add(s.fetches)
+		got, wait := a.take(t0.Add(s.at))
+		if names(got) != s.want || wait != s.wait {
+			t.Fatalf("%s: took %q wait %v, want %q wait %v", s.name, names(got), wait, s.want, s.wait)
+		}
+	}
+
+	// The commit carries the offsets after what was taken, not after what
+	// was fetched, and leaves partitions nothing was taken from alone.
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	for _, topic := range []string{"orders", "clicks"} {
+		rt := kmsg.NewTxnOffsetCommitRequestTopic()
+		rt.Topic = topic
+		for _, p := range []int32{0, 1, 2} {
+			rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+			rp.Partition, rp.Offset = p, 99
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	if err := a.rewriteCommit(req); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			got[fmt.Sprintf("%s/%d", rt.Topic, rp.Partition)] = rp.Offset
+		}
+	}
+	want := map[string]int64{"orders/0": 4, "orders/1": 1, "clicks/0": 3}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("commit offsets %v, want %v", got, want)
+	}
+}
+
+// TestAlignerFlowControl pauses an input partition whose queue is full and
+// resumes it once it drained below half.
+func TestAlignerFlowControl(t *testing.T) {
+	a := newAligner([]string{"a", "b"}, time.Second, 4)
+	a.assigned(0, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 10, "b": 10})
+	a.add(fetch(fp(10, rec("a", 0, 0, 1), rec("a", 0, 1, 2), rec("a", 0, 2, 3), rec("a", 0, 3, 4))))
+	if got, _ := a.take(time.Unix(0, 0)); len(got) != 0 {
+		t.Fatalf("took %s while b is behind", names(got))
+	}
+	pause, resume := a.flowControl()
+	if fmt.Sprint(pause) != "map[a:[0]]" || resume != nil {
+		t.Fatalf("pause %v resume %v", pause, resume)
+	}
+	a.add(fetch(fp(10, rec("b", 0, 0, 3))))
+	if got, _ := a.take(time.Unix(0, 0)); names(got) != "a0@1 a0@2 a0@3 b0@3" {
+		t.Fatalf("took %s", names(got))
+	}
+	pause, resume = a.flowControl()
+	if pause != nil || fmt.Sprint(resume) != "map[a:[0]]" {
+		t.Fatalf("pause %v resume %v", pause, resume)
+	}
+}
+
+const (
+	alignA = "align-a"
+	alignB = "align-b"
+)
+
+// TestAlignInputsAcrossPolls: a backlog written topic by topic (all of
+// input a, then all of input b, timestamps interleaved) and read in small
+// polls is processed in timestamp order per state partition, with every
+// record exactly once, across a restart mid-stream.
+func TestAlignInputsAcrossPolls(t *testing.T) {
+	h := newHarness(t, alignA, alignB)
+	const perPart = 120
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(h.addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pcl.Close()
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	for _, topic := range []string{alignA, alignB} {
+		var recs []*kgo.Record
+		for p := int32(0); p < numParts; p++ {
+			for i := int64(0); i < perPart; i++ {
+				ms := base + 2*i
+				if topic == alignB {
+					ms++
+				}
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Key: []byte(fmt.Sprintf("p%d", p)),
+					Value: []byte(strconv.FormatInt(ms, 10)), Timestamp: time.UnixMilli(ms)})
+			}
+		}
+		if err := pcl.ProduceSync(h.ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	process := func(_ context.Context, tx *Tx, rec *kgo.Record) error {
+		tx.Produce(outTopic, rec.Key, []byte(rec.Topic+"@"+string(rec.Value)))
+		return nil
+	}
+	cfg := h.config(tempDir(t), "a")
+	cfg.Inputs = []string{alignA, alignB}
+	cfg.AlignInputs = true
+	cfg.MaxPollRecords = 40
+	// The first instance stops mid-stream, inside a transaction, with
+	// records held: the second must start where the committed prefix ends.
+	var seen atomic.Int64
+	r := h.start(cfg, func(ctx context.Context, tx *Tx, rec *kgo.Record) error {
+		if seen.Add(1) > 300 {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return process(ctx, tx, rec)
+	})
+	h.waitFor("the first instance to stall mid-stream", 30*time.Second, func() bool { return seen.Load() > 300 })
+	if r.s.Stats().TxnCommitted == 0 {
+		t.Fatal("the first instance committed nothing")
+	}
+	r.stop()
+	r = h.start(cfg, process)
+	h.waitFor("every record processed", 60*time.Second, func() bool {
+		resps, err := h.adm.FetchOffsets(h.ctx, group)
+		if err != nil {
+			return false
+		}
+		var sum int64
+		resps.Each(func(o kadm.OffsetResponse) {
+			if (o.Topic == alignA || o.Topic == alignB) && o.Err == nil {
+				sum += o.At
+			}
+		})
+		return sum == 2*numParts*perPart
+	})
+	r.stop()
+
+	byKey := map[string][]string{}
+	for _, o := range h.readAll(outTopic) {
+		byKey[string(o.Key)] = append(byKey[string(o.Key)], string(o.Value))
+	}
+	for p := 0; p < numParts; p++ {
+		k := fmt.Sprintf("p%d", p)
+		got := byKey[k]
+		var want []string
+		for i := int64(0); i < 2*perPart; i++ {
+			topic := alignA
+			if i%2 == 1 {
+				topic = alignB
+			}
+			want = append(want, fmt.Sprintf("%s@%d", topic, base+i))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("partition %d: %d outputs, want %d in timestamp order; first difference at %d:\n got %v\nwant %v",
+				p, len(got), len(want), firstDiff(got, want), abbreviate(got), abbreviate(want))
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
