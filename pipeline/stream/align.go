@@ -153,13 +153,19 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 	return ok && fetched >= end
 }
 
-// take removes and returns the records that can be processed now, state
-// partition by state partition in ascending order, each partition's
+// take removes and returns up to limit records that can be processed now,
+// state partition by state partition in ascending order, each partition's
 // records merged by timestamp (ties broken by the input's position in the
 // stage's inputs), each input keeping its offset order. wait is how long
 // until a partition that is waiting for an input stops waiting (0 when
-// none waits).
-func (a *aligner) take(now time.Time) (out []*kgo.Record, wait time.Duration) {
+// none waits); more reports that the limit left records that could be
+// taken at once.
+//
+// What the aligner knows of an input partition's end comes from the polls
+// that included it, so the stage must poll everything the consumer has
+// buffered: a partition left in the consumer's buffer would look caught up
+// on stale news.
+func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.Duration, more bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	parts := make([]int32, 0, len(a.blocked)+4)
@@ -199,6 +205,10 @@ func (a *aligner) take(now time.Time) (out []*kgo.Record, wait time.Duration) {
 			if waiting || best < 0 {
 				break
 			}
+			if len(out) >= limit {
+				more = true
+				break
+			}
 			r := (*qs[best])[0]
 			*qs[best] = (*qs[best])[1:]
 			out = append(out, r)
@@ -211,6 +221,9 @@ func (a *aligner) take(now time.Time) (out []*kgo.Record, wait time.Duration) {
 			} else {
 				a.queues[keys[i]] = *q
 			}
+		}
+		if more {
+			break
 		}
 		if !waiting {
 			delete(a.blocked, p)
@@ -227,7 +240,7 @@ func (a *aligner) take(now time.Time) (out []*kgo.Record, wait time.Duration) {
 			wait = left
 		}
 	}
-	return out, wait
+	return out, wait, more
 }
 
 // flowControl returns the input partitions whose fetching should pause

@@ -110,7 +110,7 @@ func TestAlignerTake(t *testing.T) {
 			a.end[topicPartition{"clicks", 0}] = 9 // the broker says more clicks exist
 		}
 		a.add(s.fetches)
-		got, wait := a.take(t0.Add(s.at))
+		got, wait, _ := a.take(t0.Add(s.at), 100)
 		if names(got) != s.want || wait != s.wait {
 			t.Fatalf("%s: took %q wait %v, want %q wait %v", s.name, names(got), wait, s.want, s.wait)
 		}
@@ -150,7 +150,7 @@ func TestAlignerFlowControl(t *testing.T) {
 	a := newAligner([]string{"a", "b"}, time.Second, 4)
 	a.assigned(0, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 10, "b": 10})
 	a.add(fetch(fp(10, rec("a", 0, 0, 1), rec("a", 0, 1, 2), rec("a", 0, 2, 3), rec("a", 0, 3, 4))))
-	if got, _ := a.take(time.Unix(0, 0)); len(got) != 0 {
+	if got, _, _ := a.take(time.Unix(0, 0), 100); len(got) != 0 {
 		t.Fatalf("took %s while b is behind", names(got))
 	}
 	pause, resume := a.flowControl()
@@ -158,7 +158,7 @@ func TestAlignerFlowControl(t *testing.T) {
 		t.Fatalf("pause %v resume %v", pause, resume)
 	}
 	a.add(fetch(fp(10, rec("b", 0, 0, 3))))
-	if got, _ := a.take(time.Unix(0, 0)); names(got) != "a0@1 a0@2 a0@3 b0@3" {
+	if got, _, _ := a.take(time.Unix(0, 0), 100); names(got) != "a0@1 a0@2 a0@3 b0@3" {
 		t.Fatalf("took %s", names(got))
 	}
 	pause, resume = a.flowControl()

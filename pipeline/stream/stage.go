@@ -283,15 +283,27 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 	}
 	s.ready.Store(true)
 
-	var wait time.Duration // until an aligned partition stops waiting
+	var (
+		wait time.Duration // until an aligned partition stops waiting
+		more bool          // the aligner holds records it can hand out now
+	)
 	for {
 		t0 := time.Now()
-		pollCtx, cancel := ctx, context.CancelFunc(func() {})
-		if wait > 0 {
-			pollCtx, cancel = context.WithTimeout(ctx, wait)
+		var fetches kgo.Fetches
+		switch {
+		case s.align == nil:
+			fetches = sess.PollRecords(ctx, s.cfg.MaxPollRecords)
+		case more:
+			fetches = sess.PollFetches(nil) //nolint:staticcheck // a nil context drains what is buffered without waiting
+		default:
+			// Everything buffered: see aligner.take.
+			pollCtx, cancel := ctx, context.CancelFunc(func() {})
+			if wait > 0 {
+				pollCtx, cancel = context.WithTimeout(ctx, wait)
+			}
+			fetches = sess.PollFetches(pollCtx)
+			cancel()
 		}
-		fetches := sess.PollRecords(pollCtx, s.cfg.MaxPollRecords)
-		cancel()
 		s.stats.poll.Add(int64(time.Since(t0)))
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -316,7 +328,7 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		var recs []*kgo.Record
 		if s.align != nil {
 			s.align.add(fetches)
-			recs, wait = s.align.take(s.cfg.Clock())
+			recs, wait, more = s.align.take(s.cfg.Clock(), s.cfg.MaxPollRecords)
 			if pause, resume := s.align.flowControl(); pause != nil || resume != nil {
 				sess.Client().PauseFetchPartitions(pause)
 				sess.Client().ResumeFetchPartitions(resume)
