@@ -154,12 +154,18 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 }
 
 // take removes and returns up to limit records that can be processed now,
-// state partition by state partition in ascending order, each partition's
-// records merged by timestamp (ties broken by the input's position in the
-// stage's inputs), each input keeping its offset order. wait is how long
-// until a partition that is waiting for an input stops waiting (0 when
-// none waits); more reports that the limit left records that could be
-// taken at once.
+// merged by timestamp across every state partition and input (ties broken
+// by partition, then by the input's position in the stage's inputs), each
+// input partition keeping its offset order. A state partition whose input
+// ran dry while the broker holds more of it is skipped until that input
+// delivers, or for at most maxIdle. Merging across partitions too keeps
+// what the stage produces in the order its inputs reached Kafka, so a
+// downstream stage keyed differently (stage 2, by code) does not see one
+// partition's records days ahead of another's during a backlog.
+//
+// wait is how long until a partition that is waiting for an input stops
+// waiting (0 when none waits); more reports that the limit left records
+// that could be taken at once.
 //
 // What the aligner knows of an input partition's end comes from the polls
 // that included it, so the stage must poll everything the consumer has
@@ -168,73 +174,87 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.Duration, more bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	parts := make([]int32, 0, len(a.blocked)+4)
+	type state struct {
+		p                    int32
+		keys                 []topicPartition
+		qs                   [][]*kgo.Record
+		force, blocked, took bool
+	}
+	var parts []*state
 	for k, q := range a.queues {
-		if len(q) > 0 && !slices.Contains(parts, k.part) {
-			parts = append(parts, k.part)
+		if len(q) > 0 && !slices.ContainsFunc(parts, func(s *state) bool { return s.p == k.part }) {
+			parts = append(parts, &state{p: k.part})
 		}
 	}
-	slices.Sort(parts)
-	qs := make([]*[]*kgo.Record, len(a.inputs))
-	keys := make([]topicPartition, len(a.inputs))
-	for _, p := range parts {
-		for i, t := range a.inputs {
-			keys[i] = topicPartition{t, p}
-			q := a.queues[keys[i]]
-			qs[i] = &q
+	slices.SortFunc(parts, func(x, y *state) int { return int(x.p) - int(y.p) })
+	for _, ps := range parts {
+		for _, t := range a.inputs {
+			k := topicPartition{t, ps.p}
+			ps.keys = append(ps.keys, k)
+			ps.qs = append(ps.qs, a.queues[k])
 		}
-		force := false
-		if since, ok := a.blocked[p]; ok && now.Sub(since) >= a.maxIdle {
-			force = true
+		if since, ok := a.blocked[ps.p]; ok && now.Sub(since) >= a.maxIdle {
+			ps.force = true
 		}
-		waiting, took := false, false
-		for {
-			best := -1
-			for i, q := range qs {
-				if len(*q) == 0 {
-					if !force && !a.caughtUp(keys[i]) {
-						waiting = true
+	}
+	for {
+		var best *state
+		bi := -1
+		for _, ps := range parts {
+			if ps.blocked {
+				continue
+			}
+			pi := -1
+			for i, q := range ps.qs {
+				if len(q) == 0 {
+					if !ps.force && !a.caughtUp(ps.keys[i]) {
+						ps.blocked = true
 						break
 					}
 					continue
 				}
-				if best < 0 || (*q)[0].Timestamp.Before((*qs[best])[0].Timestamp) {
-					best = i
+				if pi < 0 || q[0].Timestamp.Before(ps.qs[pi][0].Timestamp) {
+					pi = i
 				}
 			}
-			if waiting || best < 0 {
-				break
+			if ps.blocked || pi < 0 {
+				continue
 			}
-			if len(out) >= limit {
-				more = true
-				break
-			}
-			r := (*qs[best])[0]
-			*qs[best] = (*qs[best])[1:]
-			out = append(out, r)
-			took = true
-			a.pos[keys[best]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
-		}
-		for i, q := range qs {
-			if len(*q) == 0 {
-				delete(a.queues, keys[i])
-			} else {
-				a.queues[keys[i]] = *q
+			if best == nil || ps.qs[pi][0].Timestamp.Before(best.qs[bi][0].Timestamp) {
+				best, bi = ps, pi
 			}
 		}
-		if more {
+		if best == nil {
 			break
 		}
-		if !waiting {
-			delete(a.blocked, p)
+		if len(out) >= limit {
+			more = true
+			break
+		}
+		r := best.qs[bi][0]
+		best.qs[bi] = best.qs[bi][1:]
+		best.took = true
+		out = append(out, r)
+		a.pos[best.keys[bi]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+	}
+	for _, ps := range parts {
+		for i, q := range ps.qs {
+			if len(q) == 0 {
+				delete(a.queues, ps.keys[i])
+			} else {
+				a.queues[ps.keys[i]] = q
+			}
+		}
+		if !ps.blocked {
+			delete(a.blocked, ps.p)
 			continue
 		}
 		// The wait for an input starts when the partition stops making
 		// progress.
-		since, ok := a.blocked[p]
-		if !ok || took {
+		since, ok := a.blocked[ps.p]
+		if !ok || ps.took {
 			since = now
-			a.blocked[p] = now
+			a.blocked[ps.p] = now
 		}
 		if left := a.maxIdle - now.Sub(since); left > 0 && (wait == 0 || left < wait) {
 			wait = left

@@ -271,3 +271,21 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestAlignerMergesPartitions: records of every state partition come out
+// in one timestamp order, and the limit leaves the rest for the next take.
+func TestAlignerMergesPartitions(t *testing.T) {
+	a := newAligner([]string{"a", "b"}, time.Second, 100)
+	for p := int32(0); p < 2; p++ {
+		a.assigned(p, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 2, "b": 0})
+	}
+	a.add(fetch(fp(2, rec("a", 0, 0, 1), rec("a", 0, 1, 3)), fp(2, rec("a", 1, 0, 2), rec("a", 1, 1, 3))))
+	got, wait, more := a.take(time.Unix(0, 0), 3)
+	if names(got) != "a0@1 a1@2 a0@3" || wait != 0 || !more {
+		t.Fatalf("took %s wait %v more %v", names(got), wait, more)
+	}
+	got, _, more = a.take(time.Unix(0, 0), 3)
+	if names(got) != "a1@3" || more {
+		t.Fatalf("then took %s more %v", names(got), more)
+	}
+}
