@@ -46,11 +46,16 @@ type aligner struct {
 	// txn marks partitions whose last record handed over was written in a
 	// transaction: a commit marker follows it.
 	txn map[topicPartition]bool
+	// last is the latest timestamp handed over per input partition: what
+	// it delivers next is not older, as far as producers stamp records
+	// in order.
+	last map[topicPartition]time.Time
 	// pos is the offset after the last record taken for processing, per
 	// input partition: what the next transaction commits.
 	pos map[topicPartition]kgo.EpochOffset
-	// blocked is when each state partition started waiting for an input.
-	blocked map[int32]time.Time
+	// dry is when each input partition that is behind, with nothing
+	// queued, started holding other records back.
+	dry map[topicPartition]time.Time
 	paused  map[topicPartition]bool
 }
 
@@ -72,8 +77,9 @@ func (a *aligner) reset() {
 	a.fetched = make(map[topicPartition]int64)
 	a.end = make(map[topicPartition]int64)
 	a.txn = make(map[topicPartition]bool)
+	a.last = make(map[topicPartition]time.Time)
 	a.pos = make(map[topicPartition]kgo.EpochOffset)
-	a.blocked = make(map[int32]time.Time)
+	a.dry = make(map[topicPartition]time.Time)
 	a.paused = make(map[topicPartition]bool)
 }
 
@@ -107,10 +113,11 @@ func (a *aligner) drop(parts []int32) {
 			delete(a.fetched, k)
 			delete(a.end, k)
 			delete(a.txn, k)
+			delete(a.last, k)
 			delete(a.pos, k)
 			delete(a.paused, k)
+			delete(a.dry, k)
 		}
-		delete(a.blocked, p)
 	}
 }
 
@@ -133,6 +140,12 @@ func (a *aligner) add(fetches kgo.Fetches) {
 			a.queues[k] = append(a.queues[k], fp.Records...)
 			a.fetched[k] = fp.Records[n-1].Offset + 1
 			a.txn[k] = fp.Records[n-1].Attrs.IsTransactional()
+			for _, r := range fp.Records {
+				if r.Timestamp.After(a.last[k]) {
+					a.last[k] = r.Timestamp
+				}
+			}
+			delete(a.dry, k)
 		}
 	})
 }
@@ -154,17 +167,21 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 }
 
 // take removes and returns up to limit records that can be processed now,
-// merged by timestamp across every state partition and input (ties broken
-// by partition, then by the input's position in the stage's inputs), each
-// input partition keeping its offset order. A state partition whose input
-// ran dry while the broker holds more of it is skipped until that input
-// delivers, or for at most maxIdle. Merging across partitions too keeps
-// what the stage produces in the order its inputs reached Kafka, so a
-// downstream stage keyed differently (stage 2, by code) does not see one
-// partition's records days ahead of another's during a backlog.
+// merged by timestamp across every input partition (ties broken by state
+// partition, then by the input's position in the stage's inputs), each
+// input partition keeping its offset order.
 //
-// wait is how long until a partition that is waiting for an input stops
-// waiting (0 when none waits); more reports that the limit left records
+// An input partition that is behind (the broker holds more of it) with
+// nothing queued holds back every record newer than the last one it
+// delivered, since what it delivers next may be older than those; after
+// maxIdle without a delivery it is ignored until it delivers again.
+// Aligning all partitions, not just the inputs of one, keeps what the
+// stage produces in the order its inputs reached Kafka, so a downstream
+// stage keyed differently (stage 2, by code) does not see one partition's
+// records days ahead of another's during a backlog.
+//
+// wait is how long until an input partition that holds records back is
+// ignored (0 when none does); more reports that the limit left records
 // that could be taken at once.
 //
 // What the aligner knows of an input partition's end comes from the polls
@@ -174,93 +191,106 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.Duration, more bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	type state struct {
-		p                    int32
-		keys                 []topicPartition
-		qs                   [][]*kgo.Record
-		force, blocked, took bool
-	}
-	var parts []*state
-	for k, q := range a.queues {
-		if len(q) > 0 && !slices.ContainsFunc(parts, func(s *state) bool { return s.p == k.part }) {
-			parts = append(parts, &state{p: k.part})
+	// Every known input partition, in tie-break order.
+	var keys []topicPartition
+	seen := make(map[topicPartition]bool)
+	for _, m := range []map[topicPartition]int64{a.end, a.fetched} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
 		}
 	}
-	slices.SortFunc(parts, func(x, y *state) int { return int(x.p) - int(y.p) })
-	for _, ps := range parts {
-		for _, t := range a.inputs {
-			k := topicPartition{t, ps.p}
-			ps.keys = append(ps.keys, k)
-			ps.qs = append(ps.qs, a.queues[k])
+	for k := range a.queues {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
 		}
-		if since, ok := a.blocked[ps.p]; ok && now.Sub(since) >= a.maxIdle {
-			ps.force = true
+	}
+	slices.SortFunc(keys, func(x, y topicPartition) int {
+		if x.part != y.part {
+			return int(x.part) - int(y.part)
+		}
+		return a.rank[x.topic] - a.rank[y.topic]
+	})
+	qs := make([][]*kgo.Record, len(keys))
+	for i, k := range keys {
+		qs[i] = a.queues[k]
+	}
+	// holds reports whether input partition i holds back records newer
+	// than its last, and the cutoff it sets.
+	holds := func(i int) (bool, time.Time) {
+		k := keys[i]
+		if len(qs[i]) > 0 || a.caughtUp(k) {
+			return false, time.Time{}
+		}
+		if since, ok := a.dry[k]; ok && now.Sub(since) >= a.maxIdle {
+			return false, time.Time{}
+		}
+		return true, a.last[k] // zero (holds everything) before any delivery
+	}
+	var cutoff time.Time
+	bounded := false
+	bound := func(t time.Time) {
+		if !bounded || t.Before(cutoff) {
+			cutoff, bounded = t, true
+		}
+	}
+	for i := range keys {
+		if h, t := holds(i); h {
+			bound(t)
 		}
 	}
 	for {
-		var best *state
-		bi := -1
-		for _, ps := range parts {
-			if ps.blocked {
-				continue
-			}
-			pi := -1
-			for i, q := range ps.qs {
-				if len(q) == 0 {
-					if !ps.force && !a.caughtUp(ps.keys[i]) {
-						ps.blocked = true
-						break
-					}
-					continue
-				}
-				if pi < 0 || q[0].Timestamp.Before(ps.qs[pi][0].Timestamp) {
-					pi = i
-				}
-			}
-			if ps.blocked || pi < 0 {
-				continue
-			}
-			if best == nil || ps.qs[pi][0].Timestamp.Before(best.qs[bi][0].Timestamp) {
-				best, bi = ps, pi
+		best := -1
+		for i, q := range qs {
+			if len(q) > 0 && (best < 0 || q[0].Timestamp.Before(qs[best][0].Timestamp)) {
+				best = i
 			}
 		}
-		if best == nil {
+		if best < 0 || (bounded && qs[best][0].Timestamp.After(cutoff)) {
 			break
 		}
 		if len(out) >= limit {
 			more = true
 			break
 		}
-		r := best.qs[bi][0]
-		best.qs[bi] = best.qs[bi][1:]
-		best.took = true
+		r := qs[best][0]
+		qs[best] = qs[best][1:]
 		out = append(out, r)
-		a.pos[best.keys[bi]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
-	}
-	for _, ps := range parts {
-		for i, q := range ps.qs {
-			if len(q) == 0 {
-				delete(a.queues, ps.keys[i])
-			} else {
-				a.queues[ps.keys[i]] = q
-			}
+		a.pos[keys[best]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+		if h, t := holds(best); h {
+			bound(t)
 		}
-		if !ps.blocked {
-			delete(a.blocked, ps.p)
+	}
+	held := false
+	for i, k := range keys {
+		if len(qs[i]) == 0 {
+			delete(a.queues, k)
+		} else {
+			a.queues[k] = qs[i]
+			held = true
+		}
+	}
+	if more || !held {
+		return out, 0, more
+	}
+	// Records wait for the input partitions that hold them back.
+	for i, k := range keys {
+		if h, _ := holds(i); !h {
 			continue
 		}
-		// The wait for an input starts when the partition stops making
-		// progress.
-		since, ok := a.blocked[ps.p]
-		if !ok || ps.took {
+		since, ok := a.dry[k]
+		if !ok {
 			since = now
-			a.blocked[ps.p] = now
+			a.dry[k] = now
 		}
 		if left := a.maxIdle - now.Sub(since); left > 0 && (wait == 0 || left < wait) {
 			wait = left
 		}
 	}
-	return out, wait, more
+	return out, wait, false
 }
 
 // flowControl returns the input partitions whose fetching should pause
