@@ -55,8 +55,8 @@ type aligner struct {
 	pos map[topicPartition]kgo.EpochOffset
 	// dry is when each input partition that is behind, with nothing
 	// queued, started holding other records back.
-	dry map[topicPartition]time.Time
-	paused  map[topicPartition]bool
+	dry    map[topicPartition]time.Time
+	paused map[topicPartition]bool
 }
 
 func newAligner(inputs []string, maxIdle time.Duration, maxQueued int) *aligner {
