@@ -42,6 +42,21 @@
 // nobody committed past them meanwhile, step 5 keeps them; otherwise it
 // rebuilds them.
 //
+// # Aligned inputs (Config.AlignInputs)
+//
+// Without alignment a batch is what one poll returned, merged by timestamp
+// per state partition. With it, polled records wait in an aligner (one
+// queue per input partition) and are taken in one timestamp order across
+// every input partition; an input partition that is behind the broker
+// with nothing queued holds back every record newer than its last one, for
+// at most MaxInputIdle. The consumer has then handed over records the
+// transaction does not process, so the transaction's offset commit is
+// rewritten (kgo.PreTxnCommitFnContext) to the offset after the last
+// record taken from each input partition, and a transaction that does not
+// commit ends the group session: the next one starts from the committed
+// offsets. The applied offsets written to Pebble are the same prefix, so
+// step 5 is unchanged.
+//
 // # Guarantees
 //
 // Outputs, changelog records and input offsets commit atomically, so a
