@@ -229,31 +229,58 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (map[st
 	return out, nil
 }
 
-// readAll reads every committed record of topics until quiet passes
-// without a new one, calling f for each.
-func readAll(ctx context.Context, conn []kgo.Opt, topics []string, quiet time.Duration, f func(*kgo.Record)) error {
+// readAll reads every committed record of topics, up to their last stable
+// offsets as they are when it starts, calling f for each. It reads to
+// those offsets rather than until the topics go quiet: a first fetch that
+// is slow on a loaded machine must not end the read with nothing.
+func readAll(ctx context.Context, conn []kgo.Opt, topics []string, f func(*kgo.Record)) error {
 	cl, err := kgo.NewClient(append(slices.Clone(conn), kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords())...)
 	if err != nil {
 		return fmt.Errorf("creating consumer: %w", err)
 	}
 	defer cl.Close()
-	for {
-		pctx, cancel := context.WithTimeout(ctx, quiet)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) { n++; f(r) })
-		if ctx.Err() != nil {
-			return ctx.Err()
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("listing the end offsets of %v: %w", topics, err)
+	}
+	type tp struct {
+		t string
+		p int32
+	}
+	pending := map[tp]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			pending[tp{o.Topic, o.Partition}] = o.Offset
 		}
-		if n == 0 && pctx.Err() != nil {
-			return nil
+	})
+	for len(pending) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return fmt.Errorf("reading %v: %w", topics, ctx.Err())
 		}
 		if err := fs.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("reading %v: %w", topics, err)
 		}
+		fs.EachRecord(func(r *kgo.Record) {
+			k := tp{r.Topic, r.Partition}
+			end, ok := pending[k]
+			if !ok {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				f(r)
+			}
+			if r.Offset+1 >= end {
+				delete(pending, k)
+			}
+		})
 	}
+	return nil
 }
 
 // Ceiling is the broker's raw produce+consume rate.

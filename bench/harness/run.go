@@ -429,7 +429,7 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		return id
 	}
 	obs := world.Observed{Orders: map[string]*world.Got{}}
-	err = readAll(ctx, conn, []string{topics.Attributions, topics.Adjustments, topics.Flags, topics.DeadLetter}, 2*time.Second, func(r *kgo.Record) {
+	err = readAll(ctx, conn, []string{topics.Attributions, topics.Adjustments, topics.Flags, topics.DeadLetter}, func(r *kgo.Record) {
 		v, err := serde.DecodeAny(r.Value)
 		if err != nil {
 			return
@@ -685,7 +685,7 @@ func gokaPhase(ctx context.Context, cfg Config, dir, addr string, conn []kgo.Opt
 	_ = gc.stop(30 * time.Second)
 	// Correctness of the baseline on the same truth (coupon_priority).
 	seen := map[string]*world.Got{}
-	err = readAll(ctx, conn, []string{output}, 2*time.Second, func(r *kgo.Record) {
+	err = readAll(ctx, conn, []string{output}, func(r *kgo.Record) {
 		var o gokajob.Output
 		if json.Unmarshal(r.Value, &o) == nil {
 			g.Outputs++
@@ -737,7 +737,7 @@ func gokaPhase(ctx context.Context, cfg Config, dir, addr string, conn []kgo.Opt
 		return fail(err)
 	}
 	count := map[string]int{}
-	err = readAll(ctx, conn, []string{output + suffix(killGroup)}, 2*time.Second, func(r *kgo.Record) {
+	err = readAll(ctx, conn, []string{output + suffix(killGroup)}, func(r *kgo.Record) {
 		g.KillOutputs++
 		count[string(r.Key)]++
 	})
