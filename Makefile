@@ -2,13 +2,20 @@
 # `make test` runs every test. See README.md.
 
 GO       ?= go
+# The Go release the project is built and scanned with: go.mod's toolchain
+# line, fetched by the go command from the module proxy when the installed
+# Go is older (1.26.10 fixes net/http, crypto/tls and crypto/x509
+# vulnerabilities that govulncheck finds reachable under 1.26.8). Set
+# GOTOOLCHAIN=local to build with the installed Go instead.
+GOTOOLCHAIN ?= go1.26.10
+export GOTOOLCHAIN
 BIN      := bin/heldsway
 DATA_DIR ?= ./.heldsway
 PKGS     := ./...
 
 STRIPE_MOCK_VERSION := v0.203.0
 
-.PHONY: all build demo up test test-short vet fmt-check fuzz vulncheck tools clickhouse clickhouse-stop clean
+.PHONY: all build demo up test test-short vet fmt-check fuzz vulncheck vulndb tools clickhouse clickhouse-stop clean
 
 all: build
 
@@ -45,9 +52,32 @@ FUZZTIME ?= 10s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-## vulncheck: known vulnerabilities in the code paths the binary uses (needs the Go vulnerability database online).
-vulncheck: bin/govulncheck
-	./bin/govulncheck ./...
+## vulncheck: known vulnerabilities in the code paths the binary uses, checked
+## against a local copy of the Go vulnerability database (bin/vulndb, built by
+## `make vulndb` from the golang.org/x/vulndb module's OSV reports).
+vulncheck: bin/govulncheck bin/vulndb
+	./bin/govulncheck -db file://$(CURDIR)/bin/vulndb ./...
+
+## vulndb: rebuild the local vulnerability database from the newest reports.
+vulndb:
+	rm -rf bin/vulndb
+	$(MAKE) bin/vulndb
+
+# The database: the OSV reports the Go security team publishes in the
+# golang.org/x/vulndb module, indexed by its own indexdb command into the
+# layout govulncheck reads with -db file://. @latest for current reports;
+# the pinned version when the latest cannot be had.
+VULNDB_PINNED := v0.0.0-20261105234957-e22db6528018
+bin/vulndb:
+	@set -e; \
+	v=$$($(GO) list -m -f '{{.Version}}' golang.org/x/vulndb@latest 2>/dev/null || echo $(VULNDB_PINNED)); \
+	echo "vulnerability database: golang.org/x/vulndb@$$v"; \
+	dir=$$($(GO) mod download -json golang.org/x/vulndb@$$v | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	test -d "$$dir/data/osv"; \
+	GOBIN=$(CURDIR)/bin $(GO) install golang.org/x/vulndb/cmd/indexdb@$$v; \
+	rm -rf bin/vulndb.tmp; \
+	./bin/indexdb -vulns "$$dir/data/osv" -out bin/vulndb.tmp; \
+	mv bin/vulndb.tmp bin/vulndb
 
 # @latest first; v1.1.4 when the latest cannot be installed (a module proxy
 # without one of its dependencies).
