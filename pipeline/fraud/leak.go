@@ -1,9 +1,11 @@
 package fraud
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -262,29 +264,75 @@ func (s *CodeStats) baseline(b int64, cfg LeakConfig, size int64) int64 {
 	return (vals[n/2-1] + vals[n/2]) / 2
 }
 
-// Marshal encodes the stats for storage (compact JSON).
+// Code stats are stored in a binary format: formatBinary, the bucket
+// count, each bucket's start (the first as a varint, then the gap to the
+// previous one as a uvarint, which keeps them strictly ascending), count
+// and no-click count as uvarints, then EpisodeStart and LastTrigger as
+// varints. Earlier versions wrote JSON, which starts with '{';
+// UnmarshalCodeStats still reads it.
+const (
+	formatJSON   = '{'
+	formatBinary = 0x02
+)
+
+// Marshal encodes the stats for storage.
 func (s *CodeStats) Marshal() ([]byte, error) {
-	return json.Marshal(s)
+	b := make([]byte, 0, 8+len(s.Buckets)*8)
+	b = append(b, formatBinary)
+	b = binary.AppendUvarint(b, uint64(len(s.Buckets)))
+	for i, x := range s.Buckets {
+		if x.Count < 0 || x.NoClick < 0 || x.NoClick > x.Count {
+			return nil, fmt.Errorf("fraud: encoding code stats: bucket %d counts %d/%d", i, x.NoClick, x.Count)
+		}
+		if i == 0 {
+			b = binary.AppendVarint(b, x.Start)
+		} else {
+			if x.Start <= s.Buckets[i-1].Start {
+				return nil, fmt.Errorf("fraud: encoding code stats: buckets out of order")
+			}
+			// The gap of two int64s fits in a uint64 (wrapping arithmetic).
+			b = binary.AppendUvarint(b, uint64(x.Start)-uint64(s.Buckets[i-1].Start))
+		}
+		b = binary.AppendUvarint(b, uint64(x.Count))
+		b = binary.AppendUvarint(b, uint64(x.NoClick))
+	}
+	b = binary.AppendVarint(b, s.EpisodeStart)
+	b = binary.AppendVarint(b, s.LastTrigger)
+	return b, nil
 }
 
 // ErrCorrupt is wrapped by Unmarshal errors.
 var ErrCorrupt = errors.New("fraud: corrupt state")
 
-// maxStoredBuckets bounds a decoded CodeStats.
-const maxStoredBuckets = 2*maxBuckets + 1
+// maxStoredBuckets bounds a decoded CodeStats, maxCount a bucket's count.
+const (
+	maxStoredBuckets = 2*maxBuckets + 1
+	maxCount         = 1 << 62
+)
 
-// UnmarshalCodeStats decodes what Marshal wrote and checks its invariants:
-// buckets strictly ascending, counts non-negative, NoClick <= Count.
+// UnmarshalCodeStats decodes what Marshal wrote (or the JSON of earlier
+// versions) and checks its invariants: buckets strictly ascending, counts
+// non-negative, NoClick <= Count.
 func UnmarshalCodeStats(data []byte) (CodeStats, error) {
 	var s CodeStats
-	if err := json.Unmarshal(data, &s); err != nil {
-		return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
+	switch {
+	case len(data) > 0 && data[0] == formatJSON:
+		if err := json.Unmarshal(data, &s); err != nil {
+			return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
+		}
+	case len(data) > 0 && data[0] == formatBinary:
+		var err error
+		if s, err = decodeCodeStats(data[1:]); err != nil {
+			return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
+		}
+	default:
+		return CodeStats{}, fmt.Errorf("%w: decoding code stats: unknown format", ErrCorrupt)
 	}
 	if len(s.Buckets) > maxStoredBuckets {
 		return CodeStats{}, fmt.Errorf("%w: %d buckets", ErrCorrupt, len(s.Buckets))
 	}
 	for i, b := range s.Buckets {
-		if b.Count < 0 || b.NoClick < 0 || b.NoClick > b.Count {
+		if b.Count < 0 || b.Count > maxCount || b.NoClick < 0 || b.NoClick > b.Count {
 			return CodeStats{}, fmt.Errorf("%w: bucket %d counts %d/%d", ErrCorrupt, i, b.NoClick, b.Count)
 		}
 		if i > 0 && b.Start <= s.Buckets[i-1].Start {
@@ -293,6 +341,77 @@ func UnmarshalCodeStats(data []byte) (CodeStats, error) {
 	}
 	if len(s.Buckets) == 0 {
 		s.Buckets = nil
+	}
+	return s, nil
+}
+
+func decodeCodeStats(b []byte) (CodeStats, error) {
+	var s CodeStats
+	uv := func() (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, errors.New("truncated or overlong uvarint")
+		}
+		b = b[n:]
+		return v, nil
+	}
+	sv := func() (int64, error) {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return 0, errors.New("truncated or overlong varint")
+		}
+		b = b[n:]
+		return v, nil
+	}
+	n, err := uv()
+	if err != nil {
+		return s, err
+	}
+	if n > maxStoredBuckets {
+		return s, fmt.Errorf("%d buckets", n)
+	}
+	if n > 0 {
+		s.Buckets = make([]Bucket, n)
+	}
+	for i := range s.Buckets {
+		x := &s.Buckets[i]
+		if i == 0 {
+			if x.Start, err = sv(); err != nil {
+				return s, err
+			}
+		} else {
+			gap, err := uv()
+			if err != nil {
+				return s, err
+			}
+			prev := s.Buckets[i-1].Start
+			// MaxInt64-prev, computed in uint64 so that it cannot overflow.
+			if headroom := uint64(math.MaxInt64) - uint64(prev); gap == 0 || gap > headroom {
+				return s, fmt.Errorf("bucket %d: gap %d out of range", i, gap)
+			}
+			x.Start = int64(uint64(prev) + gap)
+		}
+		c, err := uv()
+		if err != nil {
+			return s, err
+		}
+		nc, err := uv()
+		if err != nil {
+			return s, err
+		}
+		if c > maxCount || nc > c {
+			return s, fmt.Errorf("bucket %d counts %d/%d", i, nc, c)
+		}
+		x.Count, x.NoClick = int64(c), int64(nc)
+	}
+	if s.EpisodeStart, err = sv(); err != nil {
+		return s, err
+	}
+	if s.LastTrigger, err = sv(); err != nil {
+		return s, err
+	}
+	if len(b) != 0 {
+		return s, fmt.Errorf("%d trailing bytes", len(b))
 	}
 	return s, nil
 }

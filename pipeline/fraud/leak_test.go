@@ -2,8 +2,10 @@ package fraud
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,6 +134,7 @@ func FuzzUnmarshalCodeStats(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte(`{"b":[{"s":5,"c":1,"n":2}]}`))
 	f.Add([]byte(`{"b":[{"s":5,"c":1},{"s":5,"c":1}]}`))
+	f.Add([]byte(`{"b":[{"s":-9223372036854775808,"c":1},{"s":9223372036854775807,"c":1}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := UnmarshalCodeStats(data)
 		if err != nil {
@@ -147,4 +150,37 @@ func FuzzUnmarshalCodeStats(f *testing.F) {
 		}
 		s2.Observe(Redemption{Code: "C", Order: OrderRef{OccurredAt: t0}}, cfg, t0)
 	})
+}
+
+// TestCodeStatsCodec: the binary format round-trips, and stats stored as
+// JSON by earlier versions still decode to the same values.
+func TestCodeStatsCodec(t *testing.T) {
+	want := CodeStats{
+		Buckets:      []Bucket{{Start: -3600000, Count: 3, NoClick: 1}, {Start: 0, Count: 1}, {Start: 7200000, Count: 40, NoClick: 40}},
+		EpisodeStart: 7200000,
+		LastTrigger:  7260000,
+	}
+	for _, tc := range []struct {
+		name string
+		data func() []byte
+	}{
+		{"binary", func() []byte { b, _ := want.Marshal(); return b }},
+		{"legacy json", func() []byte {
+			return []byte(`{"b":[{"s":-3600000,"c":3,"n":1},{"s":0,"c":1},{"s":7200000,"c":40,"n":40}],"e":7200000,"t":7260000}`)
+		}},
+	} {
+		got, err := UnmarshalCodeStats(tc.data())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: decoded %+v, want %+v", tc.name, got, want)
+		}
+	}
+	b, _ := want.Marshal()
+	for _, bad := range [][]byte{nil, {0x07}, b[:len(b)-1], append(slices.Clone(b), 0)} {
+		if _, err := UnmarshalCodeStats(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%x: err %v, want ErrCorrupt", bad, err)
+		}
+	}
 }
