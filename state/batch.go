@@ -104,12 +104,16 @@ func (b *Batch) Commit(applied map[int32]map[string]int64) error {
 	return nil
 }
 
+// maxBatchHint caps the room a new batch starts with.
+const maxBatchHint = 64 << 20
+
 // Discard releases the batch without writing it. It is safe after Commit.
 func (b *Batch) Discard() {
 	if b.done {
 		return
 	}
 	b.done = true
+	b.s.batchSize.Store(int64(b.b.Len()))
 	_ = b.b.Close()
 }
 

@@ -42,6 +42,10 @@ type Store struct {
 	// failure holds the first fatal error Pebble reported; nil while healthy.
 	failure atomic.Pointer[error]
 	closed  atomic.Bool
+	// batchSize is the size the last batch reached: the next one starts
+	// with that much room, so a transaction's writes are not copied again
+	// and again as the batch grows.
+	batchSize atomic.Int64
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -183,7 +187,7 @@ func (s *Store) apply(b *pebble.Batch) error {
 
 // NewBatch starts a batch. Call Commit or Discard exactly once.
 func (s *Store) NewBatch() *Batch {
-	return &Batch{s: s, b: s.db.NewIndexedBatch()}
+	return &Batch{s: s, b: s.db.NewIndexedBatchWithSize(int(min(s.batchSize.Load(), maxBatchHint)))}
 }
 
 // Get returns a copy of the committed value of key in partition p.
