@@ -294,7 +294,7 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		case s.align == nil:
 			fetches = sess.PollRecords(ctx, s.cfg.MaxPollRecords)
 		case more:
-			fetches = sess.PollFetches(nil) //nolint:staticcheck // a nil context drains what is buffered without waiting
+			fetches = sess.PollFetches(nil) // a nil context drains what is buffered without waiting
 		default:
 			// Everything buffered: see aligner.take.
 			pollCtx, cancel := ctx, context.CancelFunc(func() {})
