@@ -47,7 +47,7 @@
 // Without alignment a batch is what one poll returned, merged by timestamp
 // per state partition. With it, polled records wait in an aligner (one
 // queue per input partition) and are taken in one timestamp order across
-// every input partition; an input partition that is behind the broker
+// every input partition the instance owns; an input partition that is behind the broker
 // with nothing queued holds back every record newer than its last one, for
 // at most MaxInputIdle. The consumer has then handed over records the
 // transaction does not process, so the transaction's offset commit is
