@@ -102,13 +102,21 @@ func (a *aligner) assigned(p int32, start, end map[string]int64) {
 }
 
 // drop forgets the records and offsets of state partitions the stage no
-// longer owns; their next owner starts from the committed offsets.
-func (a *aligner) drop(parts []int32) {
+// longer owns; their next owner starts from the committed offsets. It
+// returns the input partitions it had paused, for the caller to resume:
+// a pause outlives the assignment.
+func (a *aligner) drop(parts []int32) (resume map[string][]int32) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, p := range parts {
 		for _, t := range a.inputs {
 			k := topicPartition{t, p}
+			if a.paused[k] {
+				if resume == nil {
+					resume = make(map[string][]int32)
+				}
+				resume[t] = append(resume[t], p)
+			}
 			delete(a.queues, k)
 			delete(a.fetched, k)
 			delete(a.end, k)
@@ -119,6 +127,7 @@ func (a *aligner) drop(parts []int32) {
 			delete(a.dry, k)
 		}
 	}
+	return resume
 }
 
 // add queues a poll's records and notes how far each partition was read.

@@ -165,6 +165,15 @@ func TestAlignerFlowControl(t *testing.T) {
 	if pause != nil || fmt.Sprint(resume) != "map[a:[0]]" {
 		t.Fatalf("pause %v resume %v", pause, resume)
 	}
+
+	// A partition revoked while paused is handed back for resuming.
+	a.add(fetch(fp(10, rec("a", 0, 4, 5), rec("a", 0, 5, 6), rec("a", 0, 6, 7))))
+	if pause, _ = a.flowControl(); fmt.Sprint(pause) != "map[a:[0]]" {
+		t.Fatalf("pause %v", pause)
+	}
+	if resume := a.drop([]int32{0}); fmt.Sprint(resume) != "map[a:[0]]" || a.queued() != 0 {
+		t.Fatalf("drop resumes %v, %d still queued", resume, a.queued())
+	}
 }
 
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -57,14 +58,20 @@ func (s *Stage) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[str
 // onRevoked forgets revoked partitions. Their state stays in Pebble: if
 // they come back and nobody processed them meanwhile, the offset check
 // keeps it; otherwise it is dropped and restored then.
-func (s *Stage) onRevoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+func (s *Stage) onRevoked(_ context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	s.cache.clear()
 	if s.align != nil {
 		var parts []int32
 		for _, ps := range revoked {
-			parts = append(parts, ps...)
+			for _, p := range ps {
+				if !slices.Contains(parts, p) {
+					parts = append(parts, p)
+				}
+			}
 		}
-		s.align.drop(parts)
+		if resume := s.align.drop(parts); resume != nil {
+			cl.ResumeFetchPartitions(resume)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
