@@ -374,14 +374,3 @@ func (a *aligner) rewriteCommit(req *kmsg.TxnOffsetCommitRequest) error {
 	}
 	return nil
 }
-
-// queued counts the records waiting.
-func (a *aligner) queued() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for _, q := range a.queues {
-		n += len(q)
-	}
-	return n
-}

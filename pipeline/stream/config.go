@@ -61,17 +61,18 @@ type Config struct {
 	// rebalance timeouts, static membership with kgo.InstanceID). Default
 	// none.
 	GroupOpts []kgo.Opt
-	// MaxPollRecords bounds the records one poll takes. Default 10000.
+	// MaxPollRecords bounds the records in one transaction. Default 10000.
 	MaxPollRecords int
-	// AlignInputs processes a state partition's inputs in timestamp order
-	// across polls, not only within one: when one input has nothing
-	// fetched while the broker holds more of it, the other inputs' later
-	// records wait for it (at most MaxInputIdle), and the offsets
-	// committed stop before the records still waiting. A backlog fetched
-	// topic by topic is then applied in the order the records reached
-	// Kafka. Each input partition keeps at most MaxPollRecords records
-	// waiting; beyond that its fetching pauses. Default false (records are
-	// merged by timestamp within one poll only).
+	// AlignInputs processes the inputs in timestamp order across polls,
+	// not only within one, and across all the state partitions the
+	// instance owns: when an input partition has nothing fetched while
+	// the broker holds more of it, newer records of every partition wait
+	// for it (at most MaxInputIdle), and the offsets committed stop before
+	// the records still waiting. A backlog fetched topic by topic or
+	// partition by partition is then applied in the order the records
+	// reached Kafka. Each input partition keeps at most MaxPollRecords
+	// records waiting; beyond that its fetching pauses. Default false
+	// (records are merged by timestamp per partition within one poll).
 	AlignInputs bool
 	// MaxInputIdle is how long aligned records wait for an input that is
 	// behind but delivers nothing (Kafka Streams' max.task.idle.ms). It
