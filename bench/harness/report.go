@@ -114,6 +114,9 @@ func (r *Report) Markdown() string {
 			return bytes(s.Ingest.RSS)
 		})
 	}
+	row("CPU µs per event, throughput phase: processor / broker / harness", func(s SizeResult) string {
+		return fmt.Sprintf("%.1f / %.1f / %.1f", s.ProcessorCPUMicros, s.BrokerCPUMicros, s.HarnessCPUMicros)
+	})
 	row("processor peak RSS", func(s SizeResult) string { return bytes(s.ProcessorRSS) })
 	row("broker peak RSS", func(s SizeResult) string { return bytes(s.BrokerRSS) })
 	row("Pebble size per million customers", func(s SizeResult) string {

@@ -43,6 +43,12 @@ type SizeResult struct {
 	// runs meanwhile).
 	ProduceSeconds float64 `json:"produce_seconds"`
 	NsPerEvent     float64 `json:"processor_wall_ns_per_event"`
+	// CPU time (user and system) per input event during the throughput
+	// phase, in µs, of the processor, the broker and the harness (which
+	// produces the inputs or posts the webhooks).
+	ProcessorCPUMicros float64 `json:"processor_cpu_us_per_event"`
+	BrokerCPUMicros    float64 `json:"broker_cpu_us_per_event"`
+	HarnessCPUMicros   float64 `json:"harness_cpu_us_per_event"`
 	// Latency phase.
 	Rate         int         `json:"latency_rate"`
 	AchievedRate float64     `json:"latency_achieved_rate"`
@@ -360,6 +366,7 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 	}
 
 	start := time.Now()
+	procCPU0, brokerCPU0, selfCPU0 := cpuTime(proc.cmd.Process.Pid), cpuTime(broker.cmd.Process.Pid), selfCPU()
 	if webhooks {
 		cfg.logf("throughput: posting %d events in %d requests to the ingest (%d clients), processor %s", n, feed.split, cfg.Clients, rule)
 		st, err := sender.run(ctx, 0, feed.split, 0, cfg.Clients)
@@ -387,7 +394,12 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 	res.Seconds = idleAt.Sub(start).Seconds()
 	res.EventsPerSec = float64(n) / res.Seconds
 	res.NsPerEvent = res.Seconds * 1e9 / float64(n)
-	cfg.logf("throughput: %.0f events/s (%.1fs)", res.EventsPerSec, res.Seconds)
+	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+	res.ProcessorCPUMicros = perEvent(cpuTime(proc.cmd.Process.Pid) - procCPU0)
+	res.BrokerCPUMicros = perEvent(cpuTime(broker.cmd.Process.Pid) - brokerCPU0)
+	res.HarnessCPUMicros = perEvent(selfCPU() - selfCPU0)
+	cfg.logf("throughput: %.0f events/s (%.1fs); CPU per event: processor %.1f µs, broker %.1f µs, harness %.1f µs",
+		res.EventsPerSec, res.Seconds, res.ProcessorCPUMicros, res.BrokerCPUMicros, res.HarnessCPUMicros)
 
 	if full {
 		offer := func(ctx context.Context) (int, error) {

@@ -40,13 +40,14 @@ func (a *Attributor) Program() *Program { return a.p }
 // candidates for orders decided within the grace period whose event time
 // is not before the click's, when the click changes their decision (each
 // with Version+1). A duplicate (event id or click id already kept) changes
-// nothing and returns nil.
-func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now time.Time) []Candidate {
+// nothing and returns nil. The error is a decided order's snapshot that
+// cannot be read (see Customer.UseSnapshots); st is then not to be stored.
+func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now time.Time) ([]Candidate, error) {
 	if st.seen(c.EventID) || slices.ContainsFunc(st.Clicks, func(t ClickTouch) bool { return t.ClickID == c.ClickID }) {
-		return nil
+		return nil, nil
 	}
 	st.markSeen(c.EventID)
-	t := ClickTouch{EventID: c.EventID, ClickID: c.ClickID, At: c.OccurredAt.UTC(), Bot: c.IsBot, Seen: now.UTC()}
+	t := ClickTouch{ClickID: c.ClickID, At: c.OccurredAt.UTC(), Bot: c.IsBot, Seen: now.UTC()}
 	if c.PageType != nil {
 		t.PageType = *c.PageType
 	}
@@ -67,28 +68,32 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 	// orders still need the older clicks. Orders prune (they arrive in
 	// their partition's order); MaxClicks bounds the rest.
 	st.addClick(t)
-	st.pruneRecent(now, a.p.MaxWindow())
+	st.pruneRecent(now, a.p.Defaults.Grace+RevisionSlack)
 
 	var out []Candidate
 	for i := range st.Recent {
 		d := &st.Recent[i]
-		if t.At.After(d.Order.OccurredAt) || now.After(d.DecidedAt.Add(a.p.Defaults.Grace)) {
+		if t.At.After(d.OccurredAt) || now.After(d.DecidedAt.Add(a.p.Defaults.Grace)) {
 			continue // after the order, or seen too late to revise it
 		}
-		if !st.ForgotClicksUntil.IsZero() && !d.Order.OccurredAt.Add(-a.p.MaxWindow()).After(st.ForgotClicksUntil) {
+		if !st.ForgotClicksUntil.IsZero() && !d.OccurredAt.Add(-a.p.MaxWindow()).After(st.ForgotClicksUntil) {
 			// Clicks this order's window covers were dropped since it was
 			// decided (a newer order pruned them): deciding again would
 			// lose them, so the decision stands.
 			continue
 		}
-		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
+		snap, err := st.snapshot(d)
+		if err != nil {
+			return nil, err
+		}
+		in := &input{order: snap.Order, codes: snap.Codes, facts: snap.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
 		cand := a.candidate(in)
-		if g := cand.digest(); g != d.Digest {
+		if g := KeyHash(cand.digest()); g != d.Digest {
 			d.Version, d.Digest = in.version, g
 			out = append(out, cand)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Order decides an order and records it in the customer's state: the
@@ -128,7 +133,7 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		o.Subscription = &sub
 	}
 	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
-	st.pruneRecent(now, a.p.MaxWindow())
+	st.pruneRecent(now, a.p.Defaults.Grace+RevisionSlack)
 
 	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now}
 	for _, ac := range o.Codes {
@@ -141,15 +146,16 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	}
 	cand = a.candidate(in)
 
-	st.Orders = appendBounded(st.Orders, PastOrder{Key: key, At: o.OccurredAt}, MaxOrders)
+	st.Orders = appendBounded(st.Orders, KeyHash(key), MaxOrders)
 	st.OrdersSeen++
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
 	}
 	if a.p.Defaults.Grace > 0 {
-		st.Recent = appendBounded(st.Recent, Decided{
-			Order: o, Codes: in.codes, Facts: in.facts, Version: 1, DecidedAt: now, Digest: cand.digest(),
-		}, MaxRecent)
+		st.addDecided(Decided{
+			Key: KeyHash(key), OccurredAt: o.OccurredAt, Version: 1, DecidedAt: now, Digest: KeyHash(cand.digest()),
+			snap: &Snapshot{Order: o, Codes: in.codes, Facts: in.facts}, dirty: true,
+		})
 	}
 	return cand, true
 }

@@ -17,6 +17,13 @@ import (
 const (
 	formatJSON   = '{'
 	formatBinary = 0x02
+	// formatCustomer is the customer's hot value (ids as 64-bit hashes,
+	// decided orders as fingerprints; their snapshots apart).
+	formatCustomer = 0x03
+	// formatSnapshot is a decided order's snapshot.
+	formatSnapshot = 0x04
+	// formatCandidateSlim is a candidate without its fallback decision.
+	formatCandidateSlim = 0x05
 )
 
 // stateEnc appends a binary state value.
@@ -28,6 +35,7 @@ type stateEnc struct {
 func (e *stateEnc) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *stateEnc) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *stateEnc) count(n int)      { e.uvarint(uint64(n)) }
+func (e *stateEnc) u64(v uint64)     { e.b = binary.BigEndian.AppendUint64(e.b, v) }
 
 func (e *stateEnc) str(s string) {
 	e.uvarint(uint64(len(s)))
@@ -139,6 +147,19 @@ func (d *stateDec) raw() []byte {
 }
 
 func (d *stateDec) str() string { return string(d.raw()) }
+
+func (d *stateDec) u64() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.fail(errTruncated)
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
 
 func (d *stateDec) strs(max int) []string {
 	n := d.count(max)

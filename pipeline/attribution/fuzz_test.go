@@ -198,3 +198,20 @@ func FuzzUnmarshalUsage(f *testing.F) {
 		}
 	})
 }
+
+// snapStore keeps decided orders' snapshots apart from the customer's hot
+// value, as the processor's state does.
+type snapStore map[uint64][]byte
+
+// store writes st as the processor does (its snapshots, then its hot
+// value) and returns the customer read back, reading snapshots from s.
+func (s snapStore) store(t testing.TB, st *Customer) Customer {
+	t.Helper()
+	st.FlushSnapshots(func(k uint64, b []byte) { s[k] = b }, func(k uint64) { delete(s, k) })
+	c, err := UnmarshalCustomer(mustMarshal(t, st.Marshal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.UseSnapshots(func(k uint64) ([]byte, bool, error) { b, ok := s[k]; return b, ok, nil })
+	return c
+}

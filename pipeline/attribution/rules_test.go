@@ -200,7 +200,10 @@ func TestNoRevisionAfterForgettingClicks(t *testing.T) {
 		t.Fatalf("clicks %d, forgot until %v: the newer order should have pruned c1", len(st.Clicks), st.ForgotClicksUntil)
 	}
 	// A bot click before o1, read late: nothing to revise with.
-	revs := a.Click(&st, schemas.Click{EventID: "c2", ClickID: "c2", AffiliateID: ptr("aff-b"), IsBot: true, OccurredAt: day(0.5)}, nil, now)
+	revs, err := a.Click(&st, schemas.Click{EventID: "c2", ClickID: "c2", AffiliateID: ptr("aff-b"), IsBot: true, OccurredAt: day(0.5)}, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range revs {
 		if r.OrderKey == c1.OrderKey {
 			t.Fatalf("o1 revised to version %d (%s %q) after its click was forgotten", r.Version,

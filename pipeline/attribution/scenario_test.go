@@ -53,7 +53,7 @@ func TestScenarios(t *testing.T) {
 		if strings.Contains(filepath.ToSlash(path), "/fuzz/") {
 			return // go test fuzz corpora, not scenarios
 		}
-		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour)}
+		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour), snaps: snapStore{}}
 		s.attr = New(s.prog)
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			return s.run(t, d)
@@ -66,11 +66,14 @@ type scenario struct {
 	attr     *Attributor
 	registry map[string]schemas.Code
 	customer Customer
-	clock    time.Time
-	cands    []Candidate
-	last     *Decision
-	usage    map[string]*CodeUsage
-	ledger   OrderLedger
+	// snaps holds the decided orders' snapshots: the customer is stored
+	// and read back after every record, as the processor does.
+	snaps  snapStore
+	clock  time.Time
+	cands  []Candidate
+	last   *Decision
+	usage  map[string]*CodeUsage
+	ledger OrderLedger
 }
 
 func (s *scenario) lookup(code string) (schemas.Code, bool) {
@@ -194,7 +197,11 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			c.PageType = &v
 		}
 		dup := s.customer.seen(c.EventID) || containsClick(s.customer.Clicks, c.ClickID)
-		revs := s.attr.Click(&s.customer, c, s.lookup, s.clock)
+		revs, err := s.attr.Click(&s.customer, c, s.lookup, s.clock)
+		if err != nil {
+			d.Fatalf(t, "click: %v", err)
+		}
+		s.customer = s.snaps.store(t, &s.customer)
 		var b strings.Builder
 		if dup {
 			b.WriteString("duplicate\n")
@@ -229,6 +236,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			o.Subscription = &schemas.Subscription{ID: a.str(t, "sub", "sub"), Cycle: int32(a.int(t, "cycle", 0)), StartedAt: a.time(t, "started")}
 		}
 		c, ok := s.attr.Order(&s.customer, o, s.lookup, s.clock)
+		s.customer = s.snaps.store(t, &s.customer)
 		if !ok {
 			return "duplicate"
 		}
@@ -294,7 +302,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		s.ledger = l
 		return fmtAdjustments(adjs)
 	case "reset-customer":
-		s.customer = Customer{}
+		s.customer, s.snaps = Customer{}, snapStore{}
 		return "ok"
 	case "reset":
 		s.ledger = OrderLedger{}

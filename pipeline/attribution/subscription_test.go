@@ -208,14 +208,11 @@ func TestRenewalRevisionKeepsStart(t *testing.T) {
 	if got := c.Fallback.Attribution; got.Method != MethodNone {
 		t.Fatalf("renewal credited before the click: %+v", got)
 	}
-	b, err := st.Marshal()
+	st = snapStore{}.store(t, &st)
+	revs, err := a.Click(&st, schemas.Click{EventID: "c2", ClickID: "k2", AffiliateID: ptr("aff-b"), OccurredAt: at.Add(-time.Minute)}, nil, at.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err = UnmarshalCustomer(b); err != nil {
-		t.Fatal(err)
-	}
-	revs := a.Click(&st, schemas.Click{EventID: "c2", ClickID: "k2", AffiliateID: ptr("aff-b"), OccurredAt: at.Add(-time.Minute)}, nil, at.Add(time.Minute))
 	if len(revs) != 1 {
 		t.Fatalf("%d revisions, want 1", len(revs))
 	}

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,13 +17,23 @@ import (
 
 // State keys, per stage partition.
 const (
-	keyCustomer = "c/" // attribute: customer key -> attribution.Customer
+	keyCustomer = "c/" // attribute: customer key -> attribution.Customer (hot value)
+	keyDecided  = "r/" // attribute: order key hash (8 bytes) ‖ customer key -> attribution.Snapshot
 	keyUsage    = "u/" // redeem: code -> attribution.UsageCounter
 	keyUsed     = "v/" // redeem: code \x00 order key -> attribution.UsedOrder
 	keyRing     = "q/" // redeem: code \x00 ring slot -> order key
 	keyStats    = "s/" // redeem: code -> fraud.CodeStats
 	keyLedger   = "o/" // adjust: order ref -> attribution.OrderLedger
 )
+
+// decidedKey is the state key of a decided order's snapshot: the hash
+// first, fixed width, so no customer key can make two keys equal.
+func decidedKey(h uint64, customer []byte) []byte {
+	b := make([]byte, 0, len(keyDecided)+8+len(customer))
+	b = append(b, keyDecided...)
+	b = binary.BigEndian.AppendUint64(b, h)
+	return append(b, customer...)
+}
 
 // recordTime is the deterministic "now" of a record: its Kafka timestamp.
 func recordTime(rec *kgo.Record) time.Time {
@@ -83,6 +94,13 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 	if err != nil {
 		return err
 	}
+	st.UseSnapshots(func(h uint64) ([]byte, bool, error) {
+		b, ok, err := tx.Get(decidedKey(h, rec.Key))
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: %w", stream.ErrAbort, err)
+		}
+		return b, ok, nil
+	})
 	now := recordTime(rec)
 	var cands []attribution.Candidate
 	switch x := v.(type) {
@@ -90,7 +108,9 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 		if rec.Topic != p.cfg.Topics.Clicks {
 			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
 		}
-		cands = p.attr.Click(&st, *x, p.lookup, now)
+		if cands, err = p.attr.Click(&st, *x, p.lookup, now); err != nil {
+			return fmt.Errorf("revising decided orders: %w", err)
+		}
 	case *schemas.Order:
 		if rec.Topic != p.cfg.Topics.Orders {
 			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
@@ -101,19 +121,43 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 	default:
 		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
 	}
+	st.FlushSnapshots(
+		func(h uint64, b []byte) { tx.Set(decidedKey(h, rec.Key), b) },
+		func(h uint64) { tx.Delete(decidedKey(h, rec.Key)) })
 	if err := save(tx, key, &st); err != nil {
 		return err
 	}
 	for i := range cands {
-		b, err := cands[i].Marshal()
+		c := &cands[i]
+		if c.Code == "" {
+			// No valid code: nothing global to check, so the decision is
+			// final here and is published without a second hop.
+			if err := p.publish(tx, rec, c.Fallback); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := c.Marshal()
 		if err != nil {
 			return fmt.Errorf("encoding candidate: %w", err)
 		}
-		k := "order/" + cands[i].OrderKey
-		if cands[i].Code != "" {
-			k = "code/" + cands[i].Code
+		tx.ProduceRecord(&kgo.Record{Topic: p.redemptions, Key: []byte("code/" + c.Code), Value: b, Timestamp: rec.Timestamp})
+	}
+	return nil
+}
+
+// publish produces a final decision: the attribution and its flags, keyed
+// by order.
+func (p *Processor) publish(tx *stream.Tx, in *kgo.Record, d attribution.Decision) error {
+	a := d.Attribution
+	key := a.Platform + "/" + a.StoreID + "/" + a.OrderID
+	if err := p.produce(tx, in, p.cfg.Topics.Attributions, key, &a); err != nil {
+		return err
+	}
+	for i := range d.Flags {
+		if err := p.produce(tx, in, p.cfg.Topics.Flags, key, &d.Flags[i]); err != nil {
+			return err
 		}
-		tx.ProduceRecord(&kgo.Record{Topic: p.redemptions, Key: []byte(k), Value: b, Timestamp: rec.Timestamp})
 	}
 	return nil
 }
@@ -157,17 +201,7 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 			}
 		}
 	}
-	a := d.Attribution
-	if err := p.produce(tx, rec, p.cfg.Topics.Attributions, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &a); err != nil {
-		return err
-	}
-	for i := range d.Flags {
-		f := d.Flags[i]
-		if err := p.produce(tx, rec, p.cfg.Topics.Flags, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &f); err != nil {
-			return err
-		}
-	}
-	return nil
+	return p.publish(tx, rec, d)
 }
 
 // resolveUse applies attribution.ResolveUse to the code's stored usage:
