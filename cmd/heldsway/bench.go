@@ -24,6 +24,7 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
 		workDir  string
 		keep     bool
 		childLog bool
+		childBin string
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -60,9 +61,12 @@ about a minute on two cores. For the cost growth from 1M to
 harness holds the 10M-event world in memory, about 9 GiB).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bin, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("finding the heldsway binary: %w", err)
+			bin := childBin
+			if bin == "" {
+				var err error
+				if bin, err = os.Executable(); err != nil {
+					return fmt.Errorf("finding the heldsway binary: %w", err)
+				}
 			}
 			if workDir == "" {
 				workDir = g.path("bench")
@@ -110,6 +114,7 @@ harness holds the 10M-event world in memory, about 9 GiB).`,
 	f.StringVar(&workDir, "work-dir", "", "where the children keep their data (default <data-dir>/bench)")
 	f.BoolVar(&keep, "keep", false, "keep the work dir (broker data, state, CPU profile) after the run")
 	f.BoolVar(&childLog, "child-logs", false, "show the children's logs")
+	f.StringVar(&childBin, "child-binary", "", "the heldsway binary the broker and processor children run (default this one): measure another build, e.g. a baseline, under this harness")
 	c.AddCommand(newBenchProcessCmd(g), newBenchGokaCmd(g))
 	return c
 }
