@@ -21,6 +21,7 @@ type procFlags struct {
 	injection  time.Duration
 	instanceID string
 	maxPoll    int
+	memory     byteSize
 }
 
 func (p *procFlags) register(c *cobra.Command) {
@@ -32,6 +33,8 @@ func (p *procFlags) register(c *cobra.Command) {
 	f.DurationVar(&p.injection, "injection-threshold", attribution.DefaultInjectionThreshold, "a credited click this close before checkout is flagged click_injection")
 	f.StringVar(&p.instanceID, "instance-id", "", "this processor's id in its group, stable across restarts (default: the host name)")
 	f.IntVar(&p.maxPoll, "max-poll-records", 10000, "most records in one transaction")
+	p.memory = processor.DefaultMemoryBytes
+	f.Var(&p.memory, "memory", "memory budget the processor's caches and memtables are sized from (at least 256MiB); the Go heap takes about a third of it")
 }
 
 // programFrom loads the program file and applies the flags the user set.
@@ -86,6 +89,7 @@ func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv,
 		StateDir:       g.path("state"),
 		InstanceID:     id,
 		MaxPollRecords: p.maxPoll,
+		MemoryBytes:    int64(p.memory),
 		Logger:         log.Named("process"),
 	})
 	if err != nil {

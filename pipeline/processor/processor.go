@@ -17,6 +17,7 @@ import (
 	"github.com/heldsway/heldsway/pipeline/attribution"
 	"github.com/heldsway/heldsway/pipeline/stream"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/state"
 )
 
 // Config configures a Processor.
@@ -39,6 +40,11 @@ type Config struct {
 	GroupPrefix string
 	// MaxPollRecords bounds the records of one transaction. Default 10000.
 	MaxPollRecords int
+	// MemoryBytes is the memory budget the stages' caches and memtables
+	// are sized from (see memoryPlan); the Go heap (open transactions,
+	// decoding, Kafka buffers) takes what they leave. Default 1 GiB; at
+	// least 256 MiB.
+	MemoryBytes int64
 	// GroupOpts are extra options for the stages' group clients
 	// (session timeouts, static membership). Default none.
 	GroupOpts []kgo.Opt
@@ -68,6 +74,12 @@ func (c *Config) Validate() error {
 	}
 	if c.GroupPrefix == "" {
 		c.GroupPrefix = "heldsway-processor"
+	}
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = DefaultMemoryBytes
+	}
+	if c.MemoryBytes < MinMemoryBytes {
+		return fmt.Errorf("processor: memory budget %d bytes: at least %d (256 MiB)", c.MemoryBytes, MinMemoryBytes)
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -109,6 +121,7 @@ func New(cfg Config) (*Processor, error) {
 		return nil, err
 	}
 	p.codes = codes
+	plan := memoryPlan(cfg.MemoryBytes)
 	for _, s := range []struct {
 		name    string
 		inputs  []string
@@ -133,12 +146,17 @@ func New(cfg Config) (*Processor, error) {
 			// Static membership: a restarted instance (same InstanceID)
 			// takes its partitions back at once instead of waiting for its
 			// dead predecessor's session to time out and a rebalance.
-			GroupOpts:      append([]kgo.Opt{kgo.InstanceID(cfg.InstanceID)}, cfg.GroupOpts...),
-			MaxPollRecords: cfg.MaxPollRecords,
-			AlignInputs:    s.align,
-			DeadLetter:     p.deadLetter(s.name),
-			Tables:         []*stream.Table{codes},
-			Logger:         cfg.Logger.Named(s.name),
+			GroupOpts:       append([]kgo.Opt{kgo.InstanceID(cfg.InstanceID)}, cfg.GroupOpts...),
+			MaxPollRecords:  cfg.MaxPollRecords,
+			AlignInputs:     s.align,
+			ValueCacheBytes: plan[s.name].valueCache,
+			State: state.Config{
+				CacheSize:    plan[s.name].blockCache,
+				MemTableSize: plan[s.name].memTable,
+			},
+			DeadLetter: p.deadLetter(s.name),
+			Tables:     []*stream.Table{codes},
+			Logger:     cfg.Logger.Named(s.name),
 		}, s.process)
 		if err != nil {
 			return nil, fmt.Errorf("processor: stage %s: %w", s.name, err)

@@ -1,16 +1,23 @@
 package stream
 
 import (
-	"container/list"
 	"encoding/binary"
 	"sync"
+	"unsafe"
+
+	"github.com/VictoriaMetrics/fastcache"
 )
 
 // valueCache keeps recently read or written committed state values in
-// memory, least recently used first out, so a hot key costs a map lookup
-// instead of a Pebble read through the memtables and levels. Absent keys
-// are cached too: most reads are of customers, orders and codes not seen
-// before.
+// memory, so a hot key costs a hash lookup instead of a Pebble read through
+// the memtables and levels. Absent keys are cached too: most reads are of
+// customers, orders and codes not seen before.
+//
+// The entries live in fastcache's chunks, allocated outside the Go heap:
+// a cache of hundreds of megabytes adds no pointers for the garbage
+// collector to scan and no per-entry allocations. Eviction is per bucket,
+// oldest written first (fastcache's ring buffers), which approximates
+// least recently used for a workload that writes back what it reads.
 //
 // It holds only committed values: Tx reads a key written in the open
 // transaction from the batch, and the stage updates the cache with the
@@ -18,24 +25,23 @@ import (
 // that changes the store behind its back (a restore, a reopened store, a
 // failed commit) clears it.
 type valueCache struct {
-	mu   sync.Mutex
-	max  int
-	size int
-	m    map[string]*list.Element
-	ll   list.List
+	c   *fastcache.Cache
+	max int
 }
 
-type cacheEntry struct {
-	key   string
-	val   []byte
-	found bool
-}
+// Entry layout in fastcache: one marker byte, then the value.
+const (
+	cacheAbsent  = 0
+	cachePresent = 1
+)
 
-// entryOverhead approximates an entry's memory besides key and value.
-const entryOverhead = 96
+// maxCachedValue bounds one cached entry: fastcache keeps entries up to
+// 64 KiB in its buckets, and one large value must not flush many small
+// ones.
+const maxCachedValue = 64<<10 - 64
 
 func newValueCache(maxBytes int) *valueCache {
-	return &valueCache{max: maxBytes, m: make(map[string]*list.Element)}
+	return &valueCache{c: fastcache.New(maxBytes), max: maxBytes}
 }
 
 func cacheKey(p int32, key []byte) string {
@@ -51,18 +57,14 @@ func (c *valueCache) get(k string) (val []byte, found, ok bool) {
 	if c == nil {
 		return nil, false, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, hit := c.m[k]
-	if !hit {
+	v, hit := c.c.HasGet(nil, unsafe.Slice(unsafe.StringData(k), len(k)))
+	if !hit || len(v) == 0 {
 		return nil, false, false
 	}
-	c.ll.MoveToFront(e)
-	ent := e.Value.(*cacheEntry)
-	if !ent.found {
+	if v[0] == cacheAbsent {
 		return nil, false, true
 	}
-	return append(make([]byte, 0, len(ent.val)), ent.val...), true, true
+	return v[1:], true, true
 }
 
 // put caches a committed value (found false: the key does not exist). It
@@ -71,57 +73,40 @@ func (c *valueCache) put(k string, val []byte, found bool) {
 	if c == nil {
 		return
 	}
-	n := len(k) + len(val) + entryOverhead
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, hit := c.m[k]; hit {
-		c.remove(e)
+	kb := unsafe.Slice(unsafe.StringData(k), len(k))
+	if len(k)+len(val)+1 > maxCachedValue || len(k)+len(val) > c.max/8 {
+		c.c.Del(kb) // too large to keep: never serve an older value
+		return
 	}
-	if n > c.max/8 {
-		return // one huge value must not flush the cache
-	}
-	ent := &cacheEntry{key: k, found: found}
+	buf := entryPool.Get().(*[]byte)
+	b := append((*buf)[:0], cacheAbsent)
 	if found {
-		ent.val = append(make([]byte, 0, len(val)), val...)
+		b[0] = cachePresent
+		b = append(b, val...)
 	}
-	c.m[k] = c.ll.PushFront(ent)
-	c.size += n
-	for c.size > c.max {
-		c.remove(c.ll.Back())
-	}
+	c.c.Set(kb, b)
+	*buf = b
+	entryPool.Put(buf)
 }
+
+var entryPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func (c *valueCache) delete(k string) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, hit := c.m[k]; hit {
-		c.remove(e)
-	}
-}
-
-func (c *valueCache) remove(e *list.Element) {
-	ent := e.Value.(*cacheEntry)
-	c.ll.Remove(e)
-	delete(c.m, ent.key)
-	c.size -= len(ent.key) + len(ent.val) + entryOverhead
+	c.c.Del(unsafe.Slice(unsafe.StringData(k), len(k)))
 }
 
 func (c *valueCache) clear() {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.m)
-	c.ll.Init()
-	c.size = 0
+	c.c.Reset()
 }
 
 func (c *valueCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
+	var st fastcache.Stats
+	c.c.UpdateStats(&st)
+	return int(st.EntriesCount)
 }

@@ -142,31 +142,46 @@ func TestTxCacheSeesOnlyCommitted(t *testing.T) {
 	}
 }
 
-func TestValueCacheEvictsLeastRecentlyUsed(t *testing.T) {
-	c := newValueCache(10 * (entryOverhead + 12))
-	for i := range 10 {
-		c.put(fmt.Sprintf("key%02d", i), []byte("vvvvv"), true)
+func TestValueCache(t *testing.T) {
+	c := newValueCache(32 << 20)
+	c.put("key", []byte("vvvvv"), true)
+	c.put("gone", nil, false)
+	if v, found, ok := c.get("key"); !ok || !found || string(v) != "vvvvv" {
+		t.Errorf("key: %q %v %v", v, found, ok)
 	}
-	c.get("key00") // now the most recent
-	c.put("key10", []byte("vvvvv"), true)
-	if _, _, ok := c.get("key01"); ok {
-		t.Error("key01, the least recently used, is still cached")
+	if _, found, ok := c.get("gone"); !ok || found {
+		t.Errorf("absent key: found %v ok %v, want a cached absence", found, ok)
 	}
-	if v, found, ok := c.get("key00"); !ok || !found || string(v) != "vvvvv" {
-		t.Errorf("key00: %q %v %v", v, found, ok)
+	if _, _, ok := c.get("never"); ok {
+		t.Error("a key never put hit")
 	}
-	v, _, _ := c.get("key00")
+	v, _, _ := c.get("key")
 	v[0] = 'X'
-	if v2, _, _ := c.get("key00"); string(v2) != "vvvvv" {
-		t.Error("get returned the cached slice itself")
+	if v2, _, _ := c.get("key"); string(v2) != "vvvvv" {
+		t.Error("get returned the cached bytes themselves")
 	}
-	c.put("huge", make([]byte, c.max), true)
-	if _, _, ok := c.get("huge"); ok || c.len() != 10 {
-		t.Errorf("a value over an eighth of the cache was cached (%d entries)", c.len())
+	// A value too large to cache is not cached, and the older value of its
+	// key is dropped rather than served.
+	c.put("key", make([]byte, maxCachedValue), true)
+	if _, _, ok := c.get("key"); ok {
+		t.Error("a value over the entry bound was cached, or the older value kept")
+	}
+	c.delete("gone")
+	if _, _, ok := c.get("gone"); ok {
+		t.Error("a deleted key hit")
+	}
+	// Writing far more than the cache holds evicts: the cache stays
+	// bounded.
+	val := make([]byte, 1000)
+	for i := range 200_000 {
+		c.put(fmt.Sprintf("k%07d", i), val, true)
+	}
+	if n := c.len(); n == 0 || n >= 200_000 {
+		t.Errorf("%d entries after writing 200,000 values of 1 KB into 32 MiB", n)
 	}
 	c.clear()
-	if c.len() != 0 || c.size != 0 {
-		t.Errorf("clear left %d entries, %d bytes", c.len(), c.size)
+	if c.len() != 0 {
+		t.Errorf("clear left %d entries", c.len())
 	}
 	var nilCache *valueCache
 	nilCache.put("k", nil, false)
