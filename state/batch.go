@@ -6,24 +6,35 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// Batch is an open transaction on a Store: an indexed Pebble batch whose
-// reads see its own writes first, then the database. It is not safe for
-// concurrent use. Call Commit or Discard exactly once.
+// Batch is an open transaction on a Store: a Pebble batch. An indexed
+// batch (NewBatch) reads its own writes first, then the database; a write
+// batch (NewWriteBatch) is cheaper to write to and reads only the
+// database, for a caller that keeps track of its own writes. It is not
+// safe for concurrent use. Call Commit or Discard exactly once.
 type Batch struct {
-	s    *Store
-	b    *pebble.Batch
-	key  []byte // scratch for encoded keys
-	done bool
+	s       *Store
+	b       *pebble.Batch
+	indexed bool
+	key     []byte // scratch for encoded keys
+	done    bool
+}
+
+// reader is what the batch's reads see.
+func (b *Batch) reader() reader {
+	if b.indexed {
+		return b.b
+	}
+	return b.s.db
 }
 
 // Get returns a copy of the value of key in partition p as this batch sees
-// it.
+// it (an indexed batch's own writes, then the database).
 func (b *Batch) Get(p int32, key []byte) ([]byte, bool, error) {
 	if err := b.check(p); err != nil {
 		return nil, false, err
 	}
 	b.key = dataKey(b.key[:0], p, key)
-	return get(b.b, b.key)
+	return get(b.reader(), b.key)
 }
 
 // Set sets key in partition p to val. The batch copies both.
@@ -51,14 +62,15 @@ func (b *Batch) Delete(p int32, key []byte) error {
 }
 
 // Scan calls fn for every key with the given prefix in partition p as this
-// batch sees it (its writes merged over the database), in key order. The
+// batch sees it (an indexed batch's writes merged over the database), in
+// key order. The
 // slices passed to fn are valid only during the call; fn must not write to
 // the batch. A non-nil error from fn stops the scan and is returned.
 func (b *Batch) Scan(p int32, prefix []byte, fn func(key, val []byte) error) error {
 	if err := b.check(p); err != nil {
 		return err
 	}
-	return scan(b.b, p, prefix, fn)
+	return scan(b.reader(), p, prefix, fn)
 }
 
 // Len is the number of mutations in the batch.
@@ -84,7 +96,7 @@ func (b *Batch) Commit(applied map[int32]map[string]int64) error {
 		}
 		mk := metaKey(p)
 		merged := make(map[string]int64, len(offs))
-		if v, ok, err := get(b.b, mk); err != nil {
+		if v, ok, err := get(b.reader(), mk); err != nil {
 			return fmt.Errorf("state: committing: %w", err)
 		} else if ok {
 			if merged, err = decodeOffsets(v); err != nil {

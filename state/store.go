@@ -187,7 +187,14 @@ func (s *Store) apply(b *pebble.Batch) error {
 
 // NewBatch starts a batch. Call Commit or Discard exactly once.
 func (s *Store) NewBatch() *Batch {
-	return &Batch{s: s, b: s.db.NewIndexedBatchWithSize(int(min(s.batchSize.Load(), maxBatchHint)))}
+	return &Batch{s: s, b: s.db.NewIndexedBatchWithSize(int(min(s.batchSize.Load(), maxBatchHint))), indexed: true}
+}
+
+// NewWriteBatch opens a batch whose reads see only the committed database,
+// not its own writes: writes skip the batch index, for a caller that
+// serves reads of its own writes itself.
+func (s *Store) NewWriteBatch() *Batch {
+	return &Batch{s: s, b: s.db.NewBatchWithSize(int(min(s.batchSize.Load(), maxBatchHint)))}
 }
 
 // Get returns a copy of the committed value of key in partition p.

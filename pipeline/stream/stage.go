@@ -361,7 +361,9 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	batch := s.store.NewBatch()
+	// Reads of the transaction's own writes are served by Tx (its dirty
+	// map), so the batch needs no index.
+	batch := s.store.NewWriteBatch()
 	defer batch.Discard()
 
 	var prodErr firstError

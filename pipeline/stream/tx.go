@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -141,8 +142,17 @@ func (tx *Tx) Scan(prefix []byte, fn func(key, val []byte) error) error {
 	if tx.err != nil {
 		return tx.err
 	}
-	// The record's pending writes with the prefix, latest per key, sorted.
+	// The transaction's writes with the prefix (earlier records', then the
+	// record's own), latest per key, sorted: the batch does not index them.
 	latest := make(map[string][]byte)
+	if tx.dirty != nil {
+		ckPrefix := cacheKey(tx.p, prefix)
+		for ck, v := range tx.dirty {
+			if strings.HasPrefix(ck, ckPrefix) {
+				latest[ck[4:]] = v
+			}
+		}
+	}
 	for _, ch := range tx.changes {
 		if bytes.HasPrefix(ch.key, prefix) {
 			latest[string(ch.key)] = ch.val
