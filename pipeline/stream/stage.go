@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,11 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	defer s.running.Store(false)
 	defer s.logTotals()
+	// CPU profiles tell the stages apart by the label stage=<name>
+	// (go tool pprof -tagfocus stage=attribute); the goroutines the stage
+	// starts, its Kafka clients' and Pebble's among them, inherit it.
+	ctx = pprof.WithLabels(ctx, pprof.Labels("stage", s.cfg.Name))
+	pprof.SetGoroutineLabels(ctx)
 
 	for _, t := range s.cfg.Tables {
 		if err := t.WaitCaughtUp(ctx); err != nil {
