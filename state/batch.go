@@ -34,6 +34,11 @@ func (b *Batch) Get(p int32, key []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	b.key = dataKey(b.key[:0], p, key)
+	if !b.s.filter.mayContain(b.key) {
+		// Never written: not in the database, and not in this batch
+		// (its Set adds to the filter first).
+		return nil, false, nil
+	}
 	return get(b.reader(), b.key)
 }
 
@@ -43,6 +48,7 @@ func (b *Batch) Set(p int32, key, val []byte) error {
 		return err
 	}
 	b.key = dataKey(b.key[:0], p, key)
+	b.s.filter.add(b.key)
 	if err := b.b.Set(b.key, val, nil); err != nil {
 		return fmt.Errorf("state: setting key: %w", err)
 	}

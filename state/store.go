@@ -42,6 +42,9 @@ type Store struct {
 	// failure holds the first fatal error Pebble reported; nil while healthy.
 	failure atomic.Pointer[error]
 	closed  atomic.Bool
+	// filter holds every key written since the store was opened and
+	// every key it held then; nil when disabled.
+	filter *keyFilter
 	// batchSize is the size the last batch reached: the next one starts
 	// with that much room, so a transaction's writes are not copied again
 	// and again as the batch grows.
@@ -77,8 +80,34 @@ func Open(dir string, cfg Config, log *zap.Logger) (*Store, error) {
 		return nil, err
 	}
 	s.db = db
+	if cfg.FilterBytes > 0 {
+		s.filter = newKeyFilter(cfg.FilterBytes)
+		n, err := s.loadFilter()
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("state: opening %s: %w", dir, err)
+		}
+		log.Debug("key filter loaded", zap.Int("keys", n), zap.Int64("bytes", cfg.FilterBytes))
+	}
 	log.Debug("state store opened", zap.String("dir", dir), zap.Bool("sync", !cfg.NoSync))
 	return s, nil
+}
+
+// loadFilter adds every key the database holds to the filter.
+func (s *Store) loadFilter() (int, error) {
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return 0, fmt.Errorf("loading the key filter: %w", err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		s.filter.add(it.Key())
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("loading the key filter: %w", err)
+	}
+	return n, nil
 }
 
 // openDB runs pebble.Open where a Fatalf from Pebble's logger ends the
@@ -205,7 +234,11 @@ func (s *Store) Get(p int32, key []byte) ([]byte, bool, error) {
 	if err := s.err(); err != nil {
 		return nil, false, err
 	}
-	return get(s.db, dataKey(nil, p, key))
+	k := dataKey(nil, p, key)
+	if !s.filter.mayContain(k) {
+		return nil, false, nil
+	}
+	return get(s.db, k)
 }
 
 // Scan calls fn for every committed key with the given prefix in partition

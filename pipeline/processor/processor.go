@@ -153,6 +153,7 @@ func New(cfg Config) (*Processor, error) {
 			State: state.Config{
 				CacheSize:    plan[s.name].blockCache,
 				MemTableSize: plan[s.name].memTable,
+				FilterBytes:  plan[s.name].keyFilter,
 			},
 			DeadLetter: p.deadLetter(s.name),
 			Tables:     []*stream.Table{codes},
