@@ -371,7 +371,7 @@ func (g *Generator) order(v string, at time.Time, code int, appliedAt *time.Time
 		rf := &schemas.Refund{RefundID: "r-" + o.OrderID, OrderID: o.OrderID, Platform: Platform, StoreID: StoreID, Currency: "EUR",
 			Amount: amount, Total: amount, Full: full, OccurredAt: rat.Truncate(time.Millisecond), ReceivedAt: rat.Truncate(time.Millisecond)}
 		rf.EventID = schemas.ID(Platform, StoreID, "refund", rf.RefundID)
-		g.push(&Event{Kind: KindRefund, At: rat, Key: Platform + "/" + StoreID + "/" + o.OrderID, Refund: rf})
+		g.push(&Event{Kind: KindRefund, At: rat, Key: schemas.OrderRef(Platform, StoreID, o.OrderID), Refund: rf})
 	}
 	return o
 }

@@ -98,7 +98,7 @@ func (h *Handlers) refund(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	key := Platform + "/" + rf.StoreID + "/" + rf.OrderID
+	key := schemas.OrderRef(Platform, rf.StoreID, rf.OrderID)
 	h.publish(w, r, publish.Event{Topic: h.Topics.Refunds, Key: key, Value: rf}, rf.EventID)
 }
 

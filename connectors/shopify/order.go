@@ -147,7 +147,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		firstOrder = isFirstOrder(c.OrdersCount)
 	}
 	emailHash := p.cfg.Hasher.Email(email)
-	ref := Name + "/" + store + "/" + orderID
+	ref := schemas.OrderRef(Name, store, orderID)
 	var landing *string
 	if s := string(o.LandingSite); s != "" && len(s) <= maxURL {
 		landing = &s

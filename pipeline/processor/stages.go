@@ -158,12 +158,12 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		}
 	}
 	a := d.Attribution
-	if err := p.produce(tx, rec, p.cfg.Topics.Attributions, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &a); err != nil {
+	if err := p.produce(tx, rec, p.cfg.Topics.Attributions, schemas.OrderRef(a.Platform, a.StoreID, a.OrderID), &a); err != nil {
 		return err
 	}
 	for i := range d.Flags {
 		f := d.Flags[i]
-		if err := p.produce(tx, rec, p.cfg.Topics.Flags, a.Platform+"/"+a.StoreID+"/"+a.OrderID, &f); err != nil {
+		if err := p.produce(tx, rec, p.cfg.Topics.Flags, schemas.OrderRef(a.Platform, a.StoreID, a.OrderID), &f); err != nil {
 			return err
 		}
 	}
@@ -272,7 +272,25 @@ func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	if err != nil {
 		return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
 	}
-	key := keyLedger + string(rec.Key)
+	// The ledger is keyed by the order's reference computed from the
+	// record, not by the Kafka key a producer chose, so two orders never
+	// share a ledger whatever their keys.
+	var ref string
+	switch x := v.(type) {
+	case *schemas.Attribution:
+		if rec.Topic != p.cfg.Topics.Attributions {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
+		ref = schemas.OrderRef(x.Platform, x.StoreID, x.OrderID)
+	case *schemas.Refund:
+		if rec.Topic != p.cfg.Topics.Refunds {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
+		ref = schemas.OrderRef(x.Platform, x.StoreID, x.OrderID)
+	default:
+		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+	}
+	key := keyLedger + ref
 	l, err := load(tx, key, attribution.UnmarshalOrderLedger)
 	if err != nil {
 		return err
@@ -281,23 +299,15 @@ func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	var adjs []schemas.Adjustment
 	switch x := v.(type) {
 	case *schemas.Attribution:
-		if rec.Topic != p.cfg.Topics.Attributions {
-			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
-		}
 		adjs, l = attribution.Revise(l, *x, now)
 	case *schemas.Refund:
-		if rec.Topic != p.cfg.Topics.Refunds {
-			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
-		}
 		adjs, l = attribution.Reverse(l, *x, now)
-	default:
-		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
 	}
 	if err := save(tx, key, &l); err != nil {
 		return err
 	}
 	for i := range adjs {
-		if err := p.produce(tx, rec, p.cfg.Topics.Adjustments, string(rec.Key), &adjs[i]); err != nil {
+		if err := p.produce(tx, rec, p.cfg.Topics.Adjustments, ref, &adjs[i]); err != nil {
 			return err
 		}
 	}
