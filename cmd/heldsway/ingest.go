@@ -159,12 +159,13 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	}
 	for _, p := range platforms {
 		srv.Handle("POST /webhooks/"+p.Name(), &webhook.Handler{
-			Platform:     p,
-			Stores:       stores[p.Name()].stores,
-			Publisher:    pub,
-			MaxBodyBytes: h.maxBody,
-			Observe:      srv.Metrics().ObserveWebhook,
-			Log:          log.Named("webhook"),
+			Platform:        p,
+			Stores:          stores[p.Name()].stores,
+			Publisher:       pub,
+			DeadLetterTopic: env.topics.DeadLetter,
+			MaxBodyBytes:    h.maxBody,
+			Observe:         srv.Metrics().ObserveWebhook,
+			Log:             log.Named("webhook"),
 		})
 		if n := len(stores[p.Name()].stores); n > 0 {
 			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", n))

@@ -51,7 +51,7 @@
 //     created_at (processed_at only when created_at is absent), the same for
 //     both order topics, since attribution windows are measured to the
 //     checkout; refused outside eventtime's window of Delivery.Now
-//     (400 naming the field). ReceivedAt = Delivery.Now.
+//     (dead-lettered naming the field). ReceivedAt = Delivery.Now.
 //
 // # Refunds
 //
