@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -297,11 +298,35 @@ func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	}
 	now := recordTime(rec)
 	var adjs []schemas.Adjustment
+	var foreign []attribution.LedgerRefund
+	var foreignErrs []error
 	switch x := v.(type) {
 	case *schemas.Attribution:
+		first := l.Attribution == nil
 		adjs, l = attribution.Revise(l, *x, now)
+		if first && l.Attribution != nil {
+			foreign, foreignErrs = l.ForeignRefunds()
+		}
 	case *schemas.Refund:
+		if err := l.CheckRefund(*x); err != nil {
+			return err // dead-lettered with the reason
+		}
 		adjs, l = attribution.Reverse(l, *x, now)
+	}
+	// Partial refunds held before the attribution, in another currency:
+	// none is applied; each is dead-lettered with the reason.
+	for i, r := range foreign {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encoding held refund: %w", err)
+		}
+		dl := &schemas.DeadLetter{
+			EventID: schemas.ID(ref, "refund", r.RefundID, "currency"), Source: p.cfg.Topics.Refunds,
+			Stage: "process:adjust", Key: []byte(ref), Value: b, Reason: foreignErrs[i].Error(), OccurredAt: now,
+		}
+		if err := p.produce(tx, rec, p.cfg.Topics.DeadLetter, p.cfg.Topics.Refunds, dl); err != nil {
+			return err
+		}
 	}
 	if err := save(tx, key, &l); err != nil {
 		return err
