@@ -236,7 +236,7 @@ acknowledged the event; when Kafka is unreachable the answer is 503 so the
 sender retries.
 
 Endpoints:
-  POST /webhooks/shopify       orders/create, orders/paid, refunds/create (X-Shopify-Hmac-Sha256)
+  POST /webhooks/shopify       orders/create, orders/paid, orders/updated, refunds/create (X-Shopify-Hmac-Sha256)
   POST /webhooks/woocommerce   order.created, order.updated (X-WC-Webhook-Signature)
   POST /webhooks/stripe        checkout.session.completed, invoice.paid, refunds (Stripe-Signature)
   POST /webhooks/paddle        transaction.completed, adjustment.* (Paddle-Signature)

@@ -1,6 +1,8 @@
 package attribution
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -112,8 +114,22 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 // the cycle, as the platform counted it; every payment with an id updates
 // the remembered start. The outcome depends only on the state and the
 // order, so a replay decides the same.
+//
+// An order already decided and still kept for revisions (Customer.Recent:
+// the attribution window, at most MaxRecent orders) that arrives again
+// with changed money (currency, subtotal, discount, shipping, tax, total)
+// or codes, under any event id, is an update (Shopify orders/updated or
+// orders/edited, WooCommerce order.updated): it is decided again with the
+// new content, keeping the first decision's event time, facts and
+// registry snapshot of the codes it already had, and returned as a
+// candidate with Version+1. See Unapplied for an update that comes later.
 func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now time.Time) (cand Candidate, ok bool) {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	st.pruneRecent(now, a.p.MaxWindow())
+	if i := st.recentIndex(key); i >= 0 && OrderChanged(st.Recent[i].Order, o) {
+		st.markSeen(o.EventID)
+		return a.update(st, &st.Recent[i], o, lookup, now), true
+	}
 	if st.seen(o.EventID) || st.hasOrder(key) {
 		return Candidate{}, false
 	}
@@ -152,6 +168,69 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		}, MaxRecent)
 	}
 	return cand, true
+}
+
+// ErrOrderUpdateLate is Unapplied's error.
+var ErrOrderUpdateLate = errors.New("attribution: order delivered again after its revision window: not applied")
+
+// Unapplied returns an error wrapping ErrOrderUpdateLate for an order
+// Order refused that arrived under an event id not seen before for an
+// order decided earlier and no longer kept for revisions (older than the
+// attribution window, or pushed out by MaxRecent newer orders): its
+// content cannot be compared with the decision's, so it is not applied,
+// and the stage dead-letters it with the reason rather than dropping it.
+// A redelivery of a seen event id, and an order kept whose content did
+// not change, are plain duplicates (nil).
+func (a *Attributor) Unapplied(st *Customer, o schemas.Order) error {
+	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	if st.seen(o.EventID) || !st.hasOrder(key) || st.recentIndex(key) >= 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s/%s/%s", ErrOrderUpdateLate, o.Platform, o.StoreID, o.OrderID)
+}
+
+// OrderChanged reports whether b changes a's money (currency, subtotal,
+// discount, shipping, tax, total) or codes (the codes and their amounts).
+func OrderChanged(a, b schemas.Order) bool {
+	if a.Currency != b.Currency || a.Subtotal != b.Subtotal || a.Discount != b.Discount ||
+		a.Shipping != b.Shipping || a.Tax != b.Tax || a.Total != b.Total || len(a.Codes) != len(b.Codes) {
+		return true
+	}
+	for i := range a.Codes {
+		if a.Codes[i].Code != b.Codes[i].Code || a.Codes[i].Amount != b.Codes[i].Amount {
+			return true
+		}
+	}
+	return false
+}
+
+// update decides a kept order again with o's money and codes (see Order).
+func (a *Attributor) update(st *Customer, d *Decided, o schemas.Order, lookup CodeLookup, now time.Time) Candidate {
+	o.OccurredAt = d.Order.OccurredAt
+	o.Subscription = d.Order.Subscription
+	codes := make([]schemas.Code, 0, len(o.Codes))
+	facts := Facts{PriorOrder: d.Facts.PriorOrder}
+	for _, ac := range o.Codes {
+		if slices.ContainsFunc(codes, func(c schemas.Code) bool { return c.Code == ac.Code }) {
+			continue
+		}
+		if i := slices.IndexFunc(d.Codes, func(c schemas.Code) bool { return c.Code == ac.Code }); i >= 0 {
+			codes = append(codes, d.Codes[i])
+		} else if e, found := lookupCode(lookup, ac.Code); found {
+			codes = append(codes, e)
+		}
+		if slices.Contains(d.Facts.Redeemed, ac.Code) ||
+			!slices.ContainsFunc(d.Order.Codes, func(x schemas.AppliedCode) bool { return x.Code == ac.Code }) && st.redeemed(ac.Code) {
+			facts.Redeemed = append(facts.Redeemed, ac.Code)
+		}
+	}
+	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
+	cand := a.candidate(in)
+	d.Order, d.Codes, d.Facts, d.Version, d.Digest = o, codes, facts, in.version, cand.digest()
+	if cand.Code != "" && !st.redeemed(cand.Code) {
+		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
+	}
+	return cand
 }
 
 func lookupCode(lookup CodeLookup, code string) (schemas.Code, bool) {

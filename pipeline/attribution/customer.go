@@ -161,6 +161,13 @@ func (c *Customer) hasOrder(key string) bool {
 	return slices.ContainsFunc(c.Orders, func(o PastOrder) bool { return o.Key == key })
 }
 
+// recentIndex returns the index of the kept decided order with key, or -1.
+func (c *Customer) recentIndex(key string) int {
+	return slices.IndexFunc(c.Recent, func(d Decided) bool {
+		return OrderKey(d.Order.Platform, d.Order.StoreID, d.Order.OrderID) == key
+	})
+}
+
 func (c *Customer) redeemed(code string) bool { return slices.Contains(c.Redeemed, code) }
 
 // addClick inserts t in event-time order and enforces the bounds.

@@ -230,6 +230,9 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		c, ok := s.attr.Order(&s.customer, o, s.lookup, s.clock)
 		if !ok {
+			if err := s.attr.Unapplied(&s.customer, o); err != nil {
+				return "error: " + err.Error()
+			}
 			return "duplicate"
 		}
 		s.cands = append(s.cands, c)
