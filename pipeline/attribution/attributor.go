@@ -22,14 +22,24 @@ const PruneSlack = 7 * 24 * time.Hour
 // global codes table holds it.
 type CodeLookup func(code string) (schemas.Code, bool)
 
+// AffiliateLookup reports whether the registry knows an affiliate (it
+// owns a code) and whether any of its codes is active. An affiliate known
+// with no active code has left the program: its clicks do not qualify.
+type AffiliateLookup func(affiliateID string) (known, active bool)
+
 // Attributor is stage 1's logic: it keeps a customer's touches and decides
 // orders. It holds no state of its own; every method takes the customer
 // state the stage loaded and updates it in place for the stage to store.
 // now is the processing time, written as DecidedAt and used for the grace
 // period only: every window is judged in event time.
 type Attributor struct {
-	p *Program
+	p          *Program
+	affiliates AffiliateLookup
 }
+
+// SetAffiliates sets the affiliate lookup (nil: every affiliate counts as
+// active). Call it before the first decision.
+func (a *Attributor) SetAffiliates(f AffiliateLookup) { a.affiliates = f }
 
 // New returns an Attributor for a program that passed Validate (Parse and
 // Load validate; NewProgram is valid).
@@ -83,7 +93,8 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 			// lose them, so the decision stands.
 			continue
 		}
-		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
+		in := &input{order: d.Order, codes: d.Codes, facts: d.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
+			lookup: lookup, affiliates: a.affiliates}
 		cand := a.candidate(in)
 		if g := cand.digest(); g != d.Digest {
 			d.Version, d.Digest = in.version, g
@@ -146,7 +157,8 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
 	st.pruneRecent(now, a.p.MaxWindow())
 
-	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now}
+	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now,
+		lookup: lookup, affiliates: a.affiliates}
 	for _, ac := range o.Codes {
 		if st.redeemed(ac.Code) && !slices.Contains(in.facts.Redeemed, ac.Code) {
 			in.facts.Redeemed = append(in.facts.Redeemed, ac.Code)
@@ -224,7 +236,8 @@ func (a *Attributor) update(st *Customer, d *Decided, o schemas.Order, lookup Co
 			facts.Redeemed = append(facts.Redeemed, ac.Code)
 		}
 	}
-	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
+	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
+		lookup: lookup, affiliates: a.affiliates}
 	cand := a.candidate(in)
 	d.Order, d.Codes, d.Facts, d.Version, d.Digest = o, codes, facts, in.version, cand.digest()
 	if cand.Code != "" && !st.redeemed(cand.Code) {

@@ -314,6 +314,9 @@ type Settings struct {
 	Rule       Rule
 	Window     time.Duration
 	Commission schemas.CommissionRule
+	// CommissionSet: an override gives the commission, or the default is
+	// not 0. False means no rule applies (no_commission_rule).
+	CommissionSet bool
 }
 
 // Settings resolves affiliateID and code (either may be empty), field by
@@ -321,7 +324,8 @@ type Settings struct {
 // here is the program's; a registry entry's own Commission outranks it
 // (see commissionFor).
 func (p *Program) Settings(affiliateID, code string) Settings {
-	s := Settings{Rule: p.Defaults.Rule, Window: p.Defaults.Window, Commission: p.Defaults.Commission.Rule()}
+	s := Settings{Rule: p.Defaults.Rule, Window: p.Defaults.Window, Commission: p.Defaults.Commission.Rule(),
+		CommissionSet: p.Defaults.Commission.Value != 0}
 	apply := func(o Override, ok bool) {
 		if !ok {
 			return
@@ -334,6 +338,7 @@ func (p *Program) Settings(affiliateID, code string) Settings {
 		}
 		if o.Commission != nil {
 			s.Commission = o.Commission.Rule()
+			s.CommissionSet = true
 		}
 	}
 	if affiliateID != "" {

@@ -55,6 +55,7 @@ func TestScenarios(t *testing.T) {
 		}
 		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour)}
 		s.attr = New(s.prog)
+		s.attr.SetAffiliates(s.affiliates)
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			return s.run(t, d)
 		})
@@ -71,6 +72,17 @@ type scenario struct {
 	last     *Decision
 	usage    map[string]*CodeUsage
 	ledger   OrderLedger
+}
+
+// affiliates derives the affiliate lookup from the scenario's registry.
+func (s *scenario) affiliates(aff string) (known, active bool) {
+	for _, c := range s.registry {
+		if c.AffiliateID == aff {
+			known = true
+			active = active || c.Status == "active"
+		}
+	}
+	return known, active
 }
 
 func (s *scenario) lookup(code string) (schemas.Code, bool) {
@@ -173,6 +185,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			return "error: " + err.Error()
 		}
 		s.prog, s.attr = p, New(p)
+		s.attr.SetAffiliates(s.affiliates)
 		return "ok"
 	case "code":
 		s.registry[d.CmdArgs[0].Key] = codeFromArgs(t, d.CmdArgs[0].Key, a)
