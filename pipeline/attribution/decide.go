@@ -58,7 +58,7 @@ const (
 	// ReasonNoCommissionRule: the credited affiliate earns by no rule (no
 	// code commission, no program override, a default of 0).
 	ReasonNoCommissionRule = "no_commission_rule"
-	ReasonFlagPrefix        = "flag:" // + flag type
+	ReasonFlagPrefix       = "flag:" // + flag type
 )
 
 // Decision is one complete outcome for an order: the attribution and the
@@ -108,18 +108,18 @@ func AttributionID(platform, storeID, orderID string, v int32) string {
 
 // input is everything a decision depends on.
 type input struct {
-	order   schemas.Order
-	codes   []schemas.Code // registry snapshot of the order's codes
+	order schemas.Order
+	codes []schemas.Code // registry snapshot of the order's codes
 	// lookup reads the registry for codes the snapshot does not hold
 	// (those of the clicks' links); nil reads nothing.
 	lookup CodeLookup
 	// affiliates says whether an affiliate has left the program; nil
 	// knows none.
 	affiliates AffiliateLookup
-	facts   Facts
-	clicks  []ClickTouch
-	version int32
-	now     time.Time
+	facts      Facts
+	clicks     []ClickTouch
+	version    int32
+	now        time.Time
 }
 
 func (in *input) entry(code string) *schemas.Code {
