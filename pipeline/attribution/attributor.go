@@ -146,6 +146,13 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	}
 	st.markSeen(o.EventID)
 	o.OccurredAt = o.OccurredAt.UTC()
+	var prevSub *SubscriptionStart // the subscription before this payment
+	if o.Subscription != nil && o.Subscription.ID != "" {
+		if p := st.subscription(o.Subscription.ID); p != nil {
+			cp := *p
+			prevSub = &cp
+		}
+	}
 	if o.Subscription != nil {
 		sub := *o.Subscription
 		start := st.subscriptionStart(sub, o.OccurredAt)
@@ -167,14 +174,36 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 			in.codes = append(in.codes, e)
 		}
 	}
+	switch months := a.p.Defaults.LifetimeMonths; {
+	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "":
+		in.standing, in.standingMethod = &standingCredit{prevSub.AffiliateID, prevSub.Code}, MethodSubscription
+	case months > 0 && st.FirstAffiliate != "" && !o.OccurredAt.Before(st.FirstCreditAt) &&
+		o.OccurredAt.Before(addMonths(st.FirstCreditAt, int(months))):
+		in.standing, in.standingMethod = &standingCredit{st.FirstAffiliate, st.FirstCode}, MethodCustomer
+	}
 	cand = a.candidate(in)
+
+	// Remember who earned a subscription's first payment, and the
+	// customer's first credited order (with lifetime attribution on).
+	if aff, code := cand.credited(); aff != "" {
+		if o.Subscription != nil && o.Subscription.ID != "" && prevSub == nil {
+			if s := st.subscription(o.Subscription.ID); s != nil {
+				s.AffiliateID, s.Code = aff, code
+			}
+		}
+		if a.p.Defaults.LifetimeMonths > 0 && st.FirstAffiliate == "" {
+			st.FirstAffiliate, st.FirstCode, st.FirstCreditAt = aff, code, o.OccurredAt
+		}
+	}
 
 	st.Orders = appendBounded(st.Orders, PastOrder{Key: key, At: o.OccurredAt}, MaxOrders)
 	st.OrdersSeen++
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
 	}
-	if a.p.Defaults.Grace > 0 {
+	// A standing credit outranks every touch, so a late click never
+	// revises such an order: it is not kept for revisions.
+	if a.p.Defaults.Grace > 0 && in.standing == nil {
 		st.Recent = appendBounded(st.Recent, Decided{
 			Order: o, Codes: in.codes, Facts: in.facts, Version: 1, DecidedAt: now, Digest: cand.digest(),
 		}, MaxRecent)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -23,19 +25,30 @@ func TestLegacyJSONState(t *testing.T) {
 	noSubs := st
 	noSubs.Subscriptions = nil
 	v1 := mustMarshal(t, noSubs.Marshal)
+	// The second wrote subscriptions without the credits of their first
+	// payments and without a customer's first credit.
+	noCredits := st
+	noCredits.Subscriptions = slices.Clone(st.Subscriptions)
+	for i := range noCredits.Subscriptions {
+		noCredits.Subscriptions[i].AffiliateID, noCredits.Subscriptions[i].Code = "", ""
+	}
+	noCredits.FirstAffiliate, noCredits.FirstCode, noCredits.FirstCreditAt = "", "", time.Time{}
+	v2 := mustMarshal(t, noCredits.Marshal)
+	if !st.hasCredits() {
+		t.Fatal("seed customer has no credits to encode")
+	}
 	for _, tc := range []struct {
 		name   string
 		v      any
 		binary func() ([]byte, error)
 		decode func([]byte) (any, error)
-		// prefix is a truncation that is a whole value of an earlier
-		// version, and what it decodes to.
-		prefix      int
-		prefixValue any
+		// prefixes are truncations that are whole values of earlier
+		// versions, and what they decode to.
+		prefixes map[int]any
 	}{
-		{"customer", &st, st.Marshal, func(b []byte) (any, error) { return UnmarshalCustomer(b) }, len(v1), noSubs},
-		{"candidate", &cand, cand.Marshal, func(b []byte) (any, error) { return UnmarshalCandidate(b) }, -1, nil},
-		{"ledger", &l, l.Marshal, func(b []byte) (any, error) { return UnmarshalOrderLedger(b) }, -1, nil},
+		{"customer", &st, st.Marshal, func(b []byte) (any, error) { return UnmarshalCustomer(b) }, map[int]any{len(v1): noSubs, len(v2): noCredits}},
+		{"candidate", &cand, cand.Marshal, func(b []byte) (any, error) { return UnmarshalCandidate(b) }, nil},
+		{"ledger", &l, l.Marshal, func(b []byte) (any, error) { return UnmarshalOrderLedger(b) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			legacy, err := json.Marshal(tc.v)
@@ -62,12 +75,13 @@ func TestLegacyJSONState(t *testing.T) {
 			}
 			for n := range bin {
 				v, err := tc.decode(bin[:n])
+				want, isPrefix := tc.prefixes[n]
 				switch {
-				case n == tc.prefix && err != nil:
+				case isPrefix && err != nil:
 					t.Fatalf("the earlier version's value (%d bytes): %v", n, err)
-				case n == tc.prefix && !reflect.DeepEqual(v, tc.prefixValue):
-					t.Fatalf("the earlier version's value decoded to\n%+v\nwant\n%+v", v, tc.prefixValue)
-				case n != tc.prefix && err == nil:
+				case isPrefix && !reflect.DeepEqual(v, want):
+					t.Fatalf("the earlier version's value decoded to\n%+v\nwant\n%+v", v, want)
+				case !isPrefix && err == nil:
 					t.Fatalf("a truncation to %d bytes decoded", n)
 				}
 			}

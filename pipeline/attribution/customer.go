@@ -113,6 +113,12 @@ type Decided struct {
 type SubscriptionStart struct {
 	ID    string    `json:"i"`
 	Start time.Time `json:"t"`
+	// AffiliateID and Code credited the subscription's first payment
+	// (Code empty for a click without one): its renewals that carry no
+	// code are credited to them (method subscription). Empty when the
+	// first payment was credited to nobody or was not seen.
+	AffiliateID string `json:"a,omitempty"`
+	Code        string `json:"c,omitempty"`
 }
 
 // Customer is stage 1's state for one customer key. The zero value is a
@@ -141,6 +147,19 @@ type Customer struct {
 	// MaxClicks). A decided order whose window reaches back to it cannot
 	// be decided again faithfully: a late click does not revise it.
 	ForgotClicksUntil time.Time `json:"f,omitempty"`
+	// FirstAffiliate and FirstCode credited the customer's first credited
+	// order, at FirstCreditAt (its event time): with the program's
+	// lifetime_months, later orders within that many months are credited
+	// to them (method customer).
+	FirstAffiliate string    `json:"fa,omitempty"`
+	FirstCode      string    `json:"fc,omitempty"`
+	FirstCreditAt  time.Time `json:"ft,omitempty"`
+}
+
+// hasCredits reports whether the state holds what the third binary
+// version appends: subscription credits or a first credit.
+func (c *Customer) hasCredits() bool {
+	return c.FirstAffiliate != "" || slices.ContainsFunc(c.Subscriptions, func(s SubscriptionStart) bool { return s.AffiliateID != "" })
 }
 
 // OrderKey identifies an order across platforms and stores.
@@ -159,6 +178,14 @@ func (c *Customer) markSeen(id string) {
 
 func (c *Customer) hasOrder(key string) bool {
 	return slices.ContainsFunc(c.Orders, func(o PastOrder) bool { return o.Key == key })
+}
+
+// subscription returns the kept entry of subscription id, or nil.
+func (c *Customer) subscription(id string) *SubscriptionStart {
+	if i := slices.IndexFunc(c.Subscriptions, func(x SubscriptionStart) bool { return x.ID == id }); i >= 0 {
+		return &c.Subscriptions[i]
+	}
+	return nil
 }
 
 // recentIndex returns the index of the kept decided order with key, or -1.
@@ -264,13 +291,16 @@ func (c *Customer) subscriptionStart(s schemas.Subscription, at time.Time) time.
 	if s.ID == "" {
 		return start
 	}
+	entry := SubscriptionStart{ID: s.ID}
 	if i := slices.IndexFunc(c.Subscriptions, func(x SubscriptionStart) bool { return x.ID == s.ID }); i >= 0 {
-		if prev := c.Subscriptions[i].Start; prev.Before(start) {
+		entry = c.Subscriptions[i]
+		if prev := entry.Start; prev.Before(start) {
 			start = prev
 		}
 		c.Subscriptions = slices.Delete(c.Subscriptions, i, i+1)
 	}
-	c.Subscriptions = appendBounded(c.Subscriptions, SubscriptionStart{ID: s.ID, Start: start}, MaxSubscriptions)
+	entry.Start = start
+	c.Subscriptions = appendBounded(c.Subscriptions, entry, MaxSubscriptions)
 	return start
 }
 
@@ -323,15 +353,27 @@ func (c *Customer) Marshal() ([]byte, error) {
 	e.strs(c.Seen)
 	// Appended after the fields of the first binary version, and only when
 	// there are any: a value without them is one that version wrote.
-	if len(c.Subscriptions) > 0 || !c.ForgotClicksUntil.IsZero() {
+	credits := c.hasCredits()
+	if len(c.Subscriptions) > 0 || !c.ForgotClicksUntil.IsZero() || credits {
 		e.count(len(c.Subscriptions))
 		for _, s := range c.Subscriptions {
 			e.str(s.ID)
 			e.time(s.Start)
 		}
 	}
-	if !c.ForgotClicksUntil.IsZero() {
+	if !c.ForgotClicksUntil.IsZero() || credits {
 		e.time(c.ForgotClicksUntil)
+	}
+	// The third version appends the credits, after a forgotten-clicks
+	// time that may then be zero.
+	if credits {
+		for _, s := range c.Subscriptions {
+			e.str(s.AffiliateID)
+			e.str(s.Code)
+		}
+		e.str(c.FirstAffiliate)
+		e.str(c.FirstCode)
+		e.time(c.FirstCreditAt)
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encoding customer: %w", e.err)
@@ -443,8 +485,20 @@ func (c *Customer) decode(data []byte) error {
 		}
 	}
 	if d.err == nil && len(d.b) > 0 {
-		if c.ForgotClicksUntil = d.time(); d.err == nil && c.ForgotClicksUntil.IsZero() {
+		if c.ForgotClicksUntil = d.time(); d.err == nil && c.ForgotClicksUntil.IsZero() && len(d.b) == 0 {
 			d.fail(fmt.Errorf("a zero forgotten-clicks time is written as nothing"))
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		for i := range c.Subscriptions {
+			c.Subscriptions[i].AffiliateID = d.str()
+			c.Subscriptions[i].Code = d.str()
+		}
+		c.FirstAffiliate = d.str()
+		c.FirstCode = d.str()
+		c.FirstCreditAt = d.time()
+		if d.err == nil && !c.hasCredits() {
+			d.fail(fmt.Errorf("credits written without any"))
 		}
 	}
 	return d.end()

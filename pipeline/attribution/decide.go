@@ -22,6 +22,12 @@ const (
 	MethodClick = "click"
 	MethodSplit = "split"
 	MethodNone  = "none"
+	// MethodSubscription: a renewal without a code, credited to the
+	// affiliate of the subscription's first payment.
+	MethodSubscription = "subscription"
+	// MethodCustomer: an order within the program's lifetime_months of
+	// the customer's first credited order, credited to its affiliate.
+	MethodCustomer = "customer"
 )
 
 // Touch reasons. A qualifying touch that did not win says what beat it.
@@ -37,6 +43,9 @@ const (
 	TouchOutrankedCode  = "outranked_by_code"
 	TouchOutrankedClick = "outranked_by_click"
 	TouchSameAffiliate  = "same_affiliate_later_click"
+	// TouchOutrankedCredit: a code or click beaten by a subscription's or
+	// a customer's standing credit.
+	TouchOutrankedCredit = "outranked_by_standing_credit"
 	// A click through the link of a code that is not active, or outside
 	// its validity at the click's time, does not qualify; nor does a click
 	// of an affiliate the registry knows only with inactive codes (it left
@@ -53,6 +62,8 @@ const (
 	WonLatestTouch   = "latest_touch"
 	WonEarliestClick = "earliest_click"
 	WonSplitShare    = "split_share"
+	WonSubscription  = "subscription_first_payment"
+	WonCustomer      = "customer_first_order"
 
 	ReasonNoQualifyingTouch = "no_qualifying_touch"
 	// ReasonNoCommissionRule: the credited affiliate earns by no rule (no
@@ -116,10 +127,22 @@ type input struct {
 	// affiliates says whether an affiliate has left the program; nil
 	// knows none.
 	affiliates AffiliateLookup
-	facts      Facts
-	clicks     []ClickTouch
-	version    int32
-	now        time.Time
+	// standing, when set, is the credit the order gets before any touch:
+	// the subscription's first payment's, or the customer's first
+	// credited order's; standingMethod is MethodSubscription or
+	// MethodCustomer.
+	standing       *standingCredit
+	standingMethod string
+	facts          Facts
+	clicks         []ClickTouch
+	version        int32
+	now            time.Time
+}
+
+// standingCredit is an affiliate (and the code, if any) credited before
+// any touch.
+type standingCredit struct {
+	affiliate, code string
 }
 
 func (in *input) entry(code string) *schemas.Code {
@@ -362,7 +385,28 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	if codeTouch >= 0 {
 		entry = ev.codes[ev.valid].entry
 	}
-	if ev.rule == Split {
+	if sc := in.standing; sc != nil {
+		// A standing credit outranks every touch.
+		t := schemas.Touch{Kind: in.standingMethod, AffiliateID: ptr(sc.affiliate), At: o.OccurredAt, Qualified: true, Won: true}
+		if sc.code != "" {
+			t.Code = ptr(sc.code)
+		}
+		t.Reason = ptr(WonSubscription)
+		if in.standingMethod == MethodCustomer {
+			t.Reason = ptr(WonCustomer)
+		}
+		for _, ti := range append([]int{codeTouch}, qualified...) {
+			if ti >= 0 {
+				touches[ti].Reason = ptr(TouchOutrankedCredit)
+			}
+		}
+		c := credit{affiliate: sc.affiliate, touches: []int{len(touches)}}
+		if sc.code != "" {
+			c.code = ptr(sc.code)
+		}
+		touches = append(touches, t)
+		credits = append(credits, c)
+	} else if ev.rule == Split {
 		byAff := map[string]int{}
 		add := func(aff string, ti int, at time.Time) *credit {
 			k, ok := byAff[aff]
@@ -434,6 +478,24 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	case len(credits) == 0:
 		att.Method = MethodNone
 		addReason(ReasonNoQualifyingTouch)
+	case in.standing != nil:
+		c := credits[0]
+		att.AffiliateID, att.Code, att.Method = ptr(c.affiliate), c.code, in.standingMethod
+		var codeEntry *schemas.Code
+		if c.code != nil {
+			if e := in.linkEntry(*c.code); e != nil && e.AffiliateID == c.affiliate {
+				codeEntry = e
+			}
+		}
+		rule, ok := a.commissionRule(c.affiliate, codeEntry, nil, in)
+		if !ok {
+			addReason(ReasonNoCommissionRule)
+		}
+		amt, why := ComputeCommission(rule, o)
+		if why != "" {
+			addReason(why)
+		}
+		att.Commission = amt
 	case ev.rule == Split:
 		att.Method = MethodSplit
 		// Each affiliate earns its weight of what its own rule gives. When
@@ -507,7 +569,7 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	// Fraud.
 	ref := fraud.OrderRef{OrderID: o.OrderID, Platform: o.Platform, StoreID: o.StoreID, OccurredAt: o.OccurredAt}
 	for _, c := range credits {
-		if c.code == nil {
+		if c.code == nil || in.standing != nil {
 			continue
 		}
 		var times []time.Time

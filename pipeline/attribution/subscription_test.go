@@ -149,7 +149,8 @@ func TestSubscriptionsKeptPerID(t *testing.T) {
 	if want := []int64{100, 100, 100, 0, 100, 0}; !slices.Equal(got, want) {
 		t.Fatalf("commissions %v, want %v", got, want)
 	}
-	want := []SubscriptionStart{{ID: "sub_a", Start: t0}, {ID: "sub_b", Start: t0.AddDate(0, 1, 0)}}
+	// Each remembers who earned its first payment, for code-less renewals.
+	want := []SubscriptionStart{{ID: "sub_a", Start: t0, AffiliateID: "aff", Code: "SUB"}, {ID: "sub_b", Start: t0.AddDate(0, 1, 0), AffiliateID: "aff", Code: "SUB"}}
 	if !slices.Equal(st.Subscriptions, want) {
 		t.Fatalf("subscriptions %+v, want %+v", st.Subscriptions, want)
 	}
@@ -202,8 +203,10 @@ func TestRenewalRevisionKeepsStart(t *testing.T) {
 		t.Fatalf("first payment earned %d", c.Fallback.Attribution.Commission)
 	}
 	at := t0.AddDate(0, 1, 0).Add(time.Hour)
+	// The renewal carries a code (unknown), so it is decided by its
+	// touches, not credited to the first payment's affiliate.
 	rn := schemas.Order{EventID: "e2", OrderID: "o2", Platform: "paddle", StoreID: "s", Currency: "USD", Subtotal: 1000,
-		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: at}
+		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: at, Codes: []schemas.AppliedCode{{Code: "NOPE"}}}
 	c, _ := a.Order(&st, rn, nil, at)
 	if got := c.Fallback.Attribution; got.Method != MethodNone {
 		t.Fatalf("renewal credited before the click: %+v", got)
