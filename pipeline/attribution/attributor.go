@@ -203,7 +203,7 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 	}
 	// A standing credit outranks every touch, so a late click never
 	// revises such an order: it is not kept for revisions.
-	if a.p.Defaults.Grace > 0 && in.standing == nil {
+	if in.standing == nil {
 		st.Recent = appendBounded(st.Recent, Decided{
 			Order: o, Codes: in.codes, Facts: in.facts, Version: 1, DecidedAt: now, Digest: cand.digest(),
 		}, MaxRecent)
@@ -216,18 +216,26 @@ var ErrOrderUpdateLate = errors.New("attribution: order delivered again after it
 
 // Unapplied returns an error wrapping ErrOrderUpdateLate for an order
 // Order refused that arrived under an event id not seen before for an
-// order decided earlier and no longer kept for revisions (older than the
-// attribution window, or pushed out by MaxRecent newer orders): its
+// order decided earlier and no longer kept for revisions: its
 // content cannot be compared with the decision's, so it is not applied,
 // and the stage dead-letters it with the reason rather than dropping it.
 // A redelivery of a seen event id, and an order kept whose content did
 // not change, are plain duplicates (nil).
-func (a *Attributor) Unapplied(st *Customer, o schemas.Order) error {
+//
+// Only an order whose event time is more than the longest window before
+// now counts as late: an order pushed out of Recent by MaxRecent newer
+// ones, or credited by a standing credit (never kept for revisions), is
+// a plain duplicate.
+func (a *Attributor) Unapplied(st *Customer, o schemas.Order, now time.Time) error {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
-	if st.seen(o.EventID) || !st.hasOrder(key) || st.recentIndex(key) >= 0 {
+	if st.seen(o.EventID) || st.recentIndex(key) >= 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s/%s/%s", ErrOrderUpdateLate, o.Platform, o.StoreID, o.OrderID)
+	i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == key })
+	if i < 0 || now.Sub(st.Orders[i].At) <= a.p.MaxWindow() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrOrderUpdateLate, schemas.OrderRef(o.Platform, o.StoreID, o.OrderID))
 }
 
 // OrderChanged reports whether b changes a's money (currency, subtotal,

@@ -135,7 +135,9 @@ type Customer struct {
 	// Redeemed are codes the customer redeemed (a valid code at stage 1),
 	// oldest first.
 	Redeemed []string `json:"r,omitempty"`
-	// Recent are orders decided less than the grace period ago.
+	// Recent are orders decided within the longest window (not those a
+	// standing credit decided): late clicks revise them within the grace
+	// period, order updates while they are kept.
 	Recent []Decided `json:"d,omitempty"`
 	// Seen are the latest event ids, oldest first.
 	Seen []string `json:"s,omitempty"`

@@ -243,7 +243,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		c, ok := s.attr.Order(&s.customer, o, s.lookup, s.clock)
 		if !ok {
-			if err := s.attr.Unapplied(&s.customer, o); err != nil {
+			if err := s.attr.Unapplied(&s.customer, o, s.clock); err != nil {
 				return "error: " + err.Error()
 			}
 			return "duplicate"

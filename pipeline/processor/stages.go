@@ -98,7 +98,7 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 		}
 		if c, ok := p.attr.Order(&st, *x, p.lookup, now); ok {
 			cands = append(cands, c)
-		} else if err := p.attr.Unapplied(&st, *x); err != nil {
+		} else if err := p.attr.Unapplied(&st, *x, now); err != nil {
 			return err // dead-lettered with the reason
 		}
 	default:
