@@ -169,6 +169,19 @@ func (in *input) linkEntry(code string) *schemas.Code {
 	return nil
 }
 
+// creditedLink is the code of a credited click's link, when its affiliate
+// may promote that code: the attribution names it so that per-code
+// figures count orders won through the link (nil otherwise).
+func (in *input) creditedLink(c credit) *string {
+	if c.click == nil {
+		return nil
+	}
+	if e := in.linkEntry(c.click.Code); e != nil && allowedToPromote(*e, c.affiliate) {
+		return ptr(e.Code)
+	}
+	return nil
+}
+
 // linkReason is why a click through a link of code entry e, or of an
 // affiliate that left the program, does not qualify ("" when it may).
 func (in *input) linkReason(c ClickTouch) string {
@@ -534,6 +547,9 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 			sh := schemas.Share{AffiliateID: c.affiliate, Code: c.code, WeightBP: weights[i], Commission: parts[i]}
 			if c.click != nil {
 				sh.ClickID = ptr(c.click.ClickID)
+				if sh.Code == nil {
+					sh.Code = in.creditedLink(c)
+				}
 			}
 			att.Shares = append(att.Shares, sh)
 		}
@@ -552,6 +568,9 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 		if c.click != nil {
 			att.Method = MethodClick
 			att.ClickID = ptr(c.click.ClickID)
+			// A click through a code's link credits the code too, so that
+			// the code's figures count its link partner's orders.
+			att.Code = in.creditedLink(c)
 		}
 		rule, ok := a.commissionRule(c.affiliate, entry, c.click, in)
 		if !ok {
