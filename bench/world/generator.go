@@ -200,6 +200,7 @@ type Generator struct {
 	r       *rand.Rand
 	affs    []Affiliate
 	byKind  [3][]int
+	active  [3][]int // partners never restricted, for fraud the labels must see
 	pending evHeap
 	seq     uint64
 	pushed  int
@@ -227,8 +228,13 @@ func New(cfg Config) (*Generator, error) {
 		case 4:
 			kind = CouponSite
 		}
-		g.affs = append(g.affs, newAffiliate(i, kind, cfg.Start))
+		a := newAffiliate(i, kind, cfg.Start)
+		restrict(&a, i, cfg)
+		g.affs = append(g.affs, a)
 		g.byKind[kind] = append(g.byKind[kind], i)
+		if a.Code.Status == "active" && a.Code.ValidUntil == nil {
+			g.active[kind] = append(g.active[kind], i)
+		}
 	}
 	// About 2.6 events per session.
 	sessions := max(1, int(float64(cfg.Events)/2.6))
@@ -254,6 +260,30 @@ func newAffiliate(i int, kind PartnerKind, start time.Time) Affiliate {
 	}
 	c.EventID = schemas.ID(c.Code, "1")
 	return Affiliate{ID: c.AffiliateID, Kind: kind, Code: c}
+}
+
+// restrict makes some partners' codes unusable, so that the world has
+// clicks through links that must not qualify (and orders with codes that
+// must not validate): a link partner that left the program (its only code
+// inactive), a link partner whose code expires in the middle of the span,
+// and a coupon site whose code is paused. Podcasts (the leaks) are never
+// restricted.
+func restrict(a *Affiliate, i int, cfg Config) {
+	switch i % 20 {
+	case 7: // link partner (i%5 == 2)
+		a.Code.Status = "inactive"
+	case 13: // link partner (i%5 == 3)
+		until := cfg.Start.Add(cfg.Span / 2)
+		a.Code.ValidUntil = &until
+	case 14: // coupon site (i%5 == 4)
+		a.Code.Status = "paused"
+	}
+}
+
+// Usable reports whether a's code is active and valid at t: its clicks
+// then qualify and its code validates.
+func (a *Affiliate) Usable(t time.Time) bool {
+	return a.Code.Status == "active" && (a.Code.ValidUntil == nil || !t.After(*a.Code.ValidUntil))
 }
 
 // Affiliates lists the partners; their codes are the registry.
@@ -317,6 +347,13 @@ func (g *Generator) pick(kind PartnerKind) int {
 	return ids[g.r.IntN(len(ids))]
 }
 
+// pickActive picks a partner whose code is never restricted: injected
+// fraud must be detectable for its label to be exact.
+func (g *Generator) pickActive(kind PartnerKind) int {
+	ids := g.active[kind]
+	return ids[g.r.IntN(len(ids))]
+}
+
 func (g *Generator) between(lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(g.r.Int64N(int64(hi-lo)))
 }
@@ -328,7 +365,9 @@ func (g *Generator) click(v string, aff int, at time.Time, bot bool) {
 	code, id := a.Code.Code, a.ID
 	c := &schemas.Click{EventID: schemas.ID("click", cid), ClickID: cid, VisitorID: v, AffiliateID: &id,
 		IsBot: bot, Source: "redirect", OccurredAt: at.UTC().Truncate(time.Millisecond)}
-	if a.Kind != Podcast {
+	if a.Kind != Podcast && (a.Code.Status != "inactive" || g.clicks%2 == 0) {
+		// A partner that left sends half its clicks without a code (a
+		// server-side tracker): affiliate_inactive, not link_code_inactive.
 		c.Code = &code
 	}
 	if bot {
@@ -371,7 +410,7 @@ func (g *Generator) order(v string, at time.Time, code int, appliedAt *time.Time
 		rf := &schemas.Refund{RefundID: "r-" + o.OrderID, OrderID: o.OrderID, Platform: Platform, StoreID: StoreID, Currency: "EUR",
 			Amount: amount, Total: amount, Full: full, OccurredAt: rat.Truncate(time.Millisecond), ReceivedAt: rat.Truncate(time.Millisecond)}
 		rf.EventID = schemas.ID(Platform, StoreID, "refund", rf.RefundID)
-		g.push(&Event{Kind: KindRefund, At: rat, Key: Platform + "/" + StoreID + "/" + o.OrderID, Refund: rf})
+		g.push(&Event{Kind: KindRefund, At: rat, Key: schemas.OrderRef(Platform, StoreID, o.OrderID), Refund: rf})
 	}
 	return o
 }
@@ -392,15 +431,15 @@ func (g *Generator) session() {
 	switch {
 	case r < g.cfg.StuffingRate:
 		// A link partner's click-required code, no click at all.
-		g.order(g.freshCustomer(), start.Add(g.between(time.Minute, time.Hour)), g.pick(LinkPartner), nil, LabelStuffing)
+		g.order(g.freshCustomer(), start.Add(g.between(time.Minute, time.Hour)), g.pickActive(LinkPartner), nil, LabelStuffing)
 		return
 	case r < g.cfg.StuffingRate+g.cfg.InjectionRate:
 		// A genuine link click days earlier, then an extension's click
 		// seconds before checkout steals the order.
 		v := g.freshCustomer()
 		at := start.Add(g.between(24*time.Hour, 5*24*time.Hour))
-		g.click(v, g.pick(LinkPartner), start.Add(time.Minute), false)
-		g.click(v, g.pick(CouponSite), at.Add(-g.between(time.Second, 8*time.Second)), false)
+		g.click(v, g.pickActive(LinkPartner), start.Add(time.Minute), false)
+		g.click(v, g.pickActive(CouponSite), at.Add(-g.between(time.Second, 8*time.Second)), false)
 		g.order(v, at, -1, nil, LabelInjection)
 		return
 	}
@@ -413,8 +452,15 @@ func (g *Generator) session() {
 		o := g.order(v, at, aff, nil, LabelNone)
 		if g.r.Float64() < g.cfg.SubscriptionRate {
 			o.Subscription = &schemas.Subscription{ID: "sub-" + o.OrderID, Cycle: 1}
+			// Half the subscriptions renew without the code (a Stripe
+			// coupon with duration once, a Paddle renewal): credited by
+			// subscription id to the first payment's affiliate.
+			renewCode := aff
+			if g.r.IntN(2) == 0 {
+				renewCode = -1
+			}
 			for cycle := int32(2); cycle <= 3; cycle++ {
-				rn := g.order(v, at.Add(time.Duration(cycle-1)*30*24*time.Hour), aff, nil, LabelNone)
+				rn := g.order(v, at.Add(time.Duration(cycle-1)*30*24*time.Hour), renewCode, nil, LabelNone)
 				rn.Subscription = &schemas.Subscription{ID: "sub-" + o.OrderID, Cycle: cycle}
 			}
 		}

@@ -21,6 +21,9 @@ const (
 	MethodNone  = "none"
 	MethodCode  = "code"
 	MethodClick = "click"
+	// MethodSubscription: a renewal without a code, credited to the
+	// affiliate that earned its subscription's first payment.
+	MethodSubscription = "subscription"
 )
 
 // Outcome is who should be credited for an order and what they earn.
@@ -46,6 +49,10 @@ type click struct {
 	aff int32
 }
 
+// subCredit is who earned a subscription's first payment under each rule
+// (affiliate index, -1 for nobody).
+type subCredit [4]int32
+
 type expect struct {
 	label    Label
 	net      int64
@@ -65,6 +72,7 @@ type Oracle struct {
 	clicks  map[string][]click
 	orders  []*expect // by order number (o%09d)
 	leakAt  map[string]int64
+	subs    map[string]subCredit // subscription id -> first payment's credit
 	labels  [4]int
 	maxSeen int64
 }
@@ -77,7 +85,8 @@ func NewOracle(affs []Affiliate, cfg OracleConfig) *Oracle {
 	if cfg.InjectionThreshold == 0 {
 		cfg.InjectionThreshold = 10 * time.Second
 	}
-	o := &Oracle{cfg: cfg, affs: affs, affIdx: map[string]int32{}, codes: map[string]int32{}, clicks: map[string][]click{}, leakAt: map[string]int64{}}
+	o := &Oracle{cfg: cfg, affs: affs, affIdx: map[string]int32{}, codes: map[string]int32{}, clicks: map[string][]click{}, leakAt: map[string]int64{},
+		subs: map[string]subCredit{}}
 	for i, a := range affs {
 		o.affIdx[a.ID] = int32(i)
 		o.codes[a.Code.Code] = int32(i)
@@ -102,6 +111,13 @@ func (o *Oracle) Observe(e *Event) {
 		c := e.Click
 		if c.IsBot || c.AffiliateID == nil {
 			return // bots never qualify
+		}
+		// A click through the link of a code that is not active and valid
+		// at the click, or of a partner that left the program, never
+		// qualifies (link_code_*, affiliate_inactive). Every partner has
+		// one code, which its links carry.
+		if a := &o.affs[o.affIdx[*c.AffiliateID]]; !a.Usable(c.OccurredAt) {
+			return
 		}
 		cs := o.clicks[e.Key]
 		// Drop what no later order can use, to bound memory.
@@ -148,8 +164,16 @@ func (o *Oracle) expect(e *Event) *expect {
 	x := &expect{label: e.Label, net: max(0, ord.Subtotal-ord.Discount), at: at}
 	code, owner := "", int32(-1)
 	if len(ord.Codes) > 0 {
-		if a, ok := o.codes[ord.Codes[0].Code]; ok {
+		if a, ok := o.codes[ord.Codes[0].Code]; ok && o.affs[a].Usable(ord.OccurredAt) {
 			code, owner = ord.Codes[0].Code, a
+		}
+	}
+	// A renewal without a code is credited to whoever earned its
+	// subscription's first payment, under each rule.
+	var standing *subCredit
+	if s := ord.Subscription; s != nil && len(ord.Codes) == 0 {
+		if sc, ok := o.subs[s.ID]; ok {
+			standing = &sc
 		}
 	}
 	x.code = code
@@ -180,16 +204,36 @@ func (o *Oracle) expect(e *Event) *expect {
 		default:
 			aff, method = q[len(q)-1].aff, MethodClick
 		}
+		if standing != nil {
+			aff, method = standing[ri], MethodSubscription
+			if aff < 0 {
+				aff, method = -1, MethodNone
+			}
+		}
 		out := Outcome{Method: method}
 		if aff >= 0 {
 			out.Affiliate = o.affs[aff].ID
+			// The affiliate earns by its code's rule whether credited
+			// through the code or through a click on its link (every
+			// partner's clicks carry its own code); a podcast has no
+			// clicks but bots, so a click credit always has a code.
 			rule := o.cfg.DefaultCommission
-			if aff == owner && o.affs[aff].Code.Commission != nil {
+			if o.affs[aff].Code.Commission != nil {
 				rule = *o.affs[aff].Code.Commission
 			}
 			out.Commission = commission(rule, x.net, ord.Subscription)
 		}
 		x.want[ri] = out
+	}
+	if s := ord.Subscription; s != nil && s.Cycle == 1 {
+		var sc subCredit
+		for ri := range Rules {
+			sc[ri] = o.affIdx[x.want[ri].Affiliate]
+			if x.want[ri].Affiliate == "" {
+				sc[ri] = -1
+			}
+		}
+		o.subs[s.ID] = sc
 	}
 	return x
 }

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -92,5 +93,95 @@ func TestOracleCommission(t *testing.T) {
 		if got := commission(c.rule, c.net, c.sub); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// TestOracleLinksAndRenewals: the truth for issue 14's items 2, 4 and 5.
+// A click credit earns its link code's rule; clicks through a link whose
+// code is inactive, paused or expired at the click do not qualify, nor
+// does an order's code that is not usable at the order; a renewal without
+// a code goes to whoever earned the subscription's first payment, under
+// each rule.
+func TestOracleLinksAndRenewals(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := Config{Start: start, Span: 60 * 24 * time.Hour}
+	var affs []Affiliate
+	for i := 0; i < 20; i++ {
+		kind := LinkPartner
+		switch i % 5 {
+		case 0, 1:
+			kind = Podcast
+		case 4:
+			kind = CouponSite
+		}
+		a := newAffiliate(i, kind, start)
+		restrict(&a, i, cfg)
+		affs = append(affs, a)
+	}
+	def := schemas.CommissionRule{Type: "percent", Value: 300}
+	if affs[7].Code.Status != "inactive" || affs[13].Code.ValidUntil == nil || affs[14].Code.Status != "paused" || affs[2].Code.Status != "active" {
+		t.Fatal("restrict does not restrict partners 7, 13, 14 as documented")
+	}
+	expired := *affs[13].Code.ValidUntil
+	type clk struct {
+		aff int
+		at  time.Time
+	}
+	at := start.Add(40 * 24 * time.Hour) // after partner 13's code expired
+	o := NewOracle(affs, OracleConfig{DefaultCommission: def})
+	n := 0
+	order := func(v string, clicks []clk, code int, sub *schemas.Subscription, when time.Time) string {
+		for i, k := range clicks {
+			id, c := affs[k.aff].ID, affs[k.aff].Code.Code
+			o.Observe(&Event{Kind: KindClick, Key: v, At: k.at, Click: &schemas.Click{ClickID: fmt.Sprint(v, i), AffiliateID: &id, Code: &c, OccurredAt: k.at}})
+		}
+		n++
+		ord := &schemas.Order{OrderID: fmt.Sprintf("o%09d", n), Subtotal: 10000, OccurredAt: when, Subscription: sub}
+		if code >= 0 {
+			ord.Codes = []schemas.AppliedCode{{Code: affs[code].Code.Code}}
+		}
+		o.Observe(&Event{Kind: KindOrder, Key: v, At: when, Order: ord})
+		return ord.OrderID
+	}
+	rate := func(i int) int64 { return affs[i].Code.Commission.Value } // of 10000 net: value/1 bp -> value minor units
+	for _, c := range []struct {
+		name   string
+		id     string
+		rule   string
+		aff    string
+		method string
+		comm   int64
+	}{
+		{"click earns its link code's rule", order(VisitorID(1), []clk{{2, at.Add(-time.Hour)}}, -1, nil, at), "coupon_priority", affs[2].ID, MethodClick, rate(2)},
+		{"inactive link", order(VisitorID(2), []clk{{7, at.Add(-time.Hour)}}, -1, nil, at), "click_priority", "", MethodNone, 0},
+		{"paused link", order(VisitorID(3), []clk{{14, at.Add(-time.Hour)}}, -1, nil, at), "click_priority", "", MethodNone, 0},
+		{"expired link", order(VisitorID(4), []clk{{13, expired.Add(time.Hour)}}, -1, nil, expired.Add(2*time.Hour)), "click_priority", "", MethodNone, 0},
+		{"link before expiry", order(VisitorID(5), []clk{{13, expired.Add(-time.Hour)}}, -1, nil, expired.Add(2*time.Hour)), "click_priority", affs[13].ID, MethodClick, rate(13)},
+		{"inactive code on the order", order(VisitorID(6), nil, 7, nil, at), "coupon_priority", "", MethodNone, 0},
+	} {
+		got, _, ok := o.Expected(c.id, c.rule)
+		if !ok || got.Affiliate != c.aff || got.Method != c.method || got.Commission != c.comm {
+			t.Errorf("%s: got %+v, want %s/%s/%d", c.name, got, c.aff, c.method, c.comm)
+		}
+	}
+	// Subscription: the first payment by podcast 0's code with a click of
+	// partner 2 before it; renewals without the code.
+	v := VisitorID(9)
+	first := order(v, []clk{{2, at.Add(-time.Hour)}}, 0, &schemas.Subscription{ID: "sub-x", Cycle: 1}, at)
+	renewal := order(v, nil, -1, &schemas.Subscription{ID: "sub-x", Cycle: 2}, at.Add(30*24*time.Hour))
+	for _, rule := range []string{"coupon_priority", "click_priority"} {
+		f, _, _ := o.Expected(first, rule)
+		r, _, _ := o.Expected(renewal, rule)
+		if r.Method != MethodSubscription || r.Affiliate != f.Affiliate {
+			t.Errorf("%s: renewal %+v, want credited by subscription to the first payment's %s", rule, r, f.Affiliate)
+		}
+	}
+	// Podcast 0's rule pays the first payment only (recurring months 0);
+	// partner 2's pays 12 months (index 2: recurring 12).
+	if r, _, _ := o.Expected(renewal, "coupon_priority"); r.Commission != 0 {
+		t.Errorf("renewal of podcast 0 (first payment only) earned %d", r.Commission)
+	}
+	if r, _, _ := o.Expected(renewal, "click_priority"); r.Commission != rate(2) {
+		t.Errorf("renewal credited to partner 2 (12 months) earned %d, want %d", r.Commission, rate(2))
 	}
 }

@@ -451,6 +451,9 @@ give the same codes. A taken code gets two more such characters.`,
 			} else if sheet, err = codes.SheetOf(map[string]string{"affiliate_id": affiliate, "affiliate_name": name, "affiliate_email": email}); err != nil {
 				return err
 			}
+			if msg := trackingOnlyNotice(sheet, opts.Defaults); msg != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			}
 			e, err := openCodes(cmd.Context(), g, cf, !opts.DryRun)
 			if err != nil {
 				return err
@@ -493,6 +496,18 @@ give the same codes. A taken code gets two more such characters.`,
 	}
 	fs.StringSliceVar(&set, "set", nil, "other column=value defaults, e.g. --set valid_until=2026-12-31 --set requires_click=yes")
 	return c
+}
+
+// trackingOnlyNotice is what codes generate says when the codes get no
+// discount (no --discount-value and no discount_value column): they are
+// tracking-only, which Stripe and Paddle cannot hold.
+func trackingOnlyNotice(sheet *codes.Sheet, defaults map[string]string) string {
+	if sheet.Has("discount_value") || strings.TrimSpace(defaults["discount_value"]) != "" {
+		return ""
+	}
+	return "note: no --discount-value: the codes give no discount (tracking only). " +
+		"Shopify and WooCommerce take them; Stripe and Paddle refuse a zero discount, so " +
+		"`heldsway codes sync` reports them there as failed (discount_value: a tracking-only code cannot be synced)."
 }
 
 func newCodesDeactivateCmd(g *globalFlags) *cobra.Command {

@@ -159,12 +159,13 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	}
 	for _, p := range platforms {
 		srv.Handle("POST /webhooks/"+p.Name(), &webhook.Handler{
-			Platform:     p,
-			Stores:       stores[p.Name()].stores,
-			Publisher:    pub,
-			MaxBodyBytes: h.maxBody,
-			Observe:      srv.Metrics().ObserveWebhook,
-			Log:          log.Named("webhook"),
+			Platform:        p,
+			Stores:          stores[p.Name()].stores,
+			Publisher:       pub,
+			DeadLetterTopic: env.topics.DeadLetter,
+			MaxBodyBytes:    h.maxBody,
+			Observe:         srv.Metrics().ObserveWebhook,
+			Log:             log.Named("webhook"),
 		})
 		if n := len(stores[p.Name()].stores); n > 0 {
 			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", n))
@@ -235,7 +236,7 @@ acknowledged the event; when Kafka is unreachable the answer is 503 so the
 sender retries.
 
 Endpoints:
-  POST /webhooks/shopify       orders/create, orders/paid, refunds/create (X-Shopify-Hmac-Sha256)
+  POST /webhooks/shopify       orders/create, orders/paid, orders/updated, refunds/create (X-Shopify-Hmac-Sha256)
   POST /webhooks/woocommerce   order.created, order.updated (X-WC-Webhook-Signature)
   POST /webhooks/stripe        checkout.session.completed, invoice.paid, refunds (Stripe-Signature)
   POST /webhooks/paddle        transaction.completed, adjustment.* (Paddle-Signature)

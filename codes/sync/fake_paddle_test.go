@@ -204,6 +204,8 @@ func (f *fakePaddle) apply(d, fields map[string]any, except string) map[string]a
 		}
 	} else if c, _ := d["currency_code"].(string); c == "" {
 		return paddleErr("bad_request", "Invalid request.", "currency_code", "is required for flat discounts")
+	} else if x, _ := strconv.ParseFloat(fmt.Sprint(d["amount"]), 64); x <= 0 {
+		return paddleErr("bad_request", "Invalid request.", "amount", "must be a positive amount in the lowest denomination")
 	}
 	return nil
 }

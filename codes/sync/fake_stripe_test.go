@@ -174,7 +174,11 @@ func (f *fakeStripe) createCoupon(v url.Values) (int, any) {
 		c["percent_off"] = x
 	case v.Get("amount_off") != "":
 		n, err := strconv.ParseInt(v.Get("amount_off"), 10, 64)
-		if err != nil || v.Get("currency") == "" {
+		if err != nil || n <= 0 {
+			// "A positive integer representing the amount to subtract".
+			return http.StatusBadRequest, stripeErr("invalid_request_error", "parameter_invalid_integer", "Invalid positive integer", "amount_off")
+		}
+		if v.Get("currency") == "" {
 			return http.StatusBadRequest, stripeErr("invalid_request_error", "parameter_missing", "You must pass currency when passing amount_off", "currency")
 		}
 		c["amount_off"], c["currency"] = n, v.Get("currency")

@@ -27,6 +27,7 @@ type fake struct {
 	retryAfter  string
 	broken      int // answer 500 to the next n requests
 	loseCreates int // apply the next n creates, then answer 500
+	invalid     int // answer 400 (a validation error) to the next n requests
 }
 
 func (f *fake) start(t *testing.T, h http.HandlerFunc) {
@@ -50,6 +51,9 @@ func (f *fake) start(t *testing.T, h http.HandlerFunc) {
 		case f.broken > 0:
 			f.broken--
 			f.fail(w, http.StatusInternalServerError, "Internal error")
+		case f.invalid > 0:
+			f.invalid--
+			f.fail(w, http.StatusBadRequest, "Invalid request.")
 		default:
 			h(w, r)
 		}

@@ -20,7 +20,13 @@ const (
 // codes lower-cased on save (wc_strtolower), unique codes, ?code= lookup,
 // page/per_page with X-WP-Total(Pages), WordPress REST error bodies
 // ({"code", "message", "data": {"status"}}), and DELETE refusing the trash
-// without force=true.
+// without force=true. As the real controller does
+// (WC_REST_Coupons_V2_Controller): a null body field is skipped
+// (prepare_object_for_database sets only non-null values), so a limit or
+// an expiry is cleared only by 0 or ""; only fields with a setter are
+// written (date_expires, not the read-only-in-effect date_expires_gmt);
+// 0 limits read back as null; ?code= finds published coupons only
+// (wc_get_coupon_id_by_code), while ?search= with ?status= lists others.
 type fakeWoo struct {
 	fake
 	nextID   int64
@@ -99,9 +105,19 @@ func (f *fakeWoo) list(w http.ResponseWriter, r *http.Request) {
 		page = 1
 	}
 	code := strings.ToLower(q.Get("code"))
+	search := strings.ToLower(q.Get("search"))
+	status := q.Get("status")
 	ids := make([]int64, 0, len(f.coupons))
 	for id, c := range f.coupons {
-		if code == "" || c["code"] == code {
+		st, _ := c["status"].(string)
+		switch {
+		case code != "" && (c["code"] != code || st != "publish"):
+			// wc_get_coupon_id_by_code looks among published coupons only.
+		case search != "" && !strings.Contains(c["code"].(string), search):
+		case status != "" && status != "any" && status != "all" && status != st:
+		case status == "" && code == "" && st != "publish":
+			// Without a status the query lists published coupons.
+		default:
 			ids = append(ids, id)
 		}
 	}
@@ -120,6 +136,9 @@ func (f *fakeWoo) list(w http.ResponseWriter, r *http.Request) {
 // apply validates and applies fields to c as WooCommerce does.
 func (f *fakeWoo) apply(c, fields map[string]any) map[string]any {
 	for k, v := range fields {
+		if v == nil {
+			continue // prepare_object_for_database: is_null values are skipped
+		}
 		switch k {
 		case "code":
 			s, _ := v.(string)
@@ -141,15 +160,22 @@ func (f *fakeWoo) apply(c, fields map[string]any) map[string]any {
 			}
 			c[k] = fmt.Sprintf("%.2f", x)
 		case "date_expires_gmt":
-			if v == nil {
+			// No set_date_expires_gmt on WC_Coupon: not written.
+			continue
+		case "date_expires":
+			str, _ := v.(string)
+			if str == "" {
 				c["date_expires"], c["date_expires_gmt"] = nil, nil
 				continue
 			}
-			s, _ := v.(string)
-			if _, err := time.Parse("2006-01-02T15:04:05", s); err != nil {
-				return wpError("rest_invalid_param", "Invalid parameter(s): date_expires_gmt", 400)
+			// WC_Data::set_date_prop reads an RFC 3339 time with its
+			// offset; this fake keeps the UTC form.
+			t, err := time.Parse(time.RFC3339, str)
+			if err != nil {
+				return wpError("rest_invalid_param", "Invalid parameter(s): date_expires", 400)
 			}
-			c["date_expires"], c["date_expires_gmt"] = s, s
+			u := t.UTC().Format("2006-01-02T15:04:05")
+			c["date_expires"], c["date_expires_gmt"] = u, u
 		case "status":
 			s, _ := v.(string)
 			switch s {
@@ -159,13 +185,13 @@ func (f *fakeWoo) apply(c, fields map[string]any) map[string]any {
 				return wpError("rest_invalid_param", "Invalid parameter(s): status", 400)
 			}
 		case "usage_limit", "usage_limit_per_user", "limit_usage_to_x_items":
-			if v == nil {
-				c[k] = nil
-				continue
-			}
 			n, ok := v.(float64)
 			if !ok || n != float64(int64(n)) {
 				return wpError("rest_invalid_param", "Invalid parameter(s): "+k+" (not of type integer)", 400)
+			}
+			if n == 0 {
+				c[k] = nil // absint(0): no limit, formatted as null
+				continue
 			}
 			c[k] = int64(n)
 		default:

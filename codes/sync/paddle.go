@@ -80,7 +80,7 @@ func (p *Paddle) StoreID() string { return p.cfg.StoreID }
 // Want implements Remote. Paddle discounts have a usage limit and an
 // expiry, nothing per customer, no minimum order and no start date.
 func (p *Paddle) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	return want(c, now, capabilities{platform: codes.PlatformPaddle})
+	return want(c, now, capabilities{platform: codes.PlatformPaddle, positiveDiscount: true})
 }
 
 type paddleDiscount struct {

@@ -104,6 +104,11 @@ type capabilities struct {
 	minOrder        bool   // minimum order amount
 	firstOrderOnly  bool   // first orders only
 	storeCurrency   string // the one currency of the store (Shopify, WooCommerce); "" unknown
+	// positiveDiscount: the platform refuses a discount of 0 (Stripe's
+	// percent_off must be above 0 and amount_off positive; Paddle's
+	// percentage amount is 0.01 to 100 and a flat amount positive), so a
+	// tracking-only code has no representation there.
+	positiveDiscount bool
 }
 
 // want maps c to what a platform with caps should hold at now.
@@ -112,6 +117,10 @@ func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), codes.ErrPlatform.Error()+": ")
 		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "codes: ")}
+	}
+	if caps.positiveDiscount && c.DiscountValue <= 0 {
+		return Coupon{}, &FieldError{Platform: caps.platform, Field: "discount_value", Message: fmt.Sprintf(
+			"%d: a tracking-only code (no discount) cannot be synced: %s accepts only a discount above 0", c.DiscountValue, caps.platform)}
 	}
 	cur := deref(c.Currency)
 	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == codes.Fixed || c.MinOrder != nil) {

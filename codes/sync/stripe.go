@@ -106,7 +106,7 @@ func (s *Stripe) StoreID() string { return s.cfg.StoreID }
 // Want implements Remote. Promotion codes have no start date and no
 // per-customer limit; Parent is the coupon id.
 func (s *Stripe) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	w, err := want(c, now, capabilities{platform: codes.PlatformStripe, minOrder: true, firstOrderOnly: true})
+	w, err := want(c, now, capabilities{platform: codes.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
 	if err != nil {
 		return w, err
 	}

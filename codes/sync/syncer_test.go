@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,12 +228,12 @@ func TestSyncGivesUp(t *testing.T) {
 	}
 
 	// A validation error (4xx) fails at once with the platform's words.
-	h.ps[3].fake.inject(func(f *fake) { f.rateLimited = 0 })
-	c := testCode("Bad2", func(c *schemas.Code) { c.DiscountValue = 0 }) // 0% is refused by Paddle
+	h.ps[3].fake.inject(func(f *fake) { f.rateLimited, f.invalid = 0, 1 })
+	c := testCode("Bad2")
 	h.reg.set(c)
 	rep = h.run(t, "BAD2")
 	st = h.reg.state(t, "BAD2", "paddle")
-	if st.Status != codes.SyncFailed || !strings.Contains(deref(st.LastError), "amount: must be between 0.01 and 100") || len(h.sleep.take()) != 0 {
+	if st.Status != codes.SyncFailed || !strings.Contains(deref(st.LastError), "paddle answered 400") || !strings.Contains(deref(st.LastError), "Invalid request.") || len(h.sleep.take()) != 0 {
 		t.Fatalf("%+v %s", st, deref(st.LastError))
 	}
 }
@@ -383,4 +384,78 @@ func (r *racingRecorder) Put(ctx context.Context, c schemas.Code, base int64) (s
 		}
 	}
 	return r.reg.Put(ctx, c, base)
+}
+
+// TestSyncWooCommerceClearsLimits: removing a code's usage limit, its
+// once-per-customer rule, its minimum order and its expiry reaches
+// WooCommerce, which skips null fields (the sync sends 0 and "").
+func TestSyncWooCommerceClearsLimits(t *testing.T) {
+	h := newHarness(t, nil, testCode("Clear10", rich))
+	if rep := h.run(t, "CLEAR10"); rep.Err() != nil {
+		t.Fatalf("first sync: %+v", rep.Results)
+	}
+	woo := h.ps[1].full.(*fakeWoo)
+	coupon := func() map[string]any {
+		woo.mu.Lock()
+		defer woo.mu.Unlock()
+		for _, c := range woo.coupons {
+			if c["code"] == "clear10" {
+				return cloneMap(c)
+			}
+		}
+		t.Fatal("no woocommerce coupon clear10")
+		return nil
+	}
+	if c := coupon(); c["usage_limit"] == nil || c["usage_limit_per_user"] == nil || c["date_expires_gmt"] == nil {
+		t.Fatalf("limits not set: %v", c)
+	}
+	c, _ := h.reg.Get("CLEAR10")
+	c.MaxUses, c.OncePerCustomer, c.MinOrder, c.ValidUntil = nil, false, nil, nil
+	h.reg.set(c)
+	if rep := h.run(t, "CLEAR10"); rep.Err() != nil {
+		t.Fatalf("second sync: %+v", rep.Results)
+	}
+	got := coupon()
+	for _, k := range []string{"usage_limit", "usage_limit_per_user", "date_expires", "date_expires_gmt"} {
+		if got[k] != nil {
+			t.Errorf("%s = %v after clearing it, want null", k, got[k])
+		}
+	}
+	if got["minimum_amount"] != "0.00" {
+		t.Errorf("minimum_amount = %v, want 0.00", got["minimum_amount"])
+	}
+	// The store now agrees: a third sync changes nothing.
+	if rep := h.run(t, "CLEAR10"); rep.Counts[ActionUnchanged] != 4 {
+		t.Fatalf("third sync: %+v", rep.Results)
+	}
+}
+
+// TestSyncTrackingOnlyCode: a code with no discount (tracking only) is not
+// sent to Stripe or Paddle, which refuse a zero discount: the sync reports
+// it as failed with the reason before any request; WooCommerce and
+// Shopify take it.
+func TestSyncTrackingOnlyCode(t *testing.T) {
+	h := newHarness(t, nil, testCode("Track1", func(c *schemas.Code) { c.DiscountValue = 0 }),
+		testCode("TrackFix", func(c *schemas.Code) { fixed(c); c.DiscountValue = 0 }))
+	h.writes()
+	rep := h.run(t, "TRACK1", "TRACKFIX")
+	for _, r := range rep.Results {
+		var fe *FieldError
+		switch r.Platform {
+		case "stripe", "paddle":
+			if r.Action != ActionFailed || !errors.As(r.Err, &fe) || fe.Field != "discount_value" ||
+				!strings.Contains(r.Err.Error(), "tracking-only code") {
+				t.Errorf("%s on %s: %+v, want failed with the tracking-only reason", r.Code, r.Platform, r)
+			}
+		default:
+			if r.Err != nil {
+				t.Errorf("%s on %s: %v", r.Code, r.Platform, r.Err)
+			}
+		}
+	}
+	for _, p := range h.ps[2:] {
+		if len(p.fake.requests()) > 0 && slices.ContainsFunc(p.fake.requests(), func(r string) bool { return strings.HasPrefix(r, "POST") }) {
+			t.Errorf("%s was asked to create a zero discount: %v", p.name, p.fake.requests())
+		}
+	}
 }

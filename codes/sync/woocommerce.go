@@ -103,16 +103,25 @@ type wooCoupon struct {
 	LimitUsageToXItems *int64   `json:"limit_usage_to_x_items"`
 }
 
-// Find implements Remote with GET coupons?code= (any status but trash).
+// Find implements Remote with GET coupons?code=, which finds published
+// coupons only (WooCommerce looks the code up with
+// wc_get_coupon_id_by_code), then GET coupons?search=&status=draft for a
+// deactivated (draft) coupon, so that reactivating a code updates its
+// coupon instead of creating a second one.
 func (w *WooCommerce) Find(ctx context.Context, code string) (Coupon, bool, error) {
-	var list []wooCoupon
-	q := url.Values{"code": {strings.ToLower(code)}, "status": {"any"}}
-	if _, err := w.c.do(ctx, request{method: http.MethodGet, path: wooCoupons, query: q}, &list); err != nil {
-		return Coupon{}, false, fmt.Errorf("looking up woocommerce coupon %s: %w", code, err)
-	}
-	for _, wc := range list {
-		if strings.EqualFold(wc.Code, code) {
-			return w.coupon(wc), true, nil
+	lower := strings.ToLower(code)
+	for _, q := range []url.Values{
+		{"code": {lower}},
+		{"search": {lower}, "status": {"draft"}, "per_page": {"100"}},
+	} {
+		var list []wooCoupon
+		if _, err := w.c.do(ctx, request{method: http.MethodGet, path: wooCoupons, query: q}, &list); err != nil {
+			return Coupon{}, false, fmt.Errorf("looking up woocommerce coupon %s: %w", code, err)
+		}
+		for _, wc := range list {
+			if strings.EqualFold(wc.Code, code) {
+				return w.coupon(wc), true, nil
+			}
 		}
 	}
 	return Coupon{}, false, nil
@@ -192,14 +201,23 @@ func (w *WooCommerce) amount(v string) (int64, error) {
 	return money.ParseScale(v, 2)
 }
 
-// body is the coupon for want; nulls and "" clear limits.
+// body is the coupon for want. WooCommerce skips null fields
+// (prepare_object_for_database sets only non-null values), so what is
+// unset is sent as the value that clears it: 0 for the usage limits (no
+// limit), "" for the minimum amount and the expiry. The expiry goes in
+// date_expires as RFC 3339 UTC (WC_Coupon has no date_expires_gmt
+// setter; set_date_prop honours the offset).
 func (w *WooCommerce) body(want Coupon) map[string]any {
+	limit := int64(0)
+	if want.MaxUses != nil {
+		limit = *want.MaxUses
+	}
 	b := map[string]any{
 		"code":                 strings.ToLower(want.Code),
-		"usage_limit":          want.MaxUses,
-		"usage_limit_per_user": nil,
+		"usage_limit":          limit,
+		"usage_limit_per_user": 0,
 		"minimum_amount":       "",
-		"date_expires_gmt":     nil,
+		"date_expires":         "",
 		"status":               "publish",
 	}
 	if want.DiscountType == codes.Percent {
@@ -214,7 +232,7 @@ func (w *WooCommerce) body(want Coupon) map[string]any {
 		b["minimum_amount"] = money.Format(*want.MinOrder, want.Currency)
 	}
 	if want.EndsAt != nil {
-		b["date_expires_gmt"] = want.EndsAt.UTC().Format(wooTime)
+		b["date_expires"] = want.EndsAt.UTC().Format(time.RFC3339)
 	}
 	if !want.Active {
 		b["status"] = "draft"

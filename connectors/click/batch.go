@@ -142,10 +142,14 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 		if !ok {
 			return nil, fmt.Errorf("code %q: not in the registry", code)
 		}
+		aff := entry.AffiliateID
 		if in.AffiliateID != "" && in.AffiliateID != entry.AffiliateID {
-			return nil, fmt.Errorf("affiliate_id %q: code %s belongs to %s", in.AffiliateID, code, entry.AffiliateID)
+			if !AllowedToPromote(entry, in.AffiliateID) {
+				return nil, fmt.Errorf("affiliate_id %q: code %s belongs to %s and does not list it in allowed_affiliates", in.AffiliateID, code, entry.AffiliateID)
+			}
+			aff = in.AffiliateID
 		}
-		c.Code, c.AffiliateID = &code, &entry.AffiliateID
+		c.Code, c.AffiliateID = &code, &aff
 	case in.AffiliateID != "":
 		if len(in.AffiliateID) > 128 {
 			return nil, errors.New("affiliate_id: longer than 128 bytes")

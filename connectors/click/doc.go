@@ -9,6 +9,12 @@
 //
 // POST /v1/clicks accepts batches from a server-side tracker (bearer token).
 //
+// An affiliate listed in a code's allowed_affiliates promotes it with
+// /c/{code}?aff={affiliate id}, and a batch click may name it as
+// affiliate_id with the code. The redirect records any other named
+// affiliate as claimed (the processor does not let it qualify) and counts
+// it; the batch API refuses it.
+//
 // Obvious bots (crawler and link-preview user agents, prefetch requests) are
 // recorded with is_bot and a reason, not dropped; the processor never lets
 // them qualify. IPs are replaced by their keyed hash at the edge.

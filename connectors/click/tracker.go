@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,11 @@ const (
 	ParamClick   = "hs_cid"
 	ParamVisitor = "hs_vid"
 )
+
+// ParamAffiliate is the redirect's query parameter naming the affiliate
+// that promotes a code it does not own (listed in its allowed_affiliates):
+// /c/{code}?aff={affiliate id}.
+const ParamAffiliate = "aff"
 
 // DefaultDestination is the destination id used by /c/{code}.
 const DefaultDestination = "default"
@@ -89,6 +95,10 @@ type Stats struct {
 	Bots         atomic.Int64
 	UnknownCodes atomic.Int64
 	Unrecorded   atomic.Int64
+	// NotAllowed counts redirects whose aff parameter names an affiliate
+	// that may not promote the code (recorded for that affiliate; the
+	// processor does not let it qualify: affiliate_not_allowed).
+	NotAllowed atomic.Int64
 }
 
 // Tracker serves the click endpoints.
@@ -182,12 +192,22 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 	}
 	now := t.clock()
 	isBot, reason := Bot(r)
+	aff := entry.AffiliateID
+	if claimed := r.URL.Query().Get(ParamAffiliate); claimed != "" && validAffiliateID(claimed) && claimed != aff {
+		// Another affiliate promoting the code: credited when the registry
+		// allows it, else recorded so that the processor says why it does
+		// not qualify.
+		aff = claimed
+		if !AllowedToPromote(entry, claimed) {
+			t.Stats.NotAllowed.Add(1)
+		}
+	}
 	c := &schemas.Click{
 		EventID:       schemas.ID("click", clickID),
 		ClickID:       clickID,
 		VisitorID:     visitor,
 		Code:          &code,
-		AffiliateID:   &entry.AffiliateID,
+		AffiliateID:   &aff,
 		DestinationID: &destID,
 		LandingURL:    &dest,
 		Referrer:      optional(truncate(r.Referer(), 2048)),
@@ -211,6 +231,26 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// AllowedToPromote reports whether affiliateID may promote entry's code:
+// its owner, or an affiliate in its allowed_affiliates.
+func AllowedToPromote(entry schemas.Code, affiliateID string) bool {
+	return affiliateID == entry.AffiliateID || slices.Contains(entry.AllowedAffiliates, affiliateID)
+}
+
+// validAffiliateID accepts what an affiliate id can be: 1 to 128 printable
+// ASCII bytes without spaces.
+func validAffiliateID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendParams adds the click and visitor ids to dest's query, keeping its

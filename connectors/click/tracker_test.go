@@ -47,7 +47,7 @@ func newTestServer(t *testing.T, pub *recorder) *httptest.Server {
 	tr, err := New(Config{Destinations: map[string]string{
 		"default": "https://shop.example/?utm_source=aff",
 		"spring":  "https://shop.example/collections/spring",
-	}}, mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah"}}, pub, h, topics, nil)
+	}}, mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +137,50 @@ func TestRedirect(t *testing.T) {
 	}
 }
 
+// TestRedirectAllowedAffiliate: /c/{code}?aff= credits an affiliate the
+// code's allowed_affiliates lists; any other affiliate is recorded as
+// claimed (the processor does not let it qualify) and counted; a
+// malformed value is ignored (the owner).
+func TestRedirectAllowedAffiliate(t *testing.T) {
+	for _, tt := range []struct {
+		name, query, want string
+		notAllowed        int64
+	}{
+		{"owner by default", "", "aff-sarah", 0},
+		{"allowed affiliate", "?aff=aff-mike", "aff-mike", 0},
+		{"owner named", "?aff=aff-sarah", "aff-sarah", 0},
+		{"not allowed", "?aff=aff-eve", "aff-eve", 1},
+		{"malformed", "?aff=a%20b", "aff-sarah", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &recorder{}
+			h, _ := identity.NewHasher([]byte("0123456789abcdef"))
+			topics, _ := schemas.NewTopics("t")
+			tr, err := New(Config{Destinations: map[string]string{"default": "https://shop.example/"}},
+				mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+			tr.Register(srv, "tok")
+			ts := httptest.NewServer(srv.Handler())
+			defer ts.Close()
+			if resp := get(t, noRedirect(), ts.URL+"/c/SARAH10"+tt.query, nil); resp.StatusCode != http.StatusFound {
+				t.Fatalf("status %d, want 302", resp.StatusCode)
+			}
+			if len(pub.events) != 1 {
+				t.Fatalf("%d clicks", len(pub.events))
+			}
+			if got := *pub.events[0].Value.(*schemas.Click).AffiliateID; got != tt.want {
+				t.Errorf("affiliate %q, want %q", got, tt.want)
+			}
+			if n := tr.Stats.NotAllowed.Load(); n != tt.notAllowed {
+				t.Errorf("not-allowed count %d, want %d", n, tt.notAllowed)
+			}
+		})
+	}
+}
+
 func TestRedirectEdgeCases(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -221,6 +265,7 @@ func TestBatch(t *testing.T) {
 			}},
 		{"one bad item refuses the batch", `{"clicks":[{"id":"ok","visitor_id":"` + v + `","code":"SARAH10"},{"id":"bad","visitor_id":"` + v + `","code":"NOPE"}]}`, http.StatusBadRequest, 0, nil},
 		{"affiliate mismatch", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","affiliate_id":"someone-else"}]}`, http.StatusBadRequest, 0, nil},
+		{"allowed affiliate", `{"clicks":[{"id":"x2","visitor_id":"` + v + `","code":"SARAH10","affiliate_id":"aff-mike"}]}`, http.StatusAccepted, 1, nil},
 		{"foreign visitor id", `{"clicks":[{"id":"x","visitor_id":"abc","code":"SARAH10"}]}`, http.StatusBadRequest, 0, nil},
 		{"no subject", `{"clicks":[{"id":"x","code":"SARAH10"}]}`, http.StatusBadRequest, 0, nil},
 		{"bad page type", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","page_type":"basket"}]}`, http.StatusBadRequest, 0, nil},

@@ -3,7 +3,9 @@ package conversion
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,9 +29,21 @@ type Handlers struct {
 	// MaxBodyBytes caps a request body. Default 64 KiB, and never more
 	// than the server's MaxBodyBytes (see Register).
 	MaxBodyBytes int64
+	// AcceptedOrders is how many accepted orders are remembered (each for
+	// AcceptedTTL) so that an order id posted again with different money,
+	// currency, codes or customer is answered 409 instead of being
+	// acknowledged and dropped as a duplicate. Defaults
+	// DefaultAcceptedOrders and DefaultAcceptedTTL. The memory is this
+	// process's: past it, or through another instance, such a post is
+	// accepted and the processor revises the order as an update (or
+	// dead-letters it after the revision window).
+	AcceptedOrders int
+	AcceptedTTL    time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *zap.Logger
+
+	accepted accepted
 
 	// serverMax is the server's MaxBodyBytes, set by Register.
 	serverMax int64
@@ -85,7 +99,20 @@ func (h *Handlers) conversion(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	h.publish(w, r, publish.Event{Topic: h.Topics.Orders, Key: o.Customer.Key, Value: o}, o.EventID)
+	ref := schemas.OrderRef(Platform, o.StoreID, o.OrderID)
+	mem := h.accepted.get(h.AcceptedOrders, h.AcceptedTTL)
+	now := h.now()
+	if prev, ok := mem.Get(ref, now); ok {
+		if diff := conflict(prev, o); diff != "" {
+			edge.WriteError(w, http.StatusConflict, fmt.Sprintf(
+				"order_id %q (store %q) was accepted with different %s; an order's money, currency, codes and customer cannot change: send a refund, or a new order id",
+				o.OrderID, o.StoreID, diff))
+			return
+		}
+	}
+	if h.publish(w, r, publish.Event{Topic: h.Topics.Orders, Key: o.Customer.Key, Value: o}, o.EventID) {
+		mem.Put(ref, strings.Join(orderFields(o), "\x1f"), now)
+	}
 }
 
 func (h *Handlers) refund(w http.ResponseWriter, r *http.Request) {
@@ -98,20 +125,22 @@ func (h *Handlers) refund(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	key := Platform + "/" + rf.StoreID + "/" + rf.OrderID
+	key := schemas.OrderRef(Platform, rf.StoreID, rf.OrderID)
 	h.publish(w, r, publish.Event{Topic: h.Topics.Refunds, Key: key, Value: rf}, rf.EventID)
 }
 
-func (h *Handlers) publish(w http.ResponseWriter, r *http.Request, ev publish.Event, eventID string) {
+// publish publishes ev and answers; it reports whether Kafka has it.
+func (h *Handlers) publish(w http.ResponseWriter, r *http.Request, ev publish.Event, eventID string) bool {
 	if err := h.Publisher.Publish(r.Context(), ev); err != nil {
 		if errors.Is(err, publish.ErrUnavailable) {
 			w.Header().Set("Retry-After", "5")
 			edge.WriteError(w, http.StatusServiceUnavailable, "event not stored: kafka unavailable, retry later")
-			return
+			return false
 		}
 		h.log().Error("publishing event", zap.String("topic", ev.Topic), zap.Error(err))
 		edge.WriteError(w, http.StatusInternalServerError, "event not stored")
-		return
+		return false
 	}
 	edge.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "event_id": eventID})
+	return true
 }

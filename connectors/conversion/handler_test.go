@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/publish"
@@ -50,6 +51,55 @@ func TestBodyLimit(t *testing.T) {
 			}
 			if tt.status == http.StatusRequestEntityTooLarge && !strings.Contains(rec.Body.String(), "byte limit") {
 				t.Fatalf("reason %s", rec.Body)
+			}
+		})
+	}
+}
+
+// TestOrderConflict: an order id posted again with the same content is
+// the same event (202, one event id); with different money, currency,
+// codes or customer it is answered 409 naming what differs, and nothing
+// is published.
+func TestOrderConflict(t *testing.T) {
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, _ := schemas.NewTopics("t")
+	pub := &discard{}
+	(&Handlers{Publisher: pub, Hasher: testHasher(t), Topics: topics, Now: func() time.Time { return testNow }}).Register(srv, "tok")
+	post := func(body string) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/conversions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	const first = `{"order_id":"dup-1","currency":"EUR","subtotal":7500,"codes":["SARAH10"],"customer":{"email":"a@example.com"}}`
+	if code, body := post(first); code != http.StatusAccepted {
+		t.Fatalf("first post: %d %s", code, body)
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		differs    string
+	}{
+		{"same content again", first, http.StatusAccepted, ""},
+		{"other amount", `{"order_id":"dup-1","currency":"EUR","subtotal":9900,"codes":["SARAH10"],"customer":{"email":"a@example.com"}}`, http.StatusConflict, "subtotal"},
+		{"other currency", `{"order_id":"dup-1","currency":"USD","subtotal":7500,"codes":["SARAH10"],"customer":{"email":"a@example.com"}}`, http.StatusConflict, "currency"},
+		{"other code", `{"order_id":"dup-1","currency":"EUR","subtotal":7500,"codes":["MIKE5"],"customer":{"email":"a@example.com"}}`, http.StatusConflict, "codes"},
+		{"other customer", `{"order_id":"dup-1","currency":"EUR","subtotal":7500,"codes":["SARAH10"],"customer":{"email":"b@example.com"}}`, http.StatusConflict, "customer"},
+		{"same id in another store", `{"order_id":"dup-1","store_id":"eu","currency":"USD","subtotal":1}`, http.StatusAccepted, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := pub.n
+			code, body := post(tt.body)
+			if code != tt.status {
+				t.Fatalf("%d %s, want %d", code, body, tt.status)
+			}
+			if tt.status == http.StatusConflict && (!strings.Contains(body, tt.differs) || pub.n != before) {
+				t.Fatalf("409 %s (published %d), want the reason naming %q and nothing published", body, pub.n-before, tt.differs)
 			}
 		})
 	}

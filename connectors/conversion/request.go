@@ -185,7 +185,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 		return nil, errors.New("landing_url: longer than 2048 bytes")
 	}
 	emailHash := h.Email(r.Customer.Email)
-	ref := Platform + "/" + store + "/" + orderID
+	ref := schemas.OrderRef(Platform, store, orderID)
 	o := &schemas.Order{
 		EventID:     schemas.ID(Platform, store, orderID, "conversion"),
 		OrderID:     orderID,

@@ -152,3 +152,26 @@ func FuzzOrderRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestOrderKeysUnambiguous: store "s/x" with order "o" and store "s" with
+// order "x/o" are different orders, so an order with nothing else to
+// identify its customer gets a different customer key for each.
+func TestOrderKeysUnambiguous(t *testing.T) {
+	h := testHasher(t)
+	keys := map[string]string{}
+	for _, ids := range [][2]string{{"s/x", "o"}, {"s", "x/o"}} {
+		body := `{"order_id":"` + ids[1] + `","store_id":"` + ids[0] + `","currency":"EUR","subtotal":100}`
+		var req OrderRequest
+		if err := edge.DecodeJSON([]byte(body), &req); err != nil {
+			t.Fatal(err)
+		}
+		o, err := req.ToOrder(h, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := keys[o.Customer.Key]; ok {
+			t.Fatalf("store %q order %q has the customer key %q of %s", ids[0], ids[1], o.Customer.Key, prev)
+		}
+		keys[o.Customer.Key] = ids[0] + "|" + ids[1]
+	}
+}

@@ -71,7 +71,7 @@
 // schemas.ID("paddle", store, "refund", txn id, adjustment id), so a
 // redelivery yields the same id. OccurredAt is the event's occurred_at
 // (for a refund, the adjustment event's own time, not its transaction's),
-// refused (webhook.ErrPayload, 400) outside eventtime's window of
+// dead-lettered (webhook.ErrPayload: 200, raw body on the dead-letter topic) outside eventtime's window of
 // Delivery.Now; ReceivedAt is Delivery.Now. Unhandled event types are ignored (202).
 // Malformed payloads wrap webhook.ErrPayload.
 package paddle

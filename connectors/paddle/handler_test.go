@@ -31,7 +31,7 @@ func TestHandler(t *testing.T) {
 		{"approved refund", refund, sign(testSecret, testNow), http.StatusOK, 1},
 		{"pending refund", pending, sign(testSecret, testNow), http.StatusAccepted, 0},
 		{"other event type", customer, sign(testSecret, testNow), http.StatusAccepted, 0},
-		{"bad payload", bad, sign(testSecret, testNow), http.StatusBadRequest, 0},
+		{"bad payload dead-lettered", bad, sign(testSecret, testNow), http.StatusOK, 1},
 		{"wrong secret", order, sign("pdl_ntfset_wrong", testNow), http.StatusUnauthorized, 0},
 		{"stale", order, sign(testSecret, testNow.Add(-10*time.Minute)), http.StatusUnauthorized, 0},
 		{"no header", order, func([]byte) string { return "" }, http.StatusUnauthorized, 0},
@@ -40,10 +40,11 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			srv := httptest.NewServer(&webhook.Handler{
-				Platform:  newTestPlatform(t, nil),
-				Stores:    []webhook.Store{{ID: "other", Secret: "pdl_ntfset_other"}, {ID: testStore, Secret: testSecret}},
-				Publisher: rec,
-				Now:       func() time.Time { return testNow },
+				Platform:        newTestPlatform(t, nil),
+				Stores:          []webhook.Store{{ID: "other", Secret: "pdl_ntfset_other"}, {ID: testStore, Secret: testSecret}},
+				Publisher:       rec,
+				DeadLetterTopic: "dead",
+				Now:             func() time.Time { return testNow },
 			})
 			defer srv.Close()
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/paddle", bytes.NewReader(tt.body))

@@ -293,7 +293,7 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 	if click != "" {
 		c.ClickID = &click
 	}
-	c.Key = identity.CustomerKey(visitor, click, "", customerRef(store, tx.CustomerID), Name+"/"+store+"/"+tx.ID)
+	c.Key = identity.CustomerKey(visitor, click, "", customerRef(store, tx.CustomerID), schemas.OrderRef(Name, store, tx.ID))
 	o.Customer = c
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: c.Key, Value: o}}}, nil
 }
@@ -424,7 +424,7 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 		OccurredAt: at,
 		ReceivedAt: d.Now,
 	}
-	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: Name + "/" + store + "/" + a.TransactionID, Value: rf}}}, nil
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: schemas.OrderRef(Name, store, a.TransactionID), Value: rf}}}, nil
 }
 
 // customerRef is platform/store/customer id for the customer key; empty
@@ -433,5 +433,5 @@ func customerRef(store string, id *string) string {
 	if id == nil || *id == "" {
 		return ""
 	}
-	return Name + "/" + store + "/" + *id
+	return schemas.OrderRef(Name, store, *id)
 }

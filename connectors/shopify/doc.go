@@ -12,7 +12,7 @@
 //
 // # Topics
 //
-// orders/create and orders/paid map to an Order on Topics.Orders keyed by
+// orders/create, orders/paid and orders/updated map to an Order on Topics.Orders keyed by
 // the customer key; refunds/create maps to a Refund on Topics.Refunds keyed
 // by "shopify/<store>/<order id>". Every other topic is ignored (202). The
 // body is the bare REST Order or Refund resource.
@@ -25,6 +25,10 @@
 //     ignored and the order arrives with orders/paid. An order paid at
 //     creation therefore yields two events: they share OrderID, have
 //     different EventIDs, and the processor credits the order once.
+//   - orders/updated is published like orders/create (paid statuses only),
+//     with EventID = schemas.ID("shopify", store, order id, topic,
+//     updated_at); the processor revises the attribution when its money or
+//     codes changed.
 //   - EventID = schemas.ID("shopify", store, order id, topic): a redelivery
 //     of the same webhook has the same id.
 //   - Amounts are shop money, parsed exactly with money.Parse in the order's
@@ -51,7 +55,7 @@
 //     created_at (processed_at only when created_at is absent), the same for
 //     both order topics, since attribution windows are measured to the
 //     checkout; refused outside eventtime's window of Delivery.Now
-//     (400 naming the field). ReceivedAt = Delivery.Now.
+//     (dead-lettered naming the field). ReceivedAt = Delivery.Now.
 //
 // # Refunds
 //

@@ -58,7 +58,7 @@ func TestHandler(t *testing.T) {
 			eventID: schemas.ID("shopify", testStore, "refund", "509562969")},
 		{name: "unpaid order created", topic: TopicOrdersCreate, body: pending, status: http.StatusAccepted},
 		{name: "unused topic", topic: "products/update", body: []byte(`{"id":1}`), status: http.StatusAccepted},
-		{name: "bad payload", topic: TopicOrdersPaid, body: bad, status: http.StatusBadRequest},
+		{name: "bad payload dead-lettered", topic: TopicOrdersPaid, body: bad, status: http.StatusOK, events: 1},
 		{name: "bad signature", topic: TopicOrdersPaid, body: order, sig: sign("wrong", order), status: http.StatusUnauthorized},
 		{name: "no signature", topic: TopicOrdersPaid, body: order, sig: "-", status: http.StatusUnauthorized},
 		{name: "too large", topic: TopicOrdersPaid, body: order, max: 1024, status: http.StatusRequestEntityTooLarge},
@@ -69,11 +69,12 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{err: tt.pubErr}
 			h := &webhook.Handler{
-				Platform:     newPlatform(t),
-				Stores:       stores,
-				Publisher:    rec,
-				MaxBodyBytes: tt.max,
-				Now:          func() time.Time { return nowFor(tt.topic) },
+				Platform:        newPlatform(t),
+				Stores:          stores,
+				Publisher:       rec,
+				DeadLetterTopic: "dead",
+				MaxBodyBytes:    tt.max,
+				Now:             func() time.Time { return nowFor(tt.topic) },
 			}
 			if tt.stores != nil {
 				h.Stores = tt.stores
@@ -96,6 +97,11 @@ func TestHandler(t *testing.T) {
 			}
 			if len(rec.events) != tt.events {
 				t.Fatalf("published %d events, want %d", len(rec.events), tt.events)
+			}
+			if tt.events == 1 && tt.eventID == "" {
+				if dl, ok := rec.events[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || rec.events[0].Topic != "dead" {
+					t.Fatalf("published %+v, want the raw body as a dead letter", rec.events[0])
+				}
 			}
 			if tt.eventID != "" {
 				var resp struct {

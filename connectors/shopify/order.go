@@ -46,6 +46,7 @@ type order struct {
 	Email                 string            `json:"email"`
 	ContactEmail          string            `json:"contact_email"`
 	CreatedAt             string            `json:"created_at"`
+	UpdatedAt             string            `json:"updated_at"`
 	ProcessedAt           string            `json:"processed_at"`
 	Currency              string            `json:"currency"`
 	FinancialStatus       string            `json:"financial_status"`
@@ -81,6 +82,16 @@ type priceSet struct {
 	} `json:"shop_money"`
 }
 
+// eventID is schemas.ID("shopify", store, order id, topic), and for
+// orders/updated also the order's updated_at: each update is its own
+// event, a redelivery of one update the same.
+func eventID(store, orderID, topic, updatedAt string) string {
+	if topic == TopicOrdersUpdated {
+		return schemas.ID(Name, store, orderID, topic, updatedAt)
+	}
+	return schemas.ID(Name, store, orderID, topic)
+}
+
 func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result, error) {
 	var o order
 	if err := json.Unmarshal(d.Body, &o); err != nil {
@@ -90,9 +101,9 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	if err != nil {
 		return webhook.Result{}, payloadErr("%s: %v", topic, err)
 	}
-	if topic == TopicOrdersCreate && !paidOnCreate[o.FinancialStatus] {
-		return webhook.Result{Ignored: fmt.Sprintf("orders/create of order %s with financial_status %q: not paid, waiting for orders/paid",
-			orderID, jsonfield.Abbrev([]byte(o.FinancialStatus)))}, nil
+	if (topic == TopicOrdersCreate || topic == TopicOrdersUpdated) && !paidOnCreate[o.FinancialStatus] {
+		return webhook.Result{Ignored: fmt.Sprintf("%s of order %s with financial_status %q: not paid, waiting for orders/paid",
+			topic, orderID, jsonfield.Abbrev([]byte(o.FinancialStatus)))}, nil
 	}
 	ord, err := p.mapOrder(&o, orderID, topic, d)
 	if err != nil {
@@ -147,13 +158,13 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		firstOrder = isFirstOrder(c.OrdersCount)
 	}
 	emailHash := p.cfg.Hasher.Email(email)
-	ref := Name + "/" + store + "/" + orderID
+	ref := schemas.OrderRef(Name, store, orderID)
 	var landing *string
 	if s := string(o.LandingSite); s != "" && len(s) <= maxURL {
 		landing = &s
 	}
 	return &schemas.Order{
-		EventID:     schemas.ID(Name, store, orderID, topic),
+		EventID:     eventID(store, orderID, topic, o.UpdatedAt),
 		OrderID:     orderID,
 		Platform:    Name,
 		StoreID:     store,

@@ -91,6 +91,19 @@ func TestOrderEventIDs(t *testing.T) {
 	if paid.EventID != again.EventID {
 		t.Error("a redelivery has a different event id")
 	}
+	// orders/updated: each update (updated_at) is its own event, with the
+	// order's current money; a redelivery of one update is the same.
+	edited := mutate(t, body, func(m map[string]any) {
+		m["updated_at"], m["total_line_items_price"], m["total_price"] = "2026-11-23T10:00:00-05:00", "100.00", "100.00"
+	})
+	upd := parseOrder(t, TopicOrdersUpdated, body)
+	upd2 := parseOrder(t, TopicOrdersUpdated, edited)
+	if upd.EventID == paid.EventID || upd.EventID == upd2.EventID || parseOrder(t, TopicOrdersUpdated, edited).EventID != upd2.EventID {
+		t.Error("orders/updated event ids: want one per updated_at, stable across redeliveries")
+	}
+	if upd2.OrderID != paid.OrderID || upd2.Subtotal != 10000 || upd2.Subtotal == paid.Subtotal {
+		t.Errorf("orders/updated: order %s subtotal %d, want the same order with the edited subtotal", upd2.OrderID, upd2.Subtotal)
+	}
 	d := delivery(TopicOrdersPaid, body)
 	d.Store.ID = "other.myshopify.com"
 	res, err := newPlatform(t).Parse(d)

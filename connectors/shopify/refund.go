@@ -54,7 +54,7 @@ func (p *Platform) parseRefund(d webhook.Delivery) (webhook.Result, error) {
 	if err != nil {
 		return webhook.Result{}, payloadErr("refund %s: %w", refundID, err)
 	}
-	key := Name + "/" + rf.StoreID + "/" + rf.OrderID
+	key := schemas.OrderRef(Name, rf.StoreID, rf.OrderID)
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: key, Value: rf}}}, nil
 }
 

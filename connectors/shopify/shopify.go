@@ -19,8 +19,13 @@ const Name = "shopify"
 
 // Topics HeldSway subscribes to.
 const (
-	TopicOrdersCreate  = "orders/create"
-	TopicOrdersPaid    = "orders/paid"
+	TopicOrdersCreate = "orders/create"
+	TopicOrdersPaid   = "orders/paid"
+	// TopicOrdersUpdated carries the whole order after any change, an
+	// order edit included (orders/edited carries only the edit, not the
+	// order, and is not used): with changed money or codes the processor
+	// revises the order's attribution.
+	TopicOrdersUpdated = "orders/updated"
 	TopicRefundsCreate = "refunds/create"
 )
 
@@ -92,7 +97,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	}
 	topic := header(d.Header, headerTopicNew, headerTopic)
 	switch topic {
-	case TopicOrdersCreate, TopicOrdersPaid:
+	case TopicOrdersCreate, TopicOrdersPaid, TopicOrdersUpdated:
 		return p.parseOrder(d, topic)
 	case TopicRefundsCreate:
 		return p.parseRefund(d)

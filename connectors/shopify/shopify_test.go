@@ -90,7 +90,8 @@ func TestParseTopics(t *testing.T) {
 	}{
 		{TopicOrdersPaid, false, nil},
 		{TopicRefundsCreate, false, nil},
-		{"orders/updated", true, nil},
+		{TopicOrdersUpdated, false, nil},
+		{"orders/edited", true, nil},
 		{"orders/cancelled", true, nil},
 		{"app/uninstalled", true, nil},
 		{"", false, webhook.ErrPayload},

@@ -91,7 +91,7 @@
 // different orders is never deduplicated into the wrong one. An order's
 // OccurredAt is the event's created time (the moment the payment
 // completed), a refund's the refund's created time; outside eventtime's
-// window of Delivery.Now the delivery is refused (400), except that a
+// window of Delivery.Now the delivery is dead-lettered (200), except that a
 // charge.refunded (which lists every refund of the charge) leaves out the
 // refunds from before the window, delivered with their own events then.
 // ReceivedAt is Delivery.Now.

@@ -28,11 +28,11 @@ func TestHandler(t *testing.T) {
 		{"order published", order, func(b []byte) string { return Sign(testSecret, testNow, b) }, nil, http.StatusOK, 1},
 		{"second store's secret", order, func(b []byte) string { return Sign("whsec_store2", testNow, b) }, nil, http.StatusOK, 1},
 		{"ignored type", plan, func(b []byte) string { return Sign(testSecret, testNow, b) }, nil, http.StatusAccepted, 0},
-		{"bad payload", bad, func(b []byte) string { return Sign(testSecret, testNow, b) }, nil, http.StatusBadRequest, 0},
+		{"bad payload dead-lettered", bad, func(b []byte) string { return Sign(testSecret, testNow, b) }, nil, http.StatusOK, 1},
 		{"bad signature", order, func(b []byte) string { return Sign("whsec_nope", testNow, b) }, nil, http.StatusUnauthorized, 0},
 		{"stale", order, func(b []byte) string { return Sign(testSecret, testNow.Add(-time.Hour), b) }, nil, http.StatusUnauthorized, 0},
-		// Until webhook maps ErrTemporary to 503 the handler answers 400;
-		// either way Stripe retries a non-2xx and nothing is published.
+		// A lookup that is down is answered 503: Stripe retries, nothing
+		// is published.
 		{"promotion lookup down is not acknowledged", order, func(b []byte) string { return Sign(testSecret, testNow, b) },
 			&fakeCodes{err: errors.New("down")}, -1, 0},
 	}
@@ -40,10 +40,11 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			h := &webhook.Handler{
-				Platform:  newTestPlatform(t, tt.promos),
-				Stores:    []webhook.Store{{ID: "acct_other", Secret: "whsec_store2"}, {ID: testStore, Secret: testSecret}},
-				Publisher: rec,
-				Now:       func() time.Time { return testNow },
+				Platform:        newTestPlatform(t, tt.promos),
+				Stores:          []webhook.Store{{ID: "acct_other", Secret: "whsec_store2"}, {ID: testStore, Secret: testSecret}},
+				Publisher:       rec,
+				DeadLetterTopic: "dead",
+				Now:             func() time.Time { return testNow },
 			}
 			srv := httptest.NewServer(h)
 			defer srv.Close()
@@ -65,6 +66,12 @@ func TestHandler(t *testing.T) {
 				t.Fatalf("published %d records, want %d", len(rec.events), tt.records)
 			}
 			for _, ev := range rec.events {
+				if dl, ok := ev.Value.(*schemas.DeadLetter); ok {
+					if ev.Topic != "dead" || !bytes.Equal(dl.Value, tt.body) || dl.Reason == "" {
+						t.Fatalf("dead letter %+v on %s, want the raw body and a reason", dl, ev.Topic)
+					}
+					continue
+				}
 				o := ev.Value.(*schemas.Order)
 				if o.StoreID == "" || o.EventID == "" {
 					t.Fatalf("incomplete order %+v", o)

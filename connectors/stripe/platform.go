@@ -274,7 +274,7 @@ func (p *Platform) order(d webhook.Delivery, in orderInput) (webhook.Result, err
 		emailHash = p.cfg.Hasher.Email(in.email)
 	}
 	c.EmailHash = optional(emailHash)
-	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, customerRef(store, in.customerID), Name+"/"+store+"/"+in.orderID)
+	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, customerRef(store, in.customerID), schemas.OrderRef(Name, store, in.orderID))
 	o := &schemas.Order{
 		EventID:      schemas.ID(Name, store, "order", in.orderID),
 		OrderID:      in.orderID,
@@ -304,5 +304,5 @@ func customerRef(store, id string) string {
 	if id == "" {
 		return ""
 	}
-	return Name + "/" + store + "/" + id
+	return schemas.OrderRef(Name, store, id)
 }

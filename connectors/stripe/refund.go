@@ -153,5 +153,5 @@ func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string
 	if rf.Reason != nil && *rf.Reason == "" {
 		rf.Reason = nil
 	}
-	return publish.Event{Topic: p.cfg.Topics.Refunds, Key: Name + "/" + store + "/" + orderID, Value: rf}, nil
+	return publish.Event{Topic: p.cfg.Topics.Refunds, Key: schemas.OrderRef(Name, store, orderID), Value: rf}, nil
 }

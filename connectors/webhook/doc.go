@@ -3,12 +3,17 @@
 // each configured store's secret in constant time, map the payload to
 // canonical events, publish them, and answer only after Kafka acknowledged.
 //
-// Answers: 401 for a missing or bad signature (or a stale timestamp), 400 or
-// 413 for a malformed or oversized body (with the reason; a body that is not
-// valid UTF-8, or an event time outside eventtime's window, is malformed),
-// 202 for a topic HeldSway does not use (logged, nothing published), 200
-// once the events are durable, 503 when Kafka is unreachable so the
-// platform retries.
+// Answers: 401 for a missing or bad signature (or a stale timestamp), 413
+// for an oversized body (4xx only for the signature and the HTTP request
+// itself, never for what a correctly signed body says), 202 for a topic
+// HeldSway does not use (logged, nothing published), 200 once the events
+// are durable, 200 as well for a correctly signed body whose content
+// cannot be used (not valid UTF-8, an unsupported shape, a bad amount, an
+// event time outside eventtime's window): the raw body goes to the
+// dead-letter topic with the reason and the answer carries the dead
+// letter's event id, because Shopify removes a subscription after repeated
+// failed deliveries and Stripe disables failing endpoints. 503 when Kafka
+// is unreachable so the platform retries.
 //
 // A platform plugs in by implementing Platform; see connectors/shopify,
 // woocommerce, stripe and paddle.

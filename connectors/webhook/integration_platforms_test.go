@@ -113,7 +113,7 @@ func newStack(t testing.TB) *stack {
 		{paddle.New(paddle.Config{Topics: topics, Hasher: hasher, Discounts: paddle.StaticCodes{}}), []webhook.Store{{ID: "paddle-main", Secret: paddleSecret}}},
 	}
 	for _, p := range platforms {
-		srv.Handle("POST /webhooks/"+p.p.Name(), &webhook.Handler{Platform: p.p, Stores: p.stores, Publisher: pub, MaxBodyBytes: maxBody, Now: st.clock})
+		srv.Handle("POST /webhooks/"+p.p.Name(), &webhook.Handler{Platform: p.p, Stores: p.stores, Publisher: pub, DeadLetterTopic: topics.DeadLetter, MaxBodyBytes: maxBody, Now: st.clock})
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

@@ -2,9 +2,13 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -103,12 +107,20 @@ type Handler struct {
 	Platform  Platform
 	Stores    []Store
 	Publisher Publisher
+	// DeadLetterTopic receives correctly signed deliveries whose content
+	// cannot be used (ErrPayload: an unsupported shape, a bad amount, an
+	// event time out of range): the raw body as a schemas.DeadLetter with
+	// the reason, and the delivery is answered 200 with the dead letter's
+	// event id, so the platform does not retry it or disable the
+	// endpoint. Required: when empty such a delivery is answered 503 (the
+	// platform delivers it again), never refused.
+	DeadLetterTopic string
 	// MaxBodyBytes caps a delivery. Default 1 MiB.
 	MaxBodyBytes int64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every request
-	// ("ok", "ignored", "bad_signature", "stale", "bad_payload",
+	// ("ok", "ignored", "bad_signature", "stale", "dead_letter",
 	// "too_large", "unavailable", "no_store", "temporary") for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
 	Log     *zap.Logger
@@ -176,9 +188,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.observe("bad_payload", 0)
-		log.Warn("webhook payload rejected", zap.String("platform", h.Platform.Name()), zap.String("store", store.ID), zap.Error(err))
-		edge.WriteError(w, http.StatusBadRequest, err.Error())
+		h.deadLetter(w, r, log, store, body, received, err)
 		return
 	}
 	if res.Ignored != "" {
@@ -203,6 +213,63 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	edge.WriteJSON(w, http.StatusOK, map[string]any{"status": "accepted", "event_ids": ids})
+}
+
+// deadLetter publishes a correctly signed delivery whose content cannot
+// be used to the dead-letter topic and answers 200 once Kafka has it.
+func (h *Handler) deadLetter(w http.ResponseWriter, r *http.Request, log *zap.Logger, store Store, body []byte, received time.Time, cause error) {
+	name := h.Platform.Name()
+	if h.DeadLetterTopic == "" {
+		h.observe("unavailable", 0)
+		log.Error("webhook payload unusable and no dead-letter topic configured", zap.String("platform", name), zap.Error(cause))
+		w.Header().Set("Retry-After", "60")
+		edge.WriteError(w, http.StatusServiceUnavailable, "event not stored: no dead-letter topic configured, retry later")
+		return
+	}
+	sum := sha256.Sum256(body)
+	dl := &schemas.DeadLetter{
+		// A redelivery of the same body has the same id.
+		EventID:    schemas.ID("webhook", name, store.ID, hex.EncodeToString(sum[:])),
+		Source:     "webhook/" + name,
+		Stage:      "edge",
+		Key:        []byte(store.ID),
+		Value:      body,
+		Reason:     deadLetterReason(cause, r.Header),
+		OccurredAt: received,
+	}
+	start := time.Now()
+	if err := h.Publisher.Publish(r.Context(), publish.Event{Topic: h.DeadLetterTopic, Key: store.ID, Value: dl}); err != nil {
+		h.observe("unavailable", time.Since(start))
+		log.Warn("webhook dead letter not stored", zap.String("platform", name), zap.Error(err))
+		w.Header().Set("Retry-After", "5")
+		edge.WriteError(w, http.StatusServiceUnavailable, "event not stored: kafka unavailable, retry later")
+		return
+	}
+	h.observe("dead_letter", time.Since(start))
+	log.Warn("webhook payload dead-lettered", zap.String("platform", name), zap.String("store", store.ID),
+		zap.String("event_id", dl.EventID), zap.Error(cause))
+	edge.WriteJSON(w, http.StatusOK, map[string]any{"status": "dead_lettered", "reason": cause.Error(),
+		"dead_letter_topic": h.DeadLetterTopic, "event_id": dl.EventID})
+}
+
+// deadLetterReason is the error, then the request headers that name the
+// event (X-Shopify-Topic, X-WC-Webhook-Topic, ...), which a replay of the
+// raw body needs.
+func deadLetterReason(cause error, hd http.Header) string {
+	var b strings.Builder
+	b.WriteString(cause.Error())
+	names := make([]string, 0, len(hd))
+	for k := range hd {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "topic") || strings.Contains(lk, "event") || strings.Contains(lk, "resource") {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "; %s: %s", k, hd.Get(k))
+	}
+	return b.String()
 }
 
 // verify tries the hinted store first, then every other store, and returns

@@ -57,7 +57,7 @@
 //     dropped. Customer.Key = identity.CustomerKey(visitor, click, email
 //     hash, "woocommerce/<store>/<order id>").
 //   - OccurredAt = date_created_gmt (WooCommerce writes it without a zone;
-//     date_created read as UTC when it is absent), refused (400) outside
+//     date_created read as UTC when it is absent), dead-lettered (200) outside
 //     eventtime's window of Delivery.Now; except that a delivery carrying
 //     refunds leaves out an order created before the window (it was
 //     published, or refused, when created: same event id) and publishes
@@ -85,7 +85,7 @@
 //     a fully refunded order reverses exactly its net.
 //   - Reason = reason (at most 1 KiB). OccurredAt = date_modified_gmt of the
 //     order (the entry has no date), else Delivery.Now; outside eventtime's
-//     window the delivery is refused (400).
+//     window the delivery is dead-lettered (200).
 //
 // A refund deleted in WooCommerce disappears from later deliveries; the
 // Refund already published stays.

@@ -50,6 +50,8 @@ func TestHandler(t *testing.T) {
 		max      int64
 		status   int
 		eventIDs []string
+		// deadLettered: answered 200 with the body on the dead-letter topic.
+		deadLettered bool
 	}{
 		{name: "paid order", topic: TopicOrderCreated, body: paid, status: http.StatusOK,
 			eventIDs: []string{schemas.ID("woocommerce", testStore, "963", "paid")}},
@@ -62,7 +64,7 @@ func TestHandler(t *testing.T) {
 		{name: "ping unsigned", body: []byte("webhook_id=12"), sig: "-", status: http.StatusOK, eventIDs: []string{}},
 		{name: "unpaid order", topic: TopicOrderCreated, body: pending, status: http.StatusAccepted},
 		{name: "unused topic", topic: "product.updated", body: []byte(`{"id":1}`), status: http.StatusAccepted},
-		{name: "bad payload", topic: TopicOrderUpdated, body: bad, status: http.StatusBadRequest},
+		{name: "bad payload", topic: TopicOrderUpdated, body: bad, status: http.StatusOK, deadLettered: true},
 		{name: "bad signature", topic: TopicOrderCreated, body: paid, sig: sign("wrong", paid), status: http.StatusUnauthorized},
 		{name: "no signature", topic: TopicOrderCreated, body: paid, sig: "-", status: http.StatusUnauthorized},
 		{name: "too large", topic: TopicOrderCreated, body: paid, max: 1024, status: http.StatusRequestEntityTooLarge},
@@ -73,11 +75,12 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{err: tt.pubErr}
 			h := &webhook.Handler{
-				Platform:     newPlatform(t),
-				Stores:       stores,
-				Publisher:    rec,
-				MaxBodyBytes: tt.max,
-				Now:          func() time.Time { return testNow },
+				Platform:        newPlatform(t),
+				Stores:          stores,
+				Publisher:       rec,
+				DeadLetterTopic: "dead",
+				MaxBodyBytes:    tt.max,
+				Now:             func() time.Time { return testNow },
 			}
 			if !tt.now.IsZero() {
 				h.Now = func() time.Time { return tt.now }
@@ -104,6 +107,15 @@ func TestHandler(t *testing.T) {
 			h.ServeHTTP(w, req)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
+			}
+			if tt.deadLettered {
+				if len(rec.events) != 1 || rec.events[0].Topic != "dead" {
+					t.Fatalf("published %+v, want one dead letter", rec.events)
+				}
+				if dl, ok := rec.events[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || dl.Reason == "" {
+					t.Fatalf("dead letter %+v, want the raw body and a reason", rec.events[0].Value)
+				}
+				return
 			}
 			if len(rec.events) != len(tt.eventIDs) {
 				t.Fatalf("published %d events, want %d", len(rec.events), len(tt.eventIDs))

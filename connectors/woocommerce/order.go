@@ -133,7 +133,7 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	if err != nil {
 		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
 	}
-	key := Name + "/" + ord.StoreID + "/" + orderID
+	key := schemas.OrderRef(Name, ord.StoreID, orderID)
 	for _, rf := range refunds {
 		events = append(events, publish.Event{Topic: p.cfg.Topics.Refunds, Key: key, Value: rf})
 	}
@@ -189,7 +189,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	}
 	visitor, click, landing := o.visitor()
 	emailHash := p.cfg.Hasher.Email(string(o.Billing.Email))
-	ref := Name + "/" + store + "/" + orderID
+	ref := schemas.OrderRef(Name, store, orderID)
 	return &schemas.Order{
 		EventID:     schemas.ID(Name, store, orderID, paidKind),
 		OrderID:     orderID,

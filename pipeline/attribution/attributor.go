@@ -1,8 +1,12 @@
 package attribution
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -20,14 +24,24 @@ const PruneSlack = 7 * 24 * time.Hour
 // global codes table holds it.
 type CodeLookup func(code string) (schemas.Code, bool)
 
+// AffiliateLookup reports whether the registry knows an affiliate (it
+// owns a code) and whether any of its codes is active. An affiliate known
+// with no active code has left the program: its clicks do not qualify.
+type AffiliateLookup func(affiliateID string) (known, active bool)
+
 // Attributor is stage 1's logic: it keeps a customer's touches and decides
 // orders. It holds no state of its own; every method takes the customer
 // state the stage loaded and updates it in place for the stage to store.
 // now is the processing time, written as DecidedAt and used for the grace
 // period only: every window is judged in event time.
 type Attributor struct {
-	p *Program
+	p          *Program
+	affiliates AffiliateLookup
 }
+
+// SetAffiliates sets the affiliate lookup (nil: every affiliate counts as
+// active). Call it before the first decision.
+func (a *Attributor) SetAffiliates(f AffiliateLookup) { a.affiliates = f }
 
 // New returns an Attributor for a program that passed Validate (Parse and
 // Load validate; NewProgram is valid).
@@ -68,7 +82,7 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 	// orders still need the older clicks. Orders prune (they arrive in
 	// their partition's order); MaxClicks bounds the rest.
 	st.addClick(t)
-	st.pruneRecent(now, a.p.Defaults.Grace+RevisionSlack)
+	st.pruneRecent(now, a.p.MaxWindow())
 
 	var out []Candidate
 	for i := range st.Recent {
@@ -86,7 +100,8 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 		if err != nil {
 			return nil, err
 		}
-		in := &input{order: snap.Order, codes: snap.Codes, facts: snap.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now}
+		in := &input{order: snap.Order, codes: snap.Codes, facts: snap.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
+			lookup: lookup, affiliates: a.affiliates}
 		cand := a.candidate(in)
 		if g := KeyHash(cand.digest()); g != d.Digest {
 			d.Version, d.Digest = in.version, g
@@ -117,13 +132,44 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 // the cycle, as the platform counted it; every payment with an id updates
 // the remembered start. The outcome depends only on the state and the
 // order, so a replay decides the same.
-func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now time.Time) (cand Candidate, ok bool) {
+//
+// An order already decided and still kept for revisions (Customer.Recent:
+// the attribution window, at most MaxRecent orders) that arrives again
+// with changed money (currency, subtotal, discount, shipping, tax, total)
+// or codes, under any event id, is an update (Shopify orders/updated or
+// orders/edited, WooCommerce order.updated): it is decided again with the
+// new content, keeping the first decision's event time, facts and
+// registry snapshot of the codes it already had, and returned as a
+// candidate with Version+1. See Unapplied for an update that comes later.
+//
+// The error is a decided order's snapshot that cannot be read (see
+// Customer.UseSnapshots); st is then not to be stored.
+func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now time.Time) (cand Candidate, ok bool, err error) {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	st.pruneRecent(now, a.p.MaxWindow())
+	if i := st.recentIndex(key); i >= 0 && st.Recent[i].Content != contentHash(o) {
+		d := &st.Recent[i]
+		snap, err := st.snapshot(d)
+		if err != nil {
+			return Candidate{}, false, err
+		}
+		if OrderChanged(snap.Order, o) {
+			st.markSeen(o.EventID)
+			return a.update(st, d, snap, o, lookup, now), true, nil
+		}
+	}
 	if st.seen(o.EventID) || st.hasOrder(key) {
-		return Candidate{}, false
+		return Candidate{}, false, nil
 	}
 	st.markSeen(o.EventID)
 	o.OccurredAt = o.OccurredAt.UTC()
+	var prevSub *SubscriptionStart // the subscription before this payment
+	if o.Subscription != nil && o.Subscription.ID != "" {
+		if p := st.subscription(o.Subscription.ID); p != nil {
+			cp := *p
+			prevSub = &cp
+		}
+	}
 	if o.Subscription != nil {
 		sub := *o.Subscription
 		start := st.subscriptionStart(sub, o.OccurredAt)
@@ -133,9 +179,9 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		o.Subscription = &sub
 	}
 	st.pruneClicks(o.OccurredAt.Add(-a.p.MaxWindow() - PruneSlack))
-	st.pruneRecent(now, a.p.Defaults.Grace+RevisionSlack)
 
-	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now}
+	in := &input{order: o, facts: Facts{PriorOrder: st.OrdersSeen > 0}, clicks: visible(st.Clicks, now, a.p.Defaults.Grace), version: 1, now: now,
+		lookup: lookup, affiliates: a.affiliates}
 	for _, ac := range o.Codes {
 		if st.redeemed(ac.Code) && !slices.Contains(in.facts.Redeemed, ac.Code) {
 			in.facts.Redeemed = append(in.facts.Redeemed, ac.Code)
@@ -144,20 +190,129 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 			in.codes = append(in.codes, e)
 		}
 	}
+	switch months := a.p.Defaults.LifetimeMonths; {
+	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "":
+		in.standing, in.standingMethod = &standingCredit{prevSub.AffiliateID, prevSub.Code}, MethodSubscription
+	case months > 0 && st.FirstAffiliate != "" && !o.OccurredAt.Before(st.FirstCreditAt) &&
+		o.OccurredAt.Before(addMonths(st.FirstCreditAt, int(months))):
+		in.standing, in.standingMethod = &standingCredit{st.FirstAffiliate, st.FirstCode}, MethodCustomer
+	}
 	cand = a.candidate(in)
 
-	st.Orders = appendBounded(st.Orders, KeyHash(key), MaxOrders)
+	// Remember who earned a subscription's first payment, and the
+	// customer's first credited order (with lifetime attribution on).
+	if aff, code := cand.credited(); aff != "" {
+		if o.Subscription != nil && o.Subscription.ID != "" && prevSub == nil {
+			if s := st.subscription(o.Subscription.ID); s != nil {
+				s.AffiliateID, s.Code = aff, code
+			}
+		}
+		if a.p.Defaults.LifetimeMonths > 0 && st.FirstAffiliate == "" {
+			st.FirstAffiliate, st.FirstCode, st.FirstCreditAt = aff, code, o.OccurredAt
+		}
+	}
+
+	st.Orders = appendBounded(st.Orders, PastOrder{Key: KeyHash(key), At: o.OccurredAt}, MaxOrders)
 	st.OrdersSeen++
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
 	}
-	if a.p.Defaults.Grace > 0 {
+	// A standing credit outranks every touch, so a late click never
+	// revises such an order: it is not kept for revisions.
+	if in.standing == nil {
 		st.addDecided(Decided{
-			Key: KeyHash(key), OccurredAt: o.OccurredAt, Version: 1, DecidedAt: now, Digest: KeyHash(cand.digest()),
+			Key: KeyHash(key), OccurredAt: o.OccurredAt, Version: 1, DecidedAt: now,
+			Digest: KeyHash(cand.digest()), Content: contentHash(o),
 			snap: &Snapshot{Order: o, Codes: in.codes, Facts: in.facts}, dirty: true,
 		})
 	}
-	return cand, true
+	return cand, true, nil
+}
+
+// ErrOrderUpdateLate is Unapplied's error.
+var ErrOrderUpdateLate = errors.New("attribution: order delivered again after its revision window: not applied")
+
+// Unapplied returns an error wrapping ErrOrderUpdateLate for an order
+// Order refused that arrived under an event id not seen before for an
+// order decided earlier and no longer kept for revisions: its
+// content cannot be compared with the decision's, so it is not applied,
+// and the stage dead-letters it with the reason rather than dropping it.
+// A redelivery of a seen event id, and an order kept whose content did
+// not change, are plain duplicates (nil).
+//
+// Only an order whose event time is more than the longest window before
+// now counts as late: an order pushed out of Recent by MaxRecent newer
+// ones, or credited by a standing credit (never kept for revisions), is
+// a plain duplicate.
+func (a *Attributor) Unapplied(st *Customer, o schemas.Order, now time.Time) error {
+	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	if st.seen(o.EventID) || st.recentIndex(key) >= 0 {
+		return nil
+	}
+	h := KeyHash(key)
+	i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == h })
+	if i < 0 || now.Sub(st.Orders[i].At) <= a.p.MaxWindow() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrOrderUpdateLate, schemas.OrderRef(o.Platform, o.StoreID, o.OrderID))
+}
+
+// contentHash is the KeyHash of what OrderChanged compares: equal hashes
+// mean the same money and codes (up to a 2^-64 chance), so a redelivery
+// is told from an update without reading the decided order's snapshot.
+func contentHash(o schemas.Order) uint64 {
+	b := make([]byte, 0, 96)
+	b = fmt.Appendf(b, "%s|%d|%d|%d|%d|%d", o.Currency, o.Subtotal, o.Discount, o.Shipping, o.Tax, o.Total)
+	for _, c := range o.Codes {
+		b = fmt.Appendf(b, "|%d:%s=%d", len(c.Code), c.Code, c.Amount)
+	}
+	return xxhash.Sum64(b)
+}
+
+// OrderChanged reports whether b changes a's money (currency, subtotal,
+// discount, shipping, tax, total) or codes (the codes and their amounts).
+func OrderChanged(a, b schemas.Order) bool {
+	if a.Currency != b.Currency || a.Subtotal != b.Subtotal || a.Discount != b.Discount ||
+		a.Shipping != b.Shipping || a.Tax != b.Tax || a.Total != b.Total || len(a.Codes) != len(b.Codes) {
+		return true
+	}
+	for i := range a.Codes {
+		if a.Codes[i].Code != b.Codes[i].Code || a.Codes[i].Amount != b.Codes[i].Amount {
+			return true
+		}
+	}
+	return false
+}
+
+// update decides a kept order again with o's money and codes (see Order).
+func (a *Attributor) update(st *Customer, d *Decided, snap *Snapshot, o schemas.Order, lookup CodeLookup, now time.Time) Candidate {
+	o.OccurredAt = snap.Order.OccurredAt
+	o.Subscription = snap.Order.Subscription
+	codes := make([]schemas.Code, 0, len(o.Codes))
+	facts := Facts{PriorOrder: snap.Facts.PriorOrder}
+	for _, ac := range o.Codes {
+		if slices.ContainsFunc(codes, func(c schemas.Code) bool { return c.Code == ac.Code }) {
+			continue
+		}
+		if i := slices.IndexFunc(snap.Codes, func(c schemas.Code) bool { return c.Code == ac.Code }); i >= 0 {
+			codes = append(codes, snap.Codes[i])
+		} else if e, found := lookupCode(lookup, ac.Code); found {
+			codes = append(codes, e)
+		}
+		if slices.Contains(snap.Facts.Redeemed, ac.Code) ||
+			!slices.ContainsFunc(snap.Order.Codes, func(x schemas.AppliedCode) bool { return x.Code == ac.Code }) && st.redeemed(ac.Code) {
+			facts.Redeemed = append(facts.Redeemed, ac.Code)
+		}
+	}
+	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
+		lookup: lookup, affiliates: a.affiliates}
+	cand := a.candidate(in)
+	d.snap, d.dirty = &Snapshot{Order: o, Codes: codes, Facts: facts}, true
+	d.Version, d.Digest, d.Content = in.version, KeyHash(cand.digest()), contentHash(o)
+	if cand.Code != "" && !st.redeemed(cand.Code) {
+		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
+	}
+	return cand
 }
 
 func lookupCode(lookup CodeLookup, code string) (schemas.Code, bool) {

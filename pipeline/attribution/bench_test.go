@@ -38,7 +38,7 @@ func BenchmarkOrder(b *testing.B) {
 		o := schemas.Order{EventID: fmt.Sprint("o", i), OrderID: fmt.Sprint(i), Platform: "api", StoreID: "s", Currency: "EUR",
 			Subtotal: 5990, Discount: 599, Codes: []schemas.AppliedCode{{Code: "SARAH10", Amount: 599}}, OccurredAt: at,
 			Customer: schemas.Customer{Key: "v"}}
-		if _, ok := a.Order(&st, o, lookup, at); !ok {
+		if _, ok, _ := a.Order(&st, o, lookup, at); !ok {
 			b.Fatal("order not decided")
 		}
 		if _, err := st.Marshal(); err != nil {

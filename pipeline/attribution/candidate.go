@@ -48,6 +48,36 @@ func (c *Candidate) digest() string {
 	return c.WithCode.digest() + "||" + c.Fallback.digest()
 }
 
+// credited returns the affiliate (and code) the candidate credits when
+// the code is used, else by its fallback; a split credits its first share.
+func (c *Candidate) credited() (affiliate, code string) {
+	d := c.Fallback
+	if c.WithCode != nil {
+		d = *c.WithCode
+	}
+	a := d.Attribution
+	if d.Attribution.Status == StatusRejected || a.Method == MethodNone {
+		return "", ""
+	}
+	if a.AffiliateID != nil {
+		affiliate = *a.AffiliateID
+	} else if len(a.Shares) > 0 {
+		affiliate = a.Shares[0].AffiliateID
+	}
+	if a.Code != nil && (a.AffiliateID == nil || len(a.Shares) == 0) {
+		code = *a.Code
+	}
+	if a.Method == MethodClick && a.Code == nil && a.ClickID != nil {
+		// A click credit keeps the link's code, which its rule follows.
+		for _, t := range a.Touches {
+			if t.Won && t.Code != nil {
+				code = *t.Code
+			}
+		}
+	}
+	return affiliate, code
+}
+
 // Resolve is stage 2's choice for a candidate given the code's uses so far
 // (excluding this order): the with-code decision, consuming a use, unless
 // MaxUses is set and usesSoFar >= MaxUses; then the fallback, which stage

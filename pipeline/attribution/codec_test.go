@@ -20,13 +20,12 @@ func TestLegacyJSONState(t *testing.T) {
 		v      any
 		binary func() ([]byte, error)
 		decode func([]byte) (any, error)
-		// prefix is a truncation that is a whole value of an earlier
-		// version, and what it decodes to.
-		prefix      int
-		prefixValue any
+		// prefixes are truncations that are whole values of earlier
+		// versions, and what they decode to.
+		prefixes map[int]any
 	}{
-		{"candidate", &cand, cand.Marshal, func(b []byte) (any, error) { return UnmarshalCandidate(b) }, -1, nil},
-		{"ledger", &l, l.Marshal, func(b []byte) (any, error) { return UnmarshalOrderLedger(b) }, -1, nil},
+		{"candidate", &cand, cand.Marshal, func(b []byte) (any, error) { return UnmarshalCandidate(b) }, nil},
+		{"ledger", &l, l.Marshal, func(b []byte) (any, error) { return UnmarshalOrderLedger(b) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			legacy, err := json.Marshal(tc.v)
@@ -53,12 +52,13 @@ func TestLegacyJSONState(t *testing.T) {
 			}
 			for n := range bin {
 				v, err := tc.decode(bin[:n])
+				want, isPrefix := tc.prefixes[n]
 				switch {
-				case n == tc.prefix && err != nil:
+				case isPrefix && err != nil:
 					t.Fatalf("the earlier version's value (%d bytes): %v", n, err)
-				case n == tc.prefix && !reflect.DeepEqual(v, tc.prefixValue):
-					t.Fatalf("the earlier version's value decoded to\n%+v\nwant\n%+v", v, tc.prefixValue)
-				case n != tc.prefix && err == nil:
+				case isPrefix && !reflect.DeepEqual(v, want):
+					t.Fatalf("the earlier version's value decoded to\n%+v\nwant\n%+v", v, want)
+				case !isPrefix && err == nil:
 					t.Fatalf("a truncation to %d bytes decoded", n)
 				}
 			}

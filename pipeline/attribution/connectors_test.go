@@ -141,7 +141,7 @@ func TestConnectorRenewals(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					cand, ok := a.Order(&st, o, lookup, at.Add(2*time.Minute))
+					cand, ok, _ := a.Order(&st, o, lookup, at.Add(2*time.Minute))
 					if !ok || cand.WithCode == nil {
 						t.Fatalf("payment %d: not decided with its code", m)
 					}

@@ -81,6 +81,12 @@ func visible(clicks []ClickTouch, decidedAt time.Time, grace time.Duration) []Cl
 	return out
 }
 
+// PastOrder is an order the customer placed.
+type PastOrder struct {
+	Key uint64    // KeyHash of the order key
+	At  time.Time // its event time
+}
+
 // KeyHash is the 64-bit hash the customer state keeps in place of an id
 // (order keys, event ids, digests): fixed width, so a customer's value does
 // not grow with the platforms' id lengths. Two different ids of one
@@ -108,6 +114,7 @@ type Decided struct {
 	Version    int32
 	DecidedAt  time.Time // processing time of version 1
 	Digest     uint64    // KeyHash of the latest version's digest
+	Content    uint64    // contentHash of the order's money and codes
 
 	snap  *Snapshot // loaded or new; nil until needed
 	dirty bool      // snap is to be written
@@ -134,6 +141,12 @@ var ErrSnapshotMissing = errors.New("attribution: decided order's snapshot missi
 type SubscriptionStart struct {
 	ID    string    `json:"i"`
 	Start time.Time `json:"t"`
+	// AffiliateID and Code credited the subscription's first payment
+	// (Code empty for a click without one): its renewals that carry no
+	// code are credited to them (method subscription). Empty when the
+	// first payment was credited to nobody or was not seen.
+	AffiliateID string `json:"a,omitempty"`
+	Code        string `json:"c,omitempty"`
 }
 
 // Customer is stage 1's state for one customer key. The zero value is a
@@ -143,17 +156,18 @@ type SubscriptionStart struct {
 type Customer struct {
 	// Clicks ascending by event time, then click id.
 	Clicks []ClickTouch
-	// Orders are KeyHashes of the latest past orders' keys, ascending by
-	// arrival.
-	Orders []uint64
+	// Orders are the latest past orders, ascending by arrival.
+	Orders []PastOrder
 	// OrdersSeen counts every order ever recorded (for first-order-only
 	// when the platform does not say).
 	OrdersSeen int64
 	// Redeemed are codes the customer redeemed (a valid code at stage 1),
 	// oldest first.
 	Redeemed []string
-	// Recent are orders decided less than the grace period plus
-	// RevisionSlack ago, oldest first.
+	// Recent are the fingerprints of orders decided within the longest
+	// window (not those a standing credit decided), oldest first: late
+	// clicks revise them within the grace period, order updates while they
+	// are kept.
 	Recent []Decided
 	// Seen are KeyHashes of the latest event ids, oldest first.
 	Seen []uint64
@@ -165,6 +179,13 @@ type Customer struct {
 	// MaxClicks). A decided order whose window reaches back to it cannot
 	// be decided again faithfully: a late click does not revise it.
 	ForgotClicksUntil time.Time
+	// FirstAffiliate and FirstCode credited the customer's first credited
+	// order, at FirstCreditAt (its event time): with the program's
+	// lifetime_months, later orders within that many months are credited
+	// to them (method customer).
+	FirstAffiliate string
+	FirstCode      string
+	FirstCreditAt  time.Time
 
 	snaps   SnapshotSource
 	dropped []uint64 // keys of decided orders forgotten since FlushSnapshots
@@ -218,14 +239,6 @@ func (c *Customer) FlushSnapshots(put func(key uint64, value []byte), del func(k
 	}
 }
 
-// RevisionSlack is how long after the grace period a decided order's
-// fingerprint and snapshot are kept. A click counts for an order only when
-// it reached Kafka within the grace period after the order did; the slack
-// covers a click that is read after records newer than it (an input
-// partition lagging by up to the aligner's idle bound, another instance's
-// clock).
-const RevisionSlack = time.Hour
-
 // OrderKey identifies an order across platforms and stores.
 func OrderKey(platform, storeID, orderID string) string {
 	return schemas.ID(platform, storeID, orderID)
@@ -240,7 +253,10 @@ func (c *Customer) markSeen(id string) {
 	c.Seen = appendBounded(c.Seen, KeyHash(id), MaxSeen)
 }
 
-func (c *Customer) hasOrder(key string) bool { return slices.Contains(c.Orders, KeyHash(key)) }
+func (c *Customer) hasOrder(key string) bool {
+	h := KeyHash(key)
+	return slices.ContainsFunc(c.Orders, func(o PastOrder) bool { return o.Key == h })
+}
 
 // addDecided records a decided order, forgetting the oldest past
 // MaxRecent.
@@ -252,6 +268,20 @@ func (c *Customer) addDecided(d Decided) {
 		}
 		c.Recent = slices.Delete(c.Recent, 0, n-MaxRecent)
 	}
+}
+
+// subscription returns the kept entry of subscription id, or nil.
+func (c *Customer) subscription(id string) *SubscriptionStart {
+	if i := slices.IndexFunc(c.Subscriptions, func(x SubscriptionStart) bool { return x.ID == id }); i >= 0 {
+		return &c.Subscriptions[i]
+	}
+	return nil
+}
+
+// recentIndex returns the index of the kept decided order with key, or -1.
+func (c *Customer) recentIndex(key string) int {
+	h := KeyHash(key)
+	return slices.IndexFunc(c.Recent, func(d Decided) bool { return d.Key == h })
 }
 
 func (c *Customer) redeemed(code string) bool { return slices.Contains(c.Redeemed, code) }
@@ -351,13 +381,16 @@ func (c *Customer) subscriptionStart(s schemas.Subscription, at time.Time) time.
 	if s.ID == "" {
 		return start
 	}
+	entry := SubscriptionStart{ID: s.ID}
 	if i := slices.IndexFunc(c.Subscriptions, func(x SubscriptionStart) bool { return x.ID == s.ID }); i >= 0 {
-		if prev := c.Subscriptions[i].Start; prev.Before(start) {
+		entry = c.Subscriptions[i]
+		if prev := entry.Start; prev.Before(start) {
 			start = prev
 		}
 		c.Subscriptions = slices.Delete(c.Subscriptions, i, i+1)
 	}
-	c.Subscriptions = appendBounded(c.Subscriptions, SubscriptionStart{ID: s.ID, Start: start}, MaxSubscriptions)
+	entry.Start = start
+	c.Subscriptions = appendBounded(c.Subscriptions, entry, MaxSubscriptions)
 	return start
 }
 
@@ -406,8 +439,9 @@ func (c *Customer) Marshal() ([]byte, error) {
 		}
 	}
 	e.count(len(c.Orders))
-	for _, h := range c.Orders {
-		e.u64(h)
+	for _, o := range c.Orders {
+		e.u64(o.Key)
+		e.varint(o.At.UnixMilli())
 	}
 	e.varint(c.OrdersSeen)
 	e.strs(c.Redeemed)
@@ -419,6 +453,7 @@ func (c *Customer) Marshal() ([]byte, error) {
 		e.uvarint(uint64(d.Version))
 		e.varint(d.DecidedAt.UnixMilli())
 		e.u64(d.Digest)
+		e.u64(d.Content)
 	}
 	e.count(len(c.Seen))
 	for _, h := range c.Seen {
@@ -428,8 +463,13 @@ func (c *Customer) Marshal() ([]byte, error) {
 	for _, s := range c.Subscriptions {
 		e.str(s.ID)
 		e.time(s.Start)
+		e.str(s.AffiliateID)
+		e.str(s.Code)
 	}
 	e.time(c.ForgotClicksUntil)
+	e.str(c.FirstAffiliate)
+	e.str(c.FirstCode)
+	e.time(c.FirstCreditAt)
 	return e.b, nil
 }
 
@@ -538,9 +578,9 @@ func (c *Customer) decode(data []byte) error {
 		}
 	}
 	if n := d.count(MaxOrders); n > 0 {
-		c.Orders = make([]uint64, n)
+		c.Orders = make([]PastOrder, n)
 		for i := range c.Orders {
-			c.Orders[i] = d.u64()
+			c.Orders[i] = PastOrder{Key: d.u64(), At: d.millis()}
 		}
 	}
 	c.OrdersSeen = d.varint()
@@ -558,6 +598,7 @@ func (c *Customer) decode(data []byte) error {
 			r.Version = int32(v)
 			r.DecidedAt = d.millis()
 			r.Digest = d.u64()
+			r.Content = d.u64()
 		}
 	}
 	if n := d.count(MaxSeen); n > 0 {
@@ -569,10 +610,13 @@ func (c *Customer) decode(data []byte) error {
 	if n := d.count(MaxSubscriptions); n > 0 {
 		c.Subscriptions = make([]SubscriptionStart, n)
 		for i := range c.Subscriptions {
-			c.Subscriptions[i] = SubscriptionStart{ID: d.str(), Start: d.time()}
+			c.Subscriptions[i] = SubscriptionStart{ID: d.str(), Start: d.time(), AffiliateID: d.str(), Code: d.str()}
 		}
 	}
 	c.ForgotClicksUntil = d.time()
+	c.FirstAffiliate = d.str()
+	c.FirstCode = d.str()
+	c.FirstCreditAt = d.time()
 	return d.end()
 }
 

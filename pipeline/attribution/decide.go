@@ -22,6 +22,12 @@ const (
 	MethodClick = "click"
 	MethodSplit = "split"
 	MethodNone  = "none"
+	// MethodSubscription: a renewal without a code, credited to the
+	// affiliate of the subscription's first payment.
+	MethodSubscription = "subscription"
+	// MethodCustomer: an order within the program's lifetime_months of
+	// the customer's first credited order, credited to its affiliate.
+	MethodCustomer = "customer"
 )
 
 // Touch reasons. A qualifying touch that did not win says what beat it.
@@ -37,6 +43,18 @@ const (
 	TouchOutrankedCode  = "outranked_by_code"
 	TouchOutrankedClick = "outranked_by_click"
 	TouchSameAffiliate  = "same_affiliate_later_click"
+	// TouchOutrankedCredit: a code or click beaten by a subscription's or
+	// a customer's standing credit.
+	TouchOutrankedCredit = "outranked_by_standing_credit"
+	// A click through the link of a code that is not active, or outside
+	// its validity at the click's time, does not qualify; nor does a click
+	// of an affiliate the registry knows only with inactive codes (it left
+	// the program).
+	TouchLinkCodeInactive    = "link_code_inactive"
+	TouchLinkCodePaused      = "link_code_paused"
+	TouchLinkCodeExpired     = "link_code_expired"
+	TouchLinkCodeNotYetValid = "link_code_not_yet_valid"
+	TouchAffiliateInactive   = "affiliate_inactive"
 
 	WonCodePriority  = "code_priority"
 	WonLastClick     = "last_click"
@@ -44,9 +62,14 @@ const (
 	WonLatestTouch   = "latest_touch"
 	WonEarliestClick = "earliest_click"
 	WonSplitShare    = "split_share"
+	WonSubscription  = "subscription_first_payment"
+	WonCustomer      = "customer_first_order"
 
 	ReasonNoQualifyingTouch = "no_qualifying_touch"
-	ReasonFlagPrefix        = "flag:" // + flag type
+	// ReasonNoCommissionRule: the credited affiliate earns by no rule (no
+	// code commission, no program override, a default of 0).
+	ReasonNoCommissionRule = "no_commission_rule"
+	ReasonFlagPrefix       = "flag:" // + flag type
 )
 
 // Decision is one complete outcome for an order: the attribution and the
@@ -96,12 +119,30 @@ func AttributionID(platform, storeID, orderID string, v int32) string {
 
 // input is everything a decision depends on.
 type input struct {
-	order   schemas.Order
-	codes   []schemas.Code // registry snapshot of the order's codes
-	facts   Facts
-	clicks  []ClickTouch
-	version int32
-	now     time.Time
+	order schemas.Order
+	codes []schemas.Code // registry snapshot of the order's codes
+	// lookup reads the registry for codes the snapshot does not hold
+	// (those of the clicks' links); nil reads nothing.
+	lookup CodeLookup
+	// affiliates says whether an affiliate has left the program; nil
+	// knows none.
+	affiliates AffiliateLookup
+	// standing, when set, is the credit the order gets before any touch:
+	// the subscription's first payment's, or the customer's first
+	// credited order's; standingMethod is MethodSubscription or
+	// MethodCustomer.
+	standing       *standingCredit
+	standingMethod string
+	facts          Facts
+	clicks         []ClickTouch
+	version        int32
+	now            time.Time
+}
+
+// standingCredit is an affiliate (and the code, if any) credited before
+// any touch.
+type standingCredit struct {
+	affiliate, code string
 }
 
 func (in *input) entry(code string) *schemas.Code {
@@ -111,6 +152,57 @@ func (in *input) entry(code string) *schemas.Code {
 		}
 	}
 	return nil
+}
+
+// linkEntry is the registry entry of a click's link code: the order's
+// snapshot when the order has it, else the registry now.
+func (in *input) linkEntry(code string) *schemas.Code {
+	if code == "" {
+		return nil
+	}
+	if e := in.entry(code); e != nil {
+		return e
+	}
+	if e, ok := lookupCode(in.lookup, code); ok {
+		return &e
+	}
+	return nil
+}
+
+// creditedLink is the code of a credited click's link, when its affiliate
+// may promote that code: the attribution names it so that per-code
+// figures count orders won through the link (nil otherwise).
+func (in *input) creditedLink(c credit) *string {
+	if c.click == nil {
+		return nil
+	}
+	if e := in.linkEntry(c.click.Code); e != nil && allowedToPromote(*e, c.affiliate) {
+		return ptr(e.Code)
+	}
+	return nil
+}
+
+// linkReason is why a click through a link of code entry e, or of an
+// affiliate that left the program, does not qualify ("" when it may).
+func (in *input) linkReason(c ClickTouch) string {
+	if e := in.linkEntry(c.Code); e != nil {
+		switch {
+		case e.Status == "paused":
+			return TouchLinkCodePaused
+		case e.Status != "active":
+			return TouchLinkCodeInactive
+		case e.ValidFrom != nil && c.At.Before(*e.ValidFrom):
+			return TouchLinkCodeNotYetValid
+		case e.ValidUntil != nil && c.At.After(*e.ValidUntil):
+			return TouchLinkCodeExpired
+		}
+	}
+	if in.affiliates != nil && c.AffiliateID != "" {
+		if known, active := in.affiliates(c.AffiliateID); known && !active {
+			return TouchAffiliateInactive
+		}
+	}
+	return ""
 }
 
 type codeEval struct {
@@ -178,6 +270,8 @@ func (a *Attributor) evaluate(in *input) *evaluation {
 			ce.reason = TouchOutsideWindow
 		case c.NotAllowed:
 			ce.reason = TouchNotAllowed
+		default:
+			ce.reason = in.linkReason(c)
 		}
 		if owner != "" && !c.Bot && c.AffiliateID == owner && !c.At.After(o.OccurredAt) && o.OccurredAt.Sub(c.At) <= ev.window {
 			ev.clicked = true
@@ -258,6 +352,10 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 		}
 		if ce.reason != "" {
 			t.Reason = ptr(ce.reason)
+			switch ce.reason {
+			case TouchLinkCodeInactive, TouchLinkCodePaused, TouchLinkCodeExpired, TouchLinkCodeNotYetValid, TouchAffiliateInactive:
+				addReason(ce.reason)
+			}
 		} else {
 			t.Qualified = true
 			qualified = append(qualified, len(touches))
@@ -300,7 +398,28 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	if codeTouch >= 0 {
 		entry = ev.codes[ev.valid].entry
 	}
-	if ev.rule == Split {
+	if sc := in.standing; sc != nil {
+		// A standing credit outranks every touch.
+		t := schemas.Touch{Kind: in.standingMethod, AffiliateID: ptr(sc.affiliate), At: o.OccurredAt, Qualified: true, Won: true}
+		if sc.code != "" {
+			t.Code = ptr(sc.code)
+		}
+		t.Reason = ptr(WonSubscription)
+		if in.standingMethod == MethodCustomer {
+			t.Reason = ptr(WonCustomer)
+		}
+		for _, ti := range append([]int{codeTouch}, qualified...) {
+			if ti >= 0 {
+				touches[ti].Reason = ptr(TouchOutrankedCredit)
+			}
+		}
+		c := credit{affiliate: sc.affiliate, touches: []int{len(touches)}}
+		if sc.code != "" {
+			c.code = ptr(sc.code)
+		}
+		touches = append(touches, t)
+		credits = append(credits, c)
+	} else if ev.rule == Split {
 		byAff := map[string]int{}
 		add := func(aff string, ti int, at time.Time) *credit {
 			k, ok := byAff[aff]
@@ -372,24 +491,65 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	case len(credits) == 0:
 		att.Method = MethodNone
 		addReason(ReasonNoQualifyingTouch)
-	case ev.rule == Split:
-		att.Method = MethodSplit
-		primary := credits[0].affiliate
-		if codeTouch >= 0 {
-			primary = entry.AffiliateID
-		} else if lastClick >= 0 {
-			primary = clickAt(lastClick).AffiliateID
+	case in.standing != nil:
+		c := credits[0]
+		att.AffiliateID, att.Code, att.Method = ptr(c.affiliate), c.code, in.standingMethod
+		var codeEntry *schemas.Code
+		if c.code != nil {
+			if e := in.linkEntry(*c.code); e != nil && e.AffiliateID == c.affiliate {
+				codeEntry = e
+			}
 		}
-		pool, why := ComputeCommission(a.commissionRule(primary, entry), o)
+		rule, ok := a.commissionRule(c.affiliate, codeEntry, nil, in)
+		if !ok {
+			addReason(ReasonNoCommissionRule)
+		}
+		amt, why := ComputeCommission(rule, o)
 		if why != "" {
 			addReason(why)
 		}
+		att.Commission = amt
+	case ev.rule == Split:
+		att.Method = MethodSplit
+		// Each affiliate earns its weight of what its own rule gives. When
+		// every share has the same rule, the commission is computed once
+		// and divided exactly (largest remainder), so the parts add up.
 		weights := EqualWeights(len(credits))
-		parts := SplitAmount(pool, weights)
+		rules := make([]schemas.CommissionRule, len(credits))
+		same := true
 		for i, c := range credits {
+			rule, ok := a.commissionRule(c.affiliate, entry, c.click, in)
+			if !ok {
+				addReason(ReasonNoCommissionRule)
+			}
+			rules[i] = rule
+			same = same && sameRule(rule, rules[0])
+		}
+		parts := make([]int64, len(credits))
+		if same {
+			total, why := ComputeCommission(rules[0], o)
+			if why != "" {
+				addReason(why)
+			}
+			parts = SplitAmount(total, weights)
+		} else {
+			for i := range credits {
+				full, why := ComputeCommission(rules[i], o)
+				if why != "" {
+					addReason(why)
+				}
+				parts[i] = MulDivHalfEven(full, int64(weights[i]), 10000)
+			}
+		}
+		var pool int64
+		for i, c := range credits {
+			pool += parts[i]
 			sh := schemas.Share{AffiliateID: c.affiliate, Code: c.code, WeightBP: weights[i], Commission: parts[i]}
 			if c.click != nil {
 				sh.ClickID = ptr(c.click.ClickID)
+				if sh.Code == nil {
+					sh.Code = in.creditedLink(c)
+				}
 			}
 			att.Shares = append(att.Shares, sh)
 		}
@@ -408,8 +568,15 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 		if c.click != nil {
 			att.Method = MethodClick
 			att.ClickID = ptr(c.click.ClickID)
+			// A click through a code's link credits the code too, so that
+			// the code's figures count its link partner's orders.
+			att.Code = in.creditedLink(c)
 		}
-		amt, why := ComputeCommission(a.commissionRule(c.affiliate, entry), o)
+		rule, ok := a.commissionRule(c.affiliate, entry, c.click, in)
+		if !ok {
+			addReason(ReasonNoCommissionRule)
+		}
+		amt, why := ComputeCommission(rule, o)
 		if why != "" {
 			addReason(why)
 		}
@@ -421,7 +588,7 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	// Fraud.
 	ref := fraud.OrderRef{OrderID: o.OrderID, Platform: o.Platform, StoreID: o.StoreID, OccurredAt: o.OccurredAt}
 	for _, c := range credits {
-		if c.code == nil {
+		if c.code == nil || in.standing != nil {
 			continue
 		}
 		var times []time.Time
@@ -465,18 +632,41 @@ func (a *Attributor) decide(ev *evaluation, useCode bool) Decision {
 	return d
 }
 
-// commissionRule is the rule an affiliate earns by: the code's own
-// Commission when the affiliate owns the order's code, else the program's
-// settings for the code (code override > affiliate override > default);
-// for any other affiliate the program's settings for the affiliate.
-func (a *Attributor) commissionRule(affiliate string, entry *schemas.Code) schemas.CommissionRule {
-	if entry != nil && entry.AffiliateID == affiliate {
-		if entry.Commission != nil {
-			return *entry.Commission
+func sameRule(a, b schemas.CommissionRule) bool {
+	return a.Type == b.Type && a.Value == b.Value && a.RecurringMonths == b.RecurringMonths &&
+		(a.Currency == nil) == (b.Currency == nil) && (a.Currency == nil || *a.Currency == *b.Currency)
+}
+
+// commissionRule is the rule a credited affiliate earns by, and whether
+// any rule applies (false: no code commission, no program override, and a
+// default of 0):
+//
+//   - credited through the order's code (the affiliate owns it): the
+//     code's own Commission, else the program's settings for the code
+//     (code override > affiliate override > default);
+//   - credited through a click on a code's link (the affiliate owns the
+//     code or is allowed to promote it): the same for the link's code;
+//   - otherwise: the program's settings for the affiliate (affiliate
+//     override > default).
+func (a *Attributor) commissionRule(affiliate string, entry *schemas.Code, click *ClickTouch, in *input) (schemas.CommissionRule, bool) {
+	code := entry
+	if click != nil {
+		code = nil
+		if e := in.linkEntry(click.Code); e != nil && allowedToPromote(*e, affiliate) {
+			code = e
 		}
-		return a.p.Settings(affiliate, entry.Code).Commission
+	} else if entry != nil && entry.AffiliateID != affiliate {
+		code = nil
 	}
-	return a.p.Settings(affiliate, "").Commission
+	if code != nil {
+		if code.Commission != nil {
+			return *code.Commission, true
+		}
+		s := a.p.Settings(affiliate, code.Code)
+		return s.Commission, s.CommissionSet
+	}
+	s := a.p.Settings(affiliate, "")
+	return s.Commission, s.CommissionSet
 }
 
 // digest summarises what a decision credits, to tell whether a

@@ -44,13 +44,22 @@
 //   - first_touch: the earliest qualifying click, else the code.
 //   - split: every distinct affiliate with a qualifying touch shares
 //     equally (10000/n basis points, the remainder points one each to the
-//     earliest), ordered by first touch. The pool is the commission of the
-//     code's owner when there is a code, else of the last click's
-//     affiliate; it is divided by largest remainder (SplitAmount).
+//     earliest), ordered by first touch. Each affiliate earns its weight
+//     of what its own rule gives; when every share has the same rule the
+//     commission is computed once and divided by largest remainder
+//     (SplitAmount), so the parts add up exactly.
+//
+// A renewal without a code of a subscription whose first payment this
+// customer's state credited is credited to that payment's affiliate
+// (method subscription), before any touch; with the program's
+// lifetime_months, an order within that many months of the customer's
+// first credited order is credited to its affiliate (method customer).
 //
 // Every Attribution lists its touches: the winner (Won) and the others
 // with Qualified and Reason: bot, no_affiliate, after_order,
-// outside_window, affiliate_not_allowed, code_invalid:<why>,
+// outside_window, affiliate_not_allowed, link_code_inactive,
+// link_code_paused, link_code_expired, link_code_not_yet_valid,
+// affiliate_inactive, code_invalid:<why>,
 // not_first_valid_code, duplicate_code, outranked_by_code,
 // outranked_by_click, same_affiliate_later_click; a winner's Reason says
 // why it won (code_priority, last_click, no_qualifying_click, latest_touch,
@@ -65,9 +74,11 @@
 // once, by its valid code (the code's override, else its owner's), else
 // the program default; both decisions of a candidate use it. A click's
 // window is that of its affiliate and its code. Commission follows the
-// credited affiliate: when it owns the order's code, the code's registry
-// Commission, else the program settings for the code; any other
-// affiliate earns by its own settings (affiliate override > default).
+// credited affiliate: when it owns the order's code, or was credited by a
+// click on a code's link it may promote, the code's registry Commission,
+// else the program settings for the code; any other affiliate earns by
+// its own settings (affiliate override > default). No rule at all (a
+// default of 0 and no override) is the reason no_commission_rule.
 //
 // # Validation
 //

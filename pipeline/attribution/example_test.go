@@ -26,7 +26,7 @@ func Example() {
 	var customer attribution.Customer
 	aff := "aff-blog"
 	a.Click(&customer, schemas.Click{EventID: "c1", ClickID: "c1", AffiliateID: &aff, OccurredAt: now.Add(-time.Hour)}, lookup, now)
-	cand, _ := a.Order(&customer, schemas.Order{
+	cand, _, _ := a.Order(&customer, schemas.Order{
 		EventID: "o1", OrderID: "1001", Platform: "shopify", StoreID: "shop", Currency: "USD",
 		Subtotal: 10000, Discount: 1000, Total: 9500, Codes: []schemas.AppliedCode{{Code: "SARAH10"}}, OccurredAt: now,
 	}, lookup, now)

@@ -22,7 +22,7 @@ func seedState(t testing.TB) (Customer, Candidate, OrderLedger, CodeUsage) {
 	page := "cart"
 	a.Click(&st, schemas.Click{EventID: "e1", ClickID: "k1", AffiliateID: ptr("y"), PageType: &page, OccurredAt: t0.Add(-time.Hour)}, lookup, t0)
 	a.Click(&st, schemas.Click{EventID: "e2", ClickID: "k2", Code: ptr("C"), IsBot: true, OccurredAt: t0.Add(-time.Minute)}, lookup, t0)
-	cand, _ := a.Order(&st, schemas.Order{EventID: "e3", OrderID: "o", Platform: "p", StoreID: "s", Currency: "USD",
+	cand, _, _ := a.Order(&st, schemas.Order{EventID: "e3", OrderID: "o", Platform: "p", StoreID: "s", Currency: "USD",
 		Subtotal: 1000, Codes: []schemas.AppliedCode{{Code: "C"}}, OccurredAt: t0}, lookup, t0)
 	// Two subscriptions: a renewal that says nothing (its start is
 	// remembered) and a payment at a known cycle.

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -92,7 +93,8 @@ func Revise(l OrderLedger, a schemas.Attribution, now time.Time) ([]schemas.Adju
 // refunds. A refund id already seen changes nothing. Before the
 // attribution arrives the refund is only held. A refund in another
 // currency than the attribution's reverses only when Full (its amount is
-// not comparable). now is written as DecidedAt.
+// not comparable); the stage dead-letters a partial one (CheckRefund,
+// ForeignRefunds) instead of applying it. now is written as DecidedAt.
 func Reverse(l OrderLedger, r schemas.Refund, now time.Time) ([]schemas.Adjustment, OrderLedger) {
 	if slices.ContainsFunc(l.Refunds, func(x LedgerRefund) bool { return x.RefundID == r.RefundID }) ||
 		len(l.Refunds) >= MaxLedgerRefunds {
@@ -106,6 +108,43 @@ func Reverse(l OrderLedger, r schemas.Refund, now time.Time) ([]schemas.Adjustme
 		return nil, l
 	}
 	return l.settle(len(l.Refunds), &l.Refunds[len(l.Refunds)-1], now), l
+}
+
+// ErrRefundCurrency is returned for a partial refund in another currency
+// than its order: its amount cannot be compared with the order's, so it
+// is dead-lettered with the reason rather than reversing nothing.
+var ErrRefundCurrency = errors.New("attribution: partial refund in another currency than its order")
+
+// CheckRefund returns an error wrapping ErrRefundCurrency when r is a
+// partial refund in another currency than the ledger's attribution (nil
+// before the attribution arrives: the refund is held, and ForeignRefunds
+// names it once the attribution is known). A full refund reverses
+// everything whatever its currency.
+func (l OrderLedger) CheckRefund(r schemas.Refund) error {
+	if l.Attribution == nil || r.Full || r.Currency == l.Attribution.Currency {
+		return nil
+	}
+	return fmt.Errorf("%w: refund %s is in %s, order %s/%s/%s in %s", ErrRefundCurrency,
+		r.RefundID, r.Currency, l.Attribution.Platform, l.Attribution.StoreID, l.Attribution.OrderID, l.Attribution.Currency)
+}
+
+// ForeignRefunds returns the held partial refunds in another currency
+// than the attribution, each with the error CheckRefund gives for it: the
+// first attribution of an order that was refunded before it was decided
+// applies none of them.
+func (l OrderLedger) ForeignRefunds() ([]LedgerRefund, []error) {
+	if l.Attribution == nil {
+		return nil, nil
+	}
+	var out []LedgerRefund
+	var errs []error
+	for _, r := range l.Refunds {
+		if err := l.CheckRefund(schemas.Refund{RefundID: r.RefundID, Currency: r.Currency, Full: r.Full}); err != nil {
+			out = append(out, r)
+			errs = append(errs, err)
+		}
+	}
+	return out, errs
 }
 
 // ledgerCredit is one affiliate's credit in the latest attribution.

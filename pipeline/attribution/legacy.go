@@ -77,7 +77,7 @@ func decodeLegacy(data []byte) (Customer, error) {
 			At: x.At, Bot: x.Bot, PageType: x.PageType, NotAllowed: x.NotAllowed, Seen: x.Seen})
 	}
 	for _, o := range l.Orders {
-		c.Orders = append(c.Orders, KeyHash(o.Key))
+		c.Orders = append(c.Orders, PastOrder{Key: KeyHash(o.Key), At: o.At})
 	}
 	for _, id := range l.Seen {
 		c.Seen = append(c.Seen, KeyHash(id))
@@ -93,6 +93,7 @@ func decodeLegacy(data []byte) (Customer, error) {
 			Version:    r.Version,
 			DecidedAt:  r.DecidedAt,
 			Digest:     KeyHash(r.Digest),
+			Content:    contentHash(o),
 			snap:       &Snapshot{Order: o, Codes: r.Codes, Facts: r.Facts},
 			dirty:      true,
 		})

@@ -110,7 +110,7 @@ func TestLegacyCustomerUpgrade(t *testing.T) {
 		t.Fatalf("JSON and binary decode differently:\n%+v\n%+v", fromJSON, fromBinary)
 	}
 	st := fromBinary
-	if len(st.Orders) != 1 || st.Orders[0] != KeyHash(OrderKey("p", "s", legacyOrderID)) || len(st.Seen) != 3 || !st.seen("e2") {
+	if len(st.Orders) != 1 || st.Orders[0].Key != KeyHash(OrderKey("p", "s", legacyOrderID)) || len(st.Seen) != 3 || !st.seen("e2") {
 		t.Fatalf("ids not carried over as hashes: %+v", st)
 	}
 	snaps := snapStore{}
@@ -191,7 +191,7 @@ func TestCustomerCodec(t *testing.T) {
 func TestSnapshotMissing(t *testing.T) {
 	a := New(NewProgram())
 	var st Customer
-	if _, ok := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 100, Total: 100, OccurredAt: t0}, nil, t0); !ok {
+	if _, ok, _ := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 100, Total: 100, OccurredAt: t0}, nil, t0); !ok {
 		t.Fatal("order not decided")
 	}
 	back, err := UnmarshalCustomer(mustMarshal(t, st.Marshal))
@@ -211,7 +211,7 @@ func TestSlimCandidate(t *testing.T) {
 	code := schemas.Code{Code: "C", AffiliateID: "x", Status: "active"}
 	lookup := func(c string) (schemas.Code, bool) { return code, c == code.Code }
 	var st Customer
-	cand, ok := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD",
+	cand, ok, _ := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD",
 		Subtotal: 1000, Total: 1000, Codes: []schemas.AppliedCode{{Code: "C"}}, OccurredAt: t0}, lookup, t0)
 	if !ok || cand.WithCode == nil || cand.MaxUses != nil {
 		t.Fatalf("candidate %+v", cand)

@@ -107,6 +107,11 @@ type Defaults struct {
 	InjectionSeverity string `yaml:"injection_severity"`
 	// Leak tunes the code_leak detector of stage 2.
 	Leak fraud.LeakConfig `yaml:"leak"`
+	// LifetimeMonths, when above 0, credits a customer's orders for that
+	// many calendar months after its first credited order to the
+	// affiliate of that order (method customer), before any code or
+	// click. Default 0 (off). At most 1200.
+	LifetimeMonths int32 `yaml:"lifetime_months"`
 }
 
 // Override changes the rule, window or commission for one affiliate or
@@ -197,6 +202,9 @@ func (p *Program) Validate() error {
 	}
 	if err := validateCommission(d.Commission.Rule()); err != nil {
 		return fail("defaults.commission", err)
+	}
+	if d.LifetimeMonths < 0 || d.LifetimeMonths > maxCycleMonths {
+		return fail("defaults", fmt.Errorf("lifetime_months: %d must be in [0, %d]", d.LifetimeMonths, maxCycleMonths))
 	}
 	if !fraud.ValidSeverity(d.StuffingSeverity) {
 		return fail("defaults", fmt.Errorf("stuffing_severity: %q must be review or reject", d.StuffingSeverity))
@@ -314,6 +322,9 @@ type Settings struct {
 	Rule       Rule
 	Window     time.Duration
 	Commission schemas.CommissionRule
+	// CommissionSet: an override gives the commission, or the default is
+	// not 0. False means no rule applies (no_commission_rule).
+	CommissionSet bool
 }
 
 // Settings resolves affiliateID and code (either may be empty), field by
@@ -321,7 +332,8 @@ type Settings struct {
 // here is the program's; a registry entry's own Commission outranks it
 // (see commissionFor).
 func (p *Program) Settings(affiliateID, code string) Settings {
-	s := Settings{Rule: p.Defaults.Rule, Window: p.Defaults.Window, Commission: p.Defaults.Commission.Rule()}
+	s := Settings{Rule: p.Defaults.Rule, Window: p.Defaults.Window, Commission: p.Defaults.Commission.Rule(),
+		CommissionSet: p.Defaults.Commission.Value != 0}
 	apply := func(o Override, ok bool) {
 		if !ok {
 			return
@@ -334,6 +346,7 @@ func (p *Program) Settings(affiliateID, code string) Settings {
 		}
 		if o.Commission != nil {
 			s.Commission = o.Commission.Rule()
+			s.CommissionSet = true
 		}
 	}
 	if affiliateID != "" {

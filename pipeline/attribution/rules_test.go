@@ -106,7 +106,7 @@ func TestRuleMatrix(t *testing.T) {
 			for _, c := range tc.codes {
 				o.Codes = append(o.Codes, schemas.AppliedCode{Code: c})
 			}
-			cand, ok := a.Order(&st, o, lookup, t0)
+			cand, ok, _ := a.Order(&st, o, lookup, t0)
 			if !ok {
 				t.Fatalf("%s/%s: duplicate", tc.name, rule)
 			}
@@ -190,7 +190,7 @@ func TestNoRevisionAfterForgettingClicks(t *testing.T) {
 	day := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(24*time.Hour))) }
 	var st Customer
 	a.Click(&st, schemas.Click{EventID: "c1", ClickID: "c1", AffiliateID: ptr("aff-a"), OccurredAt: day(0)}, nil, now)
-	c1, _ := a.Order(&st, schemas.Order{EventID: "o1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 1000, Total: 1000, OccurredAt: day(1)}, nil, now)
+	c1, _, _ := a.Order(&st, schemas.Order{EventID: "o1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 1000, Total: 1000, OccurredAt: day(1)}, nil, now)
 	if got := deref(c1.Fallback.Attribution.AffiliateID); got != "aff-a" {
 		t.Fatalf("o1 v1 credited %q, want aff-a", got)
 	}

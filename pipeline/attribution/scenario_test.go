@@ -55,6 +55,7 @@ func TestScenarios(t *testing.T) {
 		}
 		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour), snaps: snapStore{}}
 		s.attr = New(s.prog)
+		s.attr.SetAffiliates(s.affiliates)
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			return s.run(t, d)
 		})
@@ -74,6 +75,17 @@ type scenario struct {
 	last   *Decision
 	usage  map[string]*CodeUsage
 	ledger OrderLedger
+}
+
+// affiliates derives the affiliate lookup from the scenario's registry.
+func (s *scenario) affiliates(aff string) (known, active bool) {
+	for _, c := range s.registry {
+		if c.AffiliateID == aff {
+			known = true
+			active = active || c.Status == "active"
+		}
+	}
+	return known, active
 }
 
 func (s *scenario) lookup(code string) (schemas.Code, bool) {
@@ -176,6 +188,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 			return "error: " + err.Error()
 		}
 		s.prog, s.attr = p, New(p)
+		s.attr.SetAffiliates(s.affiliates)
 		return "ok"
 	case "code":
 		s.registry[d.CmdArgs[0].Key] = codeFromArgs(t, d.CmdArgs[0].Key, a)
@@ -235,9 +248,15 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		if a.has("cycle") || a.has("started") || a.has("sub") {
 			o.Subscription = &schemas.Subscription{ID: a.str(t, "sub", "sub"), Cycle: int32(a.int(t, "cycle", 0)), StartedAt: a.time(t, "started")}
 		}
-		c, ok := s.attr.Order(&s.customer, o, s.lookup, s.clock)
+		c, ok, err := s.attr.Order(&s.customer, o, s.lookup, s.clock)
+		if err != nil {
+			d.Fatalf(t, "order: %v", err)
+		}
 		s.customer = s.snaps.store(t, &s.customer)
 		if !ok {
+			if err := s.attr.Unapplied(&s.customer, o, s.clock); err != nil {
+				return "error: " + err.Error()
+			}
 			return "duplicate"
 		}
 		s.cands = append(s.cands, c)

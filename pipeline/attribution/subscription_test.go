@@ -47,7 +47,7 @@ func subscriptionOrders(t *testing.T, months int32, pays []payment) ([]int64, []
 			Currency: "USD", Subtotal: 1000, Total: 1000, Codes: []schemas.AppliedCode{{Code: "SUB"}},
 			Customer: schemas.Customer{Key: "cust"}, Subscription: &sub, OccurredAt: at,
 		}
-		cand, ok := a.Order(&st, o, lookup, at)
+		cand, ok, _ := a.Order(&st, o, lookup, at)
 		if !ok || cand.WithCode == nil {
 			t.Fatalf("payment %d: not decided with its code", i)
 		}
@@ -149,7 +149,8 @@ func TestSubscriptionsKeptPerID(t *testing.T) {
 	if want := []int64{100, 100, 100, 0, 100, 0}; !slices.Equal(got, want) {
 		t.Fatalf("commissions %v, want %v", got, want)
 	}
-	want := []SubscriptionStart{{ID: "sub_a", Start: t0}, {ID: "sub_b", Start: t0.AddDate(0, 1, 0)}}
+	// Each remembers who earned its first payment, for code-less renewals.
+	want := []SubscriptionStart{{ID: "sub_a", Start: t0, AffiliateID: "aff", Code: "SUB"}, {ID: "sub_b", Start: t0.AddDate(0, 1, 0), AffiliateID: "aff", Code: "SUB"}}
 	if !slices.Equal(st.Subscriptions, want) {
 		t.Fatalf("subscriptions %+v, want %+v", st.Subscriptions, want)
 	}
@@ -198,13 +199,15 @@ func TestRenewalRevisionKeepsStart(t *testing.T) {
 	first := schemas.Order{EventID: "e1", OrderID: "o1", Platform: "paddle", StoreID: "s", Currency: "USD", Subtotal: 1000,
 		Subscription: &schemas.Subscription{ID: "sub_1", Cycle: 1, StartedAt: &start}, OccurredAt: t0}
 	a.Click(&st, schemas.Click{EventID: "c1", ClickID: "k1", AffiliateID: ptr("aff-a"), OccurredAt: t0.Add(-time.Hour)}, nil, t0)
-	if c, _ := a.Order(&st, first, nil, t0); c.Fallback.Attribution.Commission != 100 {
+	if c, _, _ := a.Order(&st, first, nil, t0); c.Fallback.Attribution.Commission != 100 {
 		t.Fatalf("first payment earned %d", c.Fallback.Attribution.Commission)
 	}
 	at := t0.AddDate(0, 1, 0).Add(time.Hour)
+	// The renewal carries a code (unknown), so it is decided by its
+	// touches, not credited to the first payment's affiliate.
 	rn := schemas.Order{EventID: "e2", OrderID: "o2", Platform: "paddle", StoreID: "s", Currency: "USD", Subtotal: 1000,
-		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: at}
-	c, _ := a.Order(&st, rn, nil, at)
+		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: at, Codes: []schemas.AppliedCode{{Code: "NOPE"}}}
+	c, _, _ := a.Order(&st, rn, nil, at)
 	if got := c.Fallback.Attribution; got.Method != MethodNone {
 		t.Fatalf("renewal credited before the click: %+v", got)
 	}

@@ -116,7 +116,10 @@ func New(cfg Config) (*Processor, error) {
 		redemptions: cfg.Topics.Internal("redemptions"),
 	}
 	p.decoded.m = make(map[string]decodedCode)
-	codes, err := stream.NewTable(stream.TableConfig{Topic: cfg.Topics.Codes, Conn: cfg.Conn, Logger: cfg.Logger.Named("codes")})
+	affs := newAffiliateIndex(cfg.Serde)
+	p.attr.SetAffiliates(affs.lookup)
+	codes, err := stream.NewTable(stream.TableConfig{Topic: cfg.Topics.Codes, Conn: cfg.Conn, Logger: cfg.Logger.Named("codes"),
+		OnChange: affs.change})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -115,8 +116,14 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 		if rec.Topic != p.cfg.Topics.Orders {
 			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
 		}
-		if c, ok := p.attr.Order(&st, *x, p.lookup, now); ok {
+		c, ok, err := p.attr.Order(&st, *x, p.lookup, now)
+		if err != nil {
+			return fmt.Errorf("deciding order: %w", err)
+		}
+		if ok {
 			cands = append(cands, c)
+		} else if err := p.attr.Unapplied(&st, *x, now); err != nil {
+			return err // dead-lettered with the reason
 		}
 	default:
 		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
@@ -150,7 +157,7 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 // by order.
 func (p *Processor) publish(tx *stream.Tx, in *kgo.Record, d attribution.Decision) error {
 	a := d.Attribution
-	key := a.Platform + "/" + a.StoreID + "/" + a.OrderID
+	key := schemas.OrderRef(a.Platform, a.StoreID, a.OrderID)
 	if err := p.produce(tx, in, p.cfg.Topics.Attributions, key, &a); err != nil {
 		return err
 	}
@@ -306,32 +313,66 @@ func (p *Processor) adjust(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 	if err != nil {
 		return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
 	}
-	key := keyLedger + string(rec.Key)
+	// The ledger is keyed by the order's reference computed from the
+	// record, not by the Kafka key a producer chose, so two orders never
+	// share a ledger whatever their keys.
+	var ref string
+	switch x := v.(type) {
+	case *schemas.Attribution:
+		if rec.Topic != p.cfg.Topics.Attributions {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
+		ref = schemas.OrderRef(x.Platform, x.StoreID, x.OrderID)
+	case *schemas.Refund:
+		if rec.Topic != p.cfg.Topics.Refunds {
+			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		}
+		ref = schemas.OrderRef(x.Platform, x.StoreID, x.OrderID)
+	default:
+		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+	}
+	key := keyLedger + ref
 	l, err := load(tx, key, attribution.UnmarshalOrderLedger)
 	if err != nil {
 		return err
 	}
 	now := recordTime(rec)
 	var adjs []schemas.Adjustment
+	var foreign []attribution.LedgerRefund
+	var foreignErrs []error
 	switch x := v.(type) {
 	case *schemas.Attribution:
-		if rec.Topic != p.cfg.Topics.Attributions {
-			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
-		}
+		first := l.Attribution == nil
 		adjs, l = attribution.Revise(l, *x, now)
+		if first && l.Attribution != nil {
+			foreign, foreignErrs = l.ForeignRefunds()
+		}
 	case *schemas.Refund:
-		if rec.Topic != p.cfg.Topics.Refunds {
-			return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+		if err := l.CheckRefund(*x); err != nil {
+			return err // dead-lettered with the reason
 		}
 		adjs, l = attribution.Reverse(l, *x, now)
-	default:
-		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
+	}
+	// Partial refunds held before the attribution, in another currency:
+	// none is applied; each is dead-lettered with the reason.
+	for i, r := range foreign {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encoding held refund: %w", err)
+		}
+		dl := &schemas.DeadLetter{
+			EventID: schemas.ID(ref, "refund", r.RefundID, "currency"), Source: p.cfg.Topics.Refunds,
+			Stage: "process:adjust", Key: []byte(ref), Value: b, Reason: foreignErrs[i].Error(), OccurredAt: now,
+		}
+		if err := p.produce(tx, rec, p.cfg.Topics.DeadLetter, p.cfg.Topics.Refunds, dl); err != nil {
+			return err
+		}
 	}
 	if err := save(tx, key, &l); err != nil {
 		return err
 	}
 	for i := range adjs {
-		if err := p.produce(tx, rec, p.cfg.Topics.Adjustments, string(rec.Key), &adjs[i]); err != nil {
+		if err := p.produce(tx, rec, p.cfg.Topics.Adjustments, ref, &adjs[i]); err != nil {
 			return err
 		}
 	}
