@@ -77,6 +77,10 @@ func Revise(l OrderLedger, a schemas.Attribution, now time.Time) ([]schemas.Adju
 	}
 	l = l.clone()
 	first := l.Attribution == nil
+	// The ledger reads the credit (affiliate, code, commission, shares)
+	// and the order's identity, currency and net amount: the touches and
+	// reasons, most of an attribution's bytes, are not kept.
+	a.Touches, a.Reasons = nil, nil
 	l.Attribution = &a
 	if !first {
 		return l.settle(len(l.Refunds), nil, now), l

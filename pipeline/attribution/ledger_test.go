@@ -135,3 +135,21 @@ func TestAdjustmentIDsDeterministic(t *testing.T) {
 		t.Fatalf("adjustment ids differ by arrival order: %+v vs %+v", a1, a2)
 	}
 }
+
+// TestLedgerKeepsNoTouches: the ledger stored per order keeps the credit,
+// not the touches and reasons of the attribution (most of its bytes), and
+// the caller's attribution is left as it was.
+func TestLedgerKeepsNoTouches(t *testing.T) {
+	aff := "aff"
+	a := schemas.Attribution{EventID: "e", OrderID: "o", Platform: "p", StoreID: "s", Version: 1, Currency: "USD",
+		NetAmount: 1000, Commission: 100, AffiliateID: &aff, Method: MethodClick, Status: StatusApproved,
+		Reasons: []string{"r"}, Touches: []schemas.Touch{{Kind: "click", ClickID: &aff, At: t0}}}
+	_, l := Revise(OrderLedger{}, a, t0)
+	if l.Attribution.Touches != nil || l.Attribution.Reasons != nil || len(a.Touches) != 1 {
+		t.Fatalf("ledger keeps touches %v reasons %v; caller's touches %d", l.Attribution.Touches, l.Attribution.Reasons, len(a.Touches))
+	}
+	adjs, _ := Reverse(l, schemas.Refund{RefundID: "r1", OrderID: "o", Platform: "p", StoreID: "s", Amount: 500, Currency: "USD", OccurredAt: t0}, t0)
+	if len(adjs) != 1 || adjs[0].Amount != -50 {
+		t.Fatalf("adjustments %+v, want -50", adjs)
+	}
+}
