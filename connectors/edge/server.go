@@ -101,9 +101,9 @@ type Check func(ctx context.Context) error
 
 // Server is the HTTP edge.
 type Server struct {
-	cfg     Config
-	log     *zap.Logger
-	mux     *http.ServeMux
+	cfg Config
+	log *zap.Logger
+	mux *http.ServeMux
 	// metricsMux serves /metrics and /healthz on MetricsAddr; nil when
 	// MetricsAddr is unset.
 	metricsMux *http.ServeMux
