@@ -125,8 +125,8 @@ func (t *Tracker) SetClock(now func() time.Time) { t.now = now }
 // lower.
 func (t *Tracker) Register(s *edge.Server, token string) {
 	t.batchMax = min(MaxBatchBytes, s.Config().MaxBodyBytes)
-	s.Handle("GET /c/{code}", http.HandlerFunc(t.redirect))
-	s.Handle("GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
+	s.HandleClass(edge.ClassRedirect, "GET /c/{code}", http.HandlerFunc(t.redirect))
+	s.HandleClass(edge.ClassRedirect, "GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
 	s.Handle("POST /v1/clicks", edge.RequireBearer(token, http.HandlerFunc(t.batch)))
 }
 
@@ -177,6 +177,12 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 	}
 	if !known {
 		t.Stats.UnknownCodes.Add(1)
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	if r.Method == http.MethodHead {
+		// A HEAD (link checkers, unfurlers, prefetchers) is answered like
+		// the GET but records no click: nobody followed the link.
 		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}

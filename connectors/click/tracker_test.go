@@ -156,6 +156,8 @@ func TestRedirectEdgeCases(t *testing.T) {
 		{"prefetch", "/c/SARAH10", func(r *http.Request) { r.Header.Set("Sec-Purpose", "prefetch;prerender") }, false, http.StatusFound, 1, "prefetch"},
 		{"no user agent", "/c/SARAH10", func(r *http.Request) { r.Header.Del("User-Agent"); r.Header.Set("User-Agent", "") }, false, http.StatusFound, 1, "empty_user_agent"},
 		{"kafka down still redirects", "/c/SARAH10", nil, true, http.StatusFound, 0, ""},
+		{"HEAD redirects but records no click", "/c/SARAH10", func(r *http.Request) { r.Method = http.MethodHead }, false, http.StatusFound, 0, ""},
+		{"HEAD to a destination records no click", "/c/SARAH10/spring", func(r *http.Request) { r.Method = http.MethodHead }, false, http.StatusFound, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
