@@ -17,6 +17,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -196,7 +197,7 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		AffiliateID:   &entry.AffiliateID,
 		DestinationID: &destID,
 		LandingURL:    &dest,
-		Referrer:      optional(truncate(r.Referer(), 2048)),
+		Referrer:      optional(scrubbed(r.Referer())),
 		IPHash:        optional(t.hasher.IP(t.clientIP(r))),
 		UserAgent:     optional(truncate(r.UserAgent(), 512)),
 		IsBot:         isBot,
@@ -260,6 +261,18 @@ func optional(s string) *string {
 	}
 	return &s
 }
+
+// scrubbed is a browser-reported URL without what may identify the
+// shopper (see urlscrub); "" when it is not a URL or is over 2 KiB.
+func scrubbed(raw string) string {
+	if len(raw) > maxURL {
+		return ""
+	}
+	return urlscrub.Lenient(raw)
+}
+
+// maxURL is the longest landing URL or referrer kept.
+const maxURL = 2048
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

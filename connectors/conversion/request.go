@@ -9,6 +9,7 @@ import (
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -184,6 +185,12 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	if len(r.LandingURL) > 2048 {
 		return nil, errors.New("landing_url: longer than 2048 bytes")
 	}
+	// Published without what may identify the buyer: query parameters
+	// outside the allowlist, fragment, userinfo (urlscrub).
+	landing, err := urlscrub.Scrub(r.LandingURL)
+	if err != nil {
+		return nil, fmt.Errorf("landing_url: %w", err)
+	}
 	emailHash := h.Email(r.Customer.Email)
 	ref := Platform + "/" + store + "/" + orderID
 	o := &schemas.Order{
@@ -207,7 +214,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 			CustomerID: optional(custID),
 			FirstOrder: r.Customer.FirstOrder,
 		},
-		LandingURL: optional(r.LandingURL),
+		LandingURL: optional(landing),
 		OccurredAt: occurred,
 		ReceivedAt: now,
 	}

@@ -45,6 +45,7 @@ func TestOrderRequestValidation(t *testing.T) {
 		{"control char id", `{"order_id":"1\u0007","currency":"USD","subtotal":100}`, "control character"},
 		{"long id", `{"order_id":"` + strings.Repeat("x", 129) + `","currency":"USD","subtotal":100}`, "longer than 128"},
 		{"subscription without id", `{"order_id":"1","currency":"USD","subtotal":100,"subscription":{"cycle":2}}`, "subscription.id"},
+		{"landing_url not a URL", `{"order_id":"1","currency":"USD","subtotal":100,"landing_url":"mailto:jane@example.com"}`, "landing_url: urlscrub: not an http(s) URL"},
 		{"invalid utf8", "{\"order_id\":\"\xff\",\"currency\":\"USD\",\"subtotal\":100}", "UTF-8"},
 	}
 	for _, tt := range tests {
@@ -64,6 +65,23 @@ func TestOrderRequestValidation(t *testing.T) {
 				t.Fatalf("error = %v, want containing %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// TestOrderLandingScrubbed: landing_url is published without what may
+// identify the buyer (see package urlscrub).
+func TestOrderLandingScrubbed(t *testing.T) {
+	body := `{"order_id":"1","currency":"USD","subtotal":100,"landing_url":"https://u:p@shop.example/x?utm_campaign=c&email=jane%40example.com&fbclid=f#jane@example.com"}`
+	var req OrderRequest
+	if err := edge.DecodeJSON([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	o, err := req.ToOrder(testHasher(t), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.LandingURL == nil || *o.LandingURL != "https://shop.example/x?utm_campaign=c&fbclid=f" {
+		t.Fatalf("landing_url %v", o.LandingURL)
 	}
 }
 
