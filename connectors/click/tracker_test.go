@@ -235,6 +235,7 @@ func TestBatch(t *testing.T) {
 					t.Fatalf("landing %q referrer %q", deref(c.LandingURL), deref(c.Referrer))
 				}
 			}},
+		{"duplicate key", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","code":"OTHER"}]}`, http.StatusBadRequest, 0, nil},
 		{"referrer not a URL", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","referrer":"mailto:jane@example.com"}]}`, http.StatusBadRequest, 0, nil},
 		{"one bad item refuses the batch", `{"clicks":[{"id":"ok","visitor_id":"` + v + `","code":"SARAH10"},{"id":"bad","visitor_id":"` + v + `","code":"NOPE"}]}`, http.StatusBadRequest, 0, nil},
 		{"affiliate mismatch", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","affiliate_id":"someone-else"}]}`, http.StatusBadRequest, 0, nil},

@@ -139,9 +139,15 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 		return nil, fmt.Errorf("discount %d exceeds subtotal %d", r.Discount, *r.Subtotal)
 	}
 	total := *r.Subtotal - r.Discount + r.Shipping + r.Tax
+	if err := amount("subtotal - discount + shipping + tax", total); err != nil {
+		return nil, err
+	}
 	if r.Total != nil {
 		if err := amount("total", *r.Total); err != nil {
 			return nil, err
+		}
+		if d := *r.Total - total; d > TotalTolerance(total) || -d > TotalTolerance(total) {
+			return nil, fmt.Errorf("total %d differs from subtotal - discount + shipping + tax = %d by %d, more than the tolerance %d", *r.Total, total, d, TotalTolerance(total))
 		}
 		total = *r.Total
 	}
