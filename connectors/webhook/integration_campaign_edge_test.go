@@ -121,4 +121,3 @@ func campaignEdgeInputs(t *testing.T, targets []target, add func(attack)) {
 	b := conv.build(func(m map[string]any) { m["total"] = 5993 })
 	add(attack{name: "conversion: total within the tolerance", path: conv.path, body: b, header: conv.auth(b), status: http.StatusAccepted})
 }
-
