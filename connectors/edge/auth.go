@@ -28,7 +28,7 @@ func RequireBearer(token string, h http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if token == "" {
-			WriteError(w, http.StatusServiceUnavailable, "API token not configured (HELDSWAY_API_TOKEN)")
+			Refuse(w, r, http.StatusServiceUnavailable, "API token not configured (HELDSWAY_API_TOKEN)")
 			return
 		}
 		got, ok := bearerToken(r.Header.Get("Authorization"))
