@@ -34,19 +34,32 @@ const piiCanary = "pii-canary-5e1f0d"
 // stopped, the email is nowhere in the data directory (the broker's data,
 // the processor's state) or the process's log, in clear or
 // percent-encoded; and the data directory's broker and state trees are
-// 0700 directories of 0600 files.
+// 0700 directories of 0600 files. It also checks that --metrics-addr moves
+// /metrics off the HTTP address.
 func TestIntegrationPIIInURLs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack")
 	}
 	dataDir := t.TempDir()
-	httpAddr, kafkaAddr := freeAddr(t), freeAddr(t)
+	httpAddr, kafkaAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	const token, shopSecret = "tok-pii", "shpss_pii_secret"
 	env := []string{"HELDSWAY_API_TOKEN=" + token, "HELDSWAY_HASH_KEY=0123456789abcdef-pii", "HELDSWAY_SHOPIFY_SECRET=" + shopSecret}
 	up := start(t, env, "up", "--data-dir", dataDir, "--http-addr", httpAddr, "--kafka-listen", kafkaAddr,
-		"--clickhouse", "none", "--log-format", "json", "--partitions", "2", "--destination", "default=https://shop.example/")
+		"--clickhouse", "none", "--log-format", "json", "--partitions", "2", "--destination", "default=https://shop.example/",
+		"--metrics-addr", metricsAddr)
 	waitHealthy(t, up, httpAddr)
 	base := "http://" + httpAddr
+	// --metrics-addr: /metrics there, not on the internet-facing address.
+	for addr, want := range map[string]int{httpAddr: http.StatusNotFound, metricsAddr: http.StatusOK} {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s/metrics: %d, want %d", addr, resp.StatusCode, want)
+		}
+	}
 	email := piiCanary + "@example.com"
 	esc := url.QueryEscape(email)
 	// Every place a URL can carry it.
