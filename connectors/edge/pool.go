@@ -85,14 +85,19 @@ func (l *clientLimit) release(addr string) {
 	l.mu.n[addr]--
 }
 
-// ClientAddr is the address a request comes from: the first
-// X-Forwarded-For entry when trustForwarded (behind a proxy you run), else
-// the connection's remote host.
+// ClientAddr is the address a request comes from: when trustForwarded
+// (behind a proxy you run), the last X-Forwarded-For entry, the one your
+// proxy appended (earlier entries are whatever the client sent, so a
+// limit keyed by them could be dodged); else the connection's remote host.
 func ClientAddr(r *http.Request, trustForwarded bool) string {
 	if trustForwarded {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if a := strings.TrimSpace(first); a != "" {
+		xff := r.Header.Values("X-Forwarded-For")
+		if n := len(xff); n > 0 {
+			last := xff[n-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if a := strings.TrimSpace(last); a != "" {
 				return a
 			}
 		}

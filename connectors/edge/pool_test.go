@@ -111,6 +111,7 @@ func TestMaxPerClient(t *testing.T) {
 			{"same address, redirect", http.MethodGet, "/c/X", "192.0.2.1:2000", "203.0.113.9", map[bool]int{false: 503, true: 204}[trust]},
 			{"same forwarded address", http.MethodGet, "/c/X", "192.0.2.2:2000", "198.51.100.7", map[bool]int{false: 204, true: 503}[trust]},
 			{"other address", http.MethodGet, "/c/X", "192.0.2.3:2000", "203.0.113.10", 204},
+			{"same proxied address behind a spoofed one", http.MethodGet, "/c/X", "192.0.2.4:2000", "203.0.113.11, 198.51.100.7", map[bool]int{false: 204, true: 503}[trust]},
 			{"same address, authenticated API", http.MethodPost, "/api", "192.0.2.1:3000", "198.51.100.7", 204},
 		}
 		for _, tt := range tests {
