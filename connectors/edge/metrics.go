@@ -34,7 +34,7 @@ func newMetrics() *Metrics {
 		}, []string{"route"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heldsway_webhooks_total",
-			Help: "Webhook deliveries by platform and outcome (ok, ignored, bad_signature, stale, bad_payload, too_large, unavailable, temporary, no_store).",
+			Help: "Webhook deliveries by platform and outcome (ok, ignored, bad_signature, stale, bad_payload, too_large, unreadable, unavailable, temporary, no_store).",
 		}, []string{"platform", "outcome"}),
 		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "heldsway_publish_seconds",

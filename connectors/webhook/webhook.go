@@ -118,7 +118,8 @@ type Handler struct {
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every request
 	// ("ok", "ignored", "bad_signature", "stale", "bad_payload",
-	// "too_large", "unavailable", "no_store", "temporary") for metrics.
+	// "too_large", "unreadable", "unavailable", "no_store", "temporary")
+	// for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
 	Log     *zap.Logger
 	// WarnEvery bounds the "webhook rejected" warnings of refused
@@ -168,7 +169,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := edge.ReadBody(w, r, max)
 	if err != nil {
-		h.observe("too_large", 0)
+		outcome := "too_large"
+		if !errors.Is(err, edge.ErrBodyTooLarge) {
+			outcome = "unreadable" // cut off (the body timeout) or broken framing
+		}
+		h.observe(outcome, 0)
 		return
 	}
 	store, err := h.verify(r.Header, body, received)
