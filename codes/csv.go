@@ -85,7 +85,7 @@ func ReadCSV(r io.Reader) (*Sheet, error) {
 		}
 		for i, v := range rec {
 			if i < len(idx) {
-				row.f.set(idx[i], v)
+				row.f.set(idx[i], unescapeCell(v))
 			}
 		}
 		// Columns of the header missing from a short row read as empty.
@@ -101,14 +101,19 @@ func ReadCSV(r io.Reader) (*Sheet, error) {
 
 // WriteCSV writes codes as CSV with a header of Columns. Importing the
 // output gives the same codes back (affiliate_email stays empty: the
-// registry does not store emails).
+// registry does not store emails). Cells a spreadsheet would run as a
+// formula are escaped (see escapeCell); ReadCSV undoes it.
 func WriteCSV(w io.Writer, codes []schemas.Code) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(Columns); err != nil {
 		return fmt.Errorf("writing csv: %w", err)
 	}
 	for i := range codes {
-		if err := cw.Write(cells(&codes[i])); err != nil {
+		row := cells(&codes[i])
+		for j := range row {
+			row[j] = escapeCell(row[j])
+		}
+		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("writing csv: %w", err)
 		}
 	}
@@ -117,4 +122,35 @@ func WriteCSV(w io.Writer, codes []schemas.Code) error {
 		return fmt.Errorf("writing csv: %w", err)
 	}
 	return nil
+}
+
+// formulaStart reports whether a spreadsheet reads a cell starting with b
+// as a formula (OWASP, CSV injection): '=', '+', '-', '@', tab, CR.
+func formulaStart(b byte) bool {
+	switch b {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// escapeCell prefixes a cell that would start a formula with a single
+// quote, as OWASP recommends, so a spreadsheet shows it as text. A cell
+// that already reads as an escaped one (quotes, then a formula start) gets
+// one more quote, so unescapeCell always gives the value back.
+func escapeCell(v string) string {
+	if rest := strings.TrimLeft(v, "'"); rest != "" && formulaStart(rest[0]) {
+		return "'" + v
+	}
+	return v
+}
+
+// unescapeCell undoes escapeCell.
+func unescapeCell(v string) string {
+	if len(v) > 1 && v[0] == '\'' {
+		if rest := strings.TrimLeft(v, "'"); rest != "" && formulaStart(rest[0]) {
+			return v[1:]
+		}
+	}
+	return v
 }

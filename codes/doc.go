@@ -63,6 +63,11 @@
 // value and an empty cell resets it; Platforms are never changed by an
 // import.
 //
+// Formula injection (OWASP): the export prefixes with a single quote every
+// cell that starts with '=', '+', '-', '@', tab or CR (or with quotes and
+// then one of those), so a spreadsheet shows it as text; the import removes
+// that one quote, so an export imports back unchanged.
+//
 // # Bad input
 //
 // ReadCSV rejects a file whose header is unusable (ErrFormat). Plan checks

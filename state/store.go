@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.uber.org/zap"
 )
 
@@ -63,10 +64,18 @@ func Open(dir string, cfg Config, log *zap.Logger) (*Store, error) {
 	if cfg.NoSync {
 		s.sync = pebble.NoSync
 	}
+	fsys := cfg.FS
+	if fsys == vfs.Default {
+		// On disk, the state is private (0700 directories, 0600 files).
+		if err := makePrivate(dir); err != nil {
+			return nil, fmt.Errorf("state: making %s private: %w", dir, err)
+		}
+		fsys = privateFS{vfs.Default}
+	}
 	cache := pebble.NewCache(cfg.CacheSize)
 	defer cache.Unref()
 	opts := &pebble.Options{
-		FS:           cfg.FS,
+		FS:           fsys,
 		Cache:        cache,
 		MemTableSize: cfg.MemTableSize,
 		Logger:       pebbleLogger{s: s},

@@ -129,6 +129,11 @@ func startIngest(ctx context.Context, cfg Config, dir, addr string, secrets hook
 	if cfg.IngestMaxInFlight > 0 {
 		args = append(args, "--max-inflight", fmt.Sprint(cfg.IngestMaxInFlight))
 	}
+	// Every sender is one client address (loopback): the per-client limit
+	// of unauthenticated requests must admit all of them.
+	if cfg.Clients > 64 {
+		args = append(args, "--max-per-client", fmt.Sprint(cfg.Clients))
+	}
 	ing, err := startChildEnv("ingest", cfg.Binary, cfg.ChildLog, secrets.env(), args...)
 	if err != nil {
 		return nil, "", err

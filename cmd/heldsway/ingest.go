@@ -28,6 +28,9 @@ type httpFlags struct {
 	addr           string
 	maxBody        int64
 	maxInFlight    int
+	maxPerClient   int
+	bodyTimeout    time.Duration
+	metricsAddr    string
 	apiTokenFile   string
 	hashKeyFile    string
 	publishWait    time.Duration
@@ -45,7 +48,10 @@ func (h *httpFlags) register(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&h.addr, "http-addr", "127.0.0.1:8080", "address the HTTP server listens on")
 	f.Int64Var(&h.maxBody, "max-body-bytes", 1<<20, "largest accepted request body; larger ones get 413")
-	f.IntVar(&h.maxInFlight, "max-inflight", 1024, "most requests handled at once (webhooks, APIs, clicks); beyond it the answer is 503 with Retry-After, so a slow Kafka pushes back on senders")
+	f.IntVar(&h.maxInFlight, "max-inflight", 1024, "most requests handled at once in each route class (redirects, webhooks, authenticated APIs each have a pool this size); beyond it the answer is 503 with Retry-After, so a slow Kafka pushes back on senders and one class flooded leaves the others served")
+	f.IntVar(&h.maxPerClient, "max-per-client", 64, "most unauthenticated requests (webhooks and redirects) one client address has in flight; beyond it the answer is 503 with Retry-After")
+	f.DurationVar(&h.bodyTimeout, "body-timeout", 10*time.Second, "how long a request, headers and body, may take to arrive; a slower sender is cut off")
+	f.StringVar(&h.metricsAddr, "metrics-addr", "", "serve /metrics (and /healthz) on this separate address instead of --http-addr, so metrics need not face the internet")
 	f.StringVar(&h.apiTokenFile, "api-token-file", "", "file holding the bearer token of the conversion and admin APIs (else HELDSWAY_API_TOKEN, else generated under <data-dir>/secrets)")
 	f.StringVar(&h.hashKeyFile, "hash-key-file", "", "file holding the key that hashes emails and IPs (else HELDSWAY_HASH_KEY, else generated under <data-dir>/secrets)")
 	f.DurationVar(&h.publishWait, "publish-timeout", 10*time.Second, "how long a request waits for Kafka to acknowledge before answering 503")
@@ -97,7 +103,8 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	if err != nil {
 		return nil, usageError{err}
 	}
-	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight}, log.Named("http"))
+	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight, MaxPerClient: h.maxPerClient,
+		BodyTimeout: h.bodyTimeout, TrustForwarded: h.trustForwarded, MetricsAddr: h.metricsAddr}, log.Named("http"))
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -246,7 +253,7 @@ Endpoints:
   POST /v1/refunds             refunds from a custom checkout (bearer token)
   /v1/codes...                 the code registry admin API (bearer token; see heldsway codes --help)
   GET  /healthz                200 when Kafka is reachable, else 503
-  GET  /metrics                Prometheus metrics
+  GET  /metrics                Prometheus metrics (on --metrics-addr instead when set)
 
 Webhook secrets: HELDSWAY_SHOPIFY_SECRET, HELDSWAY_WOOCOMMERCE_SECRET,
 HELDSWAY_STRIPE_SECRET and HELDSWAY_PADDLE_SECRET for one store per platform

@@ -251,7 +251,8 @@ func TestIntegrationFaultBroker(t *testing.T) {
 	}
 }
 
-// scrapeMetric returns the value of an unlabelled metric on /metrics.
+// scrapeMetric returns the value of a metric on /metrics: an unlabelled
+// one's value, or a labelled one's series, "; "-separated.
 func scrapeMetric(t *testing.T, httpAddr, name string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + httpAddr + "/metrics")
@@ -261,12 +262,16 @@ func scrapeMetric(t *testing.T, httpAddr, name string) string {
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
+	var series []string
 	for _, line := range strings.Split(b.String(), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return v
 		}
+		if v, ok := strings.CutPrefix(line, name+"{"); ok {
+			series = append(series, "{"+v)
+		}
 	}
-	return ""
+	return strings.Join(series, "; ")
 }
 
 // TestIntegrationFaultIngestKill kills `heldsway up` (ingest, embedded

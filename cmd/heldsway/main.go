@@ -19,6 +19,11 @@ import (
 var version = "dev"
 
 func main() {
+	// Everything heldsway writes (the broker's data, the processor's state,
+	// secrets) is private to its user: files 0600 and directories 0700,
+	// also those of libraries that create theirs 0644 (the embedded
+	// broker's kfake).
+	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()

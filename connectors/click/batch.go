@@ -12,6 +12,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -169,10 +170,19 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 	if !pageTypes[in.PageType] {
 		return nil, fmt.Errorf("page_type %q: want landing, product, cart, checkout or other", in.PageType)
 	}
-	for name, v := range map[string]string{"landing_url": in.LandingURL, "referrer": in.Referrer} {
-		if len(v) > 2048 {
-			return nil, fmt.Errorf("%s: longer than 2048 bytes", name)
+	// URLs are published without what may identify the visitor: query
+	// parameters outside the allowlist, fragment, userinfo (urlscrub).
+	urls := map[string]*string{"landing_url": &in.LandingURL, "referrer": &in.Referrer}
+	for _, name := range []string{"landing_url", "referrer"} {
+		v := urls[name]
+		if len(*v) > maxURL {
+			return nil, fmt.Errorf("%s: longer than %d bytes", name, maxURL)
 		}
+		s, err := urlscrub.Scrub(*v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		*v = s
 	}
 	c.OccurredAt, c.ReceivedAt = occurred, now
 	c.LandingURL = optional(in.LandingURL)

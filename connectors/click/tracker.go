@@ -18,6 +18,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -135,8 +136,8 @@ func (t *Tracker) SetClock(now func() time.Time) { t.now = now }
 // lower.
 func (t *Tracker) Register(s *edge.Server, token string) {
 	t.batchMax = min(MaxBatchBytes, s.Config().MaxBodyBytes)
-	s.Handle("GET /c/{code}", http.HandlerFunc(t.redirect))
-	s.Handle("GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
+	s.HandleClass(edge.ClassRedirect, "GET /c/{code}", http.HandlerFunc(t.redirect))
+	s.HandleClass(edge.ClassRedirect, "GET /c/{code}/{destination}", http.HandlerFunc(t.redirect))
 	s.Handle("POST /v1/clicks", edge.RequireBearer(token, http.HandlerFunc(t.batch)))
 }
 
@@ -190,6 +191,12 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}
+	if r.Method == http.MethodHead {
+		// A HEAD (link checkers, unfurlers, prefetchers) is answered like
+		// the GET but records no click: nobody followed the link.
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
 	now := t.clock()
 	isBot, reason := Bot(r)
 	aff := entry.AffiliateID
@@ -210,7 +217,7 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		AffiliateID:   &aff,
 		DestinationID: &destID,
 		LandingURL:    &dest,
-		Referrer:      optional(truncate(r.Referer(), 2048)),
+		Referrer:      optional(scrubbed(r.Referer())),
 		IPHash:        optional(t.hasher.IP(t.clientIP(r))),
 		UserAgent:     optional(truncate(r.UserAgent(), 512)),
 		IsBot:         isBot,
@@ -294,6 +301,18 @@ func optional(s string) *string {
 	}
 	return &s
 }
+
+// scrubbed is a browser-reported URL without what may identify the
+// shopper (see urlscrub); "" when it is not a URL or is over 2 KiB.
+func scrubbed(raw string) string {
+	if len(raw) > maxURL {
+		return ""
+	}
+	return urlscrub.Lenient(raw)
+}
+
+// maxURL is the longest landing URL or referrer kept.
+const maxURL = 2048
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -200,6 +200,11 @@ func TestRedirectEdgeCases(t *testing.T) {
 		{"prefetch", "/c/SARAH10", func(r *http.Request) { r.Header.Set("Sec-Purpose", "prefetch;prerender") }, false, http.StatusFound, 1, "prefetch"},
 		{"no user agent", "/c/SARAH10", func(r *http.Request) { r.Header.Del("User-Agent"); r.Header.Set("User-Agent", "") }, false, http.StatusFound, 1, "empty_user_agent"},
 		{"kafka down still redirects", "/c/SARAH10", nil, true, http.StatusFound, 0, ""},
+		{"referer scrubbed", "/c/SARAH10", func(r *http.Request) {
+			r.Header.Set("Referer", "https://mail.example/read?msg=1&to=jane%40example.com&utm_source=nl#jane@example.com")
+		}, false, http.StatusFound, 1, ""},
+		{"HEAD redirects but records no click", "/c/SARAH10", func(r *http.Request) { r.Method = http.MethodHead }, false, http.StatusFound, 0, ""},
+		{"HEAD to a destination records no click", "/c/SARAH10/spring", func(r *http.Request) { r.Method = http.MethodHead }, false, http.StatusFound, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,6 +221,11 @@ func TestRedirectEdgeCases(t *testing.T) {
 			}
 			if len(pub.events) != tt.published {
 				t.Fatalf("%d published, want %d", len(pub.events), tt.published)
+			}
+			if tt.name == "referer scrubbed" {
+				if r := deref(pub.events[0].Value.(*schemas.Click).Referrer); r != "https://mail.example/read?utm_source=nl" {
+					t.Fatalf("referrer %q", r)
+				}
 			}
 			if tt.bot != "" {
 				c := pub.events[0].Value.(*schemas.Click)
@@ -263,6 +273,14 @@ func TestBatch(t *testing.T) {
 					t.Fatalf("click %+v", c)
 				}
 			}},
+		{"urls scrubbed", `{"clicks":[{"id":"t3","visitor_id":"` + v + `","code":"SARAH10","landing_url":"https://shop.example/p?utm_source=nl&email=jane%40example.com#x","referrer":"https://u:p@mail.example/inbox/jane@example.com?q=1"}]}`, http.StatusAccepted, 1,
+			func(t *testing.T, c *schemas.Click) {
+				if deref(c.LandingURL) != "https://shop.example/p?utm_source=nl" || deref(c.Referrer) != "https://mail.example/inbox/-" {
+					t.Fatalf("landing %q referrer %q", deref(c.LandingURL), deref(c.Referrer))
+				}
+			}},
+		{"duplicate key", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","code":"OTHER"}]}`, http.StatusBadRequest, 0, nil},
+		{"referrer not a URL", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","referrer":"mailto:jane@example.com"}]}`, http.StatusBadRequest, 0, nil},
 		{"one bad item refuses the batch", `{"clicks":[{"id":"ok","visitor_id":"` + v + `","code":"SARAH10"},{"id":"bad","visitor_id":"` + v + `","code":"NOPE"}]}`, http.StatusBadRequest, 0, nil},
 		{"affiliate mismatch", `{"clicks":[{"id":"x","visitor_id":"` + v + `","code":"SARAH10","affiliate_id":"someone-else"}]}`, http.StatusBadRequest, 0, nil},
 		{"allowed affiliate", `{"clicks":[{"id":"x2","visitor_id":"` + v + `","code":"SARAH10","affiliate_id":"aff-mike"}]}`, http.StatusAccepted, 1, nil},

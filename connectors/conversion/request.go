@@ -9,6 +9,7 @@ import (
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -138,9 +139,15 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 		return nil, fmt.Errorf("discount %d exceeds subtotal %d", r.Discount, *r.Subtotal)
 	}
 	total := *r.Subtotal - r.Discount + r.Shipping + r.Tax
+	if err := amount("subtotal - discount + shipping + tax", total); err != nil {
+		return nil, err
+	}
 	if r.Total != nil {
 		if err := amount("total", *r.Total); err != nil {
 			return nil, err
+		}
+		if d := *r.Total - total; d > TotalTolerance(total) || -d > TotalTolerance(total) {
+			return nil, fmt.Errorf("total %d differs from subtotal - discount + shipping + tax = %d by %d, more than the tolerance %d", *r.Total, total, d, TotalTolerance(total))
 		}
 		total = *r.Total
 	}
@@ -184,6 +191,12 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	if len(r.LandingURL) > 2048 {
 		return nil, errors.New("landing_url: longer than 2048 bytes")
 	}
+	// Published without what may identify the buyer: query parameters
+	// outside the allowlist, fragment, userinfo (urlscrub).
+	landing, err := urlscrub.Scrub(r.LandingURL)
+	if err != nil {
+		return nil, fmt.Errorf("landing_url: %w", err)
+	}
 	emailHash := h.Email(r.Customer.Email)
 	ref := schemas.OrderRef(Platform, store, orderID)
 	o := &schemas.Order{
@@ -207,7 +220,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 			CustomerID: optional(custID),
 			FirstOrder: r.Customer.FirstOrder,
 		},
-		LandingURL: optional(r.LandingURL),
+		LandingURL: optional(landing),
 		OccurredAt: occurred,
 		ReceivedAt: now,
 	}

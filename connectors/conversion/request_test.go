@@ -45,6 +45,16 @@ func TestOrderRequestValidation(t *testing.T) {
 		{"control char id", `{"order_id":"1\u0007","currency":"USD","subtotal":100}`, "control character"},
 		{"long id", `{"order_id":"` + strings.Repeat("x", 129) + `","currency":"USD","subtotal":100}`, "longer than 128"},
 		{"subscription without id", `{"order_id":"1","currency":"USD","subtotal":100,"subscription":{"cycle":2}}`, "subscription.id"},
+		{"total consistent", `{"order_id":"1","currency":"USD","subtotal":10000,"discount":1000,"shipping":500,"tax":700,"total":10200}`, ""},
+		{"total within tolerance", `{"order_id":"1","currency":"USD","subtotal":10000,"discount":1000,"shipping":500,"tax":700,"total":10210}`, ""},
+		{"total off", `{"order_id":"1","currency":"USD","subtotal":10000,"discount":1000,"total":1}`, "total 1 differs from subtotal - discount + shipping + tax = 9000 by -8999, more than the tolerance 9"},
+		{"total above the parts", `{"order_id":"1","currency":"USD","subtotal":100,"total":103}`, "more than the tolerance 2"},
+		{"total over the cap", `{"order_id":"1","currency":"USD","subtotal":100,"total":1000000000000001}`, "total: 1000000000000001 exceeds the maximum"},
+		{"parts over the cap", `{"order_id":"1","currency":"USD","subtotal":1000000000000000,"shipping":1000000000000000}`, "subtotal - discount + shipping + tax: 2000000000000000 exceeds the maximum"},
+		{"currency XXX", `{"order_id":"1","currency":"XXX","subtotal":100}`, "not a currency a sale is priced in"},
+		{"currency XTS", `{"order_id":"1","currency":"xts","subtotal":100}`, "not a currency a sale is priced in"},
+		{"duplicate key", `{"order_id":"1","currency":"USD","subtotal":100,"subtotal":100000}`, "duplicate key"},
+		{"landing_url not a URL", `{"order_id":"1","currency":"USD","subtotal":100,"landing_url":"mailto:jane@example.com"}`, "landing_url: urlscrub: not an http(s) URL"},
 		{"invalid utf8", "{\"order_id\":\"\xff\",\"currency\":\"USD\",\"subtotal\":100}", "UTF-8"},
 	}
 	for _, tt := range tests {
@@ -64,6 +74,23 @@ func TestOrderRequestValidation(t *testing.T) {
 				t.Fatalf("error = %v, want containing %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// TestOrderLandingScrubbed: landing_url is published without what may
+// identify the buyer (see package urlscrub).
+func TestOrderLandingScrubbed(t *testing.T) {
+	body := `{"order_id":"1","currency":"USD","subtotal":100,"landing_url":"https://u:p@shop.example/x?utm_campaign=c&email=jane%40example.com&fbclid=f#jane@example.com"}`
+	var req OrderRequest
+	if err := edge.DecodeJSON([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	o, err := req.ToOrder(testHasher(t), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.LandingURL == nil || *o.LandingURL != "https://shop.example/x?utm_campaign=c&fbclid=f" {
+		t.Fatalf("landing_url %v", o.LandingURL)
 	}
 }
 

@@ -52,7 +52,7 @@ func TestMaxInFlight(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), "heldsway_http_overloaded_total 1") {
+	if !strings.Contains(rec.Body.String(), `heldsway_http_overloaded_total{class="api",limit="pool"} 1`) {
 		t.Errorf("overload not counted in /metrics")
 	}
 

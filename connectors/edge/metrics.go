@@ -17,7 +17,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
 	publish  *prometheus.HistogramVec
-	rejected prometheus.Counter
+	rejected *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -34,17 +34,17 @@ func newMetrics() *Metrics {
 		}, []string{"route"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heldsway_webhooks_total",
-			Help: "Webhook deliveries by platform and outcome (ok, ignored, bad_signature, stale, bad_payload, too_large, unavailable, temporary, no_store).",
+			Help: "Webhook deliveries by platform and outcome (ok, ignored, bad_signature, stale, bad_payload, too_large, unreadable, unavailable, temporary, no_store).",
 		}, []string{"platform", "outcome"}),
 		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "heldsway_publish_seconds",
 			Help:    "Time from publishing an event to Kafka's acknowledgement, by source.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"source"}),
-		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heldsway_http_overloaded_total",
-			Help: "Requests answered 503 at once because MaxInFlight requests were already being handled.",
-		}),
+			Help: "Requests answered 503 at once, by route class (api, webhook, redirect) and limit: pool (MaxInFlight requests of the class already being handled) or client (MaxPerClient unauthenticated requests of the address in flight).",
+		}, []string{"class", "limit"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.webhooks, m.publish, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

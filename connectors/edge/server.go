@@ -25,12 +25,29 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests. Default 20s.
 	ShutdownTimeout time.Duration
-	// MaxInFlight bounds the requests handled at once on the routes added
-	// with Handle (webhooks, conversion and click APIs, admin); a request
-	// beyond it is answered 503 with Retry-After at once instead of
-	// queueing, so a slow Kafka pushes back on senders rather than growing
-	// memory. /healthz and /metrics are not limited. Default 1024.
+	// MaxInFlight bounds the requests handled at once in each route class
+	// (see Class: redirects, webhooks and the authenticated APIs each have
+	// a pool of this size); a request beyond it is answered 503 with
+	// Retry-After at once instead of queueing, so a slow Kafka pushes back
+	// on senders rather than growing memory, and a flood of one class
+	// leaves the others their capacity. /healthz and /metrics are not
+	// limited. Default 1024.
 	MaxInFlight int
+	// MaxPerClient bounds the unauthenticated requests (webhooks and
+	// redirects together) one client address has in flight; beyond it the
+	// answer is 503 with Retry-After. Default 64.
+	MaxPerClient int
+	// BodyTimeout bounds reading a request, headers and body: a sender
+	// slower than that is cut off (its request fails with 400 and the
+	// connection is closed). Default 10s.
+	BodyTimeout time.Duration
+	// TrustForwarded takes the client address from X-Forwarded-For (behind
+	// a proxy you run). Default false.
+	TrustForwarded bool
+	// MetricsAddr, when set, is a separate host:port serving GET /metrics
+	// (and /healthz), and Addr no longer serves /metrics, so the metrics
+	// need not face the internet. Default "": /metrics on Addr.
+	MetricsAddr string
 }
 
 // Validate applies defaults and checks c.
@@ -50,11 +67,28 @@ func (c *Config) Validate() error {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 1024
 	}
+	if c.MaxPerClient == 0 {
+		c.MaxPerClient = 64
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = 10 * time.Second
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("edge: http address %q: %w", c.Addr, err)
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("edge: metrics address %q: %w", c.MetricsAddr, err)
+		}
+	}
 	if c.MaxInFlight < 1 {
 		return fmt.Errorf("edge: max in-flight requests %d: must be at least 1", c.MaxInFlight)
+	}
+	if c.MaxPerClient < 1 {
+		return fmt.Errorf("edge: max requests per client %d: must be at least 1", c.MaxPerClient)
+	}
+	if c.BodyTimeout < 0 {
+		return fmt.Errorf("edge: body timeout %v: must be positive", c.BodyTimeout)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("edge: max body bytes %d: must be at least 1024", c.MaxBodyBytes)
@@ -67,17 +101,23 @@ type Check func(ctx context.Context) error
 
 // Server is the HTTP edge.
 type Server struct {
-	cfg     Config
-	log     *zap.Logger
-	mux     *http.ServeMux
-	metrics *Metrics
-	// inflight holds one token per request being handled (MaxInFlight).
-	inflight chan struct{}
+	cfg Config
+	log *zap.Logger
+	mux *http.ServeMux
+	// metricsMux serves /metrics and /healthz on MetricsAddr; nil when
+	// MetricsAddr is unset.
+	metricsMux *http.ServeMux
+	metrics    *Metrics
+	// inflight holds, per class, one token per request being handled
+	// (MaxInFlight).
+	inflight [numClasses]chan struct{}
+	clients  *clientLimit
 
 	mu struct {
 		sync.Mutex
-		checks map[string]Check
-		ln     net.Listener
+		checks    map[string]Check
+		ln        net.Listener
+		metricsLn net.Listener
 	}
 }
 
@@ -89,36 +129,70 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(), inflight: make(chan struct{}, cfg.MaxInFlight)}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(), clients: newClientLimit(cfg.MaxPerClient)}
+	for c := range s.inflight {
+		s.inflight[c] = make(chan struct{}, cfg.MaxInFlight)
+	}
 	s.mu.checks = map[string]Check{}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("GET /metrics", s.metrics.handler())
+	if cfg.MetricsAddr == "" {
+		s.mux.Handle("GET /metrics", s.metrics.handler())
+	} else {
+		s.metricsMux = http.NewServeMux()
+		s.metricsMux.Handle("GET /metrics", s.metrics.handler())
+		s.metricsMux.HandleFunc("GET /healthz", s.healthz)
+	}
 	return s, nil
 }
 
 // Config returns the server's configuration with defaults applied.
 func (s *Server) Config() Config { return s.cfg }
 
-// Handle registers h for pattern (net/http ServeMux syntax, with method);
-// its requests are counted and timed under the pattern as route label and
-// share the MaxInFlight limit.
+// Handle registers h for pattern (net/http ServeMux syntax, with method)
+// in h's route class (see Classed), ClassAPI when h does not say.
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.metrics.instrument(pattern, s.limit(h)))
+	c := ClassAPI
+	if ch, ok := h.(Classed); ok {
+		c = ch.RouteClass()
+	}
+	s.HandleClass(c, pattern, h)
 }
 
-// limit answers 503 with Retry-After when MaxInFlight requests are already
-// being handled.
-func (s *Server) limit(h http.Handler) http.Handler {
+// HandleClass registers h for pattern in class c: its requests are counted
+// and timed under the pattern as route label and share c's MaxInFlight
+// pool (and, for an unauthenticated class, the per-client limit).
+func (s *Server) HandleClass(c Class, pattern string, h http.Handler) {
+	if c < 0 || c >= numClasses {
+		c = ClassAPI
+	}
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, s.limit(c, h)))
+}
+
+// limit answers 503 with Retry-After when MaxInFlight requests of class c
+// are already being handled, or when the client already has MaxPerClient
+// unauthenticated requests in flight. The refusal does not read the body.
+func (s *Server) limit(c Class, h http.Handler) http.Handler {
+	pool := s.inflight[c]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.unauthenticated() {
+			addr := ClientAddr(r, s.cfg.TrustForwarded)
+			if !s.clients.acquire(addr) {
+				s.metrics.rejected.WithLabelValues(c.String(), "client").Inc()
+				w.Header().Set("Retry-After", "1")
+				Refuse(w, r, http.StatusServiceUnavailable, "overloaded: too many requests in flight from your address, retry later")
+				return
+			}
+			defer s.clients.release(addr)
+		}
 		select {
-		case s.inflight <- struct{}{}:
+		case pool <- struct{}{}:
 		default:
-			s.metrics.rejected.Inc()
+			s.metrics.rejected.WithLabelValues(c.String(), "pool").Inc()
 			w.Header().Set("Retry-After", "1")
-			WriteError(w, http.StatusServiceUnavailable, "overloaded: too many requests in flight, retry later")
+			Refuse(w, r, http.StatusServiceUnavailable, "overloaded: too many requests in flight, retry later")
 			return
 		}
-		defer func() { <-s.inflight }()
+		defer func() { <-pool }()
 		h.ServeHTTP(w, r)
 	})
 }
@@ -148,7 +222,19 @@ func (s *Server) Addr() string {
 	return s.mu.ln.Addr().String()
 }
 
-// Listen binds the address; Run calls it if it was not called.
+// MetricsAddr returns the address /metrics listens on when MetricsAddr is
+// configured, once listening; "" otherwise.
+func (s *Server) MetricsAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.metricsLn == nil {
+		return ""
+	}
+	return s.mu.metricsLn.Addr().String()
+}
+
+// Listen binds the address (and MetricsAddr); Run calls it if it was not
+// called.
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,6 +244,14 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("edge: listening on %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("edge: listening on %s: %w", s.cfg.MetricsAddr, err)
+		}
+		s.mu.metricsLn = mln
 	}
 	s.mu.ln = ln
 	return nil
@@ -170,35 +264,59 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	ln := s.mu.ln
+	ln, mln := s.mu.ln, s.mu.metricsLn
 	s.mu.Unlock()
 	hs := &http.Server{
 		Handler:           http.TimeoutHandler(s.mux, s.cfg.RequestTimeout, `{"error":"request timed out"}`),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       s.cfg.RequestTimeout,
-		WriteTimeout:      s.cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
+		ReadHeaderTimeout: min(5*time.Second, s.cfg.BodyTimeout),
+		// The whole request, body included, must arrive within
+		// BodyTimeout: a slow-body sender is cut off.
+		ReadTimeout:    s.cfg.BodyTimeout,
+		WriteTimeout:   s.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:    60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       zap.NewStdLog(s.log.Named("http")),
 	}
-	errc := make(chan error, 1)
+	servers := []*http.Server{hs}
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("http server listening", zap.String("addr", ln.Addr().String()))
+	if mln != nil {
+		ms := &http.Server{
+			Handler:           s.metricsMux,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			ErrorLog:          zap.NewStdLog(s.log.Named("http")),
+		}
+		servers = append(servers, ms)
+		go func() { errc <- ms.Serve(mln) }()
+		s.log.Info("metrics server listening", zap.String("addr", mln.Addr().String()))
+	}
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("edge: serving: %w", err)
+		serveErr = fmt.Errorf("edge: serving: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.log.Info("http server draining", zap.Duration("timeout", s.cfg.ShutdownTimeout))
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("edge: draining requests: %w", err)
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("edge: draining requests: %w", err))
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("edge: serving: %w", err)
+	if serveErr != nil {
+		return errors.Join(append([]error{serveErr}, errs...)...)
 	}
-	return nil
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("edge: serving: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

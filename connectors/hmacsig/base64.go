@@ -42,3 +42,13 @@ func VerifyBase64(header, sig string, body []byte, secrets ...string) error {
 	}
 	return nil
 }
+
+// Present checks, before the body is read, that sig (the value of the
+// header named header) is there; the error is VerifyBase64's for a missing
+// header.
+func Present(header, sig string) error {
+	if sig == "" {
+		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, header)
+	}
+	return nil
+}

@@ -89,6 +89,15 @@ func (s Scheme) Verify(secret string, h http.Header, body []byte, now time.Time,
 	return nil
 }
 
+// Present checks, before the body is read, that h carries s.Header; the
+// error is Verify's for a missing header.
+func (s Scheme) Present(h http.Header) error {
+	if h.Get(s.Header) == "" {
+		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, s.Header)
+	}
+	return nil
+}
+
 // parse reads a header value; see Scheme for its shape.
 func (s Scheme) parse(h string) (signed, error) {
 	var sh signed

@@ -20,7 +20,8 @@ var (
 )
 
 // Currency validates an ISO-4217 code (any case) and returns it upper case
-// with its number of minor-unit digits.
+// with its number of minor-unit digits. XXX (no currency) and XTS (testing)
+// are refused.
 func Currency(code string) (string, int, error) {
 	c := strings.ToUpper(strings.TrimSpace(code))
 	if len(c) != 3 {
@@ -29,6 +30,12 @@ func Currency(code string) (string, int, error) {
 	u, err := currency.ParseISO(c)
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %q", ErrCurrency, code)
+	}
+	switch c {
+	case "XXX", "XTS":
+		// ISO-4217's "no currency" and "reserved for testing": no sale
+		// is priced in them.
+		return "", 0, fmt.Errorf("%w: %q is not a currency a sale is priced in", ErrCurrency, code)
 	}
 	scale, _ := currency.Standard.Rounding(u)
 	return u.String(), scale, nil

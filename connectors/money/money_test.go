@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 		{"99999999999999999999", "USD", 0, ErrAmount},
 		{"10.00", "XXZ", 0, ErrCurrency},
 		{"10.00", "dollars", 0, ErrCurrency},
+		{"10.00", "XXX", 0, ErrCurrency},
+		{"10.00", "xts", 0, ErrCurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in+"_"+tt.cur, func(t *testing.T) {

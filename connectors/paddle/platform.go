@@ -82,6 +82,10 @@ func (p *Platform) Name() string { return Name }
 // StoreHint implements webhook.Platform: Paddle names no store in headers.
 func (p *Platform) StoreHint(http.Header) string { return "" }
 
+// PreVerify implements webhook.PreVerifier: a request without the
+// signature header is refused before its body is read.
+func (p *Platform) PreVerify(h http.Header, _ int64) error { return signature.Present(h) }
+
 // Verify implements webhook.Platform.
 func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Time) error {
 	return signature.Verify(secret, h, body, now, p.cfg.Tolerance)

@@ -13,6 +13,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -160,8 +161,12 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 	emailHash := p.cfg.Hasher.Email(email)
 	ref := schemas.OrderRef(Name, store, orderID)
 	var landing *string
+	// Published without what may identify the buyer (urlscrub); a
+	// landing_site that is not a URL is dropped.
 	if s := string(o.LandingSite); s != "" && len(s) <= maxURL {
-		landing = &s
+		if s = urlscrub.Lenient(s); s != "" {
+			landing = &s
+		}
 	}
 	return &schemas.Order{
 		EventID:     eventID(store, orderID, topic, o.UpdatedAt),

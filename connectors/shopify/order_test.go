@@ -58,7 +58,8 @@ func TestOrderFixture(t *testing.T) {
 					EmailHash:  &emailHash,
 					CustomerID: ptr("207119551"),
 				},
-				LandingURL: ptr("http://www.example.com?source=abc"),
+				// landing_site without its query: "source" is not allowlisted.
+				LandingURL: ptr("http://www.example.com"),
 				OccurredAt: time.Date(2008, 1, 10, 16, 0, 0, 0, time.UTC),
 				ReceivedAt: orderNow,
 			}
@@ -184,6 +185,24 @@ func TestOrderVisitor(t *testing.T) {
 			jsonEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.Customer.Key},
 				[]any{optional(tt.visitor), optional(tt.click), tt.key})
 		})
+	}
+}
+
+// TestOrderLandingScrubbed: landing_site is published without what may
+// identify the buyer (see package urlscrub).
+func TestOrderLandingScrubbed(t *testing.T) {
+	for _, tt := range []struct{ in, want any }{
+		{"/products/hat?utm_source=nl&email=jane%40example.com&gclid=g1#jane@example.com", "/products/hat?utm_source=nl&gclid=g1"},
+		{"https://u:p@shop.example/account/jane@example.com?token=t", "https://shop.example/account/-"},
+		{"mailto:jane@example.com", nil},
+	} {
+		body := mutate(t, fixture(t, orderFile), func(m map[string]any) { m["landing_site"] = tt.in })
+		o := parseOrder(t, TopicOrdersPaid, body)
+		var want *string
+		if s, ok := tt.want.(string); ok {
+			want = &s
+		}
+		jsonEqual(t, o.LandingURL, want)
 	}
 }
 

@@ -89,6 +89,12 @@ func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Ti
 	return hmacsig.VerifyBase64(headerHMAC, header(h, headerHMACNew, headerHMAC), body, secret)
 }
 
+// PreVerify implements webhook.PreVerifier: a request without the HMAC
+// header is refused before its body is read.
+func (p *Platform) PreVerify(h http.Header, _ int64) error {
+	return hmacsig.Present(headerHMAC, header(h, headerHMACNew, headerHMAC))
+}
+
 // Parse maps a verified delivery to events by its topic; topics HeldSway
 // does not use are ignored.
 func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {

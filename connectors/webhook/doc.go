@@ -1,5 +1,6 @@
 // Package webhook is the shared flow of every store-platform webhook:
-// read the raw body within limits, verify the platform's signature against
+// refuse a request without its signature header before reading anything
+// (PreVerifier), read the raw body within limits, verify the platform's signature against
 // each configured store's secret in constant time, map the payload to
 // canonical events, publish them, and answer only after Kafka acknowledged.
 //
@@ -13,7 +14,8 @@
 // dead-letter topic with the reason and the answer carries the dead
 // letter's event id, because Shopify removes a subscription after repeated
 // failed deliveries and Stripe disables failing endpoints. 503 when Kafka
-// is unreachable so the platform retries.
+// is unreachable so the platform retries. Refused signatures are logged at
+// most once per WarnEvery, with the count of those not logged.
 //
 // A platform plugs in by implementing Platform; see connectors/shopify,
 // woocommerce, stripe and paddle.

@@ -69,6 +69,12 @@ type attack struct {
 	// sameAs names an earlier accepted attack whose event ids this one
 	// must repeat (a replayed webhook).
 	sameAs string
+	// stall sends the first half of body, announcing all of it, then
+	// nothing until the answer came: a refusal must not wait for it.
+	stall bool
+	// unrecorded marks an accepted request that must publish nothing
+	// (HEAD /c/{code}); its click id must not be on Kafka.
+	unrecorded bool
 }
 
 // TestIntegrationBadInputCampaign sends every class of hostile input the
@@ -408,7 +414,14 @@ func TestIntegrationBadInputCampaign(t *testing.T) {
 			b := tg.build(func(m map[string]any) { tg.setCurrency(m, "XYZ") })
 			add(attack{name: tg.name + ": unknown currency", path: tg.path, body: b, header: tg.auth(b),
 				status: contentStatus(tg.path), reason: "money: unknown currency"})
+			// ISO-4217's "no currency" and "testing" codes (issue 15).
+			for _, c := range []string{"XXX", "XTS"} {
+				b := tg.build(func(m map[string]any) { tg.setCurrency(m, c) })
+				add(attack{name: tg.name + ": currency " + c, path: tg.path, body: b, header: tg.auth(b),
+					status: contentStatus(tg.path), reason: "is not a currency a sale is priced in"})
+			}
 		}
+		edgeHardening(tg, add)
 
 		// Event times outside [now-400d, now+10m].
 		for _, tt := range []struct {
@@ -475,6 +488,7 @@ func TestIntegrationBadInputCampaign(t *testing.T) {
 		}
 	}
 	add(attack{name: "click redirect: control", method: http.MethodGet, path: "/c/SARAH10", status: http.StatusFound})
+	campaignEdgeInputs(t, targets, add)
 
 	// Send everything, in order.
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -483,6 +497,13 @@ func TestIntegrationBadInputCampaign(t *testing.T) {
 	idsOf := map[string][]string{}
 	for _, a := range attacks {
 		status, out, loc := send(t, client, s.base, a)
+		if a.unrecorded {
+			if status != a.status {
+				t.Errorf("%s: answered %d, want %d", a.name, status, a.status)
+			}
+			t.Logf("%s: %d (nothing recorded)", a.name, status)
+			continue
+		}
 		ids := eventIDs(out, loc)
 		t.Logf("%s: %d %s", a.name, status, reasonOf(out))
 		ok := status == a.status
@@ -528,6 +549,9 @@ func TestIntegrationBadInputCampaign(t *testing.T) {
 	// replay, nothing from a refused request.
 	onKafka := readToEnd(t, s, s.topics.Orders, s.topics.Refunds, s.topics.Clicks, s.topics.DeadLetter)
 	for id, n := range onKafka {
+		if n.pii {
+			t.Errorf("event %s (%s) on Kafka holds the email %s", id, n.what, campaignEmail)
+		}
 		if accepted[id] != n.count {
 			t.Errorf("event %s (%s) is on Kafka %d times; accepted %d times (by %q)", id, n.what, n.count, accepted[id], acceptedBy[id])
 		}
@@ -570,9 +594,18 @@ func send(t *testing.T, client *http.Client, base string, a attack) (int, map[st
 			body = io.MultiReader(body) // hides the length: sent chunked
 		}
 	}
+	var answered chan struct{}
+	if a.stall {
+		answered = make(chan struct{})
+		defer close(answered)
+		body = io.MultiReader(bytes.NewReader(a.body[:len(a.body)/2]), stalled{answered})
+	}
 	req, err := http.NewRequest(a.method, base+a.path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.stall {
+		req.ContentLength = int64(len(a.body))
 	}
 	if a.body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -638,6 +671,7 @@ func eventIDs(out map[string]any, location string) []string {
 type seen struct {
 	count int
 	what  string
+	pii   bool // the record holds campaignEmail's local part
 }
 
 // readToEnd reads topics from the start to their end offsets (taken after
@@ -696,6 +730,7 @@ func readToEnd(t *testing.T, s *stack, topics ...string) map[string]seen {
 			n := out[id]
 			n.count++
 			n.what = what
+			n.pii = n.pii || bytes.Contains(r.Value, []byte(campaignCanary))
 			out[id] = n
 			key := r.Topic + "/" + strconv.Itoa(int(r.Partition))
 			if end, ok := left[key]; ok && r.Offset+1 >= end {
@@ -704,4 +739,13 @@ func readToEnd(t *testing.T, s *stack, topics ...string) map[string]seen {
 		}
 	}
 	return out
+}
+
+// stalled is a body that sends nothing more until the answer came, then
+// ends short.
+type stalled struct{ answered <-chan struct{} }
+
+func (s stalled) Read([]byte) (int, error) {
+	<-s.answered
+	return 0, io.ErrUnexpectedEOF
 }

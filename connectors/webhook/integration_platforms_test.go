@@ -68,7 +68,7 @@ func (s *stack) clock() time.Time {
 	return time.Now()
 }
 
-func newStack(t testing.TB) *stack {
+func newStack(t testing.TB, edits ...func(*edge.Config)) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -89,7 +89,11 @@ func newStack(t testing.TB) *stack {
 	serde := schemas.NewSerde(schemas.WithTopics(topics))
 	pub := publish.New(cl, serde, publish.Config{}, nil)
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef-hash"))
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: maxBody}, nil)
+	cfg := edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: maxBody}
+	for _, e := range edits {
+		e(&cfg)
+	}
+	srv, err := edge.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

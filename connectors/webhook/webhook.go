@@ -97,6 +97,15 @@ type Platform interface {
 	Parse(d Delivery) (Result, error)
 }
 
+// PreVerifier is implemented by platforms that can refuse a request from
+// its headers alone (no signature header): the handler asks it before
+// reading the body, so an unsigned sender cannot hold a connection and an
+// in-flight slot by trickling a body. contentLength is the declared body
+// length, -1 when unknown.
+type PreVerifier interface {
+	PreVerify(h http.Header, contentLength int64) error
+}
+
 // Publisher publishes events and returns once Kafka acknowledged them.
 type Publisher interface {
 	Publish(ctx context.Context, events ...publish.Event) error
@@ -121,10 +130,21 @@ type Handler struct {
 	Now func() time.Time
 	// Observe, when set, is told the outcome of every request
 	// ("ok", "ignored", "bad_signature", "stale", "dead_letter",
-	// "too_large", "unavailable", "no_store", "temporary") for metrics.
+	// "too_large", "unreadable", "unavailable", "no_store", "temporary")
+	// for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
 	Log     *zap.Logger
+	// WarnEvery bounds the "webhook rejected" warnings of refused
+	// signatures to one per period; the rest are counted and the count is
+	// logged with the next one. Default 1m.
+	WarnEvery time.Duration
+
+	rejectedLog rateLimited
 }
+
+// RouteClass implements edge.Classed: webhooks have their own in-flight
+// pool and count against the per-client limit until verified.
+func (h *Handler) RouteClass() edge.Class { return edge.ClassWebhook }
 
 func (h *Handler) observe(outcome string, d time.Duration) {
 	if h.Observe != nil {
@@ -146,14 +166,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		max = 1 << 20
 	}
 	received := now().UTC().Truncate(time.Millisecond)
-	body, err := edge.ReadBody(w, r, max)
-	if err != nil {
-		h.observe("too_large", 0)
-		return
-	}
+	// What the headers alone decide is decided before the body is read.
 	if len(h.Stores) == 0 {
 		h.observe("no_store", 0)
-		edge.WriteError(w, http.StatusServiceUnavailable, h.Platform.Name()+" webhooks are not configured: no store secret")
+		edge.Refuse(w, r, http.StatusServiceUnavailable, h.Platform.Name()+" webhooks are not configured: no store secret")
+		return
+	}
+	if pv, ok := h.Platform.(PreVerifier); ok {
+		if err := pv.PreVerify(r.Header, r.ContentLength); err != nil {
+			h.rejected(log, "bad_signature", err, received)
+			edge.Refuse(w, r, http.StatusUnauthorized, err.Error())
+			return
+		}
+	}
+	body, err := edge.ReadBody(w, r, max)
+	if err != nil {
+		outcome := "too_large"
+		if !errors.Is(err, edge.ErrBodyTooLarge) {
+			outcome = "unreadable" // cut off (the body timeout) or broken framing
+		}
+		h.observe(outcome, 0)
 		return
 	}
 	store, err := h.verify(r.Header, body, received)
@@ -162,8 +194,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrStale) {
 			outcome = "stale"
 		}
-		h.observe(outcome, 0)
-		log.Warn("webhook rejected", zap.String("platform", h.Platform.Name()), zap.String("reason", err.Error()))
+		h.rejected(log, outcome, err, received)
 		edge.WriteError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
@@ -270,6 +301,20 @@ func deadLetterReason(cause error, hd http.Header) string {
 		fmt.Fprintf(&b, "; %s: %s", k, hd.Get(k))
 	}
 	return b.String()
+}
+
+// rejected counts a refused signature and logs it, at most once per
+// WarnEvery.
+func (h *Handler) rejected(log *zap.Logger, outcome string, err error, now time.Time) {
+	h.observe(outcome, 0)
+	every := h.WarnEvery
+	if every == 0 {
+		every = time.Minute
+	}
+	if ok, suppressed := h.rejectedLog.allow(now, every); ok {
+		log.Warn("webhook rejected", zap.String("platform", h.Platform.Name()), zap.String("reason", err.Error()),
+			zap.Int64("suppressed", suppressed))
+	}
 }
 
 // verify tries the hinted store first, then every other store, and returns

@@ -14,6 +14,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/jsonfield"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
+	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -211,7 +212,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 			CustomerID: optional(customerID),
 			FirstOrder: o.firstOrder(),
 		},
-		LandingURL: optional(landing),
+		LandingURL: optional(urlscrub.Lenient(landing)),
 		OccurredAt: occurred,
 		ReceivedAt: d.Now,
 	}, nil

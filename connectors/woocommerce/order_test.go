@@ -200,6 +200,8 @@ func TestOrderVisitor(t *testing.T) {
 		{"click only", meta("_heldsway_cid", c2), "", c2, "", v2},
 		{"order attribution landing", meta("_wc_order_attribution_session_entry", entry), v1, c2, entry, v1},
 		{"meta beats landing", meta("_heldsway_vid", v2, "_wc_order_attribution_session_entry", entry), v2, c2, entry, v2},
+		{"landing scrubbed", meta("_wc_order_attribution_session_entry", "https://u:p@shop.example/landing?email=jane%40example.com&hs_vid="+v1+"&utm_source=nl#jane@example.com"),
+			v1, "", "https://shop.example/landing?hs_vid=" + v1 + "&utm_source=nl", v1},
 		{"garbage dropped", meta("_heldsway_vid", "nope", "_heldsway_cid", []any{1, 2}), "", "", "", emailKey},
 		{"object value", meta("_heldsway_vid", map[string]any{"v": v1}), "", "", "", emailKey},
 	}

@@ -109,6 +109,19 @@ func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Ti
 	return hmacsig.VerifyBase64(headerSignature, strings.TrimSpace(h.Get(headerSignature)), body, secrets...)
 }
 
+// maxPing is the longest creation ping body: "webhook_id=" and 20 digits.
+const maxPing = len("webhook_id=") + 20
+
+// PreVerify implements webhook.PreVerifier: a request without the
+// signature header is refused before its body is read, unless its declared
+// length fits the unsigned creation ping (which Verify then checks).
+func (p *Platform) PreVerify(h http.Header, contentLength int64) error {
+	if contentLength > int64(len("webhook_id=")) && contentLength <= int64(maxPing) {
+		return nil
+	}
+	return hmacsig.Present(headerSignature, strings.TrimSpace(h.Get(headerSignature)))
+}
+
 // specialcharsDecode is WordPress's wp_specialchars_decode($s, ENT_QUOTES).
 var specialcharsDecode = strings.NewReplacer(
 	"&lt;", "<", "&#060;", "<", "&#60;", "<", "&#x3c;", "<", "&#x3C;", "<",

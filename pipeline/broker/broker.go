@@ -83,7 +83,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		return nil, err
 	}
 	dir := filepath.Join(cfg.DataDir)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := makePrivate(dir); err != nil {
 		return nil, fmt.Errorf("broker: creating data dir: %w", err)
 	}
 	listen := cfg.Listen
@@ -101,7 +101,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 	} else if err := clearJournal(jpath, !cfg.NoSyncWrites); err != nil {
 		return nil, fmt.Errorf("broker: clearing the commit journal: %w", err)
 	}
-	if err := os.WriteFile(running, nil, 0o640); err != nil {
+	if err := os.WriteFile(running, nil, fileMode); err != nil {
 		return nil, fmt.Errorf("broker: marking the data dir in use: %w", err)
 	}
 	j, err := openJournal(jpath, !cfg.NoSyncWrites)
@@ -167,6 +167,11 @@ func (b *Broker) close() {
 		// The running marker stays: the next start repairs.
 		b.log.Error("closing the commit journal", zap.Error(err))
 		return
+	}
+	// kfake creates its files 0644 (less under the heldsway binary's umask
+	// 077); what it wrote is made private before the broker stops.
+	if err := makePrivate(b.dir); err != nil {
+		b.log.Warn("making the data dir private", zap.Error(err))
 	}
 	if err := os.Remove(filepath.Join(b.dir, runningFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		b.log.Warn("unmarking the data dir", zap.Error(err))

@@ -99,7 +99,7 @@ type journal struct {
 var rotateControlEvery = 1 << 14
 
 func openJournal(path string, sync bool) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, fileMode)
 	if err != nil {
 		return nil, err
 	}
