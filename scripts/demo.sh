@@ -29,6 +29,7 @@ LOG="$DATA_DIR/demo-up.log"
 # Everything printed goes through one filter that strips terminal escape
 # codes (colours, cursor moves), so the output reads the same in a log.
 exec > >(sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' -e 's/\r$//') 2>&1
+FILTER_PID=$!
 
 step() { printf '==> %s\n' "$*"; }
 fail() { printf 'demo FAILED: %s\n' "$*"; [ -f "$LOG" ] && { echo "last lines of $LOG:"; tail -20 "$LOG"; }; exit 1; }
@@ -50,6 +51,9 @@ cleanup() {
   if kill -0 "$UP_PID" 2>/dev/null; then
     kill -TERM "$UP_PID"; wait "$UP_PID" || true
   fi
+  # Let the filter print everything before the script ends.
+  exec >&- 2>&-
+  wait "$FILTER_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 1 $((WAIT * 2))); do
