@@ -22,13 +22,20 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/heldsway
 
-## demo: start local ClickHouse and the stack, post an order, show it in Kafka and ClickHouse.
-demo: build
+## demo: the product's story once: codes, a click, orders, a refund, then the
+## attributions, the adjustment, the fraud flag and the report row.
+demo:
+	@echo "==> building $(BIN) (the first build downloads the Go toolchain $(GOTOOLCHAIN) and the modules: a few minutes, once)"
+	@$(MAKE) --no-print-directory build
 	DATA_DIR=$(DATA_DIR) ./scripts/demo.sh
 
-## up: run the whole stack in the foreground (Ctrl-C stops it).
-up: build clickhouse
-	$(BIN) up --data-dir $(DATA_DIR)
+## up: run the whole stack in the foreground (Ctrl-C stops it). Clicks on
+## /c/{code} redirect to DESTINATION (the shop's landing page).
+DESTINATION ?= https://shop.example/
+up:
+	@echo "==> building $(BIN) (the first build downloads the Go toolchain $(GOTOOLCHAIN) and the modules: a few minutes, once)"
+	@$(MAKE) --no-print-directory build clickhouse
+	$(BIN) up --data-dir $(DATA_DIR) --destination default=$(DESTINATION)
 
 ## clickhouse: install (if needed) and start a loopback ClickHouse under DATA_DIR.
 clickhouse:

@@ -147,9 +147,9 @@ func TestIntegrationDeactivateExpire(t *testing.T) {
 	if len(Deactivate(reg, "aff_deep_dive")) != 0 {
 		t.Fatal("deactivating twice changes something")
 	}
-	// Codes valid until April 30 (7 rows, one paused) expire on May 1;
-	// MAYAVIP20 (until May 15) and the open-ended podcast codes do not.
-	changes := Expire(reg, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	// Codes valid until 2099-12-31 (7 rows, one paused) expire on 2100-01-01;
+	// MAYAVIP20 (until 2100-05-15) and the open-ended podcast codes do not.
+	changes := Expire(reg, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
 	if len(changes) != 7 {
 		t.Fatalf("expire picked %d codes", len(changes))
 	}

@@ -145,7 +145,7 @@ func waitIdleFunc(ctx context.Context, adm *kadm.Client, groups []string, poll t
 	var since time.Time
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		lags, err := adm.Lag(lctx, groups...)
+		lags, err := adm.Lag(lctx, slices.Clone(groups)...) // Lag reuses its argument as scratch space
 		cancel()
 		now := time.Now()
 		ok := err == nil && len(lags) == len(groups)

@@ -55,10 +55,12 @@ accepted, 5xx/503 counts, retries and peak RSS to the report.
 --repeat N runs every configuration N times and reports the median of
 each figure, with min and max of throughput and latency.
 
-The default (100k events, 5 s of latency phase, four rules, Goka) takes
-about a minute on two cores. For the cost growth from 1M to
-10M events: --events 1000000,10000000 --skip-goka (about 40 minutes; the
-harness holds the 10M-event world in memory, about 9 GiB).`,
+The default (100k events, 5 s of latency phase, four rules, Goka, the
+broker ceiling) takes about a minute and a half on two cores. For the cost
+growth from 1M to 10M events: --events 1000000,10000000 --skip-goka --rules
+coupon_priority (about 35 minutes: about 3 for 1M, 30 for 10M; the harness
+holds the 10M-event world in memory, about 9 GiB). docs/benchmarks.md has
+the latest figures.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bin := childBin

@@ -35,8 +35,7 @@ production, run real Kafka or Redpanda and give the other commands
 			return nil
 		},
 	}
-	k.register(c)
-	_ = c.Flags().MarkHidden("brokers")
+	k.register(c, kafkaEmbeddedOnly)
 	k.registerEmbedded(c)
 	return c
 }

@@ -27,10 +27,18 @@ type codesFlags struct {
 	sync        syncFlags
 }
 
-func (f *codesFlags) register(c *cobra.Command) {
-	f.k.register(c)
+// register adds the flags of a codes subcommand; write is whether it
+// changes the registry (and so can create the topic and sync stores).
+func (f *codesFlags) register(c *cobra.Command, write bool) {
+	role := kafkaReader
+	if write {
+		role = kafkaClient
+	}
+	f.k.register(c, role)
 	c.Flags().DurationVar(&f.waitTimeout, "registry-timeout", time.Minute, "how long to wait for the code registry to load from Kafka")
-	f.sync.register(c, true)
+	if write {
+		f.sync.register(c, true)
+	}
 }
 
 // codesEnv is an open registry, and a writer when the command writes.
@@ -216,7 +224,7 @@ when any row failed. See docs/codes-csv.md for the format.`,
 			return nil
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	imf.register(c)
 	c.Flags().StringVar(&rule, "rule", "", "generate codes for rows with an empty code cell with this naming rule, e.g. '{first}{discount}'")
 	return c
@@ -314,7 +322,7 @@ func newCodesExportCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cf.register(c)
+	cf.register(c, false)
 	ff.register(c)
 	c.Flags().StringVar(&out, "out", "", "file to write (default stdout)")
 	return c
@@ -370,7 +378,7 @@ func newCodesListCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cf.register(c)
+	cf.register(c, false)
 	ff.register(c)
 	c.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return c
@@ -473,7 +481,7 @@ give the same codes. A taken code gets two more such characters.`,
 			return nil
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	imf.register(c)
 	fs := c.Flags()
 	fs.StringVar(&rule, "rule", "", "naming rule, e.g. '{first}{discount}', 'PARTNER-{first}-{random:2}', '{first}{last}{discount}'")
@@ -526,7 +534,7 @@ func newCodesDeactivateCmd(g *globalFlags) *cobra.Command {
 			return runBulk(cmd, g, cf, dryRun, func(l codes.Lookup) []codes.Change { return codes.Deactivate(l, affiliate) })
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	c.Flags().StringVar(&affiliate, "affiliate", "", "affiliate id")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the codes without changing them")
 	return c
@@ -552,7 +560,7 @@ stop accepting it and listings stop showing it as live.`,
 			return runBulk(cmd, g, cf, dryRun, func(l codes.Lookup) []codes.Change { return codes.Expire(l, t) })
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	c.Flags().StringVar(&before, "before", "", "date or date-time (required)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the codes without changing them")
 	return c
@@ -603,7 +611,7 @@ func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
 			return e.w.Delete(cmd.Context(), code, codes.AnyVersion)
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	return c
 }
 
@@ -650,7 +658,7 @@ generated under <data-dir>/secrets).
 			return srv.Run(cmd.Context())
 		},
 	}
-	cf.register(c)
+	cf.register(c, true)
 	fs := c.Flags()
 	fs.StringVar(&addr, "admin-addr", "127.0.0.1:8081", "address the admin API listens on")
 	fs.StringVar(&tokenFile, "api-token-file", "", "file holding the bearer token (else HELDSWAY_API_TOKEN, else generated under <data-dir>/secrets)")

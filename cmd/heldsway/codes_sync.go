@@ -301,7 +301,7 @@ Paddle API key.`,
 			return rep.Err()
 		},
 	}
-	cf.k.register(c)
+	cf.k.register(c, kafkaClient)
 	c.Flags().DurationVar(&cf.waitTimeout, "registry-timeout", time.Minute, "how long to wait for the code registry to load from Kafka")
 	ff.register(c)
 	fs := c.Flags()

@@ -97,14 +97,49 @@ type kafkaFlags struct {
 	saslPassFile   string
 	schemaRegistry string
 	noSyncWrites   bool
+	// createTopics: openKafka creates missing topics (with --partitions).
+	createTopics bool
 }
 
-func (k *kafkaFlags) register(c *cobra.Command) {
+// kafkaRole is how a command uses Kafka; it decides which Kafka flags the
+// command has and what their help says.
+type kafkaRole int
+
+const (
+	// kafkaClient connects to Kafka (--brokers, else the embedded broker at
+	// --kafka-listen) and creates missing topics.
+	kafkaClient kafkaRole = iota
+	// kafkaReader connects to Kafka and only reads: no topic creation, so
+	// no --partitions.
+	kafkaReader
+	// kafkaEmbeddedUnlessBrokers runs the embedded broker unless --brokers
+	// names a cluster (heldsway up).
+	kafkaEmbeddedUnlessBrokers
+	// kafkaEmbeddedOnly is the embedded broker itself (heldsway broker):
+	// no client connection settings.
+	kafkaEmbeddedOnly
+)
+
+func (k *kafkaFlags) register(c *cobra.Command, role kafkaRole) {
 	f := c.Flags()
-	f.StringSliceVar(&k.brokers, "brokers", nil, "external Kafka brokers, comma-separated host:port; disables the embedded broker")
-	f.StringVar(&k.listen, "kafka-listen", "127.0.0.1:9092", "address of the embedded broker")
+	k.createTopics = role != kafkaReader
+	switch role {
+	case kafkaEmbeddedOnly:
+		f.StringVar(&k.listen, "kafka-listen", "127.0.0.1:9092", "address the embedded broker listens on (keep it on loopback: it has no authentication)")
+	case kafkaEmbeddedUnlessBrokers:
+		f.StringSliceVar(&k.brokers, "brokers", nil, "external Kafka brokers, comma-separated host:port; when set, no embedded broker is started")
+		f.StringVar(&k.listen, "kafka-listen", "127.0.0.1:9092", "address the embedded broker listens on when --brokers is not set (keep it on loopback)")
+	default:
+		f.StringSliceVar(&k.brokers, "brokers", nil, "Kafka brokers, comma-separated host:port (default: the embedded broker at --kafka-listen)")
+		f.StringVar(&k.listen, "kafka-listen", "127.0.0.1:9092", "address of the embedded broker (heldsway up or heldsway broker), used when --brokers is not set")
+	}
 	f.StringVar(&k.topicPrefix, "topic-prefix", "heldsway", "topic name prefix: <prefix>.orders.v1, ...")
-	f.Int32Var(&k.partitions, "partitions", 4, "partitions per topic when creating topics")
+	if k.createTopics {
+		f.Int32Var(&k.partitions, "partitions", 4, "partitions per topic when creating missing topics")
+	}
+	if role == kafkaEmbeddedOnly {
+		return
+	}
 	f.BoolVar(&k.tls, "kafka-tls", false, "connect to Kafka over TLS")
 	f.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM file of CAs to trust for Kafka TLS (default: system roots)")
 	f.StringVar(&k.tlsCert, "kafka-tls-cert", "", "client certificate PEM for Kafka mTLS")

@@ -281,7 +281,7 @@ Kafka is the embedded broker at --kafka-listen unless --brokers is given.`,
 			return st.server.Run(cmd.Context())
 		},
 	}
-	k.register(c)
+	k.register(c, kafkaClient)
 	h.register(c)
 	return c
 }

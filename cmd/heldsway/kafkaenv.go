@@ -46,7 +46,7 @@ func openKafka(ctx context.Context, g *globalFlags, k *kafkaFlags, log *zap.Logg
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if k.partitions < 1 {
+	if k.createTopics && k.partitions < 1 {
 		return nil, usageError{fmt.Errorf("--partitions %d: must be at least 1", k.partitions)}
 	}
 	env := &kafkaEnv{topics: topics}
@@ -64,9 +64,11 @@ func openKafka(ctx context.Context, g *globalFlags, k *kafkaFlags, log *zap.Logg
 		return nil, err
 	}
 	env.conn = conn
-	if err := env.ensureTopics(ctx, k.partitions, log); err != nil {
-		env.Close()
-		return nil, err
+	if k.createTopics {
+		if err := env.ensureTopics(ctx, k.partitions, log); err != nil {
+			env.Close()
+			return nil, err
+		}
 	}
 	serdeOpts := []schemas.Option{schemas.WithTopics(topics)}
 	if k.schemaRegistry != "" {

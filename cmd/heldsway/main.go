@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	// Everything heldsway writes (the broker's data, the processor's state,
@@ -60,7 +58,7 @@ config file, default.
 
 Quick start on one machine:
   heldsway up            # embedded Kafka, ingest, sink into local ClickHouse`,
-		Version:       version,
+		Version:       versionString(debug.ReadBuildInfo()),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

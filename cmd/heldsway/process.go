@@ -143,7 +143,7 @@ explicitly wins over the file's default).`,
 			return nil
 		},
 	}
-	k.register(c)
+	k.register(c, kafkaClient)
 	p.register(c)
 	return c
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -8,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/sinks/clickhouse"
+	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
 )
 
 // chFlags configure the ClickHouse sink.
@@ -87,6 +91,7 @@ func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, erro
 func newSinkCmd(g *globalFlags) *cobra.Command {
 	k := &kafkaFlags{}
 	ch := &chFlags{}
+	var dashAddr, apiTokenFile string
 	c := &cobra.Command{
 		Use:   "sink",
 		Short: "Load every HeldSway topic into ClickHouse, idempotently",
@@ -98,7 +103,13 @@ redelivered batch never double counts. While ClickHouse is down the sink
 backs off and keeps its position. A record ClickHouse can never accept goes
 to the dead-letter topic with the reason.
 
-Migrations (versioned, idempotent) are applied on start.`,
+Migrations (versioned, idempotent) are applied on start.
+
+With --dashboard-addr the sink also serves /dashboard (the per-code figures
+from ClickHouse, behind a login with the API token) and /healthz there, as
+heldsway up does on its --http-addr.`,
+		Example: `  heldsway sink --brokers kafka:9092 --clickhouse clickhouse://ch:9000/heldsway
+  heldsway sink --brokers kafka:9092 --dashboard-addr 0.0.0.0:8090`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -124,10 +135,49 @@ Migrations (versioned, idempotent) are applied on start.`,
 				defer a.Close()
 				defer ch.startRefresher(cmd.Context(), a)()
 			}
-			return s.Run(cmd.Context())
+			if dashAddr == "" {
+				return s.Run(cmd.Context())
+			}
+			return runSinkDashboard(cmd.Context(), g, ch, s, dashAddr, apiTokenFile, log)
 		},
 	}
-	k.register(c)
+	k.register(c, kafkaClient)
 	ch.register(c)
+	c.Flags().StringVar(&dashAddr, "dashboard-addr", "", "also serve /dashboard and /healthz on this address (empty: no HTTP server)")
+	c.Flags().StringVar(&apiTokenFile, "api-token-file", "", "file holding the API token the dashboard login takes (else HELDSWAY_API_TOKEN, else generated under <data-dir>/secrets)")
 	return c
+}
+
+// runSinkDashboard runs the sink and, beside it, an HTTP server with the
+// dashboard; either stopping stops both.
+func runSinkDashboard(ctx context.Context, g *globalFlags, ch *chFlags, s *clickhouse.Sink, addr, tokenFile string, log *zap.Logger) error {
+	token, err := g.generatedSecret(log, "HELDSWAY_API_TOKEN", tokenFile, "api-token")
+	if err != nil {
+		return err
+	}
+	dsn, err := ch.resolvedDSN()
+	if err != nil {
+		return err
+	}
+	a, err := analytics.New(analytics.Config{DSN: dsn, Logger: log.Named("dashboard")})
+	if err != nil {
+		return usageError{err}
+	}
+	defer a.Close()
+	srv, err := edge.New(edge.Config{Addr: addr}, log.Named("http"))
+	if err != nil {
+		return usageError{fmt.Errorf("--dashboard-addr: %w", err)}
+	}
+	srv.AddCheck("clickhouse", s.Ready)
+	mountDashboard(srv, a, token, log)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Run(ctx); cancel() }()
+	err = s.Run(ctx)
+	cancel()
+	return errors.Join(err, <-errc)
 }

@@ -103,7 +103,7 @@ Only committed records are shown (read_committed).`,
 			return nil
 		},
 	}
-	k.register(c)
+	k.register(c, kafkaReader)
 	c.Flags().BoolVar(&fromStart, "from-beginning", false, "start at the oldest record instead of waiting for new ones")
 	c.Flags().IntVar(&max, "max", 0, "stop after this many records (0: no limit)")
 	c.Flags().DurationVar(&wait, "timeout", 0, "stop after this long (0: until interrupted)")

@@ -39,7 +39,7 @@ persists its state.`,
 			return runUp(cmd, g, k, h, ch, pf, log)
 		},
 	}
-	k.register(c)
+	k.register(c, kafkaEmbeddedUnlessBrokers)
 	k.registerEmbedded(c)
 	h.register(c)
 	ch.register(c)

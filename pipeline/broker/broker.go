@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
@@ -30,6 +31,11 @@ type Config struct {
 	// NoSyncWrites turns off the per-batch fsync. Faster, but records
 	// acknowledged shortly before a machine crash may be lost. Default false.
 	NoSyncWrites bool
+	// SlowTxnWarn is how long ending a transaction (EndTxn) may take
+	// before the broker warns about it; at most one such warning per
+	// slowTxnWarnEvery, with the count of the others. Faster ends are
+	// logged at debug level. Default 1s.
+	SlowTxnWarn time.Duration
 }
 
 // Validate reports whether c is usable, after defaults are applied.
@@ -39,6 +45,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DefaultPartitions == 0 {
 		c.DefaultPartitions = 1
+	}
+	if c.SlowTxnWarn <= 0 {
+		c.SlowTxnWarn = DefaultSlowTxnWarn
 	}
 	if c.DataDir == "" {
 		return errors.New("broker: data dir is required")
@@ -145,7 +154,7 @@ func clusterOpts(cfg Config, dir string, log *zap.Logger) []kfake.Opt {
 		kfake.ClusterID("heldsway-embedded"),
 		kfake.DefaultNumPartitions(cfg.DefaultPartitions),
 		kfake.AllowAutoTopicCreation(),
-		kfake.WithLogger(kfakeLogger{log.Named("kfake")}),
+		kfake.WithLogger(newKfakeLogger(log.Named("kfake"), cfg.SlowTxnWarn, time.Now)),
 	}
 	if !cfg.NoSyncWrites {
 		opts = append(opts, kfake.SyncWrites())
@@ -177,20 +186,6 @@ func (b *Broker) close() {
 		b.log.Warn("unmarking the data dir", zap.Error(err))
 	}
 	b.log.Info("embedded kafka broker stopped", zap.String("addr", b.addr))
-}
-
-// kfakeLogger forwards kfake's own log lines to zap.
-type kfakeLogger struct{ l *zap.Logger }
-
-func (k kfakeLogger) Logf(level kfake.LogLevel, msg string, args ...any) {
-	switch level {
-	case kfake.LogLevelError:
-		k.l.Error(fmt.Sprintf(msg, args...))
-	case kfake.LogLevelWarn:
-		k.l.Warn(fmt.Sprintf(msg, args...))
-	case kfake.LogLevelInfo:
-		k.l.Debug(fmt.Sprintf(msg, args...))
-	}
 }
 
 // gatedListener accepts no connection before open is closed.

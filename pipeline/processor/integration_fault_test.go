@@ -86,7 +86,7 @@ func TestIntegrationPoisonRecords(t *testing.T) {
 	}
 	e.produce(t, recs)
 	stop := e.runProgram(t, t.TempDir(), "poison", 100, noLeaks())
-	e.waitIdle(t, 90*time.Second)
+	e.waitIdle(t)
 	stop()
 
 	lines := e.outputs(t)
@@ -164,7 +164,7 @@ func TestIntegrationClockSkew(t *testing.T) {
 		rec(t, serde, topics.Orders, behind, order("skew-behind", behind, at), at),
 	})
 	stop := e.runProgram(t, t.TempDir(), "skew", 100, noLeaks())
-	e.waitIdle(t, 90*time.Second)
+	e.waitIdle(t)
 	// Idle lags can come a moment before the last stage's transaction is
 	// committed; stopping then would abort it. Wait for the two orders.
 	var atts []schemas.Attribution

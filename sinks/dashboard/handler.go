@@ -69,7 +69,7 @@ func New(src Source, opts ...Option) *Handler {
 }
 
 // Patterns are the patterns to register the Handler under on a mux.
-var Patterns = []string{"GET " + Prefix, "GET " + Prefix + "/"}
+var Patterns = []string{"GET " + Prefix, "GET " + Prefix + "/", "POST " + LoginPath}
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

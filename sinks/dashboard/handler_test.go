@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,28 +62,73 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestRequireToken(t *testing.T) {
-	h := RequireToken("s3cret", New(&fakeSource{}))
-	for _, tc := range []struct {
-		name   string
-		set    func(*http.Request)
-		status int
-	}{
-		{"none", func(*http.Request) {}, 401},
-		{"wrong basic", func(r *http.Request) { r.SetBasicAuth("x", "nope") }, 401},
-		{"basic", func(r *http.Request) { r.SetBasicAuth("anyone", "s3cret") }, 200},
-		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer s3cret") }, 200},
-	} {
-		r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
-		tc.set(r)
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	a := &auth{token: "s3cret", next: New(&fakeSource{}), now: func() time.Time { return now }}
+	login := func(token string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, LoginPath, strings.NewReader(url.Values{"token": {token}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code != tc.status {
-			t.Errorf("%s: %d, want %d", tc.name, rec.Code, tc.status)
+		a.ServeHTTP(rec, r)
+		return rec
+	}
+	bad := login("nope")
+	if bad.Code != 401 || len(bad.Result().Cookies()) != 0 || !strings.Contains(bad.Body.String(), "not the API token") {
+		t.Fatalf("wrong token: %d %v %q", bad.Code, bad.Result().Cookies(), bad.Body.String())
+	}
+	good := login(" s3cret\n")
+	cookies := good.Result().Cookies()
+	if good.Code != 303 || good.Header().Get("Location") != Prefix+"/" || len(cookies) != 1 {
+		t.Fatalf("login: %d %q %v", good.Code, good.Header().Get("Location"), cookies)
+	}
+	session := cookies[0]
+	if session.Name != SessionCookie || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != Prefix || strings.Contains(session.Value, "s3cret") {
+		t.Fatalf("session cookie %+v", session)
+	}
+	forged := *session
+	forged.Value = strconv.FormatInt(now.Add(100*SessionTTL).Unix(), 10) + "." + strings.Repeat("0", 64)
+	other := &auth{token: "rotated", now: a.now}
+	stale := *session
+	stale.Value = other.sessionValue(now)
+
+	for _, tc := range []struct {
+		name     string
+		path     string
+		set      func(*http.Request)
+		later    time.Duration
+		status   int
+		location string
+	}{
+		{"page without session goes to the login form", "/dashboard", nil, 0, 303, LoginPath},
+		{"api without session is 401", "/dashboard/api/codes", nil, 0, 401, ""},
+		{"login form", LoginPath, nil, 0, 200, ""},
+		{"static assets need no session", "/dashboard/static/style.css", nil, 0, 200, ""},
+		{"session cookie", "/dashboard/", func(r *http.Request) { r.AddCookie(session) }, 0, 200, ""},
+		{"session cookie on the api", "/dashboard/api/codes", func(r *http.Request) { r.AddCookie(session) }, 0, 200, ""},
+		{"expired session", "/dashboard/api/codes", func(r *http.Request) { r.AddCookie(session) }, SessionTTL + time.Second, 401, ""},
+		{"forged session", "/dashboard/api/codes", func(r *http.Request) { r.AddCookie(&forged) }, 0, 401, ""},
+		{"session of another token", "/dashboard/api/codes", func(r *http.Request) { r.AddCookie(&stale) }, 0, 401, ""},
+		{"wrong basic", "/dashboard/api/codes", func(r *http.Request) { r.SetBasicAuth("x", "nope") }, 0, 401, ""},
+		{"basic", "/dashboard/api/codes", func(r *http.Request) { r.SetBasicAuth("anyone", "s3cret") }, 0, 200, ""},
+		{"bearer", "/dashboard/api/codes", func(r *http.Request) { r.Header.Set("Authorization", "Bearer s3cret") }, 0, 200, ""},
+	} {
+		r := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		if tc.set != nil {
+			tc.set(r)
+		}
+		at := now.Add(tc.later)
+		a.now = func() time.Time { return at }
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, r)
+		if rec.Code != tc.status || rec.Header().Get("Location") != tc.location {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, rec.Code, rec.Header().Get("Location"), tc.status, tc.location)
 		}
 	}
 	rec := httptest.NewRecorder()
-	RequireToken("", New(&fakeSource{})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dashboard", nil))
+	RequireToken("", New(&fakeSource{})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dashboard/api/codes", nil))
 	if rec.Code != 401 {
 		t.Errorf("empty token: %d", rec.Code)
+	}
+	if rec := login(""); rec.Code != 401 {
+		t.Errorf("empty token login: %d", rec.Code)
 	}
 }

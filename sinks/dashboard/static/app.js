@@ -33,6 +33,16 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
+  // textWidth measures how wide the longest of texts draws in svg, so the
+  // charts leave room for their labels instead of clipping them.
+  function textWidth(svg, texts) {
+    const probe = el("text", { x: 0, y: -100 });
+    svg.appendChild(probe);
+    let w = 0;
+    for (const t of texts) { probe.textContent = t; w = Math.max(w, probe.getComputedTextLength()); }
+    svg.removeChild(probe);
+    return Math.ceil(w);
+  }
   function query(extra) {
     const q = new URLSearchParams({ from: form.from.value, to: form.to.value });
     if (form.currency.value) q.set("currency", form.currency.value.toUpperCase());
@@ -41,6 +51,7 @@
   }
   async function get(path) {
     const res = await fetch(api + path);
+    if (res.status === 401) { location.assign("/dashboard/login"); throw new Error("not logged in"); }
     const body = await res.json();
     if (!res.ok) throw new Error(body.error || res.statusText);
     return body;
@@ -94,8 +105,9 @@
   function renderDaily(days) {
     const svg = document.getElementById("daily");
     svg.textContent = "";
-    const W = 640, H = 260, L = 36, R = 8, T = 18, B = 28;
+    const W = 640, H = 260, R = 8, T = 18, B = 28;
     const max = Math.max(1, ...days.map((d) => d.orders));
+    const L = Math.max(24, textWidth(svg, [String(max)]) + 10);
     const bw = (W - L - R) / Math.max(1, days.length);
     svg.appendChild(el("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
     for (const f of [0, 0.5, 1]) {
@@ -126,15 +138,17 @@
     svg.textContent = "";
     const top = rows.filter((r) => r.attributed > 0)
       .sort((a, b) => b.attributed - a.attributed).slice(0, 8);
-    const W = 640, L = 90, R = 84, rowH = 28, T = 6;
+    const W = 640, rowH = 28, T = 6;
+    const label = (r) => r.code + (r.currency ? " " + r.currency : "");
+    const L = Math.min(W / 2, textWidth(svg, top.map(label)) + 12);
+    const R = textWidth(svg, ["100.0% click"]) + 12;
     if (!top.length) {
       svg.appendChild(el("text", { x: W / 2, y: 120, "text-anchor": "middle" }, "No attributed orders in this range"));
       return;
     }
     top.forEach((r, i) => {
       const y = T + i * (rowH + 4);
-      const label = r.code + (r.currency ? " " + r.currency : "");
-      svg.appendChild(el("text", { x: L - 6, y: y + rowH / 2 + 4, "text-anchor": "end" }, label));
+      svg.appendChild(el("text", { class: "label", x: L - 6, y: y + rowH / 2 + 4, "text-anchor": "end" }, label(r)));
       let x = L;
       for (const [k, cls] of [["attributed_code", "code"], ["attributed_click", "click"], ["attributed_split", "split"]]) {
         const w = (r[k] / r.attributed) * (W - L - R);
