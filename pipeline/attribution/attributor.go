@@ -101,7 +101,7 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 			return nil, err
 		}
 		in := &input{order: snap.Order, codes: snap.Codes, facts: snap.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
-			lookup: lookup, affiliates: a.affiliates}
+			lookup: lookup, affiliates: a.affiliates, hold: d.Hold}
 		cand := a.candidate(in)
 		if g := KeyHash(cand.digest()); g != d.Digest {
 			d.Version, d.Digest = in.version, g
@@ -305,7 +305,7 @@ func (a *Attributor) update(st *Customer, d *Decided, snap *Snapshot, o schemas.
 		}
 	}
 	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
-		lookup: lookup, affiliates: a.affiliates}
+		lookup: lookup, affiliates: a.affiliates, hold: d.Hold}
 	cand := a.candidate(in)
 	d.snap, d.dirty = &Snapshot{Order: o, Codes: codes, Facts: facts}, true
 	d.Version, d.Digest, d.Content = in.version, KeyHash(cand.digest()), contentHash(o)
@@ -337,6 +337,7 @@ func (a *Attributor) candidate(in *input) Candidate {
 		c.Code, c.AffiliateID, c.MaxUses, c.AffiliateClicked = e.Code, e.AffiliateID, e.MaxUses, ev.clicked
 		c.RequiresClick = e.RequiresClick
 		with := a.decide(ev, true)
+		with.applyHold(in.hold)
 		c.WithCode = &with
 	}
 	return c

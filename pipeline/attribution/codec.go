@@ -24,6 +24,10 @@ const (
 	formatSnapshot = 0x04
 	// formatCandidateSlim is a candidate without its fallback decision.
 	formatCandidateSlim = 0x05
+	// formatRedeemed is a redemption stage 1 decided (for the leak
+	// detector), formatHold stage 2's leak hold sent back to stage 1.
+	formatRedeemed = 0x06
+	formatHold     = 0x07
 )
 
 // stateEnc appends a binary state value.

@@ -115,6 +115,7 @@ type Decided struct {
 	DecidedAt  time.Time // processing time of version 1
 	Digest     uint64    // KeyHash of the latest version's digest
 	Content    uint64    // contentHash of the order's money and codes
+	Hold       byte      // the leak hold stage 2 asked for (HoldNone, ...)
 
 	snap  *Snapshot // loaded or new; nil until needed
 	dirty bool      // snap is to be written
@@ -454,6 +455,7 @@ func (c *Customer) Marshal() ([]byte, error) {
 		e.varint(d.DecidedAt.UnixMilli())
 		e.u64(d.Digest)
 		e.u64(d.Content)
+		e.b = append(e.b, d.Hold)
 	}
 	e.count(len(c.Seen))
 	for _, h := range c.Seen {
@@ -599,6 +601,9 @@ func (c *Customer) decode(data []byte) error {
 			r.DecidedAt = d.millis()
 			r.Digest = d.u64()
 			r.Content = d.u64()
+			if r.Hold = d.format(); d.err == nil && r.Hold > HoldReject {
+				d.fail(fmt.Errorf("hold level %d", r.Hold))
+			}
 		}
 	}
 	if n := d.count(MaxSeen); n > 0 {

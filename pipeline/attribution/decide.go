@@ -137,6 +137,9 @@ type input struct {
 	clicks         []ClickTouch
 	version        int32
 	now            time.Time
+	// hold is the leak hold stage 2 asked for (HoldNone, HoldReview,
+	// HoldReject): applied to the decision with the code.
+	hold byte
 }
 
 // standingCredit is an affiliate (and the code, if any) credited before

@@ -45,7 +45,7 @@ func TestIntegrationOrderKeysUnambiguous(t *testing.T) {
 		rec(t, serde, topics.Refunds, schemas.OrderRef("api", "s/x", "o"), refund, at.Add(time.Hour)),
 	})
 	stop := e.runProgram(t, t.TempDir(), "keys", 100, noLeaks())
-	e.waitIdle(t, 90*time.Second)
+	e.waitIdle(t)
 	var atts []schemas.Attribution
 	var adjs []schemas.Adjustment
 	for deadline := time.Now().Add(60 * time.Second); ; {
@@ -120,7 +120,7 @@ func TestIntegrationRefundCurrency(t *testing.T) {
 	}
 	e.produce(t, recs)
 	stop := e.runProgram(t, t.TempDir(), "currency", 100, noLeaks())
-	e.waitIdle(t, 90*time.Second)
+	e.waitIdle(t)
 	var dead []*schemas.DeadLetter
 	reversed := map[string]int64{}
 	for deadline := time.Now().Add(60 * time.Second); ; {

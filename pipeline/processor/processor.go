@@ -94,8 +94,10 @@ type Processor struct {
 	attr   *attribution.Attributor
 	codes  *stream.Table
 	stages []*stream.Stage
-	// redemptions is the internal topic between attribute and redeem.
-	redemptions string
+	// redemptions is the internal topic from attribute to redeem
+	// (candidates, and redemptions for the leak detector); holds the one
+	// from redeem back to attribute (leak holds, keyed by customer).
+	redemptions, holds string
 	// decoded caches registry entries decoded by lookup. The lock is a
 	// leaf.
 	decoded struct {
@@ -114,6 +116,7 @@ func New(cfg Config) (*Processor, error) {
 		log:         cfg.Logger,
 		attr:        attribution.New(cfg.Program),
 		redemptions: cfg.Topics.Internal("redemptions"),
+		holds:       cfg.Topics.Internal("holds"),
 	}
 	p.decoded.m = make(map[string]decodedCode)
 	affs := newAffiliateIndex(cfg.Serde)
@@ -133,7 +136,7 @@ func New(cfg Config) (*Processor, error) {
 	}{
 		// A customer's clicks and orders are applied in the order they
 		// reached Kafka, even when a backlog is fetched topic by topic.
-		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders}, p.attribute, true},
+		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders, p.holds}, p.attribute, true},
 		{"redeem", []string{p.redemptions}, p.redeem, false},
 		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust, false},
 	} {
@@ -225,8 +228,9 @@ func (p *Processor) Stats() map[string]stream.Stats {
 	return out
 }
 
-// ensureInternal creates the redemptions topic with the orders topic's
-// partition count.
+// ensureInternal creates the internal topics (redemptions, holds) with
+// the orders topic's partition count: holds are keyed by customer, like
+// the orders and clicks stage 1 reads them beside.
 func (p *Processor) ensureInternal(ctx context.Context) error {
 	cl, err := kgo.NewClient(p.cfg.Conn...)
 	if err != nil {
@@ -236,7 +240,7 @@ func (p *Processor) ensureInternal(ctx context.Context) error {
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	td, err := adm.ListTopics(ctx, p.cfg.Topics.Orders, p.redemptions)
+	td, err := adm.ListTopics(ctx, p.cfg.Topics.Orders, p.redemptions, p.holds)
 	if err != nil {
 		return fmt.Errorf("processor: listing topics: %w", err)
 	}
@@ -244,15 +248,20 @@ func (p *Processor) ensureInternal(ctx context.Context) error {
 	if !ok || orders.Err != nil {
 		return fmt.Errorf("processor: topic %s does not exist", p.cfg.Topics.Orders)
 	}
-	if d, ok := td[p.redemptions]; ok && d.Err == nil {
-		return nil
-	}
-	resp, err := adm.CreateTopic(ctx, int32(len(orders.Partitions)), -1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, p.redemptions)
-	if err != nil {
-		return fmt.Errorf("processor: creating %s: %w", p.redemptions, err)
-	}
-	if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("processor: creating %s: %w", p.redemptions, resp.Err)
+	for _, topic := range []string{p.redemptions, p.holds} {
+		if d, ok := td[topic]; ok && d.Err == nil {
+			if topic == p.holds && len(d.Partitions) != len(orders.Partitions) {
+				return fmt.Errorf("processor: topic %s has %d partitions, %s %d: they must match", topic, len(d.Partitions), p.cfg.Topics.Orders, len(orders.Partitions))
+			}
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, int32(len(orders.Partitions)), -1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, topic)
+		if err != nil {
+			return fmt.Errorf("processor: creating %s: %w", topic, err)
+		}
+		if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("processor: creating %s: %w", topic, resp.Err)
+		}
 	}
 	return nil
 }

@@ -86,9 +86,18 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 	if len(rec.Key) == 0 {
 		return fmt.Errorf("%s record without a customer key", rec.Topic)
 	}
-	v, err := p.cfg.Serde.DecodeAny(rec.Value)
-	if err != nil {
-		return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
+	var v any
+	if rec.Topic == p.holds {
+		h, err := attribution.UnmarshalHold(rec.Value)
+		if err != nil {
+			return fmt.Errorf("decoding leak hold: %w", err)
+		}
+		v = &h
+	} else {
+		var err error
+		if v, err = p.cfg.Serde.DecodeAny(rec.Value); err != nil {
+			return fmt.Errorf("decoding %s record: %w", rec.Topic, err)
+		}
 	}
 	key := keyCustomer + string(rec.Key)
 	st, err := load(tx, key, attribution.UnmarshalCustomer)
@@ -125,6 +134,14 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 		} else if err := p.attr.Unapplied(&st, *x, now); err != nil {
 			return err // dead-lettered with the reason
 		}
+	case *attribution.Hold:
+		c, ok, err := p.attr.Hold(&st, *x, p.lookup, now)
+		if err != nil {
+			return fmt.Errorf("applying leak hold: %w", err)
+		}
+		if ok {
+			cands = append(cands, c)
+		}
 	default:
 		return fmt.Errorf("unexpected %T on %s", v, rec.Topic)
 	}
@@ -136,11 +153,17 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 	}
 	for i := range cands {
 		c := &cands[i]
-		if c.Code == "" {
-			// No valid code: nothing global to check, so the decision is
-			// final here and is published without a second hop.
-			if err := p.publish(tx, rec, c.Fallback); err != nil {
+		if d, ok := c.Final(); ok {
+			// No valid code, or a code without a usage limit: nothing
+			// global decides the credit, so it is published here, without
+			// a second hop. Stage 2's leak detector gets the redemption
+			// (version 1) and sends a hold back when it flags it.
+			if err := p.publish(tx, rec, d); err != nil {
 				return err
+			}
+			if c.Code != "" && c.Version == 1 {
+				r := c.Redeemed(string(rec.Key))
+				tx.ProduceRecord(&kgo.Record{Topic: p.redemptions, Key: []byte("code/" + c.Code), Value: r.Marshal(), Timestamp: rec.Timestamp})
 			}
 			continue
 		}
@@ -171,6 +194,9 @@ func (p *Processor) publish(tx *stream.Tx, in *kgo.Record, d attribution.Decisio
 
 // redeem is stage 2: one code's redemptions, in order.
 func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) error {
+	if attribution.IsRedeemed(rec.Value) {
+		return p.observe(tx, rec)
+	}
 	c, err := attribution.UnmarshalCandidate(rec.Value)
 	if err != nil {
 		return fmt.Errorf("decoding candidate: %w", err)
@@ -209,6 +235,54 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		}
 	}
 	return p.publish(tx, rec, d)
+}
+
+// observe is stage 2 for a redemption stage 1 decided and published (a
+// code without a usage limit): the code's use is counted (so a limit set
+// later starts from the uses so far) and the leak detector sees it; when
+// it flags the redemption or the code is inside a leak episode, a hold
+// goes back to stage 1, which publishes the order's next version held.
+func (p *Processor) observe(tx *stream.Tx, rec *kgo.Record) error {
+	r, err := attribution.UnmarshalRedeemed(rec.Value)
+	if err != nil {
+		return err
+	}
+	ckey := keyUsage + r.Code
+	cnt, err := p.loadCounter(tx, ckey, r.Code)
+	if err != nil {
+		return err
+	}
+	cnt.Uses++
+	cnt.Resolved++ // the ring's cursor; no slot: no limit to resolve again
+	tx.Set([]byte(ckey), cnt.Marshal())
+
+	skey := keyStats + r.Code
+	stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
+	if err != nil {
+		return err
+	}
+	res := stats.Observe(r.Redemption(), p.cfg.Program.Defaults.Leak, recordTime(rec))
+	if err := save(tx, skey, &stats); err != nil {
+		return err
+	}
+	level := byte(attribution.HoldNone)
+	switch {
+	case res.Flag != nil:
+		if err := p.produce(tx, rec, p.cfg.Topics.Flags, "code/"+r.Code, res.Flag); err != nil {
+			return err
+		}
+		level = attribution.HoldReview
+		if res.Flag.Severity == fraud.SeverityReject {
+			level = attribution.HoldReject
+		}
+	case res.Active:
+		level = attribution.HoldReview
+	}
+	if level != attribution.HoldNone {
+		h := attribution.Hold{OrderKey: attribution.OrderKey(r.Platform, r.StoreID, r.Order), Level: level}
+		tx.ProduceRecord(&kgo.Record{Topic: p.holds, Key: []byte(r.CustomerKey), Value: h.Marshal(), Timestamp: rec.Timestamp})
+	}
+	return nil
 }
 
 // resolveUse applies attribution.ResolveUse to the code's stored usage:
