@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +76,9 @@ func raiseFileLimit(t *testing.T, n uint64) {
 	})
 }
 
-// TestIntegrationSlowBody is the slow-body attack of issue 15 on loopback.
+// TestIntegrationSlowBody is the slow-body attack of issue 15 on loopback,
+// sent by a child process (this test binary in attacker mode), so that
+// the attacker's CPU is not taken from the server's process.
 // The edge runs with MaxInFlight = HELDSWAY_SLOWBODY_CONNS (default 1,000).
 // Attackers from loopback addresses other than the legitimate clients' (at
 // most 50 per address, under MaxPerClient) POST to /webhooks/shopify
@@ -94,15 +98,18 @@ func raiseFileLimit(t *testing.T, n uint64) {
 // by other work fails it: raise the bound there). The test is bounded by
 // HELDSWAY_SLOWBODY_DEADLINE (default 2m).
 func TestIntegrationSlowBody(t *testing.T) {
+	if addr := os.Getenv("HELDSWAY_SLOWBODY_ATTACK"); addr != "" {
+		slowBodyAttacker(t, addr)
+		return
+	}
 	conns := envInt(t, "HELDSWAY_SLOWBODY_CONNS", 1000)
 	requests := envInt(t, "HELDSWAY_SLOWBODY_REQUESTS", 200)
 	bound := envDuration(t, "HELDSWAY_SLOWBODY_BOUND", time.Second)
-	trickle := envDuration(t, "HELDSWAY_SLOWBODY_TRICKLE", 2*time.Second)
 	deadline := envDuration(t, "HELDSWAY_SLOWBODY_DEADLINE", 2*time.Minute)
 	pool := conns
 	signed := pool + max(1, pool/10)
 	attackers := signed + max(1, pool/10)
-	raiseFileLimit(t, uint64(2*attackers+1024))
+	raiseFileLimit(t, uint64(attackers+1024))
 
 	s := newStack(t, func(c *edge.Config) { c.MaxInFlight, c.BodyTimeout = pool, 2*deadline })
 	s.setNow(campaignNow)
@@ -137,7 +144,163 @@ func TestIntegrationSlowBody(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	// The attack.
+	// The attack, from a child process (this test binary in attacker
+	// mode), as an attacker's CPU is not the server's.
+	var held, started, refused atomic.Int64
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestIntegrationSlowBody$")
+	child.Env = append(os.Environ(), "HELDSWAY_SLOWBODY_ATTACK="+addr,
+		fmt.Sprintf("HELDSWAY_SLOWBODY_ATTACKERS=%d", attackers), fmt.Sprintf("HELDSWAY_SLOWBODY_SIGNED=%d", signed))
+	var childErr bytes.Buffer
+	child.Stderr = &childErr
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var childOut strings.Builder
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var h, st, r int64
+			if _, err := fmt.Sscanf(sc.Text(), "slowbody: held=%d started=%d refused=%d", &h, &st, &r); err == nil {
+				held.Store(h)
+				started.Store(st)
+				refused.Store(r)
+				continue
+			}
+			childOut.WriteString(sc.Text() + "\n")
+		}
+	}()
+	stopped := false
+	stopAttack := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		stdin.Close() // the attacker stops at EOF
+		<-readDone
+		if err := child.Wait(); err != nil {
+			t.Errorf("attacker process: %v\n%s%s", err, childOut.String(), childErr.String())
+		}
+	}
+	defer stopAttack()
+
+	// Wait until every attacker has sent its first request, the server has
+	// answered those beyond the pool once (it has caught up with the
+	// connection burst) and the attack holds a whole pool.
+	for started.Load() < int64(attackers) || refused.Load() < int64(attackers-pool) || held.Load() < int64(pool) {
+		if ctx.Err() != nil {
+			t.Fatalf("the attack holds only %d connections", held.Load())
+		}
+		select {
+		case <-readDone:
+			t.Fatalf("the attacker process ended early:\n%s%s", childOut.String(), childErr.String())
+		default:
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%d attackers, holding %d connections (%d answered so far)", attackers, held.Load(), refused.Load())
+
+	// The legitimate traffic.
+	type result struct {
+		what   string
+		status int
+		took   time.Duration
+		err    error
+	}
+	results := make(chan result, 2*requests)
+	do := func(what string, req *http.Request) {
+		start := time.Now()
+		resp, err := client.Do(req)
+		r := result{what: what, err: err, took: time.Since(start)}
+
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			r.status = resp.StatusCode
+		}
+		results <- r
+	}
+	var wg sync.WaitGroup
+	const workers = 2
+	for w := range workers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for n := w; n < requests; n += workers {
+				do(fmt.Sprintf("redirect %d", n), redirect())
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for n := w; n < requests; n += workers {
+				do(fmt.Sprintf("conversion %d", n), conversion(n))
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	heldAfter := held.Load()
+	stopAttack()
+	var took []time.Duration
+	failed := 0
+	for r := range results {
+		took = append(took, r.took)
+		want := http.StatusFound
+		if strings.HasPrefix(r.what, "conversion") {
+			want = http.StatusAccepted
+		}
+		if r.err != nil || r.status != want || r.took > bound {
+			failed++
+			if failed <= 10 {
+				t.Errorf("%s during the attack: status %d, error %v, took %v (want %d within %v)", r.what, r.status, r.err, r.took, want, bound)
+			}
+		}
+	}
+	if failed > 10 {
+		t.Errorf("... %d requests failed in all", failed)
+	}
+	slices.Sort(took)
+	t.Logf("%d redirects and %d conversions: median %v, p99 %v, slowest %v; attack holding %d connections after (%d answered)",
+		requests, requests, took[len(took)/2], took[len(took)*99/100], took[len(took)-1], heldAfter, refused.Load())
+	if heldAfter < int64(pool) {
+		t.Errorf("the attack held only %d connections by the end, fewer than a pool (%d): the test did not saturate the webhook pool", heldAfter, pool)
+	}
+
+	// The webhook pool was full: attackers beyond it were refused at once.
+	resp, err := client.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(m, []byte(`heldsway_http_overloaded_total{class="webhook",limit="pool"}`)) {
+		t.Errorf("no webhook request was refused for a full pool: the attack did not fill it")
+	}
+	if bytes.Contains(m, []byte(`class="redirect"`)) || bytes.Contains(m, []byte(`heldsway_http_overloaded_total{class="api"`)) {
+		t.Errorf("redirects or API requests were refused as overloaded")
+	}
+}
+
+// slowBodyAttacker is TestIntegrationSlowBody's attack, run in a child
+// process: HELDSWAY_SLOWBODY_ATTACKERS connections to addr, the first
+// HELDSWAY_SLOWBODY_SIGNED with a wrong signature header, until stdin
+// ends. It reports its counters on stdout every 50 ms.
+func slowBodyAttacker(t *testing.T, addr string) {
+	attackers := envInt(t, "HELDSWAY_SLOWBODY_ATTACKERS", 1)
+	signed := envInt(t, "HELDSWAY_SLOWBODY_SIGNED", 1)
+	trickle := envDuration(t, "HELDSWAY_SLOWBODY_TRICKLE", 2*time.Second)
+	raiseFileLimit(t, uint64(attackers+1024))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var (
 		held     atomic.Int64 // connections open whose request is unanswered
 		started  atomic.Int64 // attackers whose first request is sent
@@ -145,6 +308,11 @@ func TestIntegrationSlowBody(t *testing.T) {
 		attackWG sync.WaitGroup
 	)
 	stop := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(stop)
+		cancel()
+	}()
 	sources := (attackers + 49) / 50
 	if sources > 250 {
 		t.Fatalf("%d attackers need more than 250 loopback source addresses", attackers)
@@ -172,11 +340,6 @@ func TestIntegrationSlowBody(t *testing.T) {
 			case <-time.After(time.Duration(rand.Int64N(int64(trickle)))):
 			}
 			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
 				c, err := d.DialContext(ctx, "tcp", addr)
 				if err != nil {
 					if ctx.Err() == nil {
@@ -224,98 +387,20 @@ func TestIntegrationSlowBody(t *testing.T) {
 			}
 		}()
 	}
-	defer func() {
-		close(stop)
-		attackWG.Wait()
-	}()
-
-	// Wait until every attacker has sent its first request, the server has
-	// answered those beyond the pool once (it has caught up with the
-	// connection burst) and the attack holds a whole pool.
-	for started.Load() < int64(attackers) || refused.Load() < int64(attackers-pool) || held.Load() < int64(pool) {
-		if ctx.Err() != nil {
-			t.Fatalf("the attack holds only %d connections", held.Load())
+	report := func() {
+		fmt.Printf("slowbody: held=%d started=%d refused=%d\n", held.Load(), started.Load(), refused.Load())
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			report()
+			continue
+		case <-stop:
 		}
-		time.Sleep(10 * time.Millisecond)
+		break
 	}
-	t.Logf("%d attackers, holding %d connections (%d answered so far)", attackers, held.Load(), refused.Load())
-
-	// The legitimate traffic.
-	type result struct {
-		what   string
-		status int
-		took   time.Duration
-		err    error
-	}
-	results := make(chan result, 2*requests)
-	do := func(what string, req *http.Request) {
-		start := time.Now()
-		resp, err := client.Do(req)
-		r := result{what: what, err: err, took: time.Since(start)}
-
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			r.status = resp.StatusCode
-		}
-		results <- r
-	}
-	var wg sync.WaitGroup
-	const workers = 2
-	for w := range workers {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			for n := w; n < requests; n += workers {
-				do(fmt.Sprintf("redirect %d", n), redirect())
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			for n := w; n < requests; n += workers {
-				do(fmt.Sprintf("conversion %d", n), conversion(n))
-			}
-		}()
-	}
-	wg.Wait()
-	close(results)
-	heldAfter := held.Load()
-	var took []time.Duration
-	failed := 0
-	for r := range results {
-		took = append(took, r.took)
-		want := http.StatusFound
-		if strings.HasPrefix(r.what, "conversion") {
-			want = http.StatusAccepted
-		}
-		if r.err != nil || r.status != want || r.took > bound {
-			failed++
-			if failed <= 10 {
-				t.Errorf("%s during the attack: status %d, error %v, took %v (want %d within %v)", r.what, r.status, r.err, r.took, want, bound)
-			}
-		}
-	}
-	if failed > 10 {
-		t.Errorf("... %d requests failed in all", failed)
-	}
-	slices.Sort(took)
-	t.Logf("%d redirects and %d conversions: median %v, p99 %v, slowest %v; attack holding %d connections after (%d answered)",
-		requests, requests, took[len(took)/2], took[len(took)*99/100], took[len(took)-1], heldAfter, refused.Load())
-	if heldAfter < int64(pool) {
-		t.Errorf("the attack held only %d connections by the end, fewer than a pool (%d): the test did not saturate the webhook pool", heldAfter, pool)
-	}
-
-	// The webhook pool was full: attackers beyond it were refused at once.
-	resp, err := client.Get(s.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !bytes.Contains(m, []byte(`heldsway_http_overloaded_total{class="webhook",limit="pool"}`)) {
-		t.Errorf("no webhook request was refused for a full pool: the attack did not fill it")
-	}
-	if bytes.Contains(m, []byte(`class="redirect"`)) || bytes.Contains(m, []byte(`heldsway_http_overloaded_total{class="api"`)) {
-		t.Errorf("redirects or API requests were refused as overloaded")
-	}
+	attackWG.Wait()
+	report()
 }
