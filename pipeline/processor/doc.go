@@ -2,11 +2,21 @@
 // docs/DESIGN.md wired onto the exactly-once runtime (package stream) with
 // the attribution and fraud logic (packages attribution and fraud).
 //
-//   - attribute (keyed by customer): clicks and orders -> candidates on the
+//   - attribute (keyed by customer): clicks, orders and leak holds ->
+//     the attributions and flags of every order no global fact decides
+//     (no valid code, or a code without a usage limit); candidates (codes
+//     with a usage limit) and redemptions (for the leak detector) on the
 //     internal redemptions topic, keyed by code;
 //   - redeem (keyed by code): global usage limits and the leak detector ->
-//     attributions and flags;
+//     the attributions of candidates, flags, and leak holds on the
+//     internal holds topic, keyed by customer, back to attribute;
 //   - adjust (keyed by order): attributions and refunds -> adjustments.
+//
+// State, per stage partition: stage 1 keeps a customer's hot value under
+// c/<customer> and decided orders' snapshots under r/<hash><customer>;
+// stage 2 a usage counter, a ring of resolved orders and leak statistics
+// per code; stage 3 a ledger per order (docs/DESIGN.md, State layout).
+// Memory is split among the stages from Config.MemoryBytes (memory.go).
 //
 // The code registry is the compacted codes topic, read by every instance
 // into a global table before the stages start.

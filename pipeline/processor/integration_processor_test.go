@@ -204,7 +204,7 @@ func (e *env) waitIdle(t *testing.T) {
 					// Only topics the stages write in transactions end with
 					// a commit marker; on the others lag 1 is a record.
 					allowed := int64(0)
-					if topic == e.topics.Attributions || topic == e.topics.Internal("redemptions") {
+					if topic == e.topics.Attributions || topic == e.topics.Internal("redemptions") || topic == e.topics.Internal("holds") {
 						allowed = 1
 					}
 					if ml.Err != nil || ml.Lag > allowed || ml.Commit.At < 0 && ml.End.Offset > 0 {
