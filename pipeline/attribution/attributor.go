@@ -37,6 +37,16 @@ type Attributor struct {
 	affiliates AffiliateLookup
 }
 
+// active reports whether aff may earn: not known to the registry with
+// only inactive codes.
+func (a *Attributor) active(aff string) bool {
+	if a.affiliates == nil {
+		return true
+	}
+	known, active := a.affiliates(aff)
+	return active || !known
+}
+
 // SetAffiliates sets the affiliate lookup (nil: every affiliate counts as
 // active). Call it before the first decision.
 func (a *Attributor) SetAffiliates(f AffiliateLookup) { a.affiliates = f }
@@ -174,10 +184,13 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 			in.codes = append(in.codes, e)
 		}
 	}
+	// A standing credit of an affiliate that left the program (all its
+	// codes inactive) no longer applies: the order is decided by its
+	// touches.
 	switch months := a.p.Defaults.LifetimeMonths; {
-	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "":
+	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "" && a.active(prevSub.AffiliateID):
 		in.standing, in.standingMethod = &standingCredit{prevSub.AffiliateID, prevSub.Code}, MethodSubscription
-	case months > 0 && st.FirstAffiliate != "" && !o.OccurredAt.Before(st.FirstCreditAt) &&
+	case months > 0 && st.FirstAffiliate != "" && a.active(st.FirstAffiliate) && !o.OccurredAt.Before(st.FirstCreditAt) &&
 		o.OccurredAt.Before(addMonths(st.FirstCreditAt, int(months))):
 		in.standing, in.standingMethod = &standingCredit{st.FirstAffiliate, st.FirstCode}, MethodCustomer
 	}
