@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/heldsway/heldsway/schemas"
@@ -209,7 +210,7 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		}
 	}
 
-	st.Orders = appendBounded(st.Orders, PastOrder{Key: key, At: o.OccurredAt}, MaxOrders)
+	st.Orders = appendBounded(st.Orders, PastOrder{Key: key, At: o.OccurredAt, Sum: orderSum(o)}, MaxOrders)
 	st.OrdersSeen++
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
@@ -248,7 +249,23 @@ func (a *Attributor) Unapplied(st *Customer, o schemas.Order, now time.Time) err
 	if i < 0 || now.Sub(st.Orders[i].At) <= a.p.MaxWindow() {
 		return nil
 	}
+	// The same money and codes (a fulfilment or tag update) is a plain
+	// duplicate; so is an order remembered without its fingerprint (state
+	// written before it was kept), which cannot be compared.
+	if sum := st.Orders[i].Sum; sum == "" || sum == orderSum(o) {
+		return nil
+	}
 	return fmt.Errorf("%w: %s", ErrOrderUpdateLate, schemas.OrderRef(o.Platform, o.StoreID, o.OrderID))
+}
+
+// orderSum fingerprints what OrderChanged compares.
+func orderSum(o schemas.Order) string {
+	parts := []string{o.Currency, strconv.FormatInt(o.Subtotal, 10), strconv.FormatInt(o.Discount, 10),
+		strconv.FormatInt(o.Shipping, 10), strconv.FormatInt(o.Tax, 10), strconv.FormatInt(o.Total, 10)}
+	for _, c := range o.Codes {
+		parts = append(parts, c.Code, strconv.FormatInt(c.Amount, 10))
+	}
+	return schemas.ID(parts...)[:16]
 }
 
 // OrderChanged reports whether b changes a's money (currency, subtotal,
@@ -290,6 +307,10 @@ func (a *Attributor) update(st *Customer, d *Decided, o schemas.Order, lookup Co
 		lookup: lookup, affiliates: a.affiliates}
 	cand := a.candidate(in)
 	d.Order, d.Codes, d.Facts, d.Version, d.Digest = o, codes, facts, in.version, cand.digest()
+	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
+	if i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == key }); i >= 0 {
+		st.Orders[i].Sum = orderSum(o)
+	}
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
 	}

@@ -84,6 +84,10 @@ func visible(clicks []ClickTouch, decidedAt time.Time, grace time.Duration) []Cl
 type PastOrder struct {
 	Key string    `json:"k"` // OrderKey
 	At  time.Time `json:"t"`
+	// Sum fingerprints the order's money and codes as last decided
+	// (orderSum), so that a delivery after its revision window can be
+	// told apart from an update ("" in state written before it was kept).
+	Sum string `json:"m,omitempty"`
 }
 
 // Facts are what a decision knew about the customer before the order.
@@ -161,7 +165,8 @@ type Customer struct {
 // hasCredits reports whether the state holds what the third binary
 // version appends: subscription credits or a first credit.
 func (c *Customer) hasCredits() bool {
-	return c.FirstAffiliate != "" || slices.ContainsFunc(c.Subscriptions, func(s SubscriptionStart) bool { return s.AffiliateID != "" })
+	return c.FirstAffiliate != "" || slices.ContainsFunc(c.Subscriptions, func(s SubscriptionStart) bool { return s.AffiliateID != "" }) ||
+		slices.ContainsFunc(c.Orders, func(o PastOrder) bool { return o.Sum != "" })
 }
 
 // OrderKey identifies an order across platforms and stores.
@@ -376,6 +381,9 @@ func (c *Customer) Marshal() ([]byte, error) {
 		e.str(c.FirstAffiliate)
 		e.str(c.FirstCode)
 		e.time(c.FirstCreditAt)
+		for _, o := range c.Orders {
+			e.str(o.Sum)
+		}
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encoding customer: %w", e.err)
@@ -499,6 +507,9 @@ func (c *Customer) decode(data []byte) error {
 		c.FirstAffiliate = d.str()
 		c.FirstCode = d.str()
 		c.FirstCreditAt = d.time()
+		for i := range c.Orders {
+			c.Orders[i].Sum = d.str()
+		}
 		if d.err == nil && !c.hasCredits() {
 			d.fail(fmt.Errorf("credits written without any"))
 		}
