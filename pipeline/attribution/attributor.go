@@ -229,24 +229,22 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 var ErrOrderUpdateLate = errors.New("attribution: order delivered again after its revision window: not applied")
 
 // Unapplied returns an error wrapping ErrOrderUpdateLate for an order
-// Order refused that arrived under an event id not seen before for an
-// order decided earlier and no longer kept for revisions: its
-// content cannot be compared with the decision's, so it is not applied,
-// and the stage dead-letters it with the reason rather than dropping it.
-// A redelivery of a seen event id, and an order kept whose content did
-// not change, are plain duplicates (nil).
-//
-// Only an order whose event time is more than the longest window before
-// now counts as late: an order pushed out of Recent by MaxRecent newer
-// ones, or credited by a standing credit (never kept for revisions), is
-// a plain duplicate.
-func (a *Attributor) Unapplied(st *Customer, o schemas.Order, now time.Time) error {
+// Order refused that arrived under an event id not seen before, for an
+// order decided earlier and no longer kept for revisions (older than the
+// longest window, pushed out of Recent by MaxRecent newer ones, or
+// credited by a standing credit), whose money or codes differ from what
+// was last decided: it cannot be decided again, so it is not applied, and
+// the stage dead-letters it with the reason rather than dropping it. A
+// redelivery of a seen event id, the same content again, and an order
+// remembered without a fingerprint (state written before it was kept)
+// are plain duplicates (nil).
+func (a *Attributor) Unapplied(st *Customer, o schemas.Order, _ time.Time) error {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
 	if st.seen(o.EventID) || st.recentIndex(key) >= 0 {
 		return nil
 	}
 	i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == key })
-	if i < 0 || now.Sub(st.Orders[i].At) <= a.p.MaxWindow() {
+	if i < 0 {
 		return nil
 	}
 	// The same money and codes (a fulfilment or tag update) is a plain
