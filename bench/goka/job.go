@@ -49,14 +49,17 @@ type Output struct {
 }
 
 type touch struct {
-	At  int64  `json:"t"`
-	Aff string `json:"a"`
+	At   int64  `json:"t"`
+	Aff  string `json:"a"`
+	Code string `json:"k,omitempty"` // the link's code
 }
 
 // customer is the persisted per-customer state.
 type customer struct {
 	Clicks []touch  `json:"c,omitempty"`
 	Orders []string `json:"o,omitempty"` // recent order ids, for duplicates
+	// Subs maps a subscription id to who earned its first payment.
+	Subs map[string]touch `json:"s,omitempty"`
 }
 
 type jsonCodec[T any] struct{}
@@ -81,7 +84,12 @@ type code struct {
 	owner         string
 	rule          *schemas.CommissionRule
 	requiresClick bool
+	active        bool
+	validUntil    int64 // unix ms, 0 for none
 }
+
+// usable reports whether the code is active and valid at t (unix ms).
+func (c code) usable(t int64) bool { return c.active && (c.validUntil == 0 || t <= c.validUntil) }
 
 // loadCodes reads the registry topic to its end.
 func loadCodes(ctx context.Context, cfg Config, serde *schemas.Serde) (map[string]code, error) {
@@ -101,7 +109,11 @@ func loadCodes(ctx context.Context, cfg Config, serde *schemas.Serde) (map[strin
 			n++
 			var c schemas.Code
 			if r.Value != nil && serde.Decode(r.Value, &c) == nil {
-				out[c.Code] = code{owner: c.AffiliateID, rule: c.Commission, requiresClick: c.RequiresClick}
+				cc := code{owner: c.AffiliateID, rule: c.Commission, requiresClick: c.RequiresClick, active: c.Status == "active"}
+				if c.ValidUntil != nil {
+					cc.validUntil = c.ValidUntil.UnixMilli()
+				}
+				out[c.Code] = cc
 			}
 		})
 		if n == 0 {
@@ -132,7 +144,10 @@ func Run(ctx context.Context, cfg Config) error {
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
-	j := &job{cfg: cfg, codes: codes}
+	j := &job{cfg: cfg, codes: codes, affs: map[string]bool{}}
+	for _, c := range codes {
+		j.affs[c.owner] = j.affs[c.owner] || c.active
+	}
 	g := goka.DefineGroup(goka.Group(cfg.Group),
 		goka.Inputs(goka.Streams{goka.Stream(cfg.Topics.Clicks), goka.Stream(cfg.Topics.Orders)}, avroCodec{serde}, j.process),
 		goka.Persist(jsonCodec[customer]{}),
@@ -156,6 +171,7 @@ func Run(ctx context.Context, cfg Config) error {
 type job struct {
 	cfg   Config
 	codes map[string]code
+	affs  map[string]bool // affiliate -> has an active code
 }
 
 func (j *job) process(ctx goka.Context, msg any) {
@@ -169,9 +185,21 @@ func (j *job) process(ctx goka.Context, msg any) {
 			return
 		}
 		at := x.OccurredAt.UnixMilli()
+		t := touch{At: at, Aff: *x.AffiliateID}
+		if x.Code != nil {
+			if c, ok := j.codes[*x.Code]; ok {
+				if !c.usable(at) {
+					return // a link of a restricted code does not qualify
+				}
+				t.Code = *x.Code
+			}
+		}
+		if !j.affiliateActive(t.Aff) {
+			return // an affiliate that left the program
+		}
 		horizon := at - (j.cfg.Window + 24*time.Hour).Milliseconds()
 		st.Clicks = slices.DeleteFunc(st.Clicks, func(t touch) bool { return t.At < horizon })
-		st.Clicks = append(st.Clicks, touch{At: at, Aff: *x.AffiliateID})
+		st.Clicks = append(st.Clicks, t)
 		if len(st.Clicks) > 50 {
 			st.Clicks = st.Clicks[len(st.Clicks)-50:]
 		}
@@ -209,24 +237,45 @@ func (j *job) decide(st *customer, o *schemas.Order, ts time.Time) *Output {
 	}
 	net := max(0, o.Subtotal-o.Discount)
 	rule := j.cfg.DefaultCommission
+	credit := touch{}
 	if len(o.Codes) > 0 {
-		if c, ok := j.codes[o.Codes[0].Code]; ok {
+		if c, ok := j.codes[o.Codes[0].Code]; ok && c.usable(at) {
 			out.Affiliate, out.Method = c.owner, "code"
-			if c.rule != nil {
-				rule = *c.rule
-			}
+			credit = touch{Aff: c.owner, Code: o.Codes[0].Code}
 			if c.requiresClick && !clicked[c.owner] {
 				out.Flags = append(out.Flags, "code_without_click")
 			}
 		}
 	}
+	if s := o.Subscription; s != nil && len(o.Codes) == 0 {
+		// A renewal without the code: whoever earned the first payment.
+		if first, ok := st.Subs[s.ID]; ok {
+			out.Affiliate, out.Method, credit = first.Aff, "subscription", first
+		}
+	}
 	if out.Method == "none" && last != nil {
-		out.Affiliate, out.Method = last.Aff, "click"
+		out.Affiliate, out.Method, credit = last.Aff, "click", *last
+	}
+	if c, ok := j.codes[credit.Code]; ok && c.owner == credit.Aff && c.rule != nil {
+		rule = *c.rule // the code's rule, through the code or its link
 	}
 	if out.Method != "none" {
 		out.Commission = commission(rule, net, o.Subscription)
 	}
+	if s := o.Subscription; s != nil && s.Cycle == 1 && out.Method != "none" {
+		if st.Subs == nil {
+			st.Subs = map[string]touch{}
+		}
+		st.Subs[s.ID] = credit
+	}
 	return out
+}
+
+// affiliateActive reports whether the affiliate has an active code, or
+// owns none (unknown to the registry).
+func (j *job) affiliateActive(aff string) bool {
+	active, known := j.affs[aff]
+	return active || !known
 }
 
 func commission(rule schemas.CommissionRule, net int64, sub *schemas.Subscription) int64 {

@@ -878,7 +878,9 @@ func conversionBody(o *schemas.Order) conversionRequest {
 		r.Codes = []string{c}
 	}
 	if s := o.Subscription; s != nil {
-		r.Subscription = &conversionSubscripton{ID: s.ID, Cycle: s.Cycle}
+		// The renewal names the subscription as Paddle does for its first
+		// payment, so that a renewal without the code finds who earned it.
+		r.Subscription = &conversionSubscripton{ID: paddleSubID(s.ID, 0), Cycle: s.Cycle}
 	}
 	return r
 }

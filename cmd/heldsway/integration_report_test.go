@@ -60,6 +60,22 @@ func TestIntegrationReport(t *testing.T) {
 		t.Errorf("json --top 2 --sort revenue: %+v", rows)
 	}
 
+	// --by affiliate: one row per affiliate and currency, its codes summed.
+	var affs []analytics.AffiliateStats
+	if err := json.Unmarshal([]byte(run(append([]string{"report", "--by", "affiliate", "--format", "json"}, rng...)...)), &affs); err != nil {
+		t.Fatal(err)
+	}
+	all, err := json.Marshal(affs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(affs) == 0 || affs[0].AffiliateID == "" || affs[0].Orders == 0 {
+		t.Errorf("--by affiliate: %s", all)
+	}
+	if out := run(append([]string{"report", "--by", "affiliate"}, rng...)...); !strings.Contains(out, "PENDING") || !strings.Contains(out, "REFUND_AMOUNT_RATE") {
+		t.Errorf("--by affiliate table:\n%s", out)
+	}
+
 	recs, err := csv.NewReader(strings.NewReader(run(append([]string{"report", "--format", "csv", "--code", "ANNA10"}, rng...)...))).ReadAll()
 	if err != nil {
 		t.Fatal(err)

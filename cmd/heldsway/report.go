@@ -24,6 +24,7 @@ type reportFlags struct {
 	format   string
 	currency string
 	code     string
+	by       string
 	refresh  bool
 }
 
@@ -36,8 +37,11 @@ func newReportCmd(g *globalFlags) *cobra.Command {
 rollups in ClickHouse: clicks and unique visitors, orders (redemptions),
 conversion (orders per click), revenue, net revenue (less refunds), average
 order value, discount given, commission (approved, plus adjustments such as
-refund reversals), refunds and refund rate, attributed orders by method
-(code, click, split), flagged orders by fraud type, and whether the code
+refund reversals) and pending commission (orders in review), refunds, the
+refund rate by order and by amount (refunded net / net sales; a refund
+beyond an order's net counts as its net), the orders credited to the code
+(through the code or a click on its link) by method (code, click, split),
+flagged orders by fraud type, and whether the code
 looks leaked: a code_leak flag, most orders flagged as redeemed without a
 click, or more redemptions than clicks on its links.
 
@@ -46,10 +50,12 @@ event, with its refunds. Money is shown in each row's currency (table) or
 in minor units (csv, json); it is never summed across currencies.
 
 The rollups are refreshed by the sink (heldsway sink / up) every minute;
---refresh brings them up to date first.`,
+--refresh brings them up to date first. --by affiliate sums each
+affiliate's codes into one row per affiliate and currency.`,
 		Example: `  heldsway report --from 2026-11-01 --to 2026-11-30
   heldsway report --from 2026-11-01 --to 2026-11-30 --sort refund_rate --top 10
-  heldsway report --currency EUR --format csv > codes.csv`,
+  heldsway report --currency EUR --format csv > codes.csv
+  heldsway report --by affiliate --from 2026-11-01 --to 2026-11-30`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -70,6 +76,7 @@ The rollups are refreshed by the sink (heldsway sink / up) every minute;
 	fl.StringVar(&f.currency, "currency", "", "only orders in this currency (ISO-4217)")
 	fl.StringVar(&f.code, "code", "", "only this code")
 	fl.BoolVar(&f.refresh, "refresh", false, "refresh the rollups before reading them")
+	fl.StringVar(&f.by, "by", "code", "code (one row per code) or affiliate (one row per affiliate: its codes summed)")
 	return c
 }
 
@@ -114,6 +121,9 @@ func runReport(cmd *cobra.Command, f *reportFlags, log *zap.Logger) error {
 	if write == nil {
 		return usageError{fmt.Errorf("--format %q: table, csv or json", f.format)}
 	}
+	if f.by != "code" && f.by != "affiliate" {
+		return usageError{fmt.Errorf("--by %q: code or affiliate", f.by)}
+	}
 	if f.top < 0 {
 		return usageError{fmt.Errorf("--top %d: must be positive", f.top)}
 	}
@@ -138,6 +148,17 @@ func runReport(cmd *cobra.Command, f *reportFlags, log *zap.Logger) error {
 	rows, err := client.Codes(ctx, analytics.Query{From: from, To: to, Currency: f.currency, Code: f.code})
 	if err != nil {
 		return err
+	}
+	if f.by == "affiliate" {
+		affs := analytics.ByAffiliate(rows)
+		if f.top > 0 && len(affs) > f.top {
+			affs = affs[:f.top]
+		}
+		if f.format == "table" {
+			fmt.Fprintf(cmd.OutOrStdout(), "Affiliates %s to %s (UTC), by approved commission\n\n",
+				from.Format(time.DateOnly), to.Format(time.DateOnly))
+		}
+		return analytics.WriteAffiliates(cmd.OutOrStdout(), affs, f.format)
 	}
 	_ = analytics.Sort(rows, f.sort)
 	if f.top > 0 && len(rows) > f.top {

@@ -32,6 +32,9 @@ type fakeWoo struct {
 	nextID   int64
 	coupons  map[int64]map[string]any
 	template map[string]any
+	// ignoreStatus makes listings ignore ?status= (stores before wc/v3
+	// honoured it): only published coupons are listed.
+	ignoreStatus bool
 }
 
 func newFakeWoo(t *testing.T) *fakeWoo {
@@ -107,6 +110,9 @@ func (f *fakeWoo) list(w http.ResponseWriter, r *http.Request) {
 	code := strings.ToLower(q.Get("code"))
 	search := strings.ToLower(q.Get("search"))
 	status := q.Get("status")
+	if f.ignoreStatus {
+		status = "publish"
+	}
 	ids := make([]int64, 0, len(f.coupons))
 	for id, c := range f.coupons {
 		st, _ := c["status"].(string)

@@ -97,6 +97,14 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 func (e *FieldError) Unwrap() error { return codes.ErrPlatform }
 
 // capabilities say which parts of a code a platform can express.
+// IDFinder is implemented by remotes that can read a coupon by the remote
+// id the registry recorded for it, whatever its status: the sync asks it
+// when Find did not find the code (a WooCommerce draft, which stores
+// before wc/v3 honoured ?status= list only when published).
+type IDFinder interface {
+	FindID(ctx context.Context, id, code string) (Coupon, bool, error)
+}
+
 type capabilities struct {
 	platform        string
 	startsAt        bool   // schedules a start (Shopify); else a code is held back until valid_from

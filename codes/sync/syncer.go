@@ -494,6 +494,15 @@ func (s *Syncer) step(ctx context.Context, r Remote, c *schemas.Code, want Coupo
 	if err != nil {
 		return err
 	}
+	if f, ok := r.(IDFinder); ok && !found {
+		for _, p := range c.Platforms {
+			if p.Platform == r.Platform() && p.StoreID == r.StoreID() && p.RemoteID != nil && *p.RemoteID != "" {
+				if have, found, err = f.FindID(ctx, *p.RemoteID, want.Code); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if found {
 		res.RemoteID = have.ID
 	}

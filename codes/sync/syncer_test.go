@@ -459,3 +459,34 @@ func TestSyncTrackingOnlyCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncWooCommerceDraftByRemoteID: on a store that lists published
+// coupons only (?status= ignored), a paused code's draft is found by the
+// remote id the registry recorded, so reactivating it updates the same
+// coupon instead of creating a second.
+func TestSyncWooCommerceDraftByRemoteID(t *testing.T) {
+	h := newHarness(t, nil, testCode("Again5"))
+	h.run(t, "AGAIN5")
+	woo := h.ps[1].full.(*fakeWoo)
+	c, _ := h.reg.Get("AGAIN5")
+	c.Status = codes.StatusPaused
+	h.reg.set(c)
+	if rep := h.run(t, "AGAIN5"); rep.Counts[ActionDeactivated] != 4 {
+		t.Fatalf("pause: %+v", rep.Results)
+	}
+	woo.mu.Lock()
+	woo.ignoreStatus = true
+	woo.mu.Unlock()
+	c, _ = h.reg.Get("AGAIN5")
+	c.Status = codes.StatusActive
+	h.reg.set(c)
+	rep := h.run(t, "AGAIN5")
+	for _, r := range rep.Results {
+		if r.Platform == "woocommerce" && r.Action != ActionUpdated {
+			t.Fatalf("woocommerce reactivation: %+v", r)
+		}
+	}
+	if all, active := woo.count("AGAIN5"); all != 1 || active != 1 {
+		t.Fatalf("woocommerce holds %d coupons (%d active), want the same one reactivated", all, active)
+	}
+}

@@ -189,6 +189,24 @@ func (w *WooCommerce) coupon(wc wooCoupon) Coupon {
 	return c
 }
 
+// FindID implements IDFinder with GET coupons/{id}, which answers for a
+// coupon of any status; a coupon now holding another code is not it.
+func (w *WooCommerce) FindID(ctx context.Context, id, code string) (Coupon, bool, error) {
+	var wc wooCoupon
+	if _, err := w.c.do(ctx, request{method: http.MethodGet, path: wooCoupons + "/" + url.PathEscape(id)}, &wc); err != nil {
+		if IsNotFound(err) {
+			return Coupon{}, false, nil
+		}
+		return Coupon{}, false, fmt.Errorf("reading woocommerce coupon %s (%s): %w", code, id, err)
+	}
+	if !strings.EqualFold(wc.Code, code) {
+		return Coupon{}, false, nil
+	}
+	return w.coupon(wc), true, nil
+}
+
+var _ IDFinder = (*WooCommerce)(nil)
+
 // amount reads a decimal in the store currency (two decimals when not
 // configured); "" is zero.
 func (w *WooCommerce) amount(v string) (int64, error) {

@@ -6,5 +6,8 @@
 // answer is 202 only once Kafka acknowledged the event. Event ids are
 // derived from the store and order (or refund) id, so a client retrying a
 // request it is unsure about produces the same event, which downstream
-// stages drop as a duplicate.
+// stages drop as a duplicate. An order id posted again with different
+// money, currency, codes or customer is answered 409 naming the fields,
+// while the process remembers the order (Handlers.AcceptedOrders); past
+// that memory the processor treats it as an order update.
 package conversion

@@ -39,6 +39,16 @@ type Attributor struct {
 	affiliates AffiliateLookup
 }
 
+// active reports whether aff may earn: not known to the registry with
+// only inactive codes.
+func (a *Attributor) active(aff string) bool {
+	if a.affiliates == nil {
+		return true
+	}
+	known, active := a.affiliates(aff)
+	return active || !known
+}
+
 // SetAffiliates sets the affiliate lookup (nil: every affiliate counts as
 // active). Call it before the first decision.
 func (a *Attributor) SetAffiliates(f AffiliateLookup) { a.affiliates = f }
@@ -190,10 +200,13 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 			in.codes = append(in.codes, e)
 		}
 	}
+	// A standing credit of an affiliate that left the program (all its
+	// codes inactive) no longer applies: the order is decided by its
+	// touches.
 	switch months := a.p.Defaults.LifetimeMonths; {
-	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "":
+	case o.Subscription != nil && len(o.Codes) == 0 && prevSub != nil && prevSub.AffiliateID != "" && a.active(prevSub.AffiliateID):
 		in.standing, in.standingMethod = &standingCredit{prevSub.AffiliateID, prevSub.Code}, MethodSubscription
-	case months > 0 && st.FirstAffiliate != "" && !o.OccurredAt.Before(st.FirstCreditAt) &&
+	case months > 0 && st.FirstAffiliate != "" && a.active(st.FirstAffiliate) && !o.OccurredAt.Before(st.FirstCreditAt) &&
 		o.OccurredAt.Before(addMonths(st.FirstCreditAt, int(months))):
 		in.standing, in.standingMethod = &standingCredit{st.FirstAffiliate, st.FirstCode}, MethodCustomer
 	}
@@ -212,7 +225,7 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		}
 	}
 
-	st.Orders = appendBounded(st.Orders, PastOrder{Key: KeyHash(key), At: o.OccurredAt}, MaxOrders)
+	st.Orders = appendBounded(st.Orders, PastOrder{Key: KeyHash(key), At: o.OccurredAt, Sum: contentHash(o)}, MaxOrders)
 	st.OrdersSeen++
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
@@ -233,25 +246,29 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 var ErrOrderUpdateLate = errors.New("attribution: order delivered again after its revision window: not applied")
 
 // Unapplied returns an error wrapping ErrOrderUpdateLate for an order
-// Order refused that arrived under an event id not seen before for an
-// order decided earlier and no longer kept for revisions: its
-// content cannot be compared with the decision's, so it is not applied,
-// and the stage dead-letters it with the reason rather than dropping it.
-// A redelivery of a seen event id, and an order kept whose content did
-// not change, are plain duplicates (nil).
-//
-// Only an order whose event time is more than the longest window before
-// now counts as late: an order pushed out of Recent by MaxRecent newer
-// ones, or credited by a standing credit (never kept for revisions), is
-// a plain duplicate.
-func (a *Attributor) Unapplied(st *Customer, o schemas.Order, now time.Time) error {
+// Order refused that arrived under an event id not seen before, for an
+// order decided earlier and no longer kept for revisions (older than the
+// longest window, pushed out of Recent by MaxRecent newer ones, or
+// credited by a standing credit), whose money or codes differ from what
+// was last decided: it cannot be decided again, so it is not applied, and
+// the stage dead-letters it with the reason rather than dropping it. A
+// redelivery of a seen event id, the same content again, and an order
+// remembered without a fingerprint (state written before it was kept)
+// are plain duplicates (nil).
+func (a *Attributor) Unapplied(st *Customer, o schemas.Order, _ time.Time) error {
 	key := OrderKey(o.Platform, o.StoreID, o.OrderID)
 	if st.seen(o.EventID) || st.recentIndex(key) >= 0 {
 		return nil
 	}
 	h := KeyHash(key)
 	i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == h })
-	if i < 0 || now.Sub(st.Orders[i].At) <= a.p.MaxWindow() {
+	if i < 0 {
+		return nil
+	}
+	// The same money and codes (a fulfilment or tag update) is a plain
+	// duplicate; so is an order remembered without its fingerprint (state
+	// written before it was kept), which cannot be compared.
+	if sum := st.Orders[i].Sum; sum == 0 || sum == contentHash(o) {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrOrderUpdateLate, schemas.OrderRef(o.Platform, o.StoreID, o.OrderID))
@@ -309,6 +326,9 @@ func (a *Attributor) update(st *Customer, d *Decided, snap *Snapshot, o schemas.
 	cand := a.candidate(in)
 	d.snap, d.dirty = &Snapshot{Order: o, Codes: codes, Facts: facts}, true
 	d.Version, d.Digest, d.Content = in.version, KeyHash(cand.digest()), contentHash(o)
+	if i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == d.Key }); i >= 0 {
+		st.Orders[i].Sum = d.Content
+	}
 	if cand.Code != "" && !st.redeemed(cand.Code) {
 		st.Redeemed = appendBounded(st.Redeemed, cand.Code, MaxRedeemed)
 	}

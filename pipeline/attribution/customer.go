@@ -85,6 +85,10 @@ func visible(clicks []ClickTouch, decidedAt time.Time, grace time.Duration) []Cl
 type PastOrder struct {
 	Key uint64    // KeyHash of the order key
 	At  time.Time // its event time
+	// Sum is the contentHash of the order's money and codes as last
+	// decided, so that a delivery after its revision window can be told
+	// apart from an update (0 in state converted from earlier formats).
+	Sum uint64
 }
 
 // KeyHash is the 64-bit hash the customer state keeps in place of an id
@@ -443,6 +447,7 @@ func (c *Customer) Marshal() ([]byte, error) {
 	for _, o := range c.Orders {
 		e.u64(o.Key)
 		e.varint(o.At.UnixMilli())
+		e.u64(o.Sum)
 	}
 	e.varint(c.OrdersSeen)
 	e.strs(c.Redeemed)
@@ -582,7 +587,7 @@ func (c *Customer) decode(data []byte) error {
 	if n := d.count(MaxOrders); n > 0 {
 		c.Orders = make([]PastOrder, n)
 		for i := range c.Orders {
-			c.Orders[i] = PastOrder{Key: d.u64(), At: d.millis()}
+			c.Orders[i] = PastOrder{Key: d.u64(), At: d.millis(), Sum: d.u64()}
 		}
 	}
 	c.OrdersSeen = d.varint()

@@ -26,6 +26,9 @@ type migration struct {
 	statements []string
 }
 
+// addColumn matches an ALTER TABLE ... ADD COLUMN statement.
+var addColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s`)
+
 var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 
 // loadMigrations reads the migrations in fsys's migrations/ directory in
@@ -131,6 +134,12 @@ func migrate(ctx context.Context, conn driver.Conn, ms []migration, log *zap.Log
 		}
 		for i, stmt := range m.statements {
 			if err := conn.Exec(ctx, stmt); err != nil {
+				// ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: a column
+				// another process added first (two opening at once) is
+				// already what the statement wants.
+				if addColumn.MatchString(stmt) && strings.Contains(err.Error(), "already exists") {
+					continue
+				}
 				return n, fmt.Errorf("applying migration %04d_%s statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}

@@ -65,6 +65,7 @@ func New(src Source, opts ...Option) *Handler {
 	h.mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix+"/static/", http.FileServerFS(sub)))
 	h.mux.HandleFunc("GET "+Prefix+"/api/codes", h.codes)
 	h.mux.HandleFunc("GET "+Prefix+"/api/daily", h.daily)
+	h.mux.HandleFunc("GET "+Prefix+"/api/affiliates", h.affiliates)
 	return h
 }
 
@@ -120,6 +121,23 @@ func (h *Handler) codes(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, err := h.src.Codes(r.Context(), q)
 	h.answer(w, rows, err)
+}
+
+// affiliates answers the per-affiliate table: each affiliate's codes
+// summed (analytics.ByAffiliate).
+func (h *Handler) affiliates(w http.ResponseWriter, r *http.Request) {
+	q, err := h.query(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	q.Code = ""
+	rows, err := h.src.Codes(r.Context(), q)
+	if err != nil {
+		h.answer(w, nil, err)
+		return
+	}
+	h.answer(w, analytics.ByAffiliate(rows), nil)
 }
 
 func (h *Handler) daily(w http.ResponseWriter, r *http.Request) {

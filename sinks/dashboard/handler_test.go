@@ -18,7 +18,8 @@ type fakeSource struct{ last analytics.Query }
 
 func (f *fakeSource) Codes(_ context.Context, q analytics.Query) ([]analytics.CodeStats, error) {
 	f.last = q
-	return []analytics.CodeStats{{Code: "ANNA10", Currency: "EUR", Orders: 3}}, nil
+	return []analytics.CodeStats{{Code: "ANNA10", AffiliateID: "aff-anna", Currency: "EUR", Orders: 3, Attributed: 4,
+		AttributedClick: 1, Commission: 500, CommissionPending: 120}}, nil
 }
 
 func (f *fakeSource) Daily(_ context.Context, q analytics.Query) ([]analytics.DayStats, error) {
@@ -39,6 +40,9 @@ func TestRoutes(t *testing.T) {
 		{"/dashboard/static/app.js", "renderDaily", 200},
 		{"/dashboard/static/style.css", "--leak", 200},
 		{"/dashboard/api/codes?from=2026-11-01&to=2026-11-14", `"code":"ANNA10"`, 200},
+		{"/dashboard/api/affiliates?from=2026-11-01&to=2026-11-14", `"affiliate_id":"aff-anna","currency":"EUR","codes":1`, 200},
+		{"/dashboard/api/affiliates?from=2026-11-01&to=2026-11-14", `"commission_pending":120`, 200},
+		{"/dashboard/", `id="affiliates"`, 200},
 		{"/dashboard/api/daily?code=ANNA10", `"leak_flags":1`, 200},
 		{"/dashboard/api/codes?from=yesterday", "from: want YYYY-MM-DD", 400},
 		{"/dashboard/static/nope.js", "", 404},

@@ -104,6 +104,9 @@ func TestDashboardRendersInChromium(t *testing.T) {
 	if !strings.Contains(dom, `<tr data-code="LEAKY" class="leaked">`) || !strings.Contains(dom, "code_leak flag") {
 		t.Error("LEAKY is not marked leaked")
 	}
+	if !strings.Contains(dom, `<tr data-affiliate="`) {
+		t.Error("the affiliates table has no rows")
+	}
 	if strings.Contains(dom, `<tr data-code="ANNA10" class="leaked">`) {
 		t.Error("ANNA10 is marked leaked")
 	}

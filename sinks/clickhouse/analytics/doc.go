@@ -38,6 +38,14 @@
 //   - Redemptions are per code applied: an order with two codes counts for
 //     both. Discount is the code's amount (the order's discount when it is
 //     the only code and the platform gave no amount).
+//   - Refunded is each order's refunds, at most its net (subtotal -
+//     discount), as commission reversals are capped; the refund rate by
+//     amount is refunded / net sales of the code's redemptions, beside the
+//     rate by order (orders with a refund / orders).
+//   - Credited (attributed) orders are those whose latest attribution
+//     names the code: through the code, or through a click on the code's
+//     link (the processor names the link's code on a click credit), split
+//     by method.
 //   - Commission is the latest attribution's commission credited to the
 //     code (per share for split credit) while approved, plus adjustments;
 //     pending_review commission is reported apart; rejected and

@@ -15,7 +15,7 @@ import (
 )
 
 // SortKeys are the columns Sort orders by, all descending except code.
-var SortKeys = []string{"orders", "revenue", "net_revenue", "aov", "refund_rate", "commission", "clicks", "conversion", "code"}
+var SortKeys = []string{"orders", "revenue", "net_revenue", "aov", "refund_rate", "refund_amount_rate", "commission", "credited", "clicks", "conversion", "code"}
 
 // Sort orders rows by key (one of SortKeys), largest first (code: A to Z),
 // ties by code and currency.
@@ -32,8 +32,12 @@ func Sort(rows []CodeStats, key string) error {
 		f = func(a, b CodeStats) int { return cmp.Compare(b.AOV, a.AOV) }
 	case "refund_rate":
 		f = func(a, b CodeStats) int { return cmp.Compare(b.RefundRate, a.RefundRate) }
+	case "refund_amount_rate":
+		f = func(a, b CodeStats) int { return cmp.Compare(b.RefundAmountRate, a.RefundAmountRate) }
 	case "commission":
 		f = func(a, b CodeStats) int { return cmp.Compare(b.Commission, a.Commission) }
+	case "credited":
+		f = func(a, b CodeStats) int { return cmp.Compare(b.Attributed, a.Attributed) }
 	case "clicks":
 		f = func(a, b CodeStats) int { return cmp.Compare(b.Clicks, a.Clicks) }
 	case "conversion":
@@ -57,8 +61,8 @@ func Sort(rows []CodeStats, key string) error {
 
 // columns of the table and CSV outputs.
 var columns = []string{"code", "affiliate", "currency", "clicks", "visitors", "orders", "conversion",
-	"revenue", "net_revenue", "aov", "discount", "commission", "refunds", "refund_rate",
-	"by_code", "by_click", "by_split", "flagged_no_click", "flagged_injection", "leak_flags", "leaked"}
+	"revenue", "net_revenue", "aov", "discount", "commission", "pending", "refunds", "refund_rate", "refund_amount_rate",
+	"credited", "by_code", "by_click", "by_split", "flagged_no_click", "flagged_injection", "leak_flags", "leaked"}
 
 func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
 
@@ -73,9 +77,10 @@ func record(s CodeStats, human bool) []string {
 	}
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	conv, rr := strconv.FormatFloat(s.ConversionRate, 'f', 4, 64), strconv.FormatFloat(s.RefundRate, 'f', 4, 64)
+	ra := strconv.FormatFloat(s.RefundAmountRate, 'f', 4, 64)
 	leaked := strconv.FormatBool(s.Leaked)
 	if human {
-		conv, rr = pct(s.ConversionRate), pct(s.RefundRate)
+		conv, rr, ra = pct(s.ConversionRate), pct(s.RefundRate), pct(s.RefundAmountRate)
 		if s.Clicks == 0 {
 			conv = "-"
 		}
@@ -85,8 +90,8 @@ func record(s CodeStats, human bool) []string {
 		}
 	}
 	return []string{s.Code, s.AffiliateID, s.Currency, u(s.Clicks), u(s.Visitors), u(s.Orders), conv,
-		m(s.Revenue), m(s.NetRevenue), m(s.AOV), m(s.Discount), m(s.Commission), u(s.Refunds), rr,
-		u(s.AttributedCode), u(s.AttributedClick), u(s.AttributedSplit),
+		m(s.Revenue), m(s.NetRevenue), m(s.AOV), m(s.Discount), m(s.Commission), m(s.CommissionPending), u(s.Refunds), rr, ra,
+		u(s.Attributed), u(s.AttributedCode), u(s.AttributedClick), u(s.AttributedSplit),
 		u(s.FlaggedOrders[FlagCodeWithoutClick]), u(s.FlaggedOrders[FlagClickInjection]), u(s.LeakFlags), leaked}
 }
 

@@ -69,20 +69,28 @@ type CodeStats struct {
 	BotClicks uint64 `json:"bot_clicks"` // clicks classified as bots
 	Visitors  uint64 `json:"visitors"`   // distinct visitors among the human clicks
 
-	Orders          uint64  `json:"orders"`          // redemptions: orders the code was applied to
-	Revenue         int64   `json:"revenue"`         // sum of those orders' totals
-	NetRevenue      int64   `json:"net_revenue"`     // Revenue less refunded amounts
-	AOV             int64   `json:"aov"`             // Revenue / Orders
-	Discount        int64   `json:"discount"`        // discount the code gave
-	Refunds         uint64  `json:"refunds"`         // refund events on those orders
-	RefundedOrders  uint64  `json:"refunded_orders"` // orders with at least one refund
-	Refunded        int64   `json:"refunded"`        // amount refunded
-	RefundRate      float64 `json:"refund_rate"`     // RefundedOrders / Orders
-	ConversionRate  float64 `json:"conversion_rate"` // all the code's orders / Clicks; 0 without clicks
-	Attributed      uint64  `json:"attributed"`      // orders credited to the code (approved or pending)
-	AttributedCode  uint64  `json:"attributed_code"` // ... by the code itself
-	AttributedClick uint64  `json:"attributed_click"`
-	AttributedSplit uint64  `json:"attributed_split"`
+	Orders         uint64  `json:"orders"`          // redemptions: orders the code was applied to
+	Revenue        int64   `json:"revenue"`         // sum of those orders' totals
+	NetRevenue     int64   `json:"net_revenue"`     // Revenue less refunded amounts
+	AOV            int64   `json:"aov"`             // Revenue / Orders
+	Discount       int64   `json:"discount"`        // discount the code gave
+	Net            int64   `json:"net"`             // net sales of those orders: subtotal - discount
+	Refunds        uint64  `json:"refunds"`         // refund events on those orders
+	RefundedOrders uint64  `json:"refunded_orders"` // orders with at least one refund
+	Refunded       int64   `json:"refunded"`        // net amount refunded, at most each order's net
+	RefundRate     float64 `json:"refund_rate"`     // RefundedOrders / Orders
+	// RefundAmountRate is Refunded / Net: a refund of 35 of an order of
+	// 75 is 46.7%, where RefundRate counts the order as refunded.
+	RefundAmountRate float64 `json:"refund_amount_rate"`
+	ConversionRate   float64 `json:"conversion_rate"` // all the code's orders / Clicks; 0 without clicks
+	// Attributed counts the orders credited to the code's affiliate
+	// through the code or through a click on the code's link (approved
+	// or pending), whether or not the code was applied: by the code
+	// itself, by a click on its link, or as a split share.
+	Attributed      uint64 `json:"attributed"`
+	AttributedCode  uint64 `json:"attributed_code"`
+	AttributedClick uint64 `json:"attributed_click"`
+	AttributedSplit uint64 `json:"attributed_split"`
 	// Commission is the approved commission credited to the code (latest
 	// attribution of each order) plus adjustments such as refund
 	// reversals; CommissionPending awaits review.
@@ -135,7 +143,7 @@ func (c *Client) Codes(ctx context.Context, q Query) ([]CodeStats, error) {
 	if q.Currency != "" {
 		oargs = append(slices.Clone(args), strings.ToUpper(q.Currency))
 	}
-	rows, err := conn.Query(ctx, `SELECT code, currency, sum(orders), sum(revenue), sum(discount),
+	rows, err := conn.Query(ctx, `SELECT code, currency, sum(orders), sum(revenue), sum(discount), sum(net),
 		sum(refunds), sum(refunded_orders), sum(refunded), sum(attributed), sum(attributed_code),
 		sum(attributed_click), sum(attributed_split), sum(commission), sum(commission_pending), sum(adjustments)
 		FROM code_orders_daily WHERE `+where+cur+` GROUP BY code, currency`, oargs...)
@@ -144,7 +152,7 @@ func (c *Client) Codes(ctx context.Context, q Query) ([]CodeStats, error) {
 	}
 	for rows.Next() {
 		s := &CodeStats{}
-		if err := rows.Scan(&s.Code, &s.Currency, &s.Orders, &s.Revenue, &s.Discount, &s.Refunds,
+		if err := rows.Scan(&s.Code, &s.Currency, &s.Orders, &s.Revenue, &s.Discount, &s.Net, &s.Refunds,
 			&s.RefundedOrders, &s.Refunded, &s.Attributed, &s.AttributedCode, &s.AttributedClick,
 			&s.AttributedSplit, &s.Commission, &s.CommissionPending, &s.Adjustments); err != nil {
 			rows.Close()
@@ -272,6 +280,9 @@ func (s *CodeStats) derive(allOrders uint64) {
 	if s.Orders > 0 {
 		s.AOV = s.Revenue / int64(s.Orders)
 		s.RefundRate = float64(s.RefundedOrders) / float64(s.Orders)
+	}
+	if s.Net > 0 {
+		s.RefundAmountRate = float64(s.Refunded) / float64(s.Net)
 	}
 	if s.Clicks > 0 {
 		s.ConversionRate = float64(allOrders) / float64(s.Clicks)

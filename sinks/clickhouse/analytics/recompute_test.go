@@ -51,18 +51,19 @@ func recompute(t *testing.T, ctx context.Context, conn driver.Conn, from, to tim
 		latestMS           int64
 		latestID, currency string
 		total, discount    int64
+		subtotal           int64
 		codes              []string
 		amounts            []int64
 	}
 	orders := map[string]*order{}
-	each(`SELECT platform, store_id, order_id, event_id, occurred_at, received_at_ms, currency, total, discount, codes, code_amounts FROM orders FINAL`,
+	each(`SELECT platform, store_id, order_id, event_id, occurred_at, received_at_ms, currency, total, subtotal, discount, codes, code_amounts FROM orders FINAL`,
 		func(r driver.Rows) error {
 			var p, s, id, ev, cur string
 			var at time.Time
-			var ms, total, disc int64
+			var ms, total, sub, disc int64
 			var codes []string
 			var amounts []int64
-			if err := r.Scan(&p, &s, &id, &ev, &at, &ms, &cur, &total, &disc, &codes, &amounts); err != nil {
+			if err := r.Scan(&p, &s, &id, &ev, &at, &ms, &cur, &total, &sub, &disc, &codes, &amounts); err != nil {
 				return err
 			}
 			k := p + "/" + s + "/" + id
@@ -75,7 +76,7 @@ func recompute(t *testing.T, ctx context.Context, conn driver.Conn, from, to tim
 				o.day = d
 			}
 			if ms > o.latestMS || (ms == o.latestMS && ev > o.latestID) {
-				o.latestMS, o.latestID, o.currency, o.total, o.discount, o.codes, o.amounts = ms, ev, cur, total, disc, codes, amounts
+				o.latestMS, o.latestID, o.currency, o.total, o.subtotal, o.discount, o.codes, o.amounts = ms, ev, cur, total, sub, disc, codes, amounts
 			}
 			return nil
 		})
@@ -106,6 +107,8 @@ func recompute(t *testing.T, ctx context.Context, conn driver.Conn, from, to tim
 			s := stats(code, o.currency)
 			s.Orders++
 			s.Revenue += o.total
+			net := max(0, o.subtotal-o.discount)
+			s.Net += net
 			if o.amounts[i] == 0 && len(o.codes) == 1 {
 				s.Discount += o.discount
 			} else {
@@ -114,7 +117,7 @@ func recompute(t *testing.T, ctx context.Context, conn driver.Conn, from, to tim
 			if f := refunds[k]; f != nil {
 				s.Refunds += f.n
 				s.RefundedOrders++
-				s.Refunded += f.amount
+				s.Refunded += min(f.amount, net) // capped at the order's net
 			}
 		}
 	}
@@ -275,7 +278,7 @@ func recompute(t *testing.T, ctx context.Context, conn driver.Conn, from, to tim
 
 // base strips the fields recompute does not derive.
 func base(s analytics.CodeStats) analytics.CodeStats {
-	s.AffiliateID, s.NetRevenue, s.AOV, s.RefundRate, s.ConversionRate = "", 0, 0, 0, 0
+	s.AffiliateID, s.NetRevenue, s.AOV, s.RefundRate, s.ConversionRate, s.RefundAmountRate = "", 0, 0, 0, 0, 0
 	s.Leaked, s.LeakReasons = false, nil
 	return s
 }

@@ -35,6 +35,7 @@ func ordSQL(dl string) string {
     toDate(min(occurred_at)) AS day,
     ` + latest("currency") + ` AS o_currency,
     ` + latest("total") + ` AS o_total,
+    ` + latest("subtotal") + ` AS o_subtotal,
     ` + latest("discount") + ` AS o_discount,
     ` + latest("codes") + ` AS o_codes,
     ` + latest("code_amounts") + ` AS o_code_amounts
@@ -55,6 +56,7 @@ var orderColumns = []struct{ name, zero string }{
 	{"orders", "toUInt64(0)"},
 	{"revenue", "toInt64(0)"},
 	{"discount", "toInt64(0)"},
+	{"net", "toInt64(0)"},
 	{"refunds", "toUInt64(0)"},
 	{"refunded_orders", "toUInt64(0)"},
 	{"refunded", "toInt64(0)"},
@@ -101,7 +103,7 @@ func refreshOrdersSQL(days []time.Time, version uint64) string {
         FROM refunds WHERE (platform, store_id, order_id) IN (` + ordKeysSQL(dl) + `)
         GROUP BY event_id)
   GROUP BY f_platform, f_store, f_order`
-	redeemed := `(SELECT platform, store_id, order_id, day, o_currency, o_total, o_discount, o_codes, r_code, r_code_amount
+	redeemed := `(SELECT platform, store_id, order_id, day, o_currency, o_total, o_subtotal, o_discount, o_codes, r_code, r_code_amount
     FROM (` + ordSQL(dl) + `)
     ARRAY JOIN o_codes AS r_code, o_code_amounts AS r_code_amount)
   ANY LEFT JOIN (` + refunds + `) USING (platform, store_id, order_id)`
@@ -111,9 +113,12 @@ func refreshOrdersSQL(days []time.Time, version uint64) string {
 		"orders":          "1",
 		"revenue":         "o_total",
 		"discount":        "if(r_code_amount = 0 AND length(o_codes) = 1, o_discount, r_code_amount)",
+		"net":             "greatest(0, o_subtotal - o_discount)",
 		"refunds":         "f_refunds",
 		"refunded_orders": "f_refunds > 0",
-		"refunded":        "f_refunded",
+		// Refunds beyond the order's net amount are capped, as the
+		// commission reversals are.
+		"refunded": "least(f_refunded, greatest(0, o_subtotal - o_discount))",
 	}, redeemed)
 
 	// Attributions: the latest version per order, credited per code (per

@@ -82,9 +82,11 @@
       if (r.leaked) tr.classList.add("leaked");
       if (r.code === selected) tr.classList.add("selected");
       const cells = [r.code, r.affiliate_id, r.currency || "–", r.clicks, r.visitors, r.orders,
+        r.attributed, r.attributed_click,
         r.clicks ? pct(r.conversion_rate) : "–", money(r.revenue, r.currency), money(r.net_revenue, r.currency),
         money(r.aov, r.currency), money(r.discount, r.currency), money(r.commission, r.currency),
-        r.orders ? pct(r.refund_rate) : "–", flagged(r), r.leaked ? "LEAKED?" : ""];
+        money(r.commission_pending, r.currency),
+        r.orders ? pct(r.refund_rate) : "–", r.net ? pct(r.refund_amount_rate) : "–", flagged(r), r.leaked ? "LEAKED?" : ""];
       cells.forEach((c, i) => {
         const td = document.createElement("td");
         td.textContent = c;
@@ -98,6 +100,24 @@
         tr.appendChild(td);
       });
       tr.addEventListener("click", () => { selected = selected === r.code ? "" : r.code; renderTable(); loadDaily(); });
+      tbody.appendChild(tr);
+    }
+  }
+
+  function renderAffiliates(affs) {
+    const tbody = document.querySelector("#affiliates tbody");
+    tbody.textContent = "";
+    for (const a of affs) {
+      const tr = document.createElement("tr");
+      tr.dataset.affiliate = a.affiliate_id;
+      for (const c of [a.affiliate_id || "–", a.currency || "–", a.codes, a.clicks, a.orders, a.attributed,
+        a.attributed_code, a.attributed_click, a.attributed_split, money(a.revenue, a.currency),
+        money(a.commission, a.currency), money(a.commission_pending, a.currency),
+        a.orders ? pct(a.refund_rate) : "–", a.net ? pct(a.refund_amount_rate) : "–"]) {
+        const td = document.createElement("td");
+        td.textContent = c;
+        tr.appendChild(td);
+      }
       tbody.appendChild(tr);
     }
   }
@@ -179,6 +199,7 @@
         "; " + rows.filter((r) => r.leaked).length + " look leaked";
       renderTable();
       renderShare();
+      renderAffiliates(await get("/affiliates?" + query()));
       await loadDaily();
       document.body.dataset.loaded = "true";
     } catch (e) { fail(e); }
