@@ -170,6 +170,13 @@ func UnmarshalHold(data []byte) (Hold, error) {
 // or pushed out by MaxRecent newer orders): it cannot be decided again.
 var ErrHoldUnknownOrder = errors.New("attribution: leak hold for an order no longer kept for revisions")
 
+// ErrHoldUnreproducible is Attributor.Hold's error for an order whose
+// clicks were forgotten since it was decided: its decision cannot be made
+// again as it was, so the hold must be applied by hand (the stage
+// dead-letters the hold with this reason; the code_leak flag is
+// published either way).
+var ErrHoldUnreproducible = errors.New("attribution: leak hold for an order whose clicks were since forgotten: hold it by hand")
+
 // Hold applies stage 2's leak hold to a decided order: it is decided again
 // with the hold and returned as a candidate with Version+1, and every
 // later revision keeps the hold. ok is false when the order is already
@@ -182,6 +189,12 @@ func (a *Attributor) Hold(st *Customer, h Hold, lookup CodeLookup, now time.Time
 	d := &st.Recent[i]
 	if d.Hold >= h.Level {
 		return Candidate{}, false, nil
+	}
+	if !st.ForgotClicksUntil.IsZero() && !d.OccurredAt.Add(-a.p.MaxWindow()).After(st.ForgotClicksUntil) {
+		// Clicks the order's window covers were dropped since it was
+		// decided (newer orders pruned them): deciding it again would
+		// credit it differently, so the hold is not applied here.
+		return Candidate{}, false, fmt.Errorf("%w: %s", ErrHoldUnreproducible, h.OrderKey)
 	}
 	snap, err := st.snapshot(d)
 	if err != nil {

@@ -133,12 +133,14 @@ func New(cfg Config) (*Processor, error) {
 		inputs  []string
 		process stream.ProcessFunc
 		align   bool
+		follow  []string
 	}{
 		// A customer's clicks and orders are applied in the order they
 		// reached Kafka, even when a backlog is fetched topic by topic.
-		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders, p.holds}, p.attribute, true},
-		{"redeem", []string{p.redemptions}, p.redeem, false},
-		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust, false},
+		// Leak holds come back from redeem: they follow, never wait.
+		{"attribute", []string{cfg.Topics.Clicks, cfg.Topics.Orders, p.holds}, p.attribute, true, []string{p.holds}},
+		{"redeem", []string{p.redemptions}, p.redeem, false, nil},
+		{"adjust", []string{cfg.Topics.Attributions, cfg.Topics.Refunds}, p.adjust, false, nil},
 	} {
 		group := cfg.GroupPrefix + "-" + s.name
 		st, err := stream.New(stream.Config{

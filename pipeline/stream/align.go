@@ -57,10 +57,18 @@ type aligner struct {
 	// queued, started holding other records back.
 	dry    map[topicPartition]time.Time
 	paused map[topicPartition]bool
+	// follow are inputs whose partitions never hold others back: their
+	// records are taken in timestamp order with the rest, but an input
+	// that is behind waits for nobody (Config.FollowInputs).
+	follow map[string]bool
 }
 
-func newAligner(inputs []string, maxIdle time.Duration, maxQueued int) *aligner {
-	a := &aligner{inputs: inputs, rank: make(map[string]int, len(inputs)), maxIdle: maxIdle, maxQueued: maxQueued}
+func newAligner(inputs []string, maxIdle time.Duration, maxQueued int, follow ...string) *aligner {
+	a := &aligner{inputs: inputs, rank: make(map[string]int, len(inputs)), maxIdle: maxIdle, maxQueued: maxQueued,
+		follow: make(map[string]bool, len(follow))}
+	for _, t := range follow {
+		a.follow[t] = true
+	}
 	for i, t := range inputs {
 		a.rank[t] = i
 	}
@@ -231,7 +239,7 @@ func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.D
 	// than its last, and the cutoff it sets.
 	holds := func(i int) (bool, time.Time) {
 		k := keys[i]
-		if len(qs[i]) > 0 || a.caughtUp(k) {
+		if len(qs[i]) > 0 || a.follow[k.topic] || a.caughtUp(k) {
 			return false, time.Time{}
 		}
 		if since, ok := a.dry[k]; ok && now.Sub(since) >= a.maxIdle {

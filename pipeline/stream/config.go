@@ -74,6 +74,14 @@ type Config struct {
 	// records waiting; beyond that its fetching pauses. Default false
 	// (records are merged by timestamp per partition within one poll).
 	AlignInputs bool
+	// FollowInputs are inputs (among Inputs) that AlignInputs never waits
+	// for: their records are taken in timestamp order with the others, but
+	// a partition of theirs that is behind holds nothing back. For an
+	// input fed back by a downstream stage (its records carry the
+	// timestamps of the records that caused them, older than the ones
+	// being processed, and it is written in transactions whose end the
+	// aligner would otherwise wait for). Default none.
+	FollowInputs []string
 	// MaxInputIdle is how long aligned records wait for an input that is
 	// behind but delivers nothing (Kafka Streams' max.task.idle.ms). It
 	// matters only when the broker's offsets say more is coming that
@@ -123,6 +131,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("stream: config: input %q is empty or repeated", t)
 		}
 		seen[t] = true
+	}
+	for _, t := range c.FollowInputs {
+		if !seen[t] {
+			return fmt.Errorf("stream: config: followed input %q is not an input", t)
+		}
 	}
 	if c.Changelog == "" {
 		c.Changelog = c.Group + "-changelog"

@@ -268,7 +268,7 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		kgo.OnPartitionsLost(s.onLost),
 	)
 	if s.cfg.AlignInputs && len(s.cfg.Inputs) > 1 {
-		s.align = newAligner(s.cfg.Inputs, s.cfg.MaxInputIdle, s.cfg.MaxPollRecords)
+		s.align = newAligner(s.cfg.Inputs, s.cfg.MaxInputIdle, s.cfg.MaxPollRecords, s.cfg.FollowInputs...)
 	}
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
