@@ -19,8 +19,10 @@ STRIPE_MOCK_VERSION := v0.203.0
 
 all: build
 
+# -buildvcs=auto: stamp the commit into the binary (heldsway --version) even
+# where the go env turns VCS stamping off; a tree without git builds anyway.
 build:
-	$(GO) build -o $(BIN) ./cmd/heldsway
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/heldsway
 
 ## demo: the product's story once: codes, a click, orders, a refund, then the
 ## attributions, the adjustment, the fraud flag and the report row.

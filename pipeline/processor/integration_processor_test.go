@@ -243,34 +243,60 @@ func (e *env) waitIdle(t *testing.T) {
 
 // outputs reads every committed record of the output topics as sortable
 // lines: topic, key, timestamp and value bytes. Call it with the processor
-// stopped: it reads until two seconds pass without a new record.
+// stopped: it reads up to the end offsets the topics have when it starts.
+// (It used to read until two seconds passed without a record, and on a
+// loaded machine a first fetch slower than that read nothing at all.)
 func (e *env) outputs(t *testing.T) []string {
 	t.Helper()
 	topics := []string{e.topics.Attributions, e.topics.Adjustments, e.topics.Flags, e.topics.DeadLetter}
 	cons, err := kgo.NewClient(kgo.SeedBrokers(e.addr), kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords()) // so the read sees each partition reach its end, markers included
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cons.Close()
-	var out []string
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		fs := cons.PollFetches(ctx)
-		cancel()
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) {
-			n++
-			out = append(out, fmt.Sprintf("%s|%s|%d|%s", r.Topic, r.Key, r.Timestamp.UnixMilli(), hex.EncodeToString(r.Value)))
-		})
-		if n == 0 && ctx.Err() != nil {
-			slices.Sort(out)
-			return out
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout(t))
+	defer cancel()
+	ends, err := kadm.NewClient(cons).ListEndOffsets(ctx, topics...)
+	if err == nil {
+		err = ends.Error()
 	}
-	t.Fatalf("output topics kept growing for 90s")
-	return nil
+	if err != nil {
+		t.Fatalf("listing the end offsets of the outputs: %v", err)
+	}
+	type tp struct {
+		t string
+		p int32
+	}
+	pending := map[tp]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			pending[tp{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	var out []string
+	for len(pending) > 0 {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading the outputs: %v; partitions not read to their end: %v", ctx.Err(), pending)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			k := tp{r.Topic, r.Partition}
+			end, ok := pending[k]
+			if !ok {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, fmt.Sprintf("%s|%s|%d|%s", r.Topic, r.Key, r.Timestamp.UnixMilli(), hex.EncodeToString(r.Value)))
+			}
+			if r.Offset+1 >= end {
+				delete(pending, k)
+			}
+		})
+	}
+	slices.Sort(out)
+	return out
 }
 
 // summary counts output records per topic for failure messages.
