@@ -34,7 +34,7 @@ func (p *procFlags) register(c *cobra.Command) {
 	f.StringVar(&p.instanceID, "instance-id", "", "this processor's id in its group, stable across restarts (default: the host name)")
 	f.IntVar(&p.maxPoll, "max-poll-records", 10000, "most records in one transaction")
 	p.memory = processor.DefaultMemoryBytes
-	f.Var(&p.memory, "memory", "memory budget the processor's caches and memtables are sized from (at least 256MiB); the Go heap takes about a third of it")
+	f.Var(&p.memory, "memory", "memory budget the processor's caches, memtables and key filters are sized from (at least 256MiB); about a quarter of it is left to the Go heap")
 }
 
 // programFrom loads the program file and applies the flags the user set.
