@@ -15,25 +15,37 @@ import (
 const (
 	dirMode  os.FileMode = 0o700
 	fileMode os.FileMode = 0o600
+	// PrivateFileMode is the mode of a file in a private data directory.
+	PrivateFileMode = fileMode
 )
 
-// makePrivate creates dir 0700 and tightens what it already holds (a
+func makePrivate(dir string) error { return MakePrivate(dir) }
+
+// MakePrivate creates dir 0700 and tightens what it already holds (a
 // directory from an older version) to 0700 directories and 0600 files.
-func makePrivate(dir string) error {
+// The embedded broker's data directory is made private the same way.
+func MakePrivate(dir string) error {
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return err
 	}
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if os.IsNotExist(err) {
+				return nil // removed while walking (a compaction)
+			}
 			return err
 		}
+		var cerr error
 		switch {
 		case d.IsDir():
-			return os.Chmod(p, dirMode)
+			cerr = os.Chmod(p, dirMode)
 		case d.Type().IsRegular():
-			return os.Chmod(p, fileMode)
+			cerr = os.Chmod(p, fileMode)
 		}
-		return nil
+		if os.IsNotExist(cerr) {
+			return nil
+		}
+		return cerr
 	})
 }
 

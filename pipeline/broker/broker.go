@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/state"
 )
 
 // DefaultListen is the address the embedded broker listens on by default.
@@ -92,7 +94,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 		return nil, err
 	}
 	dir := filepath.Join(cfg.DataDir)
-	if err := makePrivate(dir); err != nil {
+	if err := state.MakePrivate(dir); err != nil {
 		return nil, fmt.Errorf("broker: creating data dir: %w", err)
 	}
 	listen := cfg.Listen
@@ -110,7 +112,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 	} else if err := clearJournal(jpath, !cfg.NoSyncWrites); err != nil {
 		return nil, fmt.Errorf("broker: clearing the commit journal: %w", err)
 	}
-	if err := os.WriteFile(running, nil, fileMode); err != nil {
+	if err := os.WriteFile(running, nil, state.PrivateFileMode); err != nil {
 		return nil, fmt.Errorf("broker: marking the data dir in use: %w", err)
 	}
 	j, err := openJournal(jpath, !cfg.NoSyncWrites)
@@ -179,7 +181,7 @@ func (b *Broker) close() {
 	}
 	// kfake creates its files 0644 (less under the heldsway binary's umask
 	// 077); what it wrote is made private before the broker stops.
-	if err := makePrivate(b.dir); err != nil {
+	if err := state.MakePrivate(b.dir); err != nil {
 		b.log.Warn("making the data dir private", zap.Error(err))
 	}
 	if err := os.Remove(filepath.Join(b.dir, runningFile)); err != nil && !errors.Is(err, os.ErrNotExist) {

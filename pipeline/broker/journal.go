@@ -15,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/heldsway/heldsway/state"
 )
 
 // Why a commit journal: kfake ends a transaction (EndTxn commit) with a
@@ -99,7 +101,7 @@ type journal struct {
 var rotateControlEvery = 1 << 14
 
 func openJournal(path string, sync bool) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, fileMode)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, state.PrivateFileMode)
 	if err != nil {
 		return nil, err
 	}

@@ -72,3 +72,9 @@ func TestDataDirPrivate(t *testing.T) {
 		t.Fatalf("only %d files checked", files)
 	}
 }
+
+// The modes the data directory must have (state.MakePrivate).
+const (
+	dirMode  fs.FileMode = 0o700
+	fileMode fs.FileMode = 0o600
+)
