@@ -1,12 +1,29 @@
-// Package goka is the peer baseline of HeldSway's benchmark: the same
-// attribution job (coupon-priority rule, attribution window, stuffing
-// flag, commission) written with Goka (github.com/lovoo/goka), the
-// established Go library for Kafka stream processing with local state.
+// Package goka is the peer baseline of HeldSway's benchmark: the
+// processor's own attribution decisions (pipeline/attribution's rules,
+// validation, commission and fraud checks) run inside Goka
+// (github.com/lovoo/goka), the established Go library for Kafka stream
+// processing with local state, so that the benchmark's ratio compares the
+// stream runtimes rather than different work.
 //
-// A goka.GroupGraph takes the orders and clicks topics as inputs (our Avro
-// records, decoded with schemas.Serde), keeps each customer's touches in a
-// persisted group table (Goka's own changelog topic, JSON values, LevelDB
-// locally) and emits one Output (JSON) per order to its own topic. Goka is
-// at-least-once: after a crash the inputs since its last committed offset
-// are processed again, and their outputs may be emitted twice.
+// Run starts three goka.Processors, one per key, as the processor's three
+// stages are:
+//   - Group, keyed by customer (clicks and orders): its table value is the
+//     customer's attribution.Customer with the snapshots of its decided
+//     orders beside it (Goka keeps one value per key); codes are read
+//     through a Goka lookup table over the code registry topic. An order
+//     without a valid code is published here; one with a code is emitted
+//     as an attribution.Candidate to the internal redemptions topic, keyed
+//     by code.
+//   - Group-redeem, keyed by code: usage limits (attribution.ResolveUse)
+//     and the leak detector (fraud.CodeStats), then the attribution and
+//     its flags.
+//   - Group-adjust, keyed by order (attributions and refunds): the
+//     order's attribution.OrderLedger, emitting adjustments.
+//
+// Outputs are the processor's Avro records on the topics of
+// Config.Outputs; a record a stage cannot process is dead-lettered. Every
+// hop decides with the first input's Kafka timestamp, carried in a
+// header. Goka is at-least-once: after a crash the inputs since its last
+// committed offsets are processed again, and their outputs may be emitted
+// twice (the benchmark counts them).
 package goka
