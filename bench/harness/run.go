@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		"Worlds: the throughput phase's world has exactly --events events; the latency phase offers a second world of its own (seed xor 0x6c6174656e6379, the same affiliates and codes, ids offset past the first world's, event times after its last). One oracle scores both.")
 	if !cfg.SkipGoka {
 		rep.Notes = append(rep.Notes,
-			"Goka runs the processor's own attribution code (pipeline/attribution: rules, validation, commission, stuffing, injection, usage limits, leak detection, refunds and revisions) in three Goka processors keyed by customer, code and order, fed the same events the same way and scored by the same oracle. Goka is at-least-once (what it offers): after a crash it processes inputs again and may emit outputs twice; the SIGKILL row counts them. Its throughput ends when its outputs stopped growing once its groups drained (it commits offsets once a second). Differences in work: Goka keeps a customer's decided-order snapshots in its one table value per key (the processor keeps them under keys of their own), and keeps per-order usage records only for codes with a usage limit (the processor keeps them for every code; without a limit they only tell a redelivered candidate apart).")
+			"Goka runs the processor's own attribution code (pipeline/attribution: rules, validation, commission, stuffing, injection, usage limits, leak detection, refunds and revisions) in three Goka processors keyed by customer, code and order, fed the same events the same way and scored by the same oracle. Goka is at-least-once (what it offers): after a crash it processes inputs again and may emit outputs twice; the SIGKILL row counts them. Its throughput ends when its outputs stopped growing once its groups drained (it commits offsets once a second). Goka does not order a customer's records across its input topics (the processor aligns clicks and orders by arrival), so a click read after a later order of the same customer can cost that order its attribution or flag it code_without_click: Goka's accuracy and stuffing precision can fall short by that. Differences in work: Goka keeps a customer's decided-order snapshots in its one table value per key (the processor keeps them under keys of their own), and keeps per-order usage records only for codes with a usage limit (the processor keeps them for every code; without a limit they only tell a redelivered candidate apart).")
 	}
 	rep.Notes = append(rep.Notes, "ClickHouse insert rate is not measured by this harness (the sink is not part of the run).")
 	return rep, nil
@@ -261,10 +261,9 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		return nil, fmt.Errorf("the throughput world has %d events, want %d", len(in.refs), n)
 	}
 	if latN > 0 {
-		lat, err := world.New(world.Config{Seed: latSeed, Events: latN, Affiliates: gen.Config().Affiliates,
-			IDOffset: gen.NextIDOffset(), Start: lastAt.Truncate(24 * time.Hour).Add(24 * time.Hour)})
+		lat, err := latencyWorld(gen, latSeed, latN, lastAt)
 		if err != nil {
-			return nil, fmt.Errorf("latency world: %w", err)
+			return nil, err
 		}
 		if err := add(lat); err != nil {
 			return nil, err
@@ -498,6 +497,19 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		cfg.logf("broker stop: %v", err)
 	}
 	return res, nil
+}
+
+// latencyWorld is the latency phase's world of latN events, after first
+// returned its events (the last at lastAt): another seed, first's
+// affiliates and codes, ids offset past first's, event times from the day
+// after lastAt.
+func latencyWorld(first *world.Generator, seed uint64, latN int, lastAt time.Time) (*world.Generator, error) {
+	g, err := world.New(world.Config{Seed: seed, Events: latN, Affiliates: first.Config().Affiliates,
+		IDOffset: first.NextIDOffset(), Start: lastAt.Truncate(24 * time.Hour).Add(24 * time.Hour)})
+	if err != nil {
+		return nil, fmt.Errorf("latency world: %w", err)
+	}
+	return g, nil
 }
 
 // observe reads a run's outputs (attributions, adjustments, flags, dead
