@@ -41,8 +41,9 @@ and the processor as child processes, feed them the world, and report:
   - sustained events/s with exactly-once on, checkout-to-attribution
     latency p50/p99/p99.9 at --rate, peak RSS of each process, Pebble size
     per million customers;
-  - the broker's raw produce+consume ceiling and the same job written with
-    Goka (throughput and latency ratio, duplicates after a SIGKILL).
+  - the broker's raw produce+consume ceiling and the processor's own
+    attribution code run inside Goka (throughput and latency ratio, CPU
+    per event, accuracy by the same oracle, duplicates after a SIGKILL).
 
 --feed avro (the default) produces the world straight to the input topics
 as Avro. --feed webhooks starts heldsway ingest as a third child and
