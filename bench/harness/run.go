@@ -502,10 +502,12 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 // latencyWorld is the latency phase's world of latN events, after first
 // returned its events (the last at lastAt): another seed, first's
 // affiliates and codes, ids offset past first's, event times from the day
-// after lastAt.
+// after lastAt, leaks on codes first did not leak (the oracle knows a
+// code's leak by the code).
 func latencyWorld(first *world.Generator, seed uint64, latN int, lastAt time.Time) (*world.Generator, error) {
-	g, err := world.New(world.Config{Seed: seed, Events: latN, Affiliates: first.Config().Affiliates,
-		IDOffset: first.NextIDOffset(), Start: lastAt.Truncate(24 * time.Hour).Add(24 * time.Hour)})
+	fc := first.Config()
+	g, err := world.New(world.Config{Seed: seed, Events: latN, Affiliates: fc.Affiliates, IDOffset: first.NextIDOffset(),
+		LeakSkip: fc.LeakSkip + fc.Leaks, Start: lastAt.Truncate(24 * time.Hour).Add(24 * time.Hour)})
 	if err != nil {
 		return nil, fmt.Errorf("latency world: %w", err)
 	}

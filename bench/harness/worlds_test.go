@@ -15,7 +15,7 @@ func TestLatencyWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	customers, orders := map[string]bool{}, map[string]bool{}
+	customers, orders, leaked := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var lastAt time.Time
 	n := 0
 	for e, ok := first.Next(); ok; e, ok = first.Next() {
@@ -26,6 +26,9 @@ func TestLatencyWorld(t *testing.T) {
 		}
 		if e.Kind == world.KindOrder {
 			orders[e.Order.OrderID] = true
+			if e.Label == world.LabelLeak {
+				leaked[e.Order.Codes[0].Code] = true
+			}
 		}
 	}
 	if n != 5000 {
@@ -40,9 +43,15 @@ func TestLatencyWorld(t *testing.T) {
 			t.Fatalf("affiliate %d: %s/%s, throughput world %s/%s", i, a.ID, a.Code.Code, first.Affiliates()[i].ID, first.Affiliates()[i].Code.Code)
 		}
 	}
-	m := 0
+	m, leaks := 0, 0
 	for e, ok := lat.Next(); ok; e, ok = lat.Next() {
 		m++
+		if e.Kind == world.KindOrder && e.Label == world.LabelLeak {
+			leaks++
+			if c := e.Order.Codes[0].Code; leaked[c] {
+				t.Fatalf("code %s leaks in both worlds", c)
+			}
+		}
 		if !e.At.After(lastAt) {
 			t.Fatalf("latency event at %v, not after the throughput world's last %v", e.At, lastAt)
 		}
@@ -53,7 +62,7 @@ func TestLatencyWorld(t *testing.T) {
 			t.Fatalf("order %s is in both worlds", e.Order.OrderID)
 		}
 	}
-	if m != 2000 {
-		t.Errorf("latency world has %d events, want 2000", m)
+	if m != 2000 || leaks == 0 || len(leaked) == 0 {
+		t.Errorf("latency world has %d events and %d leaked orders (throughput world leaked %d codes), want 2000 and some", m, leaks, len(leaked))
 	}
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// NextIDOffset shares no id with it, so both can feed one processor
 	// and one oracle. Default 0.
 	IDOffset int
+	// LeakSkip: leaks take podcast codes from the last one backwards,
+	// passing over the last LeakSkip first, so that a second world can
+	// leak codes the first did not. Default 0.
+	LeakSkip int
 }
 
 // EnsureDefaults fills zero fields.
@@ -110,6 +114,8 @@ func (c *Config) Validate() error {
 		return errors.New("world: customers must be positive")
 	case c.Affiliates < 10:
 		return fmt.Errorf("world: affiliates %d: at least 10", c.Affiliates)
+	case c.LeakSkip < 0:
+		return fmt.Errorf("world: leak skip %d is negative", c.LeakSkip)
 	case c.IDOffset < 0 || c.IDOffset > 1e8:
 		return fmt.Errorf("world: id offset %d outside [0, 1e8]", c.IDOffset)
 	case c.Span < 24*time.Hour:
@@ -247,7 +253,8 @@ func New(cfg Config) (*Generator, error) {
 	size := max(60, int(10*perHour))
 	for i := 0; i < cfg.Leaks && i < len(g.byKind[Podcast]); i++ {
 		at := cfg.Start.Add(time.Duration(float64(cfg.Span) * (0.5 + 0.4*float64(i)/float64(max(1, cfg.Leaks)))))
-		g.leaks = append(g.leaks, leak{aff: g.byKind[Podcast][len(g.byKind[Podcast])-1-i], start: at.Truncate(time.Hour).Add(7 * time.Minute), size: size})
+		p := g.byKind[Podcast]
+		g.leaks = append(g.leaks, leak{aff: p[len(p)-1-(i+cfg.LeakSkip)%len(p)], start: at.Truncate(time.Hour).Add(7 * time.Minute), size: size})
 	}
 	return g, nil
 }
