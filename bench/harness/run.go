@@ -201,9 +201,11 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 	wcfg := world.Config{Seed: cfg.Seed, Events: n, Customers: cfg.Customers}
 	if webhooks {
 		// The edge refuses event times more than 400 days old or ahead of
-		// its clock: the two worlds (about 130 days each with renewals)
-		// end in the past, and the same worlds for the same day.
-		wcfg.Start = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -330)
+		// its clock: the two worlds (the events they return span about 75
+		// days each) end in the past, and the same worlds for the same day.
+		// (Starting at -330 days, the processor's groups never drained in
+		// TestIntegrationHarnessWebhooks: not understood yet.)
+		wcfg.Start = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -200)
 	}
 	gen, err := world.New(wcfg)
 	if err != nil {
