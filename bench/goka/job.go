@@ -2,17 +2,22 @@ package goka
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/attribution"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -20,123 +25,93 @@ import (
 type Config struct {
 	// Brokers to connect to. Required.
 	Brokers []string
-	// Topics names the inputs (Orders, Clicks) and the code registry
-	// (Codes). Required.
-	Topics schemas.Topics
-	// Group is the Goka group; its table topic is <Group>-table. Required.
+	// Inputs names the input topics (Clicks, Orders, Refunds) and the code
+	// registry (Codes). Required.
+	Inputs schemas.Topics
+	// Outputs names the topics the job writes: Attributions, Flags,
+	// Adjustments, DeadLetter and the internal redemptions topic
+	// (Outputs.Internal("redemptions")). Run creates them with the orders
+	// topic's partition count. Required.
+	Outputs schemas.Topics
+	// Group prefixes the three Goka groups: Group (keyed by customer),
+	// Group-redeem (by code) and Group-adjust (by order); each keeps its
+	// table in <group>-table. Required.
 	Group string
-	// Output is the topic the job emits to. Required.
-	Output string
 	// StateDir holds Goka's local storage. Required.
 	StateDir string
-	// Window is the attribution window. Default 720h.
-	Window time.Duration
-	// DefaultCommission applies when the credited affiliate does not own
-	// the order's code. Default percent 0.
-	DefaultCommission schemas.CommissionRule
+	// Program holds the attribution rules. Default
+	// attribution.NewProgram().
+	Program *attribution.Program
+	// Logger receives logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
-// Output is what the job emits per order.
-type Output struct {
-	OrderID    string   `json:"order_id"`
-	Affiliate  string   `json:"affiliate,omitempty"`
-	Method     string   `json:"method"`
-	Commission int64    `json:"commission"`
-	Flags      []string `json:"flags,omitempty"`
-	// InputTimestamp is the order record's Kafka timestamp (unix ms), for
-	// latency.
-	InputTimestamp int64 `json:"in_ts"`
+// Groups returns the Goka groups a job with this group prefix runs.
+func Groups(group string) []string {
+	return []string{group, group + "-redeem", group + "-adjust"}
 }
 
-type touch struct {
-	At   int64  `json:"t"`
-	Aff  string `json:"a"`
-	Code string `json:"k,omitempty"` // the link's code
-}
-
-// customer is the persisted per-customer state.
-type customer struct {
-	Clicks []touch  `json:"c,omitempty"`
-	Orders []string `json:"o,omitempty"` // recent order ids, for duplicates
-	// Subs maps a subscription id to who earned its first payment.
-	Subs map[string]touch `json:"s,omitempty"`
-}
-
-type jsonCodec[T any] struct{}
-
-func (jsonCodec[T]) Encode(v any) ([]byte, error) { return json.Marshal(v) }
-func (jsonCodec[T]) Decode(b []byte) (any, error) {
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
-		return nil, err
+// Validate applies defaults and checks c.
+func (c *Config) Validate() error {
+	if len(c.Brokers) == 0 || c.Group == "" || c.StateDir == "" || c.Inputs.Orders == "" || c.Inputs.Codes == "" || c.Outputs.Attributions == "" {
+		return errors.New("goka: brokers, input and output topics, group and state dir are required")
 	}
-	return v, nil
-}
-
-type avroCodec struct{ serde *schemas.Serde }
-
-func (c avroCodec) Encode(any) ([]byte, error) {
-	return nil, errors.New("goka: inputs are not encoded here")
-}
-func (c avroCodec) Decode(b []byte) (any, error) { return c.serde.DecodeAny(b) }
-
-type code struct {
-	owner         string
-	rule          *schemas.CommissionRule
-	requiresClick bool
-	active        bool
-	validUntil    int64 // unix ms, 0 for none
-}
-
-// usable reports whether the code is active and valid at t (unix ms).
-func (c code) usable(t int64) bool { return c.active && (c.validUntil == 0 || t <= c.validUntil) }
-
-// loadCodes reads the registry topic to its end.
-func loadCodes(ctx context.Context, cfg Config, serde *schemas.Serde) (map[string]code, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(cfg.Topics.Codes),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return nil, err
+	if c.Program == nil {
+		c.Program = attribution.NewProgram()
 	}
-	defer cl.Close()
-	out := map[string]code{}
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) {
-			n++
-			var c schemas.Code
-			if r.Value != nil && serde.Decode(r.Value, &c) == nil {
-				cc := code{owner: c.AffiliateID, rule: c.Commission, requiresClick: c.RequiresClick, active: c.Status == "active"}
-				if c.ValidUntil != nil {
-					cc.validUntil = c.ValidUntil.UnixMilli()
-				}
-				out[c.Code] = cc
-			}
-		})
-		if n == 0 {
-			return out, ctx.Err()
-		}
+	c.Program.EnsureDefaults()
+	if err := c.Program.Validate(); err != nil {
+		return fmt.Errorf("goka: %w", err)
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// job holds what the three processors share.
+type job struct {
+	cfg   Config
+	log   *zap.Logger
+	attr  *attribution.Attributor
+	serde *schemas.Serde
+	// redemptions carries candidates and redemptions to the code-keyed
+	// processor; holds carries leak holds back to the customer-keyed one.
+	redemptions, holds string
+	// codes is the view of the code registry.
+	codes *goka.View
+	// decoded caches registry entries decoded by lookup, as the
+	// processor's does. The lock is a leaf.
+	decoded struct {
+		mu sync.Mutex
+		m  map[string]decodedCode
 	}
 }
 
-// Run runs the job until ctx ends.
+type decodedCode struct {
+	raw  []byte
+	code schemas.Code
+}
+
+// maxDecodedCodes bounds job.decoded; past it the cache starts over.
+const maxDecodedCodes = 1 << 20
+
+// Run runs the three Goka processors until ctx ends or one fails.
 func Run(ctx context.Context, cfg Config) error {
-	if len(cfg.Brokers) == 0 || cfg.Group == "" || cfg.Output == "" || cfg.StateDir == "" || cfg.Topics.Orders == "" {
-		return errors.New("goka: brokers, topics, group, output and state dir are required")
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
-	if cfg.Window == 0 {
-		cfg.Window = 720 * time.Hour
+	j := &job{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		attr:        attribution.New(cfg.Program),
+		serde:       schemas.NewSerde(schemas.WithTopics(cfg.Outputs)),
+		redemptions: cfg.Outputs.Internal("redemptions"),
+		holds:       cfg.Outputs.Internal("holds"),
 	}
-	if cfg.DefaultCommission.Type == "" {
-		cfg.DefaultCommission.Type = "percent"
-	}
-	serde := schemas.NewSerde(schemas.WithTopics(cfg.Topics))
-	codes, err := loadCodes(ctx, cfg, serde)
-	if err != nil {
-		return fmt.Errorf("goka: loading codes: %w", err)
+	j.decoded.m = make(map[string]decodedCode)
+	if err := j.ensureTopics(ctx); err != nil {
+		return err
 	}
 	sc := goka.DefaultConfig()
 	sc.Version = sarama.V2_8_0_0
@@ -144,152 +119,238 @@ func Run(ctx context.Context, cfg Config) error {
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
-	j := &job{cfg: cfg, codes: codes, affs: map[string]bool{}}
-	for _, c := range codes {
-		j.affs[c.owner] = j.affs[c.owner] || c.active
-	}
-	g := goka.DefineGroup(goka.Group(cfg.Group),
-		goka.Inputs(goka.Streams{goka.Stream(cfg.Topics.Clicks), goka.Stream(cfg.Topics.Orders)}, avroCodec{serde}, j.process),
-		goka.Persist(jsonCodec[customer]{}),
-		goka.Output(goka.Stream(cfg.Output), jsonCodec[Output]{}),
-	)
-	p, err := goka.NewProcessor(cfg.Brokers, g,
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
-		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, tm)),
-		goka.WithStorageBuilder(storage.DefaultBuilder(cfg.StateDir)),
-	)
+	in, out := cfg.Inputs, cfg.Outputs
+	// The registry: a Goka view over the codes topic, which also keeps the
+	// affiliate index the processor derives from its codes table.
+	affs := newAffiliateIndex(j.serde)
+	j.attr.SetAffiliates(affs.lookup)
+	codes, err := goka.NewView(cfg.Brokers, goka.Table(in.Codes), rawCodec{},
+		goka.WithViewHasher(kafkaHasher),
+		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, "codes"))),
+		goka.WithViewCallback(func(ctx goka.UpdateContext, s storage.Storage, key string, value []byte) error {
+			old, err := s.Get(key)
+			if err != nil {
+				return err
+			}
+			affs.change(key, old, value)
+			return goka.DefaultUpdate(ctx, s, key, value)
+		}))
 	if err != nil {
-		return fmt.Errorf("goka: building processor: %w", err)
+		return fmt.Errorf("goka: building the codes view: %w", err)
 	}
-	if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("goka: %w", err)
+	j.codes = codes
+	groups := Groups(cfg.Group)
+	graphs := []*goka.GroupGraph{
+		goka.DefineGroup(goka.Group(groups[0]),
+			goka.Inputs(goka.Streams{goka.Stream(in.Clicks), goka.Stream(in.Orders), goka.Stream(j.holds)}, rawCodec{}, j.attribute),
+			goka.Persist(customerCodec{}),
+			goka.Output(goka.Stream(j.redemptions), rawCodec{}),
+			goka.Output(goka.Stream(out.Attributions), rawCodec{}),
+			goka.Output(goka.Stream(out.Flags), rawCodec{}),
+			goka.Output(goka.Stream(out.DeadLetter), rawCodec{}),
+		),
+		goka.DefineGroup(goka.Group(groups[1]),
+			goka.Input(goka.Stream(j.redemptions), rawCodec{}, j.redeem),
+			goka.Persist(codeCodec{}),
+			goka.Output(goka.Stream(j.holds), rawCodec{}),
+			goka.Output(goka.Stream(out.Attributions), rawCodec{}),
+			goka.Output(goka.Stream(out.Flags), rawCodec{}),
+			goka.Output(goka.Stream(out.DeadLetter), rawCodec{}),
+		),
+		goka.DefineGroup(goka.Group(groups[2]),
+			goka.Inputs(goka.Streams{goka.Stream(out.Attributions), goka.Stream(in.Refunds)}, rawCodec{}, j.adjust),
+			goka.Persist(ledgerCodec{}),
+			goka.Output(goka.Stream(out.Adjustments), rawCodec{}),
+			goka.Output(goka.Stream(out.DeadLetter), rawCodec{}),
+		),
+	}
+	procs := make([]*goka.Processor, len(graphs))
+	for i, gg := range graphs {
+		p, err := goka.NewProcessor(cfg.Brokers, gg,
+			goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
+			goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
+			goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, tm)),
+			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, groups[i]))),
+			goka.WithHasher(kafkaHasher),
+		)
+		if err != nil {
+			return fmt.Errorf("goka: building processor %s: %w", groups[i], err)
+		}
+		procs[i] = p
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		if err := codes.Run(ctx); err != nil {
+			fail(fmt.Errorf("goka: codes view: %w", err))
+		}
+	}()
+	// Decide nothing before the registry is loaded, as the processor.
+	for !codes.Recovered() && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cancel() // one processor stopping stops the job
+			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("goka: %s: %w", groups[i], err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// ensureTopics creates the output and internal topics with the orders
+// topic's partition count (Goka's inputs of one group must be
+// co-partitioned).
+func (j *job) ensureTopics(ctx context.Context) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(j.cfg.Brokers...))
+	if err != nil {
+		return fmt.Errorf("goka: creating kafka client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	td, err := adm.ListTopics(ctx, j.cfg.Inputs.Orders)
+	if err != nil {
+		return fmt.Errorf("goka: listing topics: %w", err)
+	}
+	orders, ok := td[j.cfg.Inputs.Orders]
+	if !ok || orders.Err != nil {
+		return fmt.Errorf("goka: topic %s does not exist", j.cfg.Inputs.Orders)
+	}
+	out := j.cfg.Outputs
+	resp, err := adm.CreateTopics(ctx, int32(len(orders.Partitions)), -1, nil, j.redemptions, j.holds, out.Attributions, out.Flags, out.Adjustments, out.DeadLetter)
+	if err != nil {
+		return fmt.Errorf("goka: creating topics: %w", err)
+	}
+	for _, r := range resp {
+		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("goka: creating %s: %w", r.Topic, r.Err)
+		}
 	}
 	return nil
 }
 
-type job struct {
-	cfg   Config
-	codes map[string]code
-	affs  map[string]bool // affiliate -> has an active code
+// tsHeader carries the processing time (unix ms) of the input a record
+// was derived from, so that every hop decides with the time the processor
+// would: the input record's Kafka timestamp. (Goka's producer stamps its
+// records with the wall clock.)
+const tsHeader = "hs-ts"
+
+// now is the deterministic processing time of the message at hand.
+func now(ctx goka.Context) time.Time {
+	if b, ok := ctx.Headers()[tsHeader]; ok && len(b) == 8 {
+		return time.UnixMilli(int64(binary.BigEndian.Uint64(b))).UTC()
+	}
+	return ctx.Timestamp().UTC().Truncate(time.Millisecond)
 }
 
-func (j *job) process(ctx goka.Context, msg any) {
-	st, _ := ctx.Value().(*customer)
-	if st == nil {
-		st = &customer{}
-	}
-	switch x := msg.(type) {
-	case *schemas.Click:
-		if x.IsBot || x.AffiliateID == nil {
-			return
-		}
-		at := x.OccurredAt.UnixMilli()
-		t := touch{At: at, Aff: *x.AffiliateID}
-		if x.Code != nil {
-			if c, ok := j.codes[*x.Code]; ok {
-				if !c.usable(at) {
-					return // a link of a restricted code does not qualify
-				}
-				t.Code = *x.Code
-			}
-		}
-		if !j.affiliateActive(t.Aff) {
-			return // an affiliate that left the program
-		}
-		horizon := at - (j.cfg.Window + 24*time.Hour).Milliseconds()
-		st.Clicks = slices.DeleteFunc(st.Clicks, func(t touch) bool { return t.At < horizon })
-		st.Clicks = append(st.Clicks, t)
-		if len(st.Clicks) > 50 {
-			st.Clicks = st.Clicks[len(st.Clicks)-50:]
-		}
-	case *schemas.Order:
-		if slices.Contains(st.Orders, x.OrderID) {
-			return // a redelivery
-		}
-		st.Orders = append(st.Orders, x.OrderID)
-		if len(st.Orders) > 50 {
-			st.Orders = st.Orders[1:]
-		}
-		ctx.Emit(goka.Stream(j.cfg.Output), x.OrderID, j.decide(st, x, ctx.Timestamp()))
-	default:
-		return
-	}
-	ctx.SetValue(st)
+func tsOption(at time.Time) goka.ContextOption {
+	return goka.WithCtxEmitHeaders(goka.Headers{tsHeader: binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli()))})
 }
 
-// decide applies coupon_priority: a known code wins, else the last click
-// in the window; a click-required code without a click from its owner is
-// flagged code_without_click.
-func (j *job) decide(st *customer, o *schemas.Order, ts time.Time) *Output {
-	out := &Output{OrderID: o.OrderID, Method: "none", InputTimestamp: ts.UnixMilli()}
-	at, window := o.OccurredAt.UnixMilli(), j.cfg.Window.Milliseconds()
-	var last *touch
-	clicked := map[string]bool{}
-	for i := range st.Clicks {
-		c := &st.Clicks[i]
-		if c.At <= at && at-c.At <= window {
-			clicked[c.Aff] = true
-			if last == nil || c.At >= last.At {
-				last = c
-			}
-		}
+// emit encodes v as Avro and emits it.
+func (j *job) emit(ctx goka.Context, topic, key string, v any, at time.Time) error {
+	b, err := j.serde.Encode(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s record: %w", topic, err)
 	}
-	net := max(0, o.Subtotal-o.Discount)
-	rule := j.cfg.DefaultCommission
-	credit := touch{}
-	if len(o.Codes) > 0 {
-		if c, ok := j.codes[o.Codes[0].Code]; ok && c.usable(at) {
-			out.Affiliate, out.Method = c.owner, "code"
-			credit = touch{Aff: c.owner, Code: o.Codes[0].Code}
-			if c.requiresClick && !clicked[c.owner] {
-				out.Flags = append(out.Flags, "code_without_click")
-			}
-		}
-	}
-	if s := o.Subscription; s != nil && len(o.Codes) == 0 {
-		// A renewal without the code: whoever earned the first payment.
-		if first, ok := st.Subs[s.ID]; ok {
-			out.Affiliate, out.Method, credit = first.Aff, "subscription", first
-		}
-	}
-	if out.Method == "none" && last != nil {
-		out.Affiliate, out.Method, credit = last.Aff, "click", *last
-	}
-	if c, ok := j.codes[credit.Code]; ok && c.owner == credit.Aff && c.rule != nil {
-		rule = *c.rule // the code's rule, through the code or its link
-	}
-	if out.Method != "none" {
-		out.Commission = commission(rule, net, o.Subscription)
-	}
-	if s := o.Subscription; s != nil && s.Cycle == 1 && out.Method != "none" {
-		if st.Subs == nil {
-			st.Subs = map[string]touch{}
-		}
-		st.Subs[s.ID] = credit
-	}
-	return out
+	ctx.Emit(goka.Stream(topic), key, b, tsOption(at))
+	return nil
 }
 
-// affiliateActive reports whether the affiliate has an active code, or
-// owns none (unknown to the registry).
-func (j *job) affiliateActive(aff string) bool {
-	active, known := j.affs[aff]
-	return active || !known
-}
-
-func commission(rule schemas.CommissionRule, net int64, sub *schemas.Subscription) int64 {
-	if sub != nil && sub.Cycle > 0 {
-		if rule.RecurringMonths <= 0 && sub.Cycle != 1 || rule.RecurringMonths > 0 && sub.Cycle > rule.RecurringMonths {
-			return 0
+// publish emits a final decision: the attribution and its flags, keyed
+// by order.
+func (j *job) publish(ctx goka.Context, d attribution.Decision, at time.Time) error {
+	a := d.Attribution
+	key := schemas.OrderRef(a.Platform, a.StoreID, a.OrderID)
+	if err := j.emit(ctx, j.cfg.Outputs.Attributions, key, &a, at); err != nil {
+		return err
+	}
+	for i := range d.Flags {
+		if err := j.emit(ctx, j.cfg.Outputs.Flags, key, &d.Flags[i], at); err != nil {
+			return err
 		}
 	}
-	if rule.Type != "percent" {
-		return rule.Value
+	return nil
+}
+
+// deadLetter emits the message that stage could not process to the
+// dead-letter topic, as the processor does.
+func (j *job) deadLetter(ctx goka.Context, stage string, value []byte, at time.Time, err error) {
+	part, off := ctx.Partition(), ctx.Offset()
+	topic := string(ctx.Topic())
+	dl := &schemas.DeadLetter{
+		EventID:    schemas.ID(topic, fmt.Sprint(part), fmt.Sprint(off)),
+		Source:     topic,
+		Stage:      "goka:" + stage,
+		Partition:  &part,
+		Offset:     &off,
+		Key:        []byte(ctx.Key()),
+		Value:      value,
+		Reason:     err.Error(),
+		OccurredAt: at,
 	}
-	q, r := net*rule.Value/10000, net*rule.Value%10000
-	if 2*r > 10000 || 2*r == 10000 && q%2 == 1 {
-		q++
+	if dl.Value == nil {
+		dl.Value = []byte{}
 	}
-	return q
+	if eerr := j.emit(ctx, j.cfg.Outputs.DeadLetter, topic, dl, at); eerr != nil {
+		// Nothing else can carry it: stop rather than lose it.
+		ctx.Fail(fmt.Errorf("dead-lettering %s record: %w (reason: %w)", topic, eerr, err))
+	}
+}
+
+// lookup reads a code from the Goka view over the registry
+// topic, decoding Avro only after the code changed.
+func (j *job) lookup(ctx goka.Context) attribution.CodeLookup {
+	return func(code string) (schemas.Code, bool) {
+		v, err := j.codes.Get(code)
+		b, _ := v.([]byte)
+		if err != nil || b == nil {
+			return schemas.Code{}, false
+		}
+		j.decoded.mu.Lock()
+		d, hit := j.decoded.m[code]
+		j.decoded.mu.Unlock()
+		if hit && string(d.raw) == string(b) {
+			return d.code, true
+		}
+		var c schemas.Code
+		if err := j.serde.Decode(b, &c); err != nil {
+			j.log.Warn("undecodable registry entry", zap.String("code", code), zap.Error(err))
+			return schemas.Code{}, false
+		}
+		j.decoded.mu.Lock()
+		if len(j.decoded.m) >= maxDecodedCodes {
+			clear(j.decoded.m)
+		}
+		j.decoded.m[code] = decodedCode{raw: b, code: c}
+		j.decoded.mu.Unlock()
+		return c, true
+	}
 }

@@ -159,4 +159,7 @@ const (
 	TargetRate         = 20_000
 	TargetRSSEvents    = 10_000_000
 	TargetRSS          = 1 << 30
+	// TargetGokaRatio is issue 13's bar for ours ÷ Goka throughput, both
+	// running the same attribution code.
+	TargetGokaRatio = 1.5
 )

@@ -4,8 +4,10 @@
 // measures throughput, checkout-to-attribution latency at a fixed rate,
 // memory and state size, scores the outputs against the world's oracle,
 // measures the broker's raw produce+consume ceiling and, unless skipped,
-// the same attribution job written with Goka (package bench/goka), and
-// writes the figures as JSON and as a markdown table.
+// the processor's attribution code run inside Goka (package bench/goka),
+// and writes the figures as JSON and as a markdown table. The throughput
+// phase's world has exactly the run's events; the latency phase offers a
+// second world of its own (latencyWorld).
 //
 // Measurements:
 //

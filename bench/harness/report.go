@@ -33,6 +33,12 @@ func targets(rep *Report) []Target {
 		t.Margin = "run --events 10000000 to judge"
 	}
 	out = append(out, t)
+	if g := best.Goka; g != nil && g.Error == "" {
+		t = Target{Name: "throughput ours ÷ Goka, same attribution code", Want: fmt.Sprintf(">= %.1f", TargetGokaRatio),
+			Got: fmt.Sprintf("%.2f (%.0f / %.0f events/s, %d events)", g.ThroughputRatio, best.EventsPerSec, g.EventsPerSec, best.Events),
+			Met: g.ThroughputRatio >= TargetGokaRatio, Margin: fmt.Sprintf("%.2fx of target", g.ThroughputRatio/TargetGokaRatio)}
+		out = append(out, t)
+	}
 	return out
 }
 
@@ -166,11 +172,29 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("%.1f ms (%.2fx)", s.Goka.Latency.P99, s.Goka.P99Ratio) +
 			spread(s.Repeats, func(sp *Spread) *MinMax { return sp.GokaP99 }, "%.1f")
 	})
-	row("Goka peak RSS; accuracy; orders duplicated after SIGKILL", func(s SizeResult) string {
+	row("Goka CPU µs per event, its throughput phase: Goka / broker", func(s SizeResult) string {
 		if s.Goka == nil || s.Goka.Error != "" {
 			return "-"
 		}
-		return fmt.Sprintf("%s; %d/%d; %d of %d outputs", bytes(s.Goka.RSS), s.Goka.Correct, s.Goka.NonFraud, s.Goka.Duplicates, s.Goka.KillOutputs)
+		return fmt.Sprintf("%.1f / %.1f", s.Goka.CPUMicros, s.Goka.BrokerCPUMicros)
+	})
+	row("Goka accuracy, non-fraud orders; refund reversals right; stuffing / injection / leak recall", func(s SizeResult) string {
+		if s.Goka == nil || s.Goka.Error != "" {
+			return "-"
+		}
+		sc := s.Goka.Score
+		var recall []string
+		for _, f := range sc.Fraud {
+			recall = append(recall, pct(f.Recall))
+		}
+		return fmt.Sprintf("%s (%d/%d, %d missing); %d/%d; %s", pct(sc.Accuracy), sc.Correct, sc.NonFraud, sc.Missing,
+			sc.PayableCorrect, sc.PayableChecked, strings.Join(recall, " / "))
+	})
+	row("Goka peak RSS; attribution versions duplicated after SIGKILL", func(s SizeResult) string {
+		if s.Goka == nil || s.Goka.Error != "" {
+			return "-"
+		}
+		return fmt.Sprintf("%s; %d of %d outputs", bytes(s.Goka.RSS), s.Goka.Duplicates, s.Goka.KillOutputs)
 	})
 	if len(r.Rules) > 0 {
 		w("")

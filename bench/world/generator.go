@@ -50,6 +50,16 @@ type Config struct {
 	// RedeliveryRate is the share of orders delivered twice (same event
 	// id). Default 0.02.
 	RedeliveryRate float64
+	// IDOffset shifts the numbers behind every id the world makes
+	// (customers, fresh customers, clicks, orders, and so refunds and
+	// subscriptions): a world whose offset is at least another world's
+	// NextIDOffset shares no id with it, so both can feed one processor
+	// and one oracle. Default 0.
+	IDOffset int
+	// LeakSkip: leaks take podcast codes from the last one backwards,
+	// passing over the last LeakSkip first, so that a second world can
+	// leak codes the first did not. Default 0.
+	LeakSkip int
 }
 
 // EnsureDefaults fills zero fields.
@@ -104,6 +114,10 @@ func (c *Config) Validate() error {
 		return errors.New("world: customers must be positive")
 	case c.Affiliates < 10:
 		return fmt.Errorf("world: affiliates %d: at least 10", c.Affiliates)
+	case c.LeakSkip < 0:
+		return fmt.Errorf("world: leak skip %d is negative", c.LeakSkip)
+	case c.IDOffset < 0 || c.IDOffset > 1e8:
+		return fmt.Errorf("world: id offset %d outside [0, 1e8]", c.IDOffset)
 	case c.Span < 24*time.Hour:
 		return fmt.Errorf("world: span %v: at least 24h", c.Span)
 	}
@@ -219,7 +233,8 @@ func New(cfg Config) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Generator{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), next: cfg.Start}
+	g := &Generator{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), next: cfg.Start,
+		orders: cfg.IDOffset, clicks: cfg.IDOffset, fresh: uint64(cfg.IDOffset)}
 	for i := 0; i < cfg.Affiliates; i++ {
 		kind := LinkPartner
 		switch i % 5 {
@@ -244,7 +259,8 @@ func New(cfg Config) (*Generator, error) {
 	size := max(60, int(10*perHour))
 	for i := 0; i < cfg.Leaks && i < len(g.byKind[Podcast]); i++ {
 		at := cfg.Start.Add(time.Duration(float64(cfg.Span) * (0.5 + 0.4*float64(i)/float64(max(1, cfg.Leaks)))))
-		g.leaks = append(g.leaks, leak{aff: g.byKind[Podcast][len(g.byKind[Podcast])-1-i], start: at.Truncate(time.Hour).Add(7 * time.Minute), size: size})
+		p := g.byKind[Podcast]
+		g.leaks = append(g.leaks, leak{aff: p[len(p)-1-(i+cfg.LeakSkip)%len(p)], start: at.Truncate(time.Hour).Add(7 * time.Minute), size: size})
 	}
 	return g, nil
 }
@@ -292,6 +308,13 @@ func (g *Generator) Affiliates() []Affiliate { return g.affs }
 // Config is the configuration with defaults applied.
 func (g *Generator) Config() Config { return g.cfg }
 
+// NextIDOffset is the IDOffset from which another world shares no id with
+// this one's events so far: past its customers and every order and fresh
+// customer it made (some made ahead of Next, e.g. subscription renewals).
+func (g *Generator) NextIDOffset() int {
+	return max(g.cfg.IDOffset+g.cfg.Customers, g.orders, int(g.fresh))
+}
+
 // Emitted is how many events Next has returned.
 func (g *Generator) Emitted() int { return g.emitted }
 
@@ -333,7 +356,9 @@ func VisitorID(n uint64) string {
 	return string(b)
 }
 
-func (g *Generator) customer() string { return VisitorID(uint64(g.r.IntN(g.cfg.Customers))) }
+func (g *Generator) customer() string {
+	return VisitorID(uint64(g.cfg.IDOffset + g.r.IntN(g.cfg.Customers)))
+}
 
 // freshCustomer is a customer with no history: fraud is injected on them
 // so that its label is exact.

@@ -70,3 +70,63 @@ func TestGeneratorOrderAndMix(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratorIDOffset: a second world offset past the first's customers
+// and orders shares no customer, order, click or refund id with it, and
+// its order ids stay in the o%09d form the oracle reads.
+func TestGeneratorIDOffset(t *testing.T) {
+	ids := func(evs []*Event) (customers, orders, others map[string]bool) {
+		customers, orders, others = map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, e := range evs {
+			switch e.Kind {
+			case KindClick:
+				customers[e.Key] = true
+				others[e.Click.ClickID] = true
+			case KindOrder:
+				customers[e.Key] = true
+				orders[e.Order.OrderID] = true
+			case KindRefund:
+				others[e.Refund.RefundID] = true
+			}
+		}
+		return customers, orders, others
+	}
+	g, err := New(Config{Seed: 1, Events: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a []*Event
+	for e, ok := g.Next(); ok; e, ok = g.Next() {
+		a = append(a, e)
+	}
+	ca, oa, xa := ids(a)
+	for _, tc := range []struct {
+		name    string
+		offset  int
+		overlap bool
+	}{
+		{"no offset", 0, true},
+		{"NextIDOffset", g.NextIDOffset(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := drain(t, Config{Seed: 2, Events: 1000, IDOffset: tc.offset})
+			cb, ob, xb := ids(b)
+			shared := 0
+			for _, p := range []struct{ x, y map[string]bool }{{ca, cb}, {oa, ob}, {xa, xb}} {
+				for id := range p.y {
+					if p.x[id] {
+						shared++
+					}
+				}
+			}
+			if (shared > 0) != tc.overlap {
+				t.Errorf("%d ids shared with the first world, want overlap %v", shared, tc.overlap)
+			}
+			for id := range ob {
+				if _, ok := orderNumber(id); !ok {
+					t.Fatalf("order id %q is not o%%09d", id)
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	gokajob "github.com/heldsway/heldsway/bench/goka"
 	"github.com/heldsway/heldsway/bench/harness"
+	"github.com/heldsway/heldsway/pipeline/attribution"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -40,8 +41,9 @@ and the processor as child processes, feed them the world, and report:
   - sustained events/s with exactly-once on, checkout-to-attribution
     latency p50/p99/p99.9 at --rate, peak RSS of each process, Pebble size
     per million customers;
-  - the broker's raw produce+consume ceiling and the same job written with
-    Goka (throughput and latency ratio, duplicates after a SIGKILL).
+  - the broker's raw produce+consume ceiling and the processor's own
+    attribution code run inside Goka (throughput and latency ratio, CPU
+    per event, accuracy by the same oracle, duplicates after a SIGKILL).
 
 --feed avro (the default) produces the world straight to the input topics
 as Avro. --feed webhooks starts heldsway ingest as a third child and
@@ -180,39 +182,51 @@ func writeHeapProfile(path string) {
 
 // newBenchGokaCmd runs the Goka baseline job (the benchmark's child).
 func newBenchGokaCmd(g *globalFlags) *cobra.Command {
-	var (
-		listen, prefix, codes, group, output, state string
-		bp                                          int64
-	)
+	var listen, prefix, codes, outPrefix, group, state, program string
 	c := &cobra.Command{
 		Use:    "goka",
 		Short:  "Run the Goka baseline job (the benchmark's child)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			topics, err := schemas.NewTopics(prefix)
+			in, err := schemas.NewTopics(prefix)
 			if err != nil {
 				return usageError{err}
 			}
 			if codes != "" {
-				topics.Codes = codes
+				in.Codes = codes
+			}
+			out, err := schemas.NewTopics(outPrefix)
+			if err != nil {
+				return usageError{err}
+			}
+			prog := attribution.NewProgram()
+			if program != "" {
+				if prog, err = attribution.Load(program); err != nil {
+					return usageError{err}
+				}
 			}
 			if state == "" {
 				state = g.path("goka", group)
 			}
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
 			return gokajob.Run(cmd.Context(), gokajob.Config{
-				Brokers: []string{listen}, Topics: topics, Group: group, Output: output, StateDir: filepath.Clean(state),
-				DefaultCommission: schemas.CommissionRule{Type: "percent", Value: bp, RecurringMonths: 12},
+				Brokers: []string{listen}, Inputs: in, Outputs: out, Group: group, StateDir: filepath.Clean(state),
+				Program: prog, Logger: log.Named("goka"),
 			})
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&listen, "kafka-listen", "127.0.0.1:9092", "broker address")
-	f.StringVar(&prefix, "topic-prefix", "bench-goka", "prefix of the input topics")
-	f.StringVar(&codes, "codes-topic", "", "code registry topic (default <prefix>.codes.v1)")
-	f.StringVar(&group, "group", "bench-goka", "Goka group")
-	f.StringVar(&output, "output", "bench.goka.attributions", "output topic")
+	f.StringVar(&prefix, "topic-prefix", "bench-goka", "prefix of the input topics (clicks, orders, refunds)")
+	f.StringVar(&codes, "codes-topic", "", "code registry topic (default <topic-prefix>.codes.v1)")
+	f.StringVar(&outPrefix, "output-prefix", "bench-goka-out", "prefix of the topics the job writes (attributions, flags, adjustments, dead letters, its internal redemptions)")
+	f.StringVar(&group, "group", "bench-goka", "Goka group prefix: <group> (by customer), <group>-redeem (by code), <group>-adjust (by order)")
 	f.StringVar(&state, "state", "", "Goka local storage (default <data-dir>/goka/<group>)")
-	f.Int64Var(&bp, "default-commission-bp", 300, "commission (basis points of net) for an affiliate without its own code on the order")
+	f.StringVar(&program, "program", "", "program YAML file (the processor's --program; default the built-in defaults)")
 	return c
 }
