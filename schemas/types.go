@@ -35,8 +35,8 @@ type AppliedCode struct {
 }
 
 // Customer identifies who placed an order, in the forms the processor can
-// join on. Key is the partitioning key (see Customer key precedence in the
-// README).
+// join on. Key is the partitioning key (see Customer key precedence in
+// docs/contract.md).
 type Customer struct {
 	Key        string  `json:"key"`
 	VisitorID  *string `json:"visitor_id"`

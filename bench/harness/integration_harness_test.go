@@ -37,8 +37,8 @@ func TestIntegrationHarness(t *testing.T) {
 	// The target is 100%. Stage 1 currently prunes a customer's clicks by
 	// the event time of the latest record it read, so a backlog read topic
 	// by topic (clicks days of event time ahead of orders) loses clicks
-	// still inside an order's window (see the README's Benchmarks
-	// section). Until that is fixed this fails only below 99%, and logs
+	// still inside an order's window (see docs/benchmarks.md).
+	// Until that is fixed this fails only below 99%, and logs
 	// the gap; set the bound to 1 to hold the pipeline to the target.
 	const minAccuracy = 0.99
 	if s.Missing > 0 || s.Accuracy < minAccuracy {

@@ -54,7 +54,7 @@ func bytes(n int64) string {
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
-// Markdown renders the report as the tables the README shows.
+// Markdown renders the report as the tables docs/benchmarks.md shows.
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }

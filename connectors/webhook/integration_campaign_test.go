@@ -78,7 +78,7 @@ type attack struct {
 }
 
 // TestIntegrationBadInputCampaign sends every class of hostile input the
-// README's "Bad input" table lists to every endpoint that takes it, on a
+// "Bad input" table of docs/faults.md lists to every endpoint that takes it, on a
 // running edge publishing to the embedded broker over TCP, and checks each
 // documented status and reason; then that the edge still answers /healthz,
 // and that Kafka holds exactly the events of the accepted requests (the
