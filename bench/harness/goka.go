@@ -158,7 +158,8 @@ func gokaPhase(ctx context.Context, cfg Config, r gokaRun) *GokaResult {
 	if err != nil {
 		return fail(err)
 	}
-	g.DeadLetters = dead
+	g.DeadLetters = len(dead)
+	cfg.logDeadLetters("goka", dead)
 	for _, o := range obs.Orders {
 		if o.Version > 0 {
 			g.Outputs++

@@ -466,7 +466,8 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 	if err != nil {
 		return nil, err
 	}
-	res.DeadLetters = dead
+	res.DeadLetters = len(dead)
+	cfg.logDeadLetters("processor", dead)
 	if res.Score, err = oracle.Score(rule, obs); err != nil {
 		return nil, err
 	}
@@ -519,9 +520,9 @@ func latencyWorld(first *world.Generator, seed uint64, latN int, lastAt time.Tim
 // observe reads a run's outputs (attributions, adjustments, flags, dead
 // letters on topics) for the oracle; orderID maps an output's order to the
 // world's.
-func observe(ctx context.Context, conn []kgo.Opt, topics schemas.Topics, serde *schemas.Serde, orderID func(platform, id string) string) (world.Observed, int, error) {
+func observe(ctx context.Context, conn []kgo.Opt, topics schemas.Topics, serde *schemas.Serde, orderID func(platform, id string) string) (world.Observed, []schemas.DeadLetter, error) {
 	obs := world.Observed{Orders: map[string]*world.Got{}}
-	dead := 0
+	var dead []schemas.DeadLetter
 	err := readAll(ctx, conn, []string{topics.Attributions, topics.Adjustments, topics.Flags, topics.DeadLetter}, func(r *kgo.Record) {
 		v, err := serde.DecodeAny(r.Value)
 		if err != nil {
@@ -552,10 +553,23 @@ func observe(ctx context.Context, conn []kgo.Opt, topics schemas.Topics, serde *
 		case *schemas.Flag:
 			obs.Flags = append(obs.Flags, *x)
 		case *schemas.DeadLetter:
-			dead++
+			x.Value = nil // the reason says enough; the bodies can be large
+			dead = append(dead, *x)
 		}
 	})
 	return obs, dead, err
+}
+
+// logDeadLetters reports how many records a run dead-lettered and the
+// reasons of the first few.
+func (cfg *Config) logDeadLetters(who string, dead []schemas.DeadLetter) {
+	for i, d := range dead {
+		if i == 5 {
+			cfg.logf("%s: ... %d dead letters in all", who, len(dead))
+			break
+		}
+		cfg.logf("%s: dead letter from %s (%s): %s", who, d.Source, d.Stage, d.Reason)
+	}
 }
 
 // waitIdleAt waits for the processor groups to drain and returns when the

@@ -115,6 +115,7 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 		cand := a.candidate(in)
 		if g := KeyHash(cand.digest()); g != d.Digest {
 			d.Version, d.Digest = in.version, g
+			d.published(&cand)
 			out = append(out, cand)
 		}
 	}
@@ -236,7 +237,7 @@ func (a *Attributor) Order(st *Customer, o schemas.Order, lookup CodeLookup, now
 		st.addDecided(Decided{
 			Key: KeyHash(key), OccurredAt: o.OccurredAt, Version: 1, DecidedAt: now,
 			Digest: KeyHash(cand.digest()), Content: contentHash(o),
-			snap: &Snapshot{Order: o, Codes: in.codes, Facts: in.facts}, dirty: true,
+			snap: &Snapshot{Order: o, Codes: in.codes, Facts: in.facts, Last: finalOf(&cand)}, dirty: true,
 		})
 	}
 	return cand, true, nil
@@ -324,7 +325,7 @@ func (a *Attributor) update(st *Customer, d *Decided, snap *Snapshot, o schemas.
 	in := &input{order: o, codes: codes, facts: facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace), version: d.Version + 1, now: now,
 		lookup: lookup, affiliates: a.affiliates, hold: d.Hold}
 	cand := a.candidate(in)
-	d.snap, d.dirty = &Snapshot{Order: o, Codes: codes, Facts: facts}, true
+	d.snap, d.dirty = &Snapshot{Order: o, Codes: codes, Facts: facts, Last: finalOf(&cand)}, true
 	d.Version, d.Digest, d.Content = in.version, KeyHash(cand.digest()), contentHash(o)
 	if i := slices.IndexFunc(st.Orders, func(p PastOrder) bool { return p.Key == d.Key }); i >= 0 {
 		st.Orders[i].Sum = d.Content

@@ -130,6 +130,11 @@ type Snapshot struct {
 	Order schemas.Order
 	Codes []schemas.Code
 	Facts Facts
+	// Last is the decision stage 1 published last for the order, when it
+	// publishes the order's decisions itself (Candidate.Final): a leak
+	// hold is applied to it as it stands, without deciding the order
+	// again (its clicks may have been forgotten since).
+	Last *Decision
 }
 
 // SnapshotSource reads a decided order's snapshot stored apart from the
@@ -641,6 +646,10 @@ func (s *Snapshot) Marshal() []byte {
 	}
 	e.boolean(s.Facts.PriorOrder)
 	e.strs(s.Facts.Redeemed)
+	e.boolean(s.Last != nil)
+	if s.Last != nil {
+		e.decision(s.Last)
+	}
 	if e.err != nil {
 		// The order and codes were decoded from Avro records that passed
 		// validation, so they encode; a failure here is a programming
@@ -666,6 +675,10 @@ func UnmarshalSnapshot(data []byte) (Snapshot, error) {
 	}
 	s.Facts.PriorOrder = d.boolean()
 	s.Facts.Redeemed = d.strs(maxDecidedCodes)
+	if d.boolean() {
+		last := d.decision()
+		s.Last = &last
+	}
 	if err := d.end(); err != nil {
 		return Snapshot{}, fmt.Errorf("%w: decoding decided order: %v", ErrCorrupt, err)
 	}

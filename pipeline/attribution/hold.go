@@ -3,6 +3,7 @@ package attribution
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/heldsway/heldsway/pipeline/fraud"
@@ -53,10 +54,10 @@ func (d *Decision) applyHold(h byte) {
 // when stage 2 must resolve the usage limit.
 func (c *Candidate) Final() (Decision, bool) {
 	switch {
-	case c.Code == "":
-		return c.Fallback, true
 	case c.slim():
 		return *c.WithCode, true
+	case c.Code == "":
+		return c.Fallback, true
 	}
 	return Decision{}, false
 }
@@ -190,19 +191,63 @@ func (a *Attributor) Hold(st *Customer, h Hold, lookup CodeLookup, now time.Time
 	if d.Hold >= h.Level {
 		return Candidate{}, false, nil
 	}
+	snap, err := st.snapshot(d)
+	if err != nil {
+		return Candidate{}, false, err
+	}
+	if last := snap.Last; last != nil && last.Attribution.Version == d.Version {
+		// The decision published last, held as it stands: the hold
+		// changes its status and reasons, not its credit.
+		held := cloneDecision(*last)
+		held.applyHold(h.Level)
+		a := &held.Attribution
+		a.Version = d.Version + 1
+		a.EventID = AttributionID(a.Platform, a.StoreID, a.OrderID, a.Version)
+		a.DecidedAt = now
+		// Final publishes WithCode (no usage limit: a held order's code
+		// has none, or stage 2 would have decided it).
+		cand = Candidate{OrderKey: h.OrderKey, Version: a.Version, OccurredAt: d.OccurredAt, WithCode: &held}
+		d.Hold, d.Version, d.Digest = h.Level, a.Version, KeyHash(cand.digest())
+		d.published(&cand)
+		return cand, true, nil
+	}
 	if !st.ForgotClicksUntil.IsZero() && !d.OccurredAt.Add(-a.p.MaxWindow()).After(st.ForgotClicksUntil) {
 		// Clicks the order's window covers were dropped since it was
 		// decided (newer orders pruned them): deciding it again would
 		// credit it differently, so the hold is not applied here.
 		return Candidate{}, false, fmt.Errorf("%w: %s", ErrHoldUnreproducible, h.OrderKey)
 	}
-	snap, err := st.snapshot(d)
-	if err != nil {
-		return Candidate{}, false, err
-	}
 	in := &input{order: snap.Order, codes: snap.Codes, facts: snap.Facts, clicks: visible(st.Clicks, d.DecidedAt, a.p.Defaults.Grace),
 		version: d.Version + 1, now: now, lookup: lookup, affiliates: a.affiliates, hold: h.Level}
 	cand = a.candidate(in)
 	d.Hold, d.Version, d.Digest = h.Level, in.version, KeyHash(cand.digest())
+	d.published(&cand)
 	return cand, true, nil
+}
+
+// finalOf is the decision stage 1 publishes for a candidate, nil when
+// stage 2 decides it.
+func finalOf(c *Candidate) *Decision {
+	if d, ok := c.Final(); ok {
+		return &d
+	}
+	return nil
+}
+
+// published records c, a new version of d's order, as the decision
+// published last (the snapshot is then written again).
+func (d *Decided) published(c *Candidate) {
+	if d.snap == nil {
+		return // not loaded: not changed by this version
+	}
+	d.snap.Last, d.dirty = finalOf(c), true
+}
+
+// cloneDecision copies a decision deeply enough that changing the copy's
+// status, reasons and commissions leaves the original as it was.
+func cloneDecision(d Decision) Decision {
+	d.Attribution.Reasons = slices.Clone(d.Attribution.Reasons)
+	d.Attribution.Shares = slices.Clone(d.Attribution.Shares)
+	d.Flags = slices.Clone(d.Flags)
+	return d
 }

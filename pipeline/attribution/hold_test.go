@@ -83,3 +83,53 @@ func TestHold(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldAfterClicksForgotten: a hold that arrives after newer orders of
+// the customer pruned the clicks the order was decided with holds the
+// decision published last, unchanged but for status and reasons, instead
+// of deciding the order again without those clicks.
+func TestHoldAfterClicksForgotten(t *testing.T) {
+	p := NewProgram()
+	p.Defaults.Rule = ClickPriority
+	p.Defaults.Commission = Commission{Type: "percent", Value: 1000}
+	a := New(p)
+	code := schemas.Code{Code: "LEAKY", AffiliateID: "pod", Status: "active"}
+	lookup := func(c string) (schemas.Code, bool) { return code, c == code.Code }
+	snaps := snapStore{}
+	var st Customer
+	if _, err := a.Click(&st, schemas.Click{EventID: "c1", ClickID: "k1", AffiliateID: ptr("linker"), OccurredAt: t0.Add(-time.Hour)}, lookup, t0); err != nil {
+		t.Fatal(err)
+	}
+	cand, _, err := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD",
+		Subtotal: 1000, Total: 1000, Codes: []schemas.AppliedCode{{Code: "LEAKY"}}, OccurredAt: t0}, lookup, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := cand.Final()
+	if deref(v1.Attribution.AffiliateID) != "linker" {
+		t.Fatalf("version 1 credited %q, want the click's affiliate", deref(v1.Attribution.AffiliateID))
+	}
+	st = snaps.store(t, &st)
+	// Sixty days later a new order prunes the click (window + slack).
+	if _, _, err := a.Order(&st, schemas.Order{EventID: "e2", OrderID: "o2", Platform: "p", StoreID: "s", Currency: "USD",
+		Subtotal: 1000, Total: 1000, OccurredAt: t0.Add(60 * 24 * time.Hour)}, lookup, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Clicks) != 0 || st.ForgotClicksUntil.IsZero() {
+		t.Fatalf("the click was not pruned: %d clicks", len(st.Clicks))
+	}
+	st = snaps.store(t, &st)
+	held, ok, err := a.Hold(&st, Hold{OrderKey: OrderKey("p", "s", "o1"), Level: HoldReview}, lookup, t0.Add(2*time.Second))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	d, _ := held.Final()
+	at := d.Attribution
+	if held.Version != 2 || at.Version != 2 || at.EventID != AttributionID("p", "s", "o1", 2) || deref(at.AffiliateID) != "linker" ||
+		at.Commission != v1.Attribution.Commission || at.Status != StatusPendingReview || !slices.Contains(at.Reasons, "flag:code_leak") {
+		t.Fatalf("held version: %+v", at)
+	}
+	if slices.Contains(v1.Attribution.Reasons, "flag:code_leak") {
+		t.Fatal("holding changed the earlier version's reasons")
+	}
+}
