@@ -117,7 +117,7 @@ for o in "$O1" "$O2" "$O3"; do
     "$(money "$net" "$cur")" "$method" "$why" "$status" "$([ "$reasons" != null ] && echo ", reasons $reasons")"
   case $o in
   "$O1") [ "$aff/$method/$status/$com" = "aff_sarah_lee/code/approved/1078" ] || fail "$o: want Sarah by code, 10.78 USD, approved" ;;
-  "$O2") [ "$aff/$method/$status/$com" = "aff_mike_ross/click/approved/1200" ] || fail "$o: want Mike by click, 12.00 USD, approved" ;;
+  "$O2") [ "$aff/$method/$status/$com" = "aff_mike_ross/click/approved/2400" ] || fail "$o: want Mike by click, 24.00 USD (the 20% commission of the MIKEFIT15 link he was credited through), approved" ;;
   "$O3") [ "$aff/$status" = "aff_tom_tech/pending_review" ] || fail "$o: want Tom, pending_review (coupon stuffing)" ;;
   esac
 done
