@@ -19,8 +19,6 @@ const (
 	PrivateFileMode = fileMode
 )
 
-func makePrivate(dir string) error { return MakePrivate(dir) }
-
 // MakePrivate creates dir 0700 and tightens what it already holds (a
 // directory from an older version) to 0700 directories and 0600 files.
 // The embedded broker's data directory is made private the same way.

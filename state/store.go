@@ -67,7 +67,7 @@ func Open(dir string, cfg Config, log *zap.Logger) (*Store, error) {
 	fsys := cfg.FS
 	if fsys == vfs.Default {
 		// On disk, the state is private (0700 directories, 0600 files).
-		if err := makePrivate(dir); err != nil {
+		if err := MakePrivate(dir); err != nil {
 			return nil, fmt.Errorf("state: making %s private: %w", dir, err)
 		}
 		fsys = privateFS{vfs.Default}

@@ -122,8 +122,8 @@ func Run(ctx context.Context, cfg Config) error {
 	in, out := cfg.Inputs, cfg.Outputs
 	// The registry: a Goka view over the codes topic, which also keeps the
 	// affiliate index the processor derives from its codes table.
-	affs := newAffiliateIndex(j.serde)
-	j.attr.SetAffiliates(affs.lookup)
+	affs := attribution.NewAffiliateIndex(j.serde)
+	j.attr.SetAffiliates(affs.Lookup)
 	codes, err := goka.NewView(cfg.Brokers, goka.Table(in.Codes), rawCodec{},
 		goka.WithViewHasher(kafkaHasher),
 		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, "codes"))),
@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg Config) error {
 			if err != nil {
 				return err
 			}
-			affs.change(key, old, value)
+			affs.Change([]byte(key), old, value)
 			return goka.DefaultUpdate(ctx, s, key, value)
 		}))
 	if err != nil {

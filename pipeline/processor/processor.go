@@ -119,10 +119,10 @@ func New(cfg Config) (*Processor, error) {
 		holds:       cfg.Topics.Internal("holds"),
 	}
 	p.decoded.m = make(map[string]decodedCode)
-	affs := newAffiliateIndex(cfg.Serde)
-	p.attr.SetAffiliates(affs.lookup)
+	affs := attribution.NewAffiliateIndex(cfg.Serde)
+	p.attr.SetAffiliates(affs.Lookup)
 	codes, err := stream.NewTable(stream.TableConfig{Topic: cfg.Topics.Codes, Conn: cfg.Conn, Logger: cfg.Logger.Named("codes"),
-		OnChange: affs.change})
+		OnChange: affs.Change})
 	if err != nil {
 		return nil, err
 	}

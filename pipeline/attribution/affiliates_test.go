@@ -1,4 +1,4 @@
-package processor
+package attribution
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 // one whose codes were all deactivated has left the program.
 func TestAffiliateIndex(t *testing.T) {
 	serde := schemas.NewSerde()
-	x := newAffiliateIndex(serde)
+	x := NewAffiliateIndex(serde)
 	enc := func(code, aff, status string) []byte {
 		b, err := serde.Encode(&schemas.Code{Code: code, DisplayCode: code, AffiliateID: aff, Status: status, DiscountType: "percent"})
 		if err != nil {
@@ -24,7 +24,7 @@ func TestAffiliateIndex(t *testing.T) {
 		if aff != "" {
 			v = enc(code, aff, status)
 		}
-		x.change([]byte(code), cur[code], v)
+		x.Change([]byte(code), cur[code], v)
 		cur[code] = v
 	}
 	steps := []struct {
@@ -41,11 +41,11 @@ func TestAffiliateIndex(t *testing.T) {
 	}
 	for i, s := range steps {
 		set(s.code, s.aff, s.status)
-		if known, active := x.lookup("aff-1"); known != s.known || active != s.active {
+		if known, active := x.Lookup("aff-1"); known != s.known || active != s.active {
 			t.Fatalf("step %d (%s %s %s): aff-1 known=%v active=%v, want %v %v", i, s.code, s.aff, s.status, known, active, s.known, s.active)
 		}
 	}
-	if known, active := x.lookup("aff-2"); !known || !active {
+	if known, active := x.Lookup("aff-2"); !known || !active {
 		t.Fatalf("aff-2 known=%v active=%v", known, active)
 	}
 }

@@ -1,4 +1,4 @@
-package processor
+package attribution
 
 import (
 	"sync"
@@ -6,11 +6,12 @@ import (
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// affiliateIndex follows the code registry table: for each affiliate, its
-// codes and which are active. An affiliate whose codes are all inactive
-// has left the program, and its clicks no longer qualify
-// (attribution.AffiliateLookup).
-type affiliateIndex struct {
+// AffiliateIndex follows the code registry: for each affiliate, its codes
+// and which are active. An affiliate whose codes are all inactive has left
+// the program, and its clicks no longer qualify (Lookup is an
+// AffiliateLookup). The processor and the bench's Goka peer feed it every
+// registry change.
+type AffiliateIndex struct {
 	serde *schemas.Serde
 	// mu guards m. Leaf lock.
 	mu struct {
@@ -19,15 +20,18 @@ type affiliateIndex struct {
 	}
 }
 
-func newAffiliateIndex(serde *schemas.Serde) *affiliateIndex {
-	x := &affiliateIndex{serde: serde}
+// NewAffiliateIndex returns an empty index that decodes registry records
+// with serde.
+func NewAffiliateIndex(serde *schemas.Serde) *AffiliateIndex {
+	x := &AffiliateIndex{serde: serde}
 	x.mu.m = map[string]map[string]bool{}
 	return x
 }
 
-// change is the table's OnChange: old and val are registry records (nil
-// for none or a deletion).
-func (x *affiliateIndex) change(key, old, val []byte) {
+// Change applies one registry change of code key: old and val are its
+// previous and new records (nil for none or a deletion). It fits
+// stream.TableConfig.OnChange.
+func (x *AffiliateIndex) Change(key, old, val []byte) {
 	var prev, cur schemas.Code
 	hasPrev := len(old) > 0 && x.serde.Decode(old, &prev) == nil
 	hasCur := len(val) > 0 && x.serde.Decode(val, &cur) == nil
@@ -51,9 +55,9 @@ func (x *affiliateIndex) change(key, old, val []byte) {
 	}
 }
 
-// lookup reports whether the registry knows the affiliate and whether any
+// Lookup reports whether the registry knows the affiliate and whether any
 // of its codes is active.
-func (x *affiliateIndex) lookup(aff string) (known, active bool) {
+func (x *AffiliateIndex) Lookup(aff string) (known, active bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	codes, ok := x.mu.m[aff]
