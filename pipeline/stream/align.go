@@ -21,7 +21,13 @@ type topicPartition struct {
 // first, only while every input of the partition either has a record
 // waiting or has been read to its end: when one input runs dry while the
 // broker holds more of it, the other inputs' later records wait for it,
-// for at most maxIdle. A backlog read topic by topic (a whole fetch of
+// for at most maxIdle of time spent waiting in polls. Time the stage spends
+// processing a batch does not count: under load one batch can take longer
+// than maxIdle, and a partition whose fetch simply had not come back yet
+// (its fetching paused while its queue was full, resumed at the end of
+// the batch) would be skipped, its older records processed after newer
+// ones of the other inputs (orders decided before the clicks that preceded
+// them). A backlog read topic by topic (a whole fetch of
 // orders before the clicks that came first) is then still applied in the
 // order the records reached Kafka.
 //
@@ -53,10 +59,15 @@ type aligner struct {
 	// pos is the offset after the last record taken for processing, per
 	// input partition: what the next transaction commits.
 	pos map[topicPartition]kgo.EpochOffset
-	// dry is when each input partition that is behind, with nothing
-	// queued, started holding other records back.
-	dry    map[topicPartition]time.Time
-	paused map[topicPartition]bool
+	// dry is how long the stage has waited in polls since each input
+	// partition that is behind, with nothing queued, started holding other
+	// records back.
+	dry map[topicPartition]time.Duration
+	// skipped counts input partitions that stopped holding others back
+	// after maxIdle without a delivery (each such stretch once).
+	skipped int64
+	escaped map[topicPartition]bool
+	paused  map[topicPartition]bool
 	// follow are inputs whose partitions never hold others back: their
 	// records are taken in timestamp order with the rest, but an input
 	// that is behind waits for nobody (Config.FollowInputs).
@@ -87,7 +98,8 @@ func (a *aligner) reset() {
 	a.txn = make(map[topicPartition]bool)
 	a.last = make(map[topicPartition]time.Time)
 	a.pos = make(map[topicPartition]kgo.EpochOffset)
-	a.dry = make(map[topicPartition]time.Time)
+	a.dry = make(map[topicPartition]time.Duration)
+	a.escaped = make(map[topicPartition]bool)
 	a.paused = make(map[topicPartition]bool)
 }
 
@@ -133,15 +145,21 @@ func (a *aligner) drop(parts []int32) (resume map[string][]int32) {
 			delete(a.pos, k)
 			delete(a.paused, k)
 			delete(a.dry, k)
+			delete(a.escaped, k)
 		}
 	}
 	return resume
 }
 
 // add queues a poll's records and notes how far each partition was read.
-func (a *aligner) add(fetches kgo.Fetches) {
+// waited is how long the poll blocked: it counts toward maxIdle for every
+// partition that holds records back.
+func (a *aligner) add(fetches kgo.Fetches, waited time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for k := range a.dry {
+		a.dry[k] += waited
+	}
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if _, ok := a.rank[fp.Topic]; !ok {
 			return
@@ -163,6 +181,7 @@ func (a *aligner) add(fetches kgo.Fetches) {
 				}
 			}
 			delete(a.dry, k)
+			delete(a.escaped, k)
 		}
 	})
 }
@@ -191,7 +210,8 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 // An input partition that is behind (the broker holds more of it) with
 // nothing queued holds back every record newer than the last one it
 // delivered, since what it delivers next may be older than those; after
-// maxIdle without a delivery it is ignored until it delivers again.
+// maxIdle spent waiting in polls without a delivery it is ignored until
+// it delivers again.
 // Aligning all partitions, not just the inputs of one, keeps what the
 // stage produces in the order its inputs reached Kafka, so a downstream
 // stage keyed differently (stage 2, by code) does not see one partition's
@@ -205,7 +225,7 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 // that included it, so the stage must poll everything the consumer has
 // buffered: a partition left in the consumer's buffer would look caught up
 // on stale news.
-func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.Duration, more bool) {
+func (a *aligner) take(limit int) (out []*kgo.Record, wait time.Duration, more bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// Every known input partition, in tie-break order.
@@ -242,7 +262,11 @@ func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.D
 		if len(qs[i]) > 0 || a.follow[k.topic] || a.caughtUp(k) {
 			return false, time.Time{}
 		}
-		if since, ok := a.dry[k]; ok && now.Sub(since) >= a.maxIdle {
+		if waited, ok := a.dry[k]; ok && waited >= a.maxIdle {
+			if !a.escaped[k] {
+				a.escaped[k] = true
+				a.skipped++
+			}
 			return false, time.Time{}
 		}
 		return true, a.last[k] // zero (holds everything) before any delivery
@@ -298,12 +322,11 @@ func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.D
 		if h, _ := holds(i); !h {
 			continue
 		}
-		since, ok := a.dry[k]
+		waited, ok := a.dry[k]
 		if !ok {
-			since = now
-			a.dry[k] = now
+			a.dry[k] = 0
 		}
-		if left := a.maxIdle - now.Sub(since); left > 0 && (wait == 0 || left < wait) {
+		if left := a.maxIdle - waited; left > 0 && (wait == 0 || left < wait) {
 			wait = left
 		}
 	}
@@ -381,4 +404,14 @@ func (a *aligner) rewriteCommit(req *kmsg.TxnOffsetCommitRequest) error {
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
 	}
 	return nil
+}
+
+// takeSkipped returns how many input partitions stopped holding others
+// back after maxIdle since the last call.
+func (a *aligner) takeSkipped() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := a.skipped
+	a.skipped = 0
+	return n
 }

@@ -52,7 +52,6 @@ func names(recs []*kgo.Record) string {
 // topic: records wait for an input that is behind, flow once it arrives,
 // and wait at most maxIdle for an input that never delivers.
 func TestAlignerTake(t *testing.T) {
-	t0 := time.Unix(1000, 0)
 	a := newAligner([]string{"clicks", "orders"}, 500*time.Millisecond, 100)
 	// Partition 0: both inputs have a backlog (end 3); partition 1: clicks
 	// are caught up (empty), orders have one record.
@@ -62,7 +61,7 @@ func TestAlignerTake(t *testing.T) {
 	steps := []struct {
 		name    string
 		fetches kgo.Fetches
-		at      time.Duration
+		waited  time.Duration // how long the poll before this take blocked
 		want    string
 		wait    time.Duration
 	}{
@@ -75,33 +74,38 @@ func TestAlignerTake(t *testing.T) {
 		{
 			name:    "two clicks arrive: merged up to the last click, orders after it wait",
 			fetches: fetch(fp(3, rec("clicks", 0, 0, 15), rec("clicks", 0, 1, 25))),
-			at:      100 * time.Millisecond,
+			waited:  100 * time.Millisecond,
 			want:    "orders1@5 orders0@10 clicks0@15 orders0@20 clicks0@25",
 			wait:    500 * time.Millisecond,
 		},
 		{
 			name:    "the last click: clicks caught up, the rest flows",
 			fetches: fetch(fp(3, rec("clicks", 0, 2, 40))),
-			at:      200 * time.Millisecond,
+			waited:  100 * time.Millisecond,
 			want:    "orders0@30 clicks0@40",
 		},
 		{
 			name:    "an input behind that never delivers: wait at most maxIdle",
 			fetches: fetch(fp(9, rec("orders", 0, 3, 50))),
-			at:      300 * time.Millisecond,
+			waited:  100 * time.Millisecond,
 			want:    "",
 			wait:    500 * time.Millisecond,
 		},
 		{
-			name: "still waiting",
-			at:   700 * time.Millisecond,
+			name: "time spent processing other batches does not count: polls that return at once leave it waiting",
 			want: "",
-			wait: 100 * time.Millisecond,
+			wait: 500 * time.Millisecond,
 		},
 		{
-			name: "maxIdle passed: processed without the input",
-			at:   800 * time.Millisecond,
-			want: "orders0@50",
+			name:   "still waiting",
+			waited: 400 * time.Millisecond,
+			want:   "",
+			wait:   100 * time.Millisecond,
+		},
+		{
+			name:   "maxIdle spent polling: processed without the input",
+			waited: 100 * time.Millisecond,
+			want:   "orders0@50",
 		},
 	}
 	for _, s := range steps {
@@ -109,11 +113,14 @@ func TestAlignerTake(t *testing.T) {
 		if s.name == "an input behind that never delivers: wait at most maxIdle" {
 			a.end[topicPartition{"clicks", 0}] = 9 // the broker says more clicks exist
 		}
-		a.add(s.fetches)
-		got, wait, _ := a.take(t0.Add(s.at), 100)
+		a.add(s.fetches, s.waited)
+		got, wait, _ := a.take(100)
 		if names(got) != s.want || wait != s.wait {
 			t.Fatalf("%s: took %q wait %v, want %q wait %v", s.name, names(got), wait, s.want, s.wait)
 		}
+	}
+	if n := a.takeSkipped(); n != 1 {
+		t.Fatalf("skipped %d partitions, want 1", n)
 	}
 
 	// The commit carries the offsets after what was taken, not after what
@@ -149,16 +156,16 @@ func TestAlignerTake(t *testing.T) {
 func TestAlignerFlowControl(t *testing.T) {
 	a := newAligner([]string{"a", "b"}, time.Second, 4)
 	a.assigned(0, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 10, "b": 10})
-	a.add(fetch(fp(10, rec("a", 0, 0, 1), rec("a", 0, 1, 2), rec("a", 0, 2, 3), rec("a", 0, 3, 4))))
-	if got, _, _ := a.take(time.Unix(0, 0), 100); len(got) != 0 {
+	a.add(fetch(fp(10, rec("a", 0, 0, 1), rec("a", 0, 1, 2), rec("a", 0, 2, 3), rec("a", 0, 3, 4))), 0)
+	if got, _, _ := a.take(100); len(got) != 0 {
 		t.Fatalf("took %s while b is behind", names(got))
 	}
 	pause, resume := a.flowControl()
 	if fmt.Sprint(pause) != "map[a:[0]]" || resume != nil {
 		t.Fatalf("pause %v resume %v", pause, resume)
 	}
-	a.add(fetch(fp(10, rec("b", 0, 0, 3))))
-	if got, _, _ := a.take(time.Unix(0, 0), 100); names(got) != "a0@1 a0@2 a0@3 b0@3" {
+	a.add(fetch(fp(10, rec("b", 0, 0, 3))), 0)
+	if got, _, _ := a.take(100); names(got) != "a0@1 a0@2 a0@3 b0@3" {
 		t.Fatalf("took %s", names(got))
 	}
 	pause, resume = a.flowControl()
@@ -167,7 +174,7 @@ func TestAlignerFlowControl(t *testing.T) {
 	}
 
 	// A partition revoked while paused is handed back for resuming.
-	a.add(fetch(fp(10, rec("a", 0, 4, 5), rec("a", 0, 5, 6), rec("a", 0, 6, 7))))
+	a.add(fetch(fp(10, rec("a", 0, 4, 5), rec("a", 0, 5, 6), rec("a", 0, 6, 7))), 0)
 	if pause, _ = a.flowControl(); fmt.Sprint(pause) != "map[a:[0]]" {
 		t.Fatalf("pause %v", pause)
 	}
@@ -288,12 +295,12 @@ func TestAlignerMergesPartitions(t *testing.T) {
 	for p := int32(0); p < 2; p++ {
 		a.assigned(p, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 2, "b": 0})
 	}
-	a.add(fetch(fp(2, rec("a", 0, 0, 1), rec("a", 0, 1, 3)), fp(2, rec("a", 1, 0, 2), rec("a", 1, 1, 3))))
-	got, wait, more := a.take(time.Unix(0, 0), 3)
+	a.add(fetch(fp(2, rec("a", 0, 0, 1), rec("a", 0, 1, 3)), fp(2, rec("a", 1, 0, 2), rec("a", 1, 1, 3))), 0)
+	got, wait, more := a.take(3)
 	if names(got) != "a0@1 a1@2 a0@3" || wait != 0 || !more {
 		t.Fatalf("took %s wait %v more %v", names(got), wait, more)
 	}
-	got, _, more = a.take(time.Unix(0, 0), 3)
+	got, _, more = a.take(3)
 	if names(got) != "a1@3" || more {
 		t.Fatalf("then took %s more %v", names(got), more)
 	}
@@ -303,7 +310,6 @@ func TestAlignerMergesPartitions(t *testing.T) {
 // a downstream stage) is taken in timestamp order with the others, but a
 // partition of it that is behind holds nothing back.
 func TestAlignerFollowInput(t *testing.T) {
-	t0 := time.Unix(1000, 0)
 	for _, follow := range []bool{false, true} {
 		var fl []string
 		if follow {
@@ -312,8 +318,8 @@ func TestAlignerFollowInput(t *testing.T) {
 		a := newAligner([]string{"orders", "holds"}, 500*time.Millisecond, 100, fl...)
 		// holds is behind (end 2, nothing fetched yet); orders has records.
 		a.assigned(0, map[string]int64{"orders": 0, "holds": 0}, map[string]int64{"orders": 2, "holds": 2})
-		a.add(fetch(fp(2, rec("orders", 0, 0, 10), rec("orders", 0, 1, 20))))
-		got, _, _ := a.take(t0, 100)
+		a.add(fetch(fp(2, rec("orders", 0, 0, 10), rec("orders", 0, 1, 20))), 0)
+		got, _, _ := a.take(100)
 		want := ""
 		if follow {
 			want = "orders0@10 orders0@20"
@@ -322,8 +328,8 @@ func TestAlignerFollowInput(t *testing.T) {
 			t.Fatalf("follow=%v: took %q, want %q", follow, names(got), want)
 		}
 		// The fed-back records, older than what was taken, come next.
-		a.add(fetch(fp(2, rec("holds", 0, 0, 5), rec("holds", 0, 1, 15))))
-		got, _, _ = a.take(t0.Add(time.Millisecond), 100)
+		a.add(fetch(fp(2, rec("holds", 0, 0, 5), rec("holds", 0, 1, 15))), 0)
+		got, _, _ = a.take(100)
 		want = "holds0@5 holds0@15"
 		if !follow {
 			want = "holds0@5 orders0@10 holds0@15 orders0@20"

@@ -83,7 +83,8 @@ type Config struct {
 	// aligner would otherwise wait for). Default none.
 	FollowInputs []string
 	// MaxInputIdle is how long aligned records wait for an input that is
-	// behind but delivers nothing (Kafka Streams' max.task.idle.ms). It
+	// behind but delivers nothing (Kafka Streams' max.task.idle.ms),
+	// counted in time the stage spends waiting in polls, not processing. It
 	// matters only when the broker's offsets say more is coming that
 	// never does, such as records of aborted transactions. Default 500ms.
 	MaxInputIdle time.Duration

@@ -49,7 +49,8 @@
 // queue per input partition) and are taken in one timestamp order across
 // every input partition the instance owns; an input partition that is behind the broker
 // with nothing queued holds back every record newer than its last one, for
-// at most MaxInputIdle. The consumer has then handed over records the
+// at most MaxInputIdle of waiting in polls (time spent processing batches
+// does not count). The consumer has then handed over records the
 // transaction does not process, so the transaction's offset commit is
 // rewritten (kgo.PreTxnCommitFnContext) to the offset after the last
 // record taken from each input partition, and a transaction that does not

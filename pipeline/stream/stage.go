@@ -46,6 +46,7 @@ type Stage struct {
 	hooks   testHooks
 	stats   counters
 	dlqLog  rateLimited
+	skipLog rateLimited
 
 	running   atomic.Bool
 	ready     atomic.Bool
@@ -99,6 +100,7 @@ func New(cfg Config, process ProcessFunc) (*Stage, error) {
 	}
 	s := &Stage{cfg: cfg, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
 	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
+	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Clock
 	s.mu.owned = make(map[int32]bool)
 	if cfg.ValueCacheBytes > 0 {
 		s.cache = newValueCache(cfg.ValueCacheBytes)
@@ -310,7 +312,8 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 			fetches = sess.PollFetches(pollCtx)
 			cancel()
 		}
-		s.stats.poll.Add(int64(time.Since(t0)))
+		polled := time.Since(t0)
+		s.stats.poll.Add(int64(polled))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -333,8 +336,16 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		}
 		var recs []*kgo.Record
 		if s.align != nil {
-			s.align.add(fetches)
-			recs, wait, more = s.align.take(s.cfg.Clock(), s.cfg.MaxPollRecords)
+			s.align.add(fetches, polled)
+			recs, wait, more = s.align.take(s.cfg.MaxPollRecords)
+			if n := s.align.takeSkipped(); n > 0 {
+				s.stats.alignSkips.Add(n)
+				if s.skipLog.allow() {
+					s.log.Warn("input partition behind but delivering nothing; records of the other inputs no longer wait for it",
+						zap.Duration("max_input_idle", s.cfg.MaxInputIdle), zap.Int64("partitions", n),
+						zap.Int64("suppressed", s.skipLog.takeSuppressed()))
+				}
+			}
 			if pause, resume := s.align.flowControl(); pause != nil || resume != nil {
 				sess.Client().PauseFetchPartitions(pause)
 				sess.Client().ResumeFetchPartitions(resume)

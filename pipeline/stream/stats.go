@@ -25,6 +25,11 @@ type Stats struct {
 	// SessionRestarts counts group sessions torn down by an
 	// infrastructure error and started again.
 	SessionRestarts int64
+	// AlignSkips counts the times an aligned input partition that was
+	// behind stopped holding the other inputs back after MaxInputIdle of
+	// polling without a delivery (records may then be processed out of
+	// timestamp order across the inputs).
+	AlignSkips int64
 	// Assigned lists the partitions this instance owns and has validated.
 	Assigned []int32
 	// LastCommit is when the last transaction committed (zero if none).
@@ -40,6 +45,7 @@ type counters struct {
 	committed, aborted              atomic.Int64
 	restores, restoredRecords       atomic.Int64
 	stateCommitFailures, sessionRes atomic.Int64
+	alignSkips                      atomic.Int64
 	// nanoseconds by phase
 	poll, process, flush, txnEnd, stateCommit atomic.Int64
 }
@@ -55,6 +61,7 @@ func (s *Stage) Stats() Stats {
 		RestoredRecords:     s.stats.restoredRecords.Load(),
 		StateCommitFailures: s.stats.stateCommitFailures.Load(),
 		SessionRestarts:     s.stats.sessionRes.Load(),
+		AlignSkips:          s.stats.alignSkips.Load(),
 		PollTime:            time.Duration(s.stats.poll.Load()),
 		ProcessTime:         time.Duration(s.stats.process.Load()),
 		FlushTime:           time.Duration(s.stats.flush.Load()),
