@@ -9,8 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -18,7 +18,7 @@ import (
 // compacted codes topic.
 type testKafka struct {
 	cluster *kfake.Cluster
-	opts    []kgo.Opt
+	conn    kafka.Conn
 	serde   *schemas.Serde
 	admin   *kadm.Client
 }
@@ -32,13 +32,13 @@ func newTestKafka(tb testing.TB) *testKafka {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(c.Close)
-	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	cl, err := kgo.NewClient(opts...)
+	conn := kafka.Conn{Brokers: c.ListenAddrs()}
+	cl, err := conn.NewClient()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(cl.Close)
-	return &testKafka{cluster: c, opts: opts, serde: schemas.NewSerde(), admin: kadm.NewClient(cl)}
+	return &testKafka{cluster: c, conn: conn, serde: schemas.NewSerde(), admin: kadm.NewClient(cl)}
 }
 
 // topic creates a new compacted topic with 3 partitions.
@@ -60,7 +60,7 @@ func (k *testKafka) topic(tb testing.TB) string {
 // registry opens a registry on topic and waits for it to catch up.
 func (k *testKafka) registry(tb testing.TB, topic string) *Registry {
 	tb.Helper()
-	r, err := NewRegistry(RegistryConfig{Topic: topic, Serde: k.serde, ClientOpts: k.opts}, nil)
+	r, err := NewRegistry(RegistryConfig{Topic: topic, Serde: k.serde, Conn: k.conn}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func (k *testKafka) registry(tb testing.TB, topic string) *Registry {
 
 func (k *testKafka) writer(tb testing.TB, r *Registry, s Syncer) *Writer {
 	tb.Helper()
-	w, err := NewWriter(r, WriterConfig{ClientOpts: k.opts, Syncer: s}, nil)
+	w, err := NewWriter(r, WriterConfig{Conn: k.conn, Syncer: s}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

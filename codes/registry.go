@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -28,8 +29,8 @@ type RegistryConfig struct {
 	Topic string
 	// Serde decodes the records. Required.
 	Serde *schemas.Serde
-	// ClientOpts connect to Kafka (seed brokers, TLS, SASL). Required.
-	ClientOpts []kgo.Opt
+	// Conn says how to reach Kafka (seed brokers, TLS, SASL). Required.
+	Conn kafka.Conn
 }
 
 // Validate checks c.
@@ -40,8 +41,8 @@ func (c *RegistryConfig) Validate() error {
 	if c.Serde == nil {
 		return errors.New("codes: registry serde is required")
 	}
-	if len(c.ClientOpts) == 0 {
-		return errors.New("codes: registry kafka client options are required")
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("codes: registry: %w", err)
 	}
 	return nil
 }
@@ -80,13 +81,12 @@ func NewRegistry(cfg RegistryConfig, log *zap.Logger) (*Registry, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	opts := append(append([]kgo.Opt{}, cfg.ClientOpts...),
+	cl, err := cfg.Conn.NewClient(
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(), // transaction markers advance the position too
 	)
-	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("codes: creating registry consumer: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -88,8 +89,8 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
-	// ClientOpts connect to Kafka (seed brokers, TLS, SASL). Required.
-	ClientOpts []kgo.Opt
+	// Conn says how to reach Kafka (seed brokers, TLS, SASL). Required.
+	Conn kafka.Conn
 	// TransactionalID of the producer. Default "heldsway-codes-" and 8
 	// random bytes in hex: each writer process its own.
 	TransactionalID string
@@ -105,8 +106,8 @@ type WriterConfig struct {
 
 // Validate checks c and applies defaults.
 func (c *WriterConfig) Validate() error {
-	if len(c.ClientOpts) == 0 {
-		return errors.New("codes: writer kafka client options are required")
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("codes: writer: %w", err)
 	}
 	if c.TransactionalID == "" {
 		var b [8]byte
@@ -148,14 +149,13 @@ func NewWriter(reg *Registry, cfg WriterConfig, log *zap.Logger) (*Writer, error
 	if log == nil {
 		log = zap.NewNop()
 	}
-	opts := append(append([]kgo.Opt{}, cfg.ClientOpts...),
+	cl, err := cfg.Conn.NewClient(
 		kgo.TransactionalID(cfg.TransactionalID),
 		kgo.TransactionTimeout(2*time.Minute),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.MaxBufferedRecords(50_000),
 	)
-	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("codes: creating registry producer: %w", err)
 	}

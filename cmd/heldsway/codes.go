@@ -78,12 +78,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("%w (is `heldsway broker` or `heldsway up` running, or --brokers set?)", err)
 	}
 	e := &codesEnv{log: log, env: env}
-	opts, err := env.clientOpts()
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	e.reg, err = codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, ClientOpts: opts}, log.Named("codes"))
+	e.reg, err = codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn}, log.Named("codes"))
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -95,7 +90,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("loading the code registry from %s: %w", env.topics.Codes, err)
 	}
 	if write {
-		e.w, e.stopSync, err = newCodesWriter(e.reg, codes.WriterConfig{ClientOpts: opts}, &f.sync, nil, 0, log)
+		e.w, e.stopSync, err = newCodesWriter(e.reg, codes.WriterConfig{Conn: env.conn}, &f.sync, log)
 		if err != nil {
 			e.Close()
 			return nil, err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	codesync "github.com/heldsway/heldsway/codes/sync"
-	"github.com/heldsway/heldsway/schemas"
 )
 
 // syncSpec is the `sync:` block of a store in the stores file: codes are
@@ -133,45 +132,29 @@ func buildRemotes(stores map[string]platformStores) ([]codesync.Remote, error) {
 	return out, nil
 }
 
-// newCodesWriter makes the registry writer; with --sync it carries a
-// Syncer pushing every definition change to the stores in the background.
-// stores are the loaded stores file, nil to load sf.storesFile. stop
-// flushes and stops the Syncer; call it before closing the writer.
-func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, stores map[string]platformStores, recheck time.Duration, log *zap.Logger) (w *codes.Writer, stop func(), err error) {
+// newCodesWriter returns the registry's writer for the codes command and,
+// with --sync, the stores of --stores-file that get its changes; stop ends
+// the sync (a no-op without it).
+func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, log *zap.Logger) (w *codes.Writer, stop func(), err error) {
 	stop = func() {}
 	if !sf.enabled {
 		w, err = codes.NewWriter(reg, cfg, log.Named("codes"))
 		return w, stop, err
 	}
-	if stores == nil {
-		if sf.storesFile == "" {
-			return nil, stop, usageError{errors.New("--sync needs --stores-file")}
-		}
-		if stores, err = loadStores(sf.storesFile); err != nil {
-			return nil, stop, usageError{err}
-		}
+	if sf.storesFile == "" {
+		return nil, stop, usageError{errors.New("--sync needs --stores-file")}
+	}
+	stores, err := loadStores(sf.storesFile)
+	if err != nil {
+		return nil, stop, usageError{err}
 	}
 	remotes, err := buildRemotes(stores)
 	if err != nil {
 		return nil, stop, usageError{fmt.Errorf("--sync: %w", err)}
 	}
-	s, err := codesync.New(codesync.Config{
-		Remotes: remotes,
-		// The writer is made below with this Syncer; the Syncer records
-		// through it once it exists.
-		Recorder: codesync.RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
-			return w.Put(ctx, c, base)
-		}),
-		Retry:   codesync.RetryPolicy{Attempts: sf.attempts},
-		Recheck: recheck,
-	}, reg, log.Named("sync"))
+	w, s, err := codesync.NewWriter(reg, cfg, codesync.Config{Remotes: remotes, Retry: codesync.RetryPolicy{Attempts: sf.attempts}}, log)
 	if err != nil {
 		return nil, stop, usageError{err}
-	}
-	cfg.Syncer = s
-	if w, err = codes.NewWriter(reg, cfg, log.Named("codes")); err != nil {
-		_ = s.Close(context.Background())
-		return nil, stop, err
 	}
 	log.Info("syncing code changes to stores", zap.Int("stores", len(remotes)))
 	stop = func() {

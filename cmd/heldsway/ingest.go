@@ -2,25 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
-	"github.com/heldsway/heldsway/connectors/click"
-	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/paddle"
-	"github.com/heldsway/heldsway/connectors/publish"
-	"github.com/heldsway/heldsway/connectors/shopify"
-	"github.com/heldsway/heldsway/connectors/stripe"
-	"github.com/heldsway/heldsway/connectors/webhook"
-	"github.com/heldsway/heldsway/connectors/woocommerce"
+	"github.com/heldsway/heldsway/connectors/ingest"
 )
 
 // httpFlags configure the ingest edge.
@@ -65,170 +56,66 @@ func (h *httpFlags) register(c *cobra.Command) {
 	h.sync.register(c, false)
 }
 
-// ingestStage is a running ingest edge.
-type ingestStage struct {
-	server   *edge.Server
-	client   *kgo.Client
-	registry *codes.Registry
-	writer   *codes.Writer
-	stopSync func()
-}
-
-func (s *ingestStage) Close() {
-	if s.stopSync != nil {
-		s.stopSync()
-	}
-	if s.writer != nil {
-		s.writer.Close()
-	}
-	s.registry.Close()
-	s.client.Close()
-}
-
-// newIngest builds the HTTP edge publishing into env.
-func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*ingestStage, error) {
+// ingestConfig turns the flags into ingest's Config: secrets resolved
+// (generated under the data directory when none is configured), the
+// stores file read, the sync stores built when --sync is set.
+func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (ingest.Config, error) {
 	token, err := g.generatedSecret(log, "HELDSWAY_API_TOKEN", h.apiTokenFile, "api-token")
 	if err != nil {
-		return nil, err
+		return ingest.Config{}, err
 	}
 	key, err := g.generatedSecret(log, "HELDSWAY_HASH_KEY", h.hashKeyFile, "hash-key")
 	if err != nil {
-		return nil, err
+		return ingest.Config{}, err
 	}
-	hasher, err := identity.NewHasher([]byte(key))
-	if err != nil {
-		return nil, usageError{fmt.Errorf("HELDSWAY_HASH_KEY: %w", err)}
+	if _, err := identity.NewHasher([]byte(key)); err != nil {
+		return ingest.Config{}, usageError{fmt.Errorf("HELDSWAY_HASH_KEY: %w", err)}
 	}
 	stores, err := loadStores(h.storesFile)
 	if err != nil {
-		return nil, usageError{err}
+		return ingest.Config{}, usageError{err}
 	}
-	srv, err := edge.New(edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight, MaxPerClient: h.maxPerClient,
-		BodyTimeout: h.bodyTimeout, TrustForwarded: h.trustForwarded, MetricsAddr: h.metricsAddr}, log.Named("http"))
-	if err != nil {
-		return nil, usageError{err}
+	cfg := ingest.Config{
+		HTTP: edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight, MaxPerClient: h.maxPerClient,
+			BodyTimeout: h.bodyTimeout, TrustForwarded: h.trustForwarded, MetricsAddr: h.metricsAddr},
+		Conn:             env.conn,
+		Topics:           env.topics,
+		Serde:            env.serde,
+		APIToken:         token,
+		HashKey:          []byte(key),
+		Stores:           map[string]ingest.Stores{},
+		PublishTimeout:   h.publishWait,
+		Destinations:     h.destinations,
+		CookieDomain:     h.cookieDomain,
+		StripeAPI:        h.stripeAPI,
+		PaddleAPI:        h.paddleAPI,
+		WebhookTolerance: h.tolerance,
+		Logger:           log,
 	}
-	regOpts, err := env.clientOpts()
-	if err != nil {
-		return nil, err
+	for name, ps := range stores {
+		cfg.Stores[name] = ingest.Stores{Webhooks: ps.stores, APIKeys: ps.apiKeys}
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, ClientOpts: regOpts}, log.Named("registry"))
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := reg.WaitCaughtUp(wctx); err != nil {
-		reg.Close()
-		return nil, fmt.Errorf("loading the code registry: %w", err)
-	}
-	opts, err := env.clientOpts(publish.ClientOpts(h.publishWait)...)
-	if err != nil {
-		reg.Close()
-		return nil, err
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		reg.Close()
-		return nil, fmt.Errorf("creating kafka producer: %w", err)
-	}
-	st := &ingestStage{server: srv, client: cl, registry: reg}
-	pub := publish.New(cl, env.serde, publish.Config{Timeout: h.publishWait}, log.Named("publish"))
-	srv.AddCheck("kafka", pub.Ping)
-
-	conv := &conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: env.topics, Log: log.Named("conversion")}
-	conv.Register(srv, token)
-
-	tracker, err := click.New(click.Config{
-		Destinations:   h.destinations,
-		CookieDomain:   h.cookieDomain,
-		TrustForwarded: h.trustForwarded,
-	}, reg, pub, hasher, env.topics, log.Named("click"))
-	if err != nil {
-		st.Close()
-		return nil, usageError{err}
-	}
-	tracker.Register(srv, token)
-	srv.Metrics().Register(tracker.Collectors()...)
-
-	writer, stopSync, err := newCodesWriter(reg, codes.WriterConfig{ClientOpts: regOpts}, &h.sync, stores, 10*time.Minute, log)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	st.writer, st.stopSync = writer, stopSync
-	(&admin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
-
-	platforms, err := webhookPlatforms(h, env, hasher, reg, stores)
-	if err != nil {
-		st.Close()
-		return nil, usageError{err}
-	}
-	for _, p := range platforms {
-		srv.Handle("POST /webhooks/"+p.Name(), &webhook.Handler{
-			Platform:        p,
-			Stores:          stores[p.Name()].stores,
-			Publisher:       pub,
-			DeadLetterTopic: env.topics.DeadLetter,
-			MaxBodyBytes:    h.maxBody,
-			Observe:         srv.Metrics().ObserveWebhook,
-			Log:             log.Named("webhook"),
-		})
-		if n := len(stores[p.Name()].stores); n > 0 {
-			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", n))
-		}
-	}
-	return st, nil
-}
-
-// webhookPlatforms builds the four platforms. A platform without stores
-// still gets its endpoint, which answers 503 saying it is not configured.
-func webhookPlatforms(h *httpFlags, env *kafkaEnv, hasher *identity.Hasher, reg *codes.Registry, stores map[string]platformStores) ([]webhook.Platform, error) {
-	stripeCfg := stripe.Config{Topics: env.topics, Hasher: hasher, Tolerance: h.tolerance, Promotions: stripe.Chain{registryStripe{reg}}}
-	if keys := stores["stripe"].apiKeys; len(keys) > 0 {
-		api, err := stripe.NewClient(stripe.ClientConfig{BaseURL: h.stripeAPI, SecretKeys: keys})
+	if h.sync.enabled {
+		remotes, err := buildRemotes(stores)
 		if err != nil {
-			return nil, fmt.Errorf("stripe API client: %w", err)
+			return ingest.Config{}, usageError{fmt.Errorf("--sync: %w", err)}
 		}
-		stripeCfg.Promotions = stripe.Chain{registryStripe{reg}, api}
-		stripeCfg.Invoices, stripeCfg.Payments = api, api
+		cfg.Sync = &ingest.Sync{Remotes: remotes, Attempts: h.sync.attempts}
 	}
-	paddleCfg := paddle.Config{Topics: env.topics, Hasher: hasher, Tolerance: h.tolerance, Discounts: paddle.Chain{registryPaddle{reg}}}
-	if keys := stores["paddle"].apiKeys; len(keys) > 0 {
-		api, err := paddle.NewClient(paddle.ClientConfig{BaseURL: h.paddleAPI, APIKeys: keys})
-		if err != nil {
-			return nil, fmt.Errorf("paddle API client: %w", err)
-		}
-		paddleCfg.Discounts = paddle.Chain{registryPaddle{reg}, api}
-	}
-	st, pd := stripe.New(stripeCfg), paddle.New(paddleCfg)
-	return []webhook.Platform{
-		shopify.New(shopify.Config{Topics: env.topics, Hasher: hasher}),
-		woocommerce.New(woocommerce.Config{Topics: env.topics, Hasher: hasher}),
-		st,
-		pd,
-	}, nil
+	return cfg, nil
 }
 
-// registryStripe resolves Stripe promotion code ids from the codes the
-// registry synced to Stripe, before asking Stripe's API.
-type registryStripe struct{ r *codes.Registry }
-
-func (s registryStripe) Code(_ context.Context, store, promoID string) (string, error) {
-	if c, ok := s.r.ByRemoteID("stripe", store, promoID); ok {
-		return c.Code, nil
+// newIngest builds the HTTP edge publishing into env.
+func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*ingest.Ingest, error) {
+	cfg, err := ingestConfig(g, h, env, log)
+	if err != nil {
+		return nil, err
 	}
-	return "", fmt.Errorf("%w: %s not in the registry", stripe.ErrNotFound, promoID)
-}
-
-// registryPaddle does the same for Paddle discount ids.
-type registryPaddle struct{ r *codes.Registry }
-
-func (p registryPaddle) Code(_ context.Context, store, discountID string) (string, error) {
-	if c, ok := p.r.ByRemoteID("paddle", store, discountID); ok {
-		return c.Code, nil
+	in, err := ingest.New(ctx, cfg)
+	if errors.Is(err, ingest.ErrConfig) {
+		return nil, usageError{err}
 	}
-	return "", fmt.Errorf("%w: %s not in the registry", paddle.ErrNotFound, discountID)
+	return in, err
 }
 
 func newIngestCmd(g *globalFlags) *cobra.Command {
@@ -273,12 +160,11 @@ Kafka is the embedded broker at --kafka-listen unless --brokers is given.`,
 				return err
 			}
 			defer env.Close()
-			st, err := newIngest(cmd.Context(), g, h, env, log)
+			in, err := newIngest(cmd.Context(), g, h, env, log)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			return st.server.Run(cmd.Context())
+			return in.Run(cmd.Context())
 		},
 	}
 	k.register(c, kafkaClient)

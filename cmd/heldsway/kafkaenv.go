@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 	"go.uber.org/zap"
 
@@ -27,15 +26,6 @@ func (e *kafkaEnv) Close() {
 	if e.broker != nil {
 		e.broker.Close()
 	}
-}
-
-// clientOpts returns the connection options plus extra.
-func (e *kafkaEnv) clientOpts(extra ...kgo.Opt) ([]kgo.Opt, error) {
-	opts, err := e.conn.Opts()
-	if err != nil {
-		return nil, err
-	}
-	return append(opts, extra...), nil
 }
 
 // openKafka prepares Kafka for a stage: it starts the embedded broker when
@@ -92,13 +82,9 @@ func openKafka(ctx context.Context, g *globalFlags, k *kafkaFlags, log *zap.Logg
 }
 
 func (e *kafkaEnv) ensureTopics(ctx context.Context, partitions int32, log *zap.Logger) error {
-	opts, err := e.clientOpts()
+	cl, err := e.conn.NewClient()
 	if err != nil {
 		return err
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("creating kafka client: %w", err)
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

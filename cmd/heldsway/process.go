@@ -77,12 +77,8 @@ func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv,
 			id = "heldsway"
 		}
 	}
-	opts, err := env.clientOpts()
-	if err != nil {
-		return nil, err
-	}
 	proc, err := processor.New(processor.Config{
-		Conn:           opts,
+		Conn:           env.conn,
 		Topics:         env.topics,
 		Serde:          env.serde,
 		Program:        prog,

@@ -64,17 +64,12 @@ func dsnWithPassword(dsn, file string) (string, error) {
 
 // newSink builds the ClickHouse sink reading env's topics.
 func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, error) {
-	opts, err := env.clientOpts()
-	if err != nil {
-		return nil, err
-	}
 	dsn, err := c.resolvedDSN()
 	if err != nil {
 		return nil, err
 	}
 	s, err := clickhouse.New(clickhouse.Config{
-		Brokers:       env.conn.Brokers,
-		KafkaOpts:     opts,
+		Conn:          env.conn,
 		Topics:        env.topics,
 		DSN:           dsn,
 		FlushRows:     c.flushRows,

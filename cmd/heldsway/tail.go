@@ -57,13 +57,9 @@ Only committed records are shown (read_committed).`,
 			if fromStart {
 				reset = kgo.NewOffset().AtStart()
 			}
-			opts, err := env.clientOpts(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(reset), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+			cl, err := env.conn.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(reset), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 			if err != nil {
 				return err
-			}
-			cl, err := kgo.NewClient(opts...)
-			if err != nil {
-				return fmt.Errorf("creating kafka consumer: %w", err)
 			}
 			defer cl.Close()
 			ctx := cmd.Context()

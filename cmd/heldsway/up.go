@@ -59,8 +59,13 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 	if err != nil {
 		return err
 	}
-	defer ingest.Close()
-	if err := ingest.server.Listen(); err != nil {
+	ran := false
+	defer func() {
+		if !ran {
+			ingest.Close()
+		}
+	}()
+	if err := ingest.Listen(); err != nil {
 		return err
 	}
 
@@ -89,14 +94,14 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 	if err != nil {
 		return err
 	}
-	ingest.server.AddCheck("processor", proc.Ready)
+	ingest.Server().AddCheck("processor", proc.Ready)
 	run("process", proc.Run)
 	if ch.enabled() {
 		s, err := newSink(ch, env, log)
 		if err != nil {
 			return err
 		}
-		ingest.server.AddCheck("clickhouse", s.Ready)
+		ingest.Server().AddCheck("clickhouse", s.Ready)
 		run("sink", s.Run)
 		a, err := newAnalytics(ch, log)
 		if err != nil {
@@ -108,14 +113,15 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 			if err != nil {
 				return err
 			}
-			mountDashboard(ingest.server, a, token, log)
+			mountDashboard(ingest.Server(), a, token, log)
 			run("rollup", ch.refresher(a))
 		}
 	} else {
 		log.Info("clickhouse sink disabled (--clickhouse none)")
 	}
-	run("ingest", ingest.server.Run)
-	log.Info("heldsway up", zap.String("http", ingest.server.Addr()), zap.Strings("kafka", env.conn.Brokers))
+	ran = true
+	run("ingest", ingest.Run)
+	log.Info("heldsway up", zap.String("http", ingest.Addr()), zap.Strings("kafka", env.conn.Brokers))
 	wg.Wait()
 	return errors.Join(errs...)
 }

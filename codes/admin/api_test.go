@@ -13,9 +13,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -29,8 +29,8 @@ func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	cl, err := kgo.NewClient(opts...)
+	conn := kafka.Conn{Brokers: c.ListenAddrs()}
+	cl, err := conn.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 2, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
+	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
 	if err := reg.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w, err := codes.NewWriter(reg, codes.WriterConfig{ClientOpts: opts}, nil)
+	w, err := codes.NewWriter(reg, codes.WriterConfig{Conn: conn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

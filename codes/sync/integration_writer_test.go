@@ -7,9 +7,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -23,8 +23,8 @@ func TestIntegrationWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	opts := []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}
-	adm, err := kgo.NewClient(opts...)
+	conn := kafka.Conn{Brokers: cluster.ListenAddrs()}
+	adm, err := conn.NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
+	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err = codes.NewWriter(reg, codes.WriterConfig{ClientOpts: opts, Syncer: s}, nil)
+	w, err = codes.NewWriter(reg, codes.WriterConfig{Conn: conn, Syncer: s}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
-// Conn says how to reach a Kafka cluster.
+// Conn says how to reach a Kafka cluster. It is the one connection type
+// of every service (ingest, processor, sink, the code registry, tail and
+// the bench): cmd builds it once from the --brokers and --kafka-* flags,
+// and each service adds its own client options to Opts or NewClient.
 type Conn struct {
 	// Brokers are the seed brokers, host:port. Required.
 	Brokers []string
@@ -98,4 +101,18 @@ func (c Conn) Opts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.SASLUser, Pass: c.SASLPassword}.AsSha512Mechanism()))
 	}
 	return opts, nil
+}
+
+// NewClient returns a franz-go client connected with c, plus extra (the
+// caller's own producer, consumer or group options).
+func (c Conn) NewClient(extra ...kgo.Opt) (*kgo.Client, error) {
+	opts, err := c.Opts()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: creating client: %w", err)
+	}
+	return cl, nil
 }

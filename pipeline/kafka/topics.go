@@ -12,7 +12,107 @@ import (
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// TopicSpec is the layout of HeldSway's topics.
+// ErrUnknownTopic is returned by Partitions for a topic the cluster does
+// not have.
+var ErrUnknownTopic = errors.New("kafka: topic does not exist")
+
+// Topic is a topic to create when it is missing. Every topic HeldSway
+// creates (the public set, the processor's internal topics, the stages'
+// changelogs and dead-letter topics, the bench's own) is created through
+// CreateTopics with one of these.
+type Topic struct {
+	// Name of the topic. Required.
+	Name string
+	// Partitions of the topic when created. Required (at least 1).
+	Partitions int32
+	// Replication factor when created; 0 or -1 uses the broker default.
+	// Default -1.
+	Replication int16
+	// Compacted creates it with cleanup.policy=compact (the latest record
+	// per key is kept), else cleanup.policy=delete. Default false.
+	Compacted bool
+}
+
+// CreateTopics creates the topics that are missing and returns the
+// partition count of every topic asked for: the count it already had, or
+// the count it was created with. Existing topics are never changed. A
+// topic another process creates at the same moment counts as existing.
+func CreateTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) (map[string]int32, error) {
+	names := make([]string, 0, len(topics))
+	for _, t := range topics {
+		if t.Name == "" || t.Partitions < 1 {
+			return nil, fmt.Errorf("kafka: topic %q with %d partitions: want a name and at least 1 partition", t.Name, t.Partitions)
+		}
+		names = append(names, t.Name)
+	}
+	existing, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: listing topics: %w", err)
+	}
+	out := make(map[string]int32, len(topics))
+	var raced []string
+	for _, t := range topics {
+		if d, ok := existing[t.Name]; ok && d.Err == nil {
+			out[t.Name] = int32(len(d.Partitions))
+			continue
+		}
+		policy := "delete"
+		if t.Compacted {
+			policy = "compact"
+		}
+		repl := t.Replication
+		if repl == 0 {
+			repl = -1
+		}
+		resp, err := adm.CreateTopic(ctx, t.Partitions, repl, map[string]*string{"cleanup.policy": kadm.StringPtr(policy)}, t.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		switch {
+		case err == nil:
+			out[t.Name] = t.Partitions
+		case errors.Is(err, kerr.TopicAlreadyExists):
+			// Another process (heldsway up beside heldsway broker, a
+			// second processor instance) created it first.
+			raced = append(raced, t.Name)
+		default:
+			return out, fmt.Errorf("kafka: creating topic %s: %w", t.Name, err)
+		}
+	}
+	if len(raced) > 0 {
+		n, err := Partitions(ctx, adm, raced...)
+		if err != nil {
+			return out, err
+		}
+		for k, v := range n {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// Partitions returns the partition count of each topic; a topic that does
+// not exist is an error wrapping ErrUnknownTopic.
+func Partitions(ctx context.Context, adm *kadm.Client, topics ...string) (map[string]int32, error) {
+	details, err := adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: listing topics: %w", err)
+	}
+	out := make(map[string]int32, len(topics))
+	for _, t := range topics {
+		d, ok := details[t]
+		if !ok || d.Err != nil {
+			if ok && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+				return nil, fmt.Errorf("kafka: describing topic %s: %w", t, d.Err)
+			}
+			return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, t)
+		}
+		out[t] = int32(len(d.Partitions))
+	}
+	return out, nil
+}
+
+// TopicSpec is the layout of HeldSway's public topics.
 type TopicSpec struct {
 	// Partitions of every topic. Default 4. Partitions bound how many
 	// processor instances share the work.
@@ -21,43 +121,32 @@ type TopicSpec struct {
 	Replication int16
 }
 
-// EnsureTopics creates the topics that are missing, with the codes topic
-// compacted. Existing topics are left as they are, but a topic with fewer
-// partitions than asked is reported in the returned warnings, since
-// partitions cannot shrink and growing them moves keys.
-func EnsureTopics(ctx context.Context, cl *kgo.Client, topics schemas.Topics, spec TopicSpec) (warnings []string, err error) {
+// PublicTopics returns the public topic set laid out by spec: every topic
+// of topics.All, the codes topic compacted.
+func PublicTopics(topics schemas.Topics, spec TopicSpec) []Topic {
 	if spec.Partitions == 0 {
 		spec.Partitions = 4
 	}
-	if spec.Replication == 0 {
-		spec.Replication = -1
-	}
-	adm := kadm.NewClient(cl)
-	existing, err := adm.ListTopics(ctx, topics.All()...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: listing topics: %w", err)
-	}
+	out := make([]Topic, 0, len(topics.All()))
 	for _, name := range topics.All() {
-		if d, ok := existing[name]; ok && d.Err == nil {
-			if n := int32(len(d.Partitions)); n < spec.Partitions {
-				warnings = append(warnings, fmt.Sprintf("topic %s has %d partitions, configured %d; left unchanged", name, n, spec.Partitions))
-			}
-			continue
-		}
-		configs := map[string]*string{}
-		if topics.Compacted(name) {
-			configs["cleanup.policy"] = kadm.StringPtr("compact")
-		} else {
-			configs["cleanup.policy"] = kadm.StringPtr("delete")
-		}
-		resp, err := adm.CreateTopic(ctx, spec.Partitions, spec.Replication, configs, name)
-		if err == nil {
-			err = resp.Err
-		}
-		// Another process (heldsway up beside heldsway broker) may create
-		// it first; kadm reports that as the call's error.
-		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			return warnings, fmt.Errorf("kafka: creating topic %s: %w", name, err)
+		out = append(out, Topic{Name: name, Partitions: spec.Partitions, Replication: spec.Replication, Compacted: topics.Compacted(name)})
+	}
+	return out
+}
+
+// EnsureTopics creates the public topics that are missing (PublicTopics).
+// Existing topics are left as they are, but a topic with fewer partitions
+// than asked is reported in the returned warnings, since partitions cannot
+// shrink and growing them moves keys.
+func EnsureTopics(ctx context.Context, cl *kgo.Client, topics schemas.Topics, spec TopicSpec) (warnings []string, err error) {
+	want := PublicTopics(topics, spec)
+	have, err := CreateTopics(ctx, kadm.NewClient(cl), want...)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range want {
+		if n := have[t.Name]; n < t.Partitions {
+			warnings = append(warnings, fmt.Sprintf("topic %s has %d partitions, configured %d; left unchanged", t.Name, n, t.Partitions))
 		}
 	}
 	return warnings, nil

@@ -44,7 +44,7 @@ func runChild() int {
 	topics, _ := schemas.NewTopics(testPrefix)
 	maxPoll, _ := strconv.Atoi(os.Getenv("HELDSWAY_CHILD_MAX_POLL"))
 	p, err := New(Config{
-		Conn:           []kgo.Opt{kgo.SeedBrokers(os.Getenv("HELDSWAY_CHILD_BROKER"))},
+		Conn:           kafka.Conn{Brokers: []string{os.Getenv("HELDSWAY_CHILD_BROKER")}},
 		Topics:         topics,
 		Serde:          schemas.NewSerde(schemas.WithTopics(topics)),
 		StateDir:       os.Getenv("HELDSWAY_CHILD_STATE"),
@@ -123,7 +123,7 @@ func (e *env) run(t *testing.T, stateDir, instance string, maxPoll int) (stop fu
 func (e *env) runProgram(t *testing.T, stateDir, instance string, maxPoll int, prog *attribution.Program) (stop func()) {
 	t.Helper()
 	p, err := New(Config{
-		Conn:           []kgo.Opt{kgo.SeedBrokers(e.addr)},
+		Conn:           kafka.Conn{Brokers: []string{e.addr}},
 		Topics:         e.topics,
 		Serde:          e.serde,
 		Program:        prog,

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/pipeline/stream"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/state"
@@ -22,8 +22,8 @@ import (
 
 // Config configures a Processor.
 type Config struct {
-	// Conn are the Kafka connection options (brokers, TLS, SASL). Required.
-	Conn []kgo.Opt
+	// Conn says how to reach Kafka (brokers, TLS, SASL). Required.
+	Conn kafka.Conn
 	// Topics names the public topics. Required.
 	Topics schemas.Topics
 	// Serde decodes inputs and encodes outputs. Required.
@@ -54,9 +54,10 @@ type Config struct {
 
 // Validate applies defaults and checks c.
 func (c *Config) Validate() error {
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("processor: %w", err)
+	}
 	switch {
-	case len(c.Conn) == 0:
-		return errors.New("processor: kafka connection options are required")
 	case c.Topics.Orders == "" || c.Topics.Prefix == "":
 		return errors.New("processor: topics are required")
 	case c.Serde == nil:
@@ -234,36 +235,25 @@ func (p *Processor) Stats() map[string]stream.Stats {
 // the orders topic's partition count: holds are keyed by customer, like
 // the orders and clicks stage 1 reads them beside.
 func (p *Processor) ensureInternal(ctx context.Context) error {
-	cl, err := kgo.NewClient(p.cfg.Conn...)
+	cl, err := p.cfg.Conn.NewClient()
 	if err != nil {
-		return fmt.Errorf("processor: creating kafka client: %w", err)
+		return fmt.Errorf("processor: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	td, err := adm.ListTopics(ctx, p.cfg.Topics.Orders, p.redemptions, p.holds)
+	orders, err := kafka.Partitions(ctx, adm, p.cfg.Topics.Orders)
 	if err != nil {
-		return fmt.Errorf("processor: listing topics: %w", err)
+		return fmt.Errorf("processor: %w", err)
 	}
-	orders, ok := td[p.cfg.Topics.Orders]
-	if !ok || orders.Err != nil {
-		return fmt.Errorf("processor: topic %s does not exist", p.cfg.Topics.Orders)
+	n := orders[p.cfg.Topics.Orders]
+	have, err := kafka.CreateTopics(ctx, adm, kafka.Topic{Name: p.redemptions, Partitions: n}, kafka.Topic{Name: p.holds, Partitions: n})
+	if err != nil {
+		return fmt.Errorf("processor: %w", err)
 	}
-	for _, topic := range []string{p.redemptions, p.holds} {
-		if d, ok := td[topic]; ok && d.Err == nil {
-			if topic == p.holds && len(d.Partitions) != len(orders.Partitions) {
-				return fmt.Errorf("processor: topic %s has %d partitions, %s %d: they must match", topic, len(d.Partitions), p.cfg.Topics.Orders, len(orders.Partitions))
-			}
-			continue
-		}
-		resp, err := adm.CreateTopic(ctx, int32(len(orders.Partitions)), -1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, topic)
-		if err != nil {
-			return fmt.Errorf("processor: creating %s: %w", topic, err)
-		}
-		if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
-			return fmt.Errorf("processor: creating %s: %w", topic, resp.Err)
-		}
+	if m := have[p.holds]; m != n {
+		return fmt.Errorf("processor: topic %s has %d partitions, %s %d: they must match", p.holds, m, p.cfg.Topics.Orders, n)
 	}
 	return nil
 }

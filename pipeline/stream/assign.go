@@ -295,7 +295,7 @@ func (s *Stage) readChangelog(ctx context.Context, ends map[int32]int64) (int64,
 	for p := range ends {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	opts := append([]kgo.Opt{}, s.cfg.Conn...)
+	opts := append([]kgo.Opt{}, s.conn...)
 	opts = append(opts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.Changelog: offsets}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),

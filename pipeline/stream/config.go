@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/state"
 )
 
@@ -54,9 +55,9 @@ type Config struct {
 	// name), so a restarted instance fences its predecessor and aborts
 	// its open transaction at once. Required.
 	InstanceID string
-	// Conn holds the connection options (seed brokers, TLS, SASL) used by
-	// every client the stage makes.
-	Conn []kgo.Opt
+	// Conn says how every client the stage makes reaches Kafka (seed
+	// brokers, TLS, SASL). Required.
+	Conn kafka.Conn
 	// GroupOpts are extra options for the group client only (session and
 	// rebalance timeouts, static membership with kgo.InstanceID). Default
 	// none.
@@ -146,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ChangelogReplication == 0 {
 		c.ChangelogReplication = -1
+	}
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("stream: config: %w", err)
 	}
 	if c.StateDir == "" {
 		return errors.New("stream: config: state dir is required")

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/state"
 )
 
@@ -109,8 +110,8 @@ func (h *harness) config(dir, instance string) Config {
 		Inputs:             []string{inTopic},
 		StateDir:           dir,
 		InstanceID:         instance,
-		Conn:               []kgo.Opt{kgo.SeedBrokers(h.addr), kgo.FetchMaxWait(100 * time.Millisecond)},
-		GroupOpts:          fastGroup(),
+		Conn:               kafka.Conn{Brokers: []string{h.addr}},
+		GroupOpts:          append(fastGroup(), kgo.FetchMaxWait(100*time.Millisecond)),
 		MaxPollRecords:     50,
 		TransactionTimeout: 10 * time.Second,
 		MinBackoff:         10 * time.Millisecond,

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/state"
 )
 
@@ -57,6 +58,8 @@ type Stage struct {
 	// loop and the callbacks never use them at the same time.
 	store *state.Store
 	adm   *kadm.Client
+	// conn are cfg.Conn's client options, built once by New.
+	conn []kgo.Opt
 	// cache holds committed state values (see valueCache); nil when
 	// Config.ValueCacheBytes is negative.
 	cache *valueCache
@@ -98,7 +101,11 @@ func New(cfg Config, process ProcessFunc) (*Stage, error) {
 		}
 		cfg.createDeadLetter = true
 	}
-	s := &Stage{cfg: cfg, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
+	conn, err := cfg.Conn.Opts()
+	if err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	s := &Stage{cfg: cfg, conn: conn, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
 	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
 	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Clock
 	s.mu.owned = make(map[int32]bool)
@@ -135,7 +142,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		}
 	}
 
-	cl, err := kgo.NewClient(s.cfg.Conn...)
+	cl, err := kgo.NewClient(s.conn...)
 	if err != nil {
 		return fmt.Errorf("stream: creating admin client: %w", err)
 	}
@@ -198,61 +205,38 @@ func (s *Stage) Run(ctx context.Context) error {
 }
 
 // ensureTopics checks that the inputs are co-partitioned and creates the
-// changelog (compacted) and the default dead-letter topic if missing.
+// changelog (compacted) and the default dead-letter topic if missing, with
+// the inputs' partition count; an existing changelog must have it too.
 func (s *Stage) ensureTopics(ctx context.Context) error {
-	details, err := s.adm.ListTopics(ctx, s.cfg.Inputs...)
+	counts, err := kafka.Partitions(ctx, s.adm, s.cfg.Inputs...)
 	if err != nil {
-		return fmt.Errorf("listing input topics: %w", err)
+		return fmt.Errorf("describing inputs: %w", err)
 	}
-	n := -1
+	n := int32(-1)
 	for _, t := range s.cfg.Inputs {
-		d, ok := details[t]
-		if !ok || d.Err != nil {
-			return fmt.Errorf("describing input %q: %v", t, d.Err)
+		if n >= 0 && counts[t] != n {
+			return fmt.Errorf("%w: input %q has %d partitions, expected %d", ErrNotCopartitioned, t, counts[t], n)
 		}
-		if n >= 0 && len(d.Partitions) != n {
-			return fmt.Errorf("%w: input %q has %d partitions, expected %d", ErrNotCopartitioned, t, len(d.Partitions), n)
-		}
-		n = len(d.Partitions)
+		n = counts[t]
 	}
-	compact := "compact"
-	if err := s.ensureTopic(ctx, s.cfg.Changelog, n, map[string]*string{"cleanup.policy": &compact}, true); err != nil {
+	want := []kafka.Topic{{Name: s.cfg.Changelog, Partitions: n, Replication: s.cfg.ChangelogReplication, Compacted: true}}
+	if s.cfg.createDeadLetter {
+		want = append(want, kafka.Topic{Name: s.cfg.deadLetterTopic(), Partitions: n, Replication: s.cfg.ChangelogReplication})
+	}
+	have, err := kafka.CreateTopics(ctx, s.adm, want...)
+	if err != nil {
 		return err
 	}
-	if s.cfg.createDeadLetter {
-		if err := s.ensureTopic(ctx, s.cfg.deadLetterTopic(), n, nil, false); err != nil {
-			return err
-		}
+	if m := have[s.cfg.Changelog]; m != n {
+		return fmt.Errorf("%w: %q has %d partitions, the inputs %d", ErrNotCopartitioned, s.cfg.Changelog, m, n)
 	}
-	return nil
-}
-
-func (s *Stage) ensureTopic(ctx context.Context, topic string, partitions int, configs map[string]*string, strict bool) error {
-	details, err := s.adm.ListTopics(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("listing topic %q: %w", topic, err)
-	}
-	if d, ok := details[topic]; ok && d.Err == nil {
-		if strict && len(d.Partitions) != partitions {
-			return fmt.Errorf("%w: %q has %d partitions, the inputs %d", ErrNotCopartitioned, topic, len(d.Partitions), partitions)
-		}
-		return nil
-	}
-	resp, err := s.adm.CreateTopic(ctx, int32(partitions), s.cfg.ChangelogReplication, configs, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !isTopicExists(err) {
-		return fmt.Errorf("creating topic %q: %w", topic, err)
-	}
-	s.log.Info("created topic", zap.String("topic", topic), zap.Int("partitions", partitions))
 	return nil
 }
 
 // runSession runs one group transact session until ctx is done or an
 // error needs a fresh session.
 func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
-	opts := append([]kgo.Opt{}, s.cfg.Conn...)
+	opts := append([]kgo.Opt{}, s.conn...)
 	opts = append(opts, s.cfg.GroupOpts...)
 	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group),

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/pipeline/kafka"
 )
 
 // TestExactlyOnce: N keys x M records produce every output exactly once,
@@ -257,7 +259,8 @@ func TestRebalance(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	base := func() Config {
-		return Config{Name: "n", Inputs: []string{"a", "b"}, StateDir: filepath.Join(t.TempDir(), "s"), InstanceID: "i"}
+		return Config{Name: "n", Inputs: []string{"a", "b"}, StateDir: filepath.Join(t.TempDir(), "s"), InstanceID: "i",
+			Conn: kafka.Conn{Brokers: []string{"127.0.0.1:9092"}}}
 	}
 	tests := []struct {
 		name string
@@ -271,6 +274,7 @@ func TestConfigValidate(t *testing.T) {
 		{"changelog is input", func(c *Config) { c.Changelog = "a" }, false},
 		{"no state dir", func(c *Config) { c.StateDir = "" }, false},
 		{"no instance", func(c *Config) { c.InstanceID = "" }, false},
+		{"no brokers", func(c *Config) { c.Conn = kafka.Conn{} }, false},
 		{"negative poll", func(c *Config) { c.MaxPollRecords = -1 }, false},
 		{"short txn timeout", func(c *Config) { c.TransactionTimeout = time.Millisecond }, false},
 		{"bad backoff", func(c *Config) { c.MinBackoff, c.MaxBackoff = time.Second, time.Millisecond }, false},

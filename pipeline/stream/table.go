@@ -10,14 +10,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/kafka"
 )
 
 // TableConfig configures a Table.
 type TableConfig struct {
 	// Topic is the compacted topic to materialise. Required.
 	Topic string
-	// Conn holds the connection options (seed brokers, TLS, SASL).
-	Conn []kgo.Opt
+	// Conn says how to reach Kafka (seed brokers, TLS, SASL). Required.
+	Conn kafka.Conn
 	// OnChange, if set, is called from Run's goroutine after each change:
 	// val nil means key was deleted. Default none.
 	OnChange func(key, old, val []byte)
@@ -29,6 +31,9 @@ type TableConfig struct {
 func (c *TableConfig) Validate() error {
 	if c.Topic == "" {
 		return errors.New("stream: table config: topic is required")
+	}
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("stream: table config: %w", err)
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -101,7 +106,10 @@ func (t *Table) WaitCaughtUp(ctx context.Context) error {
 // Run consumes the topic until ctx is done. It returns nil then, or an
 // error if the topic cannot be read.
 func (t *Table) Run(ctx context.Context) error {
-	opts := append([]kgo.Opt{}, t.cfg.Conn...)
+	opts, err := t.cfg.Conn.Opts()
+	if err != nil {
+		return fmt.Errorf("stream: table %s: %w", t.cfg.Topic, err)
+	}
 	opts = append(opts,
 		kgo.ConsumeTopics(t.cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/pipeline/kafka"
 )
 
 // TestTable materialises a compacted topic with plain, committed,
@@ -48,7 +50,7 @@ func TestTable(t *testing.T) {
 
 	var mu sync.Mutex
 	var changes []string
-	tbl, err := NewTable(TableConfig{Topic: codes, Conn: []kgo.Opt{kgo.SeedBrokers(h.addr)}, OnChange: func(k, old, v []byte) {
+	tbl, err := NewTable(TableConfig{Topic: codes, Conn: kafka.Conn{Brokers: []string{h.addr}}, OnChange: func(k, old, v []byte) {
 		mu.Lock()
 		changes = append(changes, string(k)+":"+string(old)+"->"+string(v))
 		mu.Unlock()

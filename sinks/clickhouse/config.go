@@ -5,20 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 // Config configures a Sink.
 type Config struct {
-	// Brokers are the Kafka seed brokers, host:port. Required.
-	Brokers []string
-	// KafkaOpts are extra client options, e.g. TLS and SASL from
-	// pipeline/kafka.Conn.Opts. Options the sink needs itself (group,
-	// offsets, isolation) are added after them.
-	KafkaOpts []kgo.Opt
+	// Conn says how to reach Kafka (seed brokers, TLS, SASL). Required.
+	// Options the sink needs itself (group, offsets, isolation) are added
+	// to its options.
+	Conn kafka.Conn
 	// Topics names the topics to consume; each non-empty name is loaded
 	// into its table (Clicks into clicks, ..., DeadLetter into
 	// deadletters). DeadLetter is required: records that cannot be
@@ -83,9 +81,10 @@ func (c Config) withDefaults() Config {
 // Validate reports whether c, with defaults applied, can run a Sink.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	switch {
-	case len(c.Brokers) == 0:
-		return fmt.Errorf("%w: no brokers", ErrConfig)
 	case c.DSN == "":
 		return fmt.Errorf("%w: no DSN", ErrConfig)
 	case c.Topics.DeadLetter == "":

@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 func TestConfigValidate(t *testing.T) {
 	topics, _ := schemas.NewTopics("heldsway")
-	good := Config{Brokers: []string{"127.0.0.1:9092"}, Topics: topics, DSN: "clickhouse://127.0.0.1:9000/heldsway"}
+	good := Config{Conn: kafka.Conn{Brokers: []string{"127.0.0.1:9092"}}, Topics: topics, DSN: "clickhouse://127.0.0.1:9000/heldsway"}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
@@ -19,7 +20,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("defaults = %+v", d)
 	}
 	for name, mod := range map[string]func(*Config){
-		"no brokers":        func(c *Config) { c.Brokers = nil },
+		"no brokers":        func(c *Config) { c.Conn.Brokers = nil },
 		"no dsn":            func(c *Config) { c.DSN = "" },
 		"http dsn":          func(c *Config) { c.DSN = "http://127.0.0.1:8123/heldsway" },
 		"bad database":      func(c *Config) { c.DSN = "clickhouse://127.0.0.1:9000/drop-table" },

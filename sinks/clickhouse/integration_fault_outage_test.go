@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/sinks/clickhouse/chtest"
 )
 
@@ -44,7 +45,7 @@ func TestSinkLongClickHouseOutage(t *testing.T) {
 	srv := chtest.New(t)
 	k := newKafka(t)
 	p := newProxy(t, srv.Addr)
-	cfg := Config{Brokers: k.cluster.ListenAddrs(), Topics: k.topics, DSN: "clickhouse://" + p.addr() + "/" + srv.Database,
+	cfg := Config{Conn: kafka.Conn{Brokers: k.cluster.ListenAddrs()}, Topics: k.topics, DSN: "clickhouse://" + p.addr() + "/" + srv.Database,
 		MaxBackoff: 2 * time.Second}
 	startSink(t, cfg)
 	w := openWriter(t, ctx, srv.DSN)

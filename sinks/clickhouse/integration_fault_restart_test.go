@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/sinks/clickhouse/chtest"
 )
 
@@ -49,7 +50,7 @@ func TestSinkClickHouseRestart(t *testing.T) {
 	srv := chtest.Private(t)
 	k := newKafka(t)
 	topics := []string{k.topics.Orders, k.topics.Clicks}
-	cfg := Config{Brokers: k.cluster.ListenAddrs(), Topics: k.topics, DSN: srv.DSN, MaxBackoff: 2 * time.Second}
+	cfg := Config{Conn: kafka.Conn{Brokers: k.cluster.ListenAddrs()}, Topics: k.topics, DSN: srv.DSN, MaxBackoff: 2 * time.Second}
 	s, exited := runSink(t, cfg)
 	w := openWriter(t, ctx, srv.DSN)
 	stillRunning := func(when string) {
@@ -184,7 +185,7 @@ func TestSinkClickHouseRestart(t *testing.T) {
 // produceSteadily produces, rate times a second until ctx ends, order i and
 // a click of its own, keyed by the order, and counts the orders acknowledged in
 // produced.
-func produceSteadily(ctx context.Context, k *kafka, rate int, produced *atomic.Int64) error {
+func produceSteadily(ctx context.Context, k *testKafka, rate int, produced *atomic.Int64) error {
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	for i := 0; ; i++ {
@@ -227,7 +228,7 @@ type topicPartition struct {
 type offsets map[topicPartition]int64
 
 // fetchCommitted returns the sink group's committed offsets on topics.
-func fetchCommitted(t *testing.T, ctx context.Context, k *kafka, topics []string) offsets {
+func fetchCommitted(t *testing.T, ctx context.Context, k *testKafka, topics []string) offsets {
 	t.Helper()
 	resp, err := k.admin.FetchOffsetsForTopics(ctx, DefaultGroup, topics...)
 	if err != nil {

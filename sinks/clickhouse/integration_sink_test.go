@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/sinks/clickhouse/chtest"
 )
@@ -22,7 +23,7 @@ import (
 // The sink tests run the real path: kfake (franz-go's in-process broker, on
 // loopback TCP) -> Sink -> ClickHouse.
 
-type kafka struct {
+type testKafka struct {
 	cluster *kfake.Cluster
 	topics  schemas.Topics
 	serde   *schemas.Serde
@@ -30,7 +31,7 @@ type kafka struct {
 	admin   *kadm.Client
 }
 
-func newKafka(t *testing.T) *kafka {
+func newKafka(t *testing.T) *testKafka {
 	t.Helper()
 	topics, err := schemas.NewTopics("hs")
 	if err != nil {
@@ -46,11 +47,11 @@ func newKafka(t *testing.T) *kafka {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return &kafka{cluster: c, topics: topics, serde: schemas.NewSerde(schemas.WithTopics(topics)), client: cl, admin: kadm.NewClient(cl)}
+	return &testKafka{cluster: c, topics: topics, serde: schemas.NewSerde(schemas.WithTopics(topics)), client: cl, admin: kadm.NewClient(cl)}
 }
 
 // produce publishes records (Avro) or raw []byte values to topic.
-func (k *kafka) produce(t *testing.T, ctx context.Context, topic string, vals ...any) {
+func (k *testKafka) produce(t *testing.T, ctx context.Context, topic string, vals ...any) {
 	t.Helper()
 	var recs []*kgo.Record
 	for _, v := range vals {
@@ -70,7 +71,7 @@ func (k *kafka) produce(t *testing.T, ctx context.Context, topic string, vals ..
 
 // committedAll reports whether group has committed every partition of
 // topics up to its end.
-func (k *kafka) committedAll(ctx context.Context, group string, topics ...string) (bool, string) {
+func (k *testKafka) committedAll(ctx context.Context, group string, topics ...string) (bool, string) {
 	ends, err := k.admin.ListEndOffsets(ctx, topics...)
 	if err != nil {
 		return false, err.Error()
@@ -189,7 +190,7 @@ func TestSinkEndToEnd(t *testing.T) {
 	k.produce(t, ctx, k.topics.Adjustments, sampleAdjustment())
 	k.produce(t, ctx, k.topics.Flags, sampleFlag())
 
-	cfg := Config{Brokers: k.cluster.ListenAddrs(), Topics: k.topics, DSN: srv.DSN, FlushRows: 20}
+	cfg := Config{Conn: kafka.Conn{Brokers: k.cluster.ListenAddrs()}, Topics: k.topics, DSN: srv.DSN, FlushRows: 20}
 	s := startSink(t, cfg)
 	w := openWriter(t, ctx, srv.DSN)
 
@@ -260,7 +261,7 @@ func TestSinkRidesOutClickHouseOutage(t *testing.T) {
 	p := newProxy(t, srv.Addr)
 	p.setUp(false) // down from the start: Run must wait for it
 
-	cfg := Config{Brokers: k.cluster.ListenAddrs(), Topics: k.topics, DSN: "clickhouse://" + p.addr() + "/" + srv.Database}
+	cfg := Config{Conn: kafka.Conn{Brokers: k.cluster.ListenAddrs()}, Topics: k.topics, DSN: "clickhouse://" + p.addr() + "/" + srv.Database}
 	s := startSink(t, cfg)
 	w := openWriter(t, ctx, srv.DSN)
 	if err := s.Ready(ctx); err == nil {

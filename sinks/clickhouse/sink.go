@@ -111,8 +111,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	for t := range s.routes {
 		topics = append(topics, t)
 	}
-	opts := append(append([]kgo.Opt(nil), s.cfg.KafkaOpts...),
-		kgo.SeedBrokers(s.cfg.Brokers...),
+	cl, err := s.cfg.Conn.NewClient(
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(topics...),
 		kgo.DisableAutoCommit(),
@@ -122,9 +121,8 @@ func (s *Sink) Run(ctx context.Context) error {
 		kgo.RecordDeliveryTimeout(deliveryTimeout),
 		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { s.rebalanceWanted.Store(true) }),
 	)
-	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return fmt.Errorf("creating kafka client: %w", err)
+		return err
 	}
 	defer func() {
 		cl.AllowRebalance()

@@ -1,0 +1,38 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/schemas"
+)
+
+// NewWriter returns a codes.Writer on reg whose changes are synced to the
+// stores of cfg, and the Syncer doing it: the Syncer records each sync
+// outcome through the Writer, so the two are made together (cfg.Recorder
+// is set here). Close the Syncer (it may still record), then the Writer.
+func NewWriter(reg *codes.Registry, wcfg codes.WriterConfig, cfg Config, log *zap.Logger) (*codes.Writer, *Syncer, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	var w *codes.Writer
+	cfg.Recorder = RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
+		return w.Put(ctx, c, base)
+	})
+	s, err := New(cfg, reg, log.Named("sync"))
+	if err != nil {
+		return nil, nil, err
+	}
+	wcfg.Syncer = s
+	if w, err = codes.NewWriter(reg, wcfg, log.Named("codes")); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.Close(ctx)
+		return nil, nil, fmt.Errorf("sync: making the writer: %w", err)
+	}
+	return w, s, nil
+}
