@@ -35,23 +35,38 @@ func (x *AffiliateIndex) Change(key, old, val []byte) {
 	var prev, cur schemas.Code
 	hasPrev := len(old) > 0 && x.serde.Decode(old, &prev) == nil
 	hasCur := len(val) > 0 && x.serde.Decode(val, &cur) == nil
+	var p, c *schemas.Code
+	if hasPrev {
+		p = &prev
+	}
+	if hasCur {
+		c = &cur
+	}
+	x.Set(string(key), p, c)
+}
+
+// Set applies one registry change of code key already decoded: prev and
+// cur are its previous and new definitions (nil for none or a deletion).
+// A caller that decodes the registry itself (the processor's code view)
+// calls it instead of Change, so each record is decoded once.
+func (x *AffiliateIndex) Set(key string, prev, cur *schemas.Code) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if hasPrev {
+	if prev != nil {
 		if codes := x.mu.m[prev.AffiliateID]; codes != nil {
-			delete(codes, string(key))
+			delete(codes, key)
 			if len(codes) == 0 {
 				delete(x.mu.m, prev.AffiliateID)
 			}
 		}
 	}
-	if hasCur && cur.AffiliateID != "" {
+	if cur != nil && cur.AffiliateID != "" {
 		codes := x.mu.m[cur.AffiliateID]
 		if codes == nil {
 			codes = map[string]bool{}
 			x.mu.m[cur.AffiliateID] = codes
 		}
-		codes[string(key)] = cur.Status == "active"
+		codes[key] = cur.Status == "active"
 	}
 }
 

@@ -164,7 +164,7 @@ func stageLag(ctx context.Context, adm *kadm.Client) (kadm.DescribedGroupLags, e
 // drainTimeout bounds waitIdle: HELDSWAY_TEST_DRAIN_TIMEOUT (a Go
 // duration), default 5m, generous for the race detector on a loaded
 // two-core machine; a quiet machine drains in seconds.
-func drainTimeout(t *testing.T) time.Duration {
+func drainTimeout(t testing.TB) time.Duration {
 	t.Helper()
 	v := os.Getenv("HELDSWAY_TEST_DRAIN_TIMEOUT")
 	if v == "" {

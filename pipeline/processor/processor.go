@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,12 +98,8 @@ type Processor struct {
 	// (candidates, and redemptions for the leak detector); holds the one
 	// from redeem back to attribute (leak holds, keyed by customer).
 	redemptions, holds string
-	// decoded caches registry entries decoded by lookup. The lock is a
-	// leaf.
-	decoded struct {
-		mu sync.Mutex
-		m  map[string]decodedCode
-	}
+	// view is the decoded code registry the codes table fills.
+	view *codeView
 }
 
 // New builds a processor; Run starts it.
@@ -119,11 +114,11 @@ func New(cfg Config) (*Processor, error) {
 		redemptions: cfg.Topics.Internal("redemptions"),
 		holds:       cfg.Topics.Internal("holds"),
 	}
-	p.decoded.m = make(map[string]decodedCode)
 	affs := attribution.NewAffiliateIndex(cfg.Serde)
 	p.attr.SetAffiliates(affs.Lookup)
+	p.view = newCodeView(cfg.Serde, affs, cfg.Logger.Named("codes"))
 	codes, err := stream.NewTable(stream.TableConfig{Topic: cfg.Topics.Codes, Conn: cfg.Conn, Logger: cfg.Logger.Named("codes"),
-		OnChange: affs.Change})
+		OnChange: p.view.change, NoValues: true})
 	if err != nil {
 		return nil, err
 	}
@@ -258,42 +253,8 @@ func (p *Processor) ensureInternal(ctx context.Context) error {
 	return nil
 }
 
-// lookup reads a code from the registry table. The decoded entry is kept
-// beside the table's bytes and reused while they are unchanged, so a
-// lookup decodes Avro only after the code changed.
-func (p *Processor) lookup(code string) (schemas.Code, bool) {
-	b, ok := p.codes.Get([]byte(code))
-	if !ok || b == nil {
-		return schemas.Code{}, false
-	}
-	p.decoded.mu.Lock()
-	d, hit := p.decoded.m[code]
-	p.decoded.mu.Unlock()
-	if hit && bytes.Equal(d.raw, b) {
-		return d.code, true
-	}
-	var c schemas.Code
-	if err := p.cfg.Serde.Decode(b, &c); err != nil {
-		p.log.Warn("undecodable registry entry", zap.String("code", code), zap.Error(err))
-		return schemas.Code{}, false
-	}
-	p.decoded.mu.Lock()
-	if len(p.decoded.m) >= maxDecodedCodes {
-		clear(p.decoded.m)
-	}
-	p.decoded.m[code] = decodedCode{raw: b, code: c}
-	p.decoded.mu.Unlock()
-	return c, true
-}
-
-// maxDecodedCodes bounds the decoded registry entries kept; past it they
-// are dropped all at once and decoded again as they are looked up.
-const maxDecodedCodes = 1 << 20
-
-type decodedCode struct {
-	raw  []byte // the table's value it was decoded from (never modified)
-	code schemas.Code
-}
+// lookup reads a code from the decoded registry view.
+func (p *Processor) lookup(code string) (schemas.Code, bool) { return p.view.lookup(code) }
 
 // deadLetter routes records a stage rejects to the dead-letter topic as
 // Avro DeadLetter records.

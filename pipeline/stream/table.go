@@ -23,6 +23,11 @@ type TableConfig struct {
 	// OnChange, if set, is called from Run's goroutine after each change:
 	// val nil means key was deleted. Default none.
 	OnChange func(key, old, val []byte)
+	// NoValues keeps no values in the table: Get finds nothing, Len is 0
+	// and OnChange's old is always nil. For a caller whose OnChange keeps
+	// its own materialised view (the processor's decoded codes), so the
+	// topic is held in memory once. Default false.
+	NoValues bool
 	// Logger receives the table's logs. Default zap.NewNop().
 	Logger *zap.Logger
 }
@@ -199,6 +204,12 @@ func tableEnds(ends kadm.ListedOffsets, topic string) (map[int32]int64, error) {
 }
 
 func (t *Table) apply(key, val []byte) {
+	if t.cfg.NoValues {
+		if t.cfg.OnChange != nil {
+			t.cfg.OnChange(key, nil, val)
+		}
+		return
+	}
 	k := string(key)
 	t.mu.Lock()
 	old := t.mu.m[k]
@@ -216,7 +227,11 @@ func (t *Table) apply(key, val []byte) {
 func (t *Table) checkCaughtUp(pending map[int32]int64) {
 	if len(pending) == 0 {
 		t.once.Do(func() {
-			t.log.Info("table caught up", zap.Int("keys", t.Len()))
+			if t.cfg.NoValues {
+				t.log.Info("table caught up")
+			} else {
+				t.log.Info("table caught up", zap.Int("keys", t.Len()))
+			}
 			close(t.caughtUp)
 		})
 	}
