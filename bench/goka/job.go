@@ -13,11 +13,11 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -235,23 +235,17 @@ func (j *job) ensureTopics(ctx context.Context) error {
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	td, err := adm.ListTopics(ctx, j.cfg.Inputs.Orders)
+	orders, err := kafka.Partitions(ctx, adm, j.cfg.Inputs.Orders)
 	if err != nil {
-		return fmt.Errorf("goka: listing topics: %w", err)
+		return fmt.Errorf("goka: %w", err)
 	}
-	orders, ok := td[j.cfg.Inputs.Orders]
-	if !ok || orders.Err != nil {
-		return fmt.Errorf("goka: topic %s does not exist", j.cfg.Inputs.Orders)
+	n, out := orders[j.cfg.Inputs.Orders], j.cfg.Outputs
+	var want []kafka.Topic
+	for _, t := range []string{j.redemptions, j.holds, out.Attributions, out.Flags, out.Adjustments, out.DeadLetter} {
+		want = append(want, kafka.Topic{Name: t, Partitions: n})
 	}
-	out := j.cfg.Outputs
-	resp, err := adm.CreateTopics(ctx, int32(len(orders.Partitions)), -1, nil, j.redemptions, j.holds, out.Attributions, out.Flags, out.Adjustments, out.DeadLetter)
-	if err != nil {
-		return fmt.Errorf("goka: creating topics: %w", err)
-	}
-	for _, r := range resp {
-		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
-			return fmt.Errorf("goka: creating %s: %w", r.Topic, r.Err)
-		}
+	if _, err := kafka.CreateTopics(ctx, adm, want...); err != nil {
+		return fmt.Errorf("goka: %w", err)
 	}
 	return nil
 }

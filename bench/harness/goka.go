@@ -12,6 +12,7 @@ import (
 
 	gokajob "github.com/heldsway/heldsway/bench/goka"
 	"github.com/heldsway/heldsway/bench/world"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -47,7 +48,7 @@ type GokaResult struct {
 type gokaRun struct {
 	dir, addr     string
 	program, rule string
-	conn          []kgo.Opt
+	conn          kafka.Conn
 	adm           *kadm.Client
 	cl            *kgo.Client
 	broker        *child
@@ -64,10 +65,12 @@ func gokaPhase(ctx context.Context, cfg Config, r gokaRun) *GokaResult {
 	g := &GokaResult{}
 	fail := func(err error) *GokaResult { g.Error = err.Error(); cfg.logf("goka: %v", err); return g }
 	in, _ := schemas.NewTopics(gokaPrefix)
+	var inputs []kafka.Topic
 	for _, t := range []string{in.Clicks, in.Orders, in.Refunds} {
-		if _, err := r.adm.CreateTopic(ctx, cfg.Partitions, -1, nil, t); err != nil {
-			return fail(fmt.Errorf("creating %s: %w", t, err))
-		}
+		inputs = append(inputs, kafka.Topic{Name: t, Partitions: cfg.Partitions})
+	}
+	if _, err := kafka.CreateTopics(ctx, r.adm, inputs...); err != nil {
+		return fail(err)
 	}
 	src, _ := schemas.NewTopics(topicPrefix)
 	in.Codes = src.Codes

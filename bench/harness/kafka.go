@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/heldsway/heldsway/bench/world"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -234,10 +235,10 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (map[st
 // offsets as they are when it starts, calling f for each. It reads to
 // those offsets rather than until the topics go quiet: a first fetch that
 // is slow on a loaded machine must not end the read with nothing.
-func readAll(ctx context.Context, conn []kgo.Opt, topics []string, f func(*kgo.Record)) error {
-	cl, err := kgo.NewClient(append(slices.Clone(conn), kgo.ConsumeTopics(topics...),
+func readAll(ctx context.Context, conn kafka.Conn, topics []string, f func(*kgo.Record)) error {
+	cl, err := conn.NewClient(kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords())...)
+		kgo.KeepControlRecords())
 	if err != nil {
 		return fmt.Errorf("creating consumer: %w", err)
 	}
@@ -294,16 +295,16 @@ type Ceiling struct {
 
 // ceiling produces n records of size bytes (acks=all, idempotent: the
 // client's defaults) to a fresh topic while a consumer reads them back.
-func ceiling(ctx context.Context, conn []kgo.Opt, adm *kadm.Client, topic string, partitions int32, n, size int) (Ceiling, error) {
-	if _, err := adm.CreateTopic(ctx, partitions, -1, nil, topic); err != nil {
-		return Ceiling{}, fmt.Errorf("creating %s: %w", topic, err)
+func ceiling(ctx context.Context, conn kafka.Conn, adm *kadm.Client, topic string, partitions int32, n, size int) (Ceiling, error) {
+	if _, err := kafka.CreateTopics(ctx, adm, kafka.Topic{Name: topic, Partitions: partitions}); err != nil {
+		return Ceiling{}, err
 	}
-	prod, err := kgo.NewClient(conn...)
+	prod, err := conn.NewClient()
 	if err != nil {
 		return Ceiling{}, err
 	}
 	defer prod.Close()
-	cons, err := kgo.NewClient(append(slices.Clone(conn), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	cons, err := conn.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return Ceiling{}, err
 	}

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/heldsway/heldsway/bench/world"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -303,8 +303,8 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		return nil, err
 	}
 	defer broker.kill()
-	conn := []kgo.Opt{kgo.SeedBrokers(addr)}
-	cl, err := kgo.NewClient(append(slices.Clone(conn), kgo.MaxBufferedRecords(100_000))...)
+	conn := kafka.Conn{Brokers: []string{addr}}
+	cl, err := conn.NewClient(kgo.MaxBufferedRecords(100_000))
 	if err != nil {
 		return nil, err
 	}
@@ -520,7 +520,7 @@ func latencyWorld(first *world.Generator, seed uint64, latN int, lastAt time.Tim
 // observe reads a run's outputs (attributions, adjustments, flags, dead
 // letters on topics) for the oracle; orderID maps an output's order to the
 // world's.
-func observe(ctx context.Context, conn []kgo.Opt, topics schemas.Topics, serde *schemas.Serde, orderID func(platform, id string) string) (world.Observed, []schemas.DeadLetter, error) {
+func observe(ctx context.Context, conn kafka.Conn, topics schemas.Topics, serde *schemas.Serde, orderID func(platform, id string) string) (world.Observed, []schemas.DeadLetter, error) {
 	obs := world.Observed{Orders: map[string]*world.Got{}}
 	var dead []schemas.DeadLetter
 	err := readAll(ctx, conn, []string{topics.Attributions, topics.Adjustments, topics.Flags, topics.DeadLetter}, func(r *kgo.Record) {
@@ -585,14 +585,14 @@ func waitIdleAt(ctx context.Context, adm *kadm.Client, timeout time.Duration) (t
 // latencyPhase runs offer (which offers about want events at cfg.Rate)
 // and measures, for every record of out, the time from its input's
 // production (ts) to reading it.
-func latencyPhase(ctx context.Context, cfg Config, conn []kgo.Opt, adm *kadm.Client, want int, out string,
+func latencyPhase(ctx context.Context, cfg Config, conn kafka.Conn, adm *kadm.Client, want int, out string,
 	ts func(*kgo.Record) (time.Time, bool), offer func(context.Context) (int, error), idle func(context.Context) error) (Percentiles, float64, error) {
 	ends, err := endOffsets(ctx, adm, out)
 	if err != nil {
 		return Percentiles{}, 0, err
 	}
-	cons, err := kgo.NewClient(append(slices.Clone(conn), kgo.ConsumePartitions(ends), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.FetchMaxWait(100*time.Millisecond))...)
+	cons, err := conn.NewClient(kgo.ConsumePartitions(ends), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return Percentiles{}, 0, err
 	}
