@@ -13,54 +13,8 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	codesync "github.com/heldsway/heldsway/codes/sync"
+	"github.com/heldsway/heldsway/connectors/ingest"
 )
-
-// syncSpec is the `sync:` block of a store in the stores file: codes are
-// pushed to the stores that have one. The API credential is the store's
-// api_key_env / api_key_file: the Shopify Admin API access token, the
-// WooCommerce consumer key and secret as "ck_...:cs_...", the Stripe
-// secret (or restricted) key, the Paddle API key.
-//
-//	shopify:
-//	  - id: acme.myshopify.com
-//	    secret_env: ACME_SHOPIFY_SECRET
-//	    api_key_env: ACME_SHOPIFY_TOKEN
-//	    sync: {currency: USD}
-//	woocommerce:
-//	  - id: shop.example
-//	    secret_env: SHOP_WC_SECRET
-//	    api_key_file: /run/secrets/wc_keys   # ck_...:cs_...
-//	    sync: {api_url: https://shop.example, currency: EUR}
-type syncSpec struct {
-	// APIURL is the API base: default https://<id> for Shopify, the
-	// platform's API for Stripe and Paddle; required for WooCommerce (the
-	// site URL).
-	APIURL string `yaml:"api_url"`
-	// APIVersion is the Shopify Admin API version (default 2026-07) or the
-	// Stripe-Version (default 2026-08-26.dahlia).
-	APIVersion string `yaml:"api_version"`
-	// Currency is the store's currency (Shopify, WooCommerce): fixed
-	// amounts and minimum orders are sent in it; codes in another currency
-	// are refused. Needed to import fixed amounts.
-	Currency string `yaml:"currency"`
-	// Duration of Stripe coupons (once, forever, repeating) and their
-	// months; Paddle: recur with RecurMonths intervals (0 every renewal).
-	Duration    string `yaml:"duration"`
-	Months      int    `yaml:"months"`
-	Recur       bool   `yaml:"recur"`
-	RecurMonths int    `yaml:"recur_intervals"`
-}
-
-// addSync keeps the sync block of store id.
-func (ps *platformStores) addSync(id string, s *syncSpec) {
-	if s == nil {
-		return
-	}
-	if ps.sync == nil {
-		ps.sync = map[string]syncSpec{}
-	}
-	ps.sync[id] = *s
-}
 
 // syncFlags turn on pushing code changes to the stores.
 type syncFlags struct {
@@ -80,58 +34,6 @@ func (s *syncFlags) register(c *cobra.Command, withStoresFile bool) {
 	}
 }
 
-// buildRemotes makes a Remote of every store with a sync block.
-func buildRemotes(stores map[string]platformStores) ([]codesync.Remote, error) {
-	var out []codesync.Remote
-	names := make([]string, 0, len(stores))
-	for n := range stores {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, platform := range names {
-		ps := stores[platform]
-		ids := make([]string, 0, len(ps.sync))
-		for id := range ps.sync {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			spec, key := ps.sync[id], ps.apiKeys[id]
-			if key == "" {
-				return nil, fmt.Errorf("store %s/%s: sync needs api_key_env or api_key_file", platform, id)
-			}
-			var (
-				r   codesync.Remote
-				err error
-			)
-			switch platform {
-			case codes.PlatformShopify:
-				r, err = codesync.NewShopify(codesync.ShopifyConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, AccessToken: key, Currency: spec.Currency})
-			case codes.PlatformWooCommerce:
-				ck, cs, ok := strings.Cut(key, ":")
-				if !ok {
-					return nil, fmt.Errorf("store %s/%s: the WooCommerce API key must be consumer key and secret as ck_...:cs_...", platform, id)
-				}
-				r, err = codesync.NewWooCommerce(codesync.WooCommerceConfig{StoreID: id, BaseURL: spec.APIURL, ConsumerKey: ck, ConsumerSecret: cs, Currency: spec.Currency})
-			case codes.PlatformStripe:
-				r, err = codesync.NewStripe(codesync.StripeConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, SecretKey: key, Duration: spec.Duration, DurationInMonths: spec.Months})
-			case codes.PlatformPaddle:
-				r, err = codesync.NewPaddle(codesync.PaddleConfig{StoreID: id, BaseURL: spec.APIURL, APIKey: key, Recur: spec.Recur, MaxRecurringIntervals: spec.RecurMonths})
-			default:
-				err = fmt.Errorf("%w: %s", codes.ErrUnknownPlatform, platform)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("store %s/%s: %w", platform, id, err)
-			}
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no store has a sync block in the stores file")
-	}
-	return out, nil
-}
-
 // newCodesWriter returns the registry's writer for the codes command and,
 // with --sync, the stores of --stores-file that get its changes; stop ends
 // the sync (a no-op without it).
@@ -144,11 +46,11 @@ func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, 
 	if sf.storesFile == "" {
 		return nil, stop, usageError{errors.New("--sync needs --stores-file")}
 	}
-	stores, err := loadStores(sf.storesFile)
+	stores, err := ingest.LoadStores(sf.storesFile)
 	if err != nil {
 		return nil, stop, usageError{err}
 	}
-	remotes, err := buildRemotes(stores)
+	remotes, err := ingest.SyncRemotes(stores)
 	if err != nil {
 		return nil, stop, usageError{fmt.Errorf("--sync: %w", err)}
 	}
@@ -215,11 +117,11 @@ Paddle API key.`,
 			if storesFile == "" {
 				return usageError{errors.New("--stores-file is required")}
 			}
-			stores, err := loadStores(storesFile)
+			stores, err := ingest.LoadStores(storesFile)
 			if err != nil {
 				return usageError{err}
 			}
-			remotes, err := buildRemotes(stores)
+			remotes, err := ingest.SyncRemotes(stores)
 			if err != nil {
 				return usageError{err}
 			}

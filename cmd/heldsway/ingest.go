@@ -71,7 +71,7 @@ func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) 
 	if _, err := identity.NewHasher([]byte(key)); err != nil {
 		return ingest.Config{}, usageError{fmt.Errorf("HELDSWAY_HASH_KEY: %w", err)}
 	}
-	stores, err := loadStores(h.storesFile)
+	stores, err := ingest.LoadStores(h.storesFile)
 	if err != nil {
 		return ingest.Config{}, usageError{err}
 	}
@@ -83,7 +83,7 @@ func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) 
 		Serde:            env.serde,
 		APIToken:         token,
 		HashKey:          []byte(key),
-		Stores:           map[string]ingest.Stores{},
+		Stores:           stores,
 		PublishTimeout:   h.publishWait,
 		Destinations:     h.destinations,
 		CookieDomain:     h.cookieDomain,
@@ -92,11 +92,8 @@ func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) 
 		WebhookTolerance: h.tolerance,
 		Logger:           log,
 	}
-	for name, ps := range stores {
-		cfg.Stores[name] = ingest.Stores{Webhooks: ps.stores, APIKeys: ps.apiKeys}
-	}
 	if h.sync.enabled {
-		remotes, err := buildRemotes(stores)
+		remotes, err := ingest.SyncRemotes(stores)
 		if err != nil {
 			return ingest.Config{}, usageError{fmt.Errorf("--sync: %w", err)}
 		}

@@ -29,6 +29,10 @@ type Stores struct {
 	// and Paddle discount ids are resolved through the platform's API with
 	// them when the registry does not know the id. Default none.
 	APIKeys map[string]string
+	// Sync are the sync blocks of the stores file by store id: the stores
+	// SyncRemotes makes code sync targets of. Ingest itself reads only
+	// Config.Sync. Default none.
+	Sync map[string]SyncSpec
 }
 
 // Sync pushes code changes made through the admin API to the stores.
