@@ -19,7 +19,9 @@
 // Memory is split among the stages from Config.MemoryBytes (memory.go).
 //
 // The code registry is the compacted codes topic, read by every instance
-// into a global table before the stages start.
+// before the stages start into one decoded view (codes.go): each record is
+// decoded once, when it is read, into the codes the rules look up and the
+// affiliate index; the table holding the topic keeps no other copy.
 //
 // Determinism: every stage takes "now" from the input record's Kafka
 // timestamp and stamps its outputs with the same timestamp, so a replay
