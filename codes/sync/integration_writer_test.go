@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 // TestIntegrationWriter runs the Syncer as the Syncer of a real Writer on
-// kfake: a Put syncs the code to the stores in the background and records
+// kfake, the two made by NewWriter as ingest and the codes command make them: a Put syncs the code to the stores in the background and records
 // the outcome through the same Writer (which must not call the Syncer
 // again, nor block on its own lock).
 func TestIntegrationWriter(t *testing.T) {
@@ -44,19 +43,11 @@ func TestIntegrationWriter(t *testing.T) {
 	}
 	clk := &clock{t: time.Now().UTC()}
 	ps := newPlatforms(t, clk)
-	var w *codes.Writer
-	s, err := New(Config{
+	w, s, err := NewWriter(reg, codes.WriterConfig{Conn: conn}, Config{
 		Remotes: remotesOf(ps),
-		Recorder: RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
-			return w.Put(ctx, c, base)
-		}),
-		Now:   clk.Now,
-		Sleep: (&sleeps{}).Sleep,
-	}, reg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err = codes.NewWriter(reg, codes.WriterConfig{Conn: conn, Syncer: s}, nil)
+		Now:     clk.Now,
+		Sleep:   (&sleeps{}).Sleep,
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,8 +21,14 @@ func NewWriter(reg *codes.Registry, wcfg codes.WriterConfig, cfg Config, log *za
 	if log == nil {
 		log = zap.NewNop()
 	}
-	var w *codes.Writer
+	// The Syncer's worker may record before the Writer below exists (a
+	// recheck at start): it gets an error then and retries later.
+	var made atomic.Pointer[codes.Writer]
 	cfg.Recorder = RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
+		w := made.Load()
+		if w == nil {
+			return schemas.Code{}, errors.New("sync: the registry writer is not ready yet")
+		}
 		return w.Put(ctx, c, base)
 	})
 	s, err := New(cfg, reg, log.Named("sync"))
@@ -28,11 +36,13 @@ func NewWriter(reg *codes.Registry, wcfg codes.WriterConfig, cfg Config, log *za
 		return nil, nil, err
 	}
 	wcfg.Syncer = s
-	if w, err = codes.NewWriter(reg, wcfg, log.Named("codes")); err != nil {
+	w, err := codes.NewWriter(reg, wcfg, log.Named("codes"))
+	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_ = s.Close(ctx)
 		return nil, nil, fmt.Errorf("sync: making the writer: %w", err)
 	}
+	made.Store(w)
 	return w, s, nil
 }
