@@ -12,7 +12,6 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
@@ -232,10 +231,9 @@ func (j *job) ensureTopics(ctx context.Context) error {
 		return fmt.Errorf("goka: creating kafka client: %w", err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	orders, err := kafka.Partitions(ctx, adm, j.cfg.Inputs.Orders)
+	orders, err := kafka.Partitions(ctx, cl, j.cfg.Inputs.Orders)
 	if err != nil {
 		return fmt.Errorf("goka: %w", err)
 	}
@@ -244,7 +242,7 @@ func (j *job) ensureTopics(ctx context.Context) error {
 	for _, t := range []string{j.redemptions, j.holds, out.Attributions, out.Flags, out.Adjustments, out.DeadLetter} {
 		want = append(want, kafka.Topic{Name: t, Partitions: n})
 	}
-	if _, err := kafka.CreateTopics(ctx, adm, want...); err != nil {
+	if _, err := kafka.CreateTopics(ctx, cl, want...); err != nil {
 		return fmt.Errorf("goka: %w", err)
 	}
 	return nil

@@ -69,7 +69,7 @@ func gokaPhase(ctx context.Context, cfg Config, r gokaRun) *GokaResult {
 	for _, t := range []string{in.Clicks, in.Orders, in.Refunds} {
 		inputs = append(inputs, kafka.Topic{Name: t, Partitions: cfg.Partitions})
 	}
-	if _, err := kafka.CreateTopics(ctx, r.adm, inputs...); err != nil {
+	if _, err := kafka.CreateTopics(ctx, r.cl, inputs...); err != nil {
 		return fail(err)
 	}
 	src, _ := schemas.NewTopics(topicPrefix)

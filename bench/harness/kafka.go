@@ -295,8 +295,8 @@ type Ceiling struct {
 
 // ceiling produces n records of size bytes (acks=all, idempotent: the
 // client's defaults) to a fresh topic while a consumer reads them back.
-func ceiling(ctx context.Context, conn kafka.Conn, adm *kadm.Client, topic string, partitions int32, n, size int) (Ceiling, error) {
-	if _, err := kafka.CreateTopics(ctx, adm, kafka.Topic{Name: topic, Partitions: partitions}); err != nil {
+func ceiling(ctx context.Context, conn kafka.Conn, cl *kgo.Client, topic string, partitions int32, n, size int) (Ceiling, error) {
+	if _, err := kafka.CreateTopics(ctx, cl, kafka.Topic{Name: topic, Partitions: partitions}); err != nil {
 		return Ceiling{}, err
 	}
 	prod, err := conn.NewClient()

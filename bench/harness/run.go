@@ -334,7 +334,7 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 	}
 	if full {
 		cfg.logf("broker ceiling: %d records of %d bytes", min(cfg.CeilingRecords, n), res.AvgValue)
-		c, err := ceiling(ctx, conn, adm, topicPrefix+".ceiling", cfg.Partitions, min(cfg.CeilingRecords, n), res.AvgValue)
+		c, err := ceiling(ctx, conn, cl, topicPrefix+".ceiling", cfg.Partitions, min(cfg.CeilingRecords, n), res.AvgValue)
 		if err != nil {
 			return nil, fmt.Errorf("broker ceiling: %w", err)
 		}

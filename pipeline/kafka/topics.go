@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -37,7 +38,11 @@ type Topic struct {
 // partition count of every topic asked for: the count it already had, or
 // the count it was created with. Existing topics are never changed. A
 // topic another process creates at the same moment counts as existing.
-func CreateTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) (map[string]int32, error) {
+//
+// Topics are looked up with a metadata request of their own, not the
+// client's metadata cache, which can still hold a topic as missing for a
+// few seconds after it was created.
+func CreateTopics(ctx context.Context, cl *kgo.Client, topics ...Topic) (map[string]int32, error) {
 	names := make([]string, 0, len(topics))
 	for _, t := range topics {
 		if t.Name == "" || t.Partitions < 1 {
@@ -45,15 +50,16 @@ func CreateTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) (map[s
 		}
 		names = append(names, t.Name)
 	}
-	existing, err := adm.ListTopics(ctx, names...)
+	existing, err := describe(ctx, cl, names)
 	if err != nil {
-		return nil, fmt.Errorf("kafka: listing topics: %w", err)
+		return nil, err
 	}
+	adm := kadm.NewClient(cl)
 	out := make(map[string]int32, len(topics))
 	var raced []string
 	for _, t := range topics {
-		if d, ok := existing[t.Name]; ok && d.Err == nil {
-			out[t.Name] = int32(len(d.Partitions))
+		if d := existing[t.Name]; d.err == nil {
+			out[t.Name] = d.partitions
 			continue
 		}
 		policy := "delete"
@@ -80,7 +86,7 @@ func CreateTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) (map[s
 		}
 	}
 	if len(raced) > 0 {
-		n, err := Partitions(ctx, adm, raced...)
+		n, err := Partitions(ctx, cl, raced...)
 		if err != nil {
 			return out, err
 		}
@@ -92,22 +98,54 @@ func CreateTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) (map[s
 }
 
 // Partitions returns the partition count of each topic; a topic that does
-// not exist is an error wrapping ErrUnknownTopic.
-func Partitions(ctx context.Context, adm *kadm.Client, topics ...string) (map[string]int32, error) {
-	details, err := adm.ListTopics(ctx, topics...)
+// not exist is an error wrapping ErrUnknownTopic. Like CreateTopics it asks
+// the cluster, not the client's metadata cache.
+func Partitions(ctx context.Context, cl *kgo.Client, topics ...string) (map[string]int32, error) {
+	details, err := describe(ctx, cl, topics)
 	if err != nil {
-		return nil, fmt.Errorf("kafka: listing topics: %w", err)
+		return nil, err
 	}
 	out := make(map[string]int32, len(topics))
 	for _, t := range topics {
-		d, ok := details[t]
-		if !ok || d.Err != nil {
-			if ok && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-				return nil, fmt.Errorf("kafka: describing topic %s: %w", t, d.Err)
+		d := details[t]
+		if d.err != nil {
+			if errors.Is(d.err, kerr.UnknownTopicOrPartition) {
+				return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, t)
 			}
-			return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, t)
+			return nil, fmt.Errorf("kafka: describing topic %s: %w", t, d.err)
 		}
-		out[t] = int32(len(d.Partitions))
+		out[t] = d.partitions
+	}
+	return out, nil
+}
+
+type topicDetail struct {
+	partitions int32
+	err        error // kerr.UnknownTopicOrPartition for a missing topic
+}
+
+// describe asks the cluster for the topics' metadata with a request of its
+// own (kadm's listing answers from the client's cache).
+func describe(ctx context.Context, cl *kgo.Client, topics []string) (map[string]topicDetail, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: describing topics: %w", err)
+	}
+	out := make(map[string]topicDetail, len(topics))
+	for _, t := range topics {
+		out[t] = topicDetail{err: kerr.UnknownTopicOrPartition}
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		out[*t.Topic] = topicDetail{partitions: int32(len(t.Partitions)), err: kerr.ErrorForCode(t.ErrorCode)}
 	}
 	return out, nil
 }
@@ -140,7 +178,7 @@ func PublicTopics(topics schemas.Topics, spec TopicSpec) []Topic {
 // shrink and growing them moves keys.
 func EnsureTopics(ctx context.Context, cl *kgo.Client, topics schemas.Topics, spec TopicSpec) (warnings []string, err error) {
 	want := PublicTopics(topics, spec)
-	have, err := CreateTopics(ctx, kadm.NewClient(cl), want...)
+	have, err := CreateTopics(ctx, cl, want...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
@@ -235,15 +234,14 @@ func (p *Processor) ensureInternal(ctx context.Context) error {
 		return fmt.Errorf("processor: %w", err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	orders, err := kafka.Partitions(ctx, adm, p.cfg.Topics.Orders)
+	orders, err := kafka.Partitions(ctx, cl, p.cfg.Topics.Orders)
 	if err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}
 	n := orders[p.cfg.Topics.Orders]
-	have, err := kafka.CreateTopics(ctx, adm, kafka.Topic{Name: p.redemptions, Partitions: n}, kafka.Topic{Name: p.holds, Partitions: n})
+	have, err := kafka.CreateTopics(ctx, cl, kafka.Topic{Name: p.redemptions, Partitions: n}, kafka.Topic{Name: p.holds, Partitions: n})
 	if err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}

@@ -151,7 +151,7 @@ func (s *Stage) Run(ctx context.Context) error {
 
 	bo := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff}
 	for {
-		err := s.ensureTopics(ctx)
+		err := s.ensureTopics(ctx, cl)
 		if err == nil {
 			break
 		}
@@ -207,8 +207,8 @@ func (s *Stage) Run(ctx context.Context) error {
 // ensureTopics checks that the inputs are co-partitioned and creates the
 // changelog (compacted) and the default dead-letter topic if missing, with
 // the inputs' partition count; an existing changelog must have it too.
-func (s *Stage) ensureTopics(ctx context.Context) error {
-	counts, err := kafka.Partitions(ctx, s.adm, s.cfg.Inputs...)
+func (s *Stage) ensureTopics(ctx context.Context, cl *kgo.Client) error {
+	counts, err := kafka.Partitions(ctx, cl, s.cfg.Inputs...)
 	if err != nil {
 		return fmt.Errorf("describing inputs: %w", err)
 	}
@@ -223,7 +223,7 @@ func (s *Stage) ensureTopics(ctx context.Context) error {
 	if s.cfg.createDeadLetter {
 		want = append(want, kafka.Topic{Name: s.cfg.deadLetterTopic(), Partitions: n, Replication: s.cfg.ChangelogReplication})
 	}
-	have, err := kafka.CreateTopics(ctx, s.adm, want...)
+	have, err := kafka.CreateTopics(ctx, cl, want...)
 	if err != nil {
 		return err
 	}
