@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,5 +110,61 @@ func TestTable(t *testing.T) {
 	}
 	if len(changes) != 5 { // a, b, a, b deleted, d
 		t.Errorf("OnChange calls %v, want 5", changes)
+	}
+}
+
+// TestTableNoValues: a table that keeps no values still delivers every
+// committed change in order, with no old value, and Get finds nothing.
+func TestTableNoValues(t *testing.T) {
+	const codes = "codes"
+	h := newHarness(t, codes)
+	rec := func(k, v string) *kgo.Record {
+		r := &kgo.Record{Topic: codes, Key: []byte(k)}
+		if v != "" {
+			r.Value = []byte(v)
+		}
+		return r
+	}
+	if err := h.cl.ProduceSync(h.ctx, rec("a", "1"), rec("a", "2"), rec("b", "1"), rec("b", "")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var changes []string
+	tbl, err := NewTable(TableConfig{Topic: codes, Conn: kafka.Conn{Brokers: []string{h.addr}}, NoValues: true,
+		OnChange: func(k, old, v []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if old != nil {
+				t.Errorf("OnChange(%s) got old value %q from a table without values", k, old)
+			}
+			changes = append(changes, string(k)+"->"+string(v))
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() { done <- tbl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := tbl.WaitCaughtUp(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := tbl.Get([]byte("a")); ok || v != nil || tbl.Len() != 0 {
+		t.Errorf("Get(a) = %q, %v, Len %d; want nothing kept", v, ok, tbl.Len())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Each key's changes in the order produced (keys may sit on
+	// different partitions, so only per key).
+	for key, want := range map[string]string{"a": "a->1 a->2", "b": "b->1 b->"} {
+		var got []string
+		for _, c := range changes {
+			if strings.HasPrefix(c, key+"->") {
+				got = append(got, c)
+			}
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("changes of %s: %q, want %q", key, got, want)
+		}
 	}
 }
