@@ -13,7 +13,9 @@
 // the codes.Syncer of a Writer: Sync queues the changed codes for a
 // background worker (recording is itself a write, which the Writer cannot
 // take while it is calling its Syncer); Run syncs codes now (`heldsway codes
-// sync`); Import reads the stores' coupons into the registry.
+// sync`); Import reads the stores' coupons into the registry. NewWriter
+// makes a Writer and its Syncer together, as ingest and `heldsway codes`
+// use them.
 //
 // # Guarantees
 //
