@@ -105,7 +105,8 @@
 // state saw an earlier order). The global usage limit is stage 2's: a
 // Candidate carries the decision with the code and the fallback built as
 // if the code were invalid for usage_limit_reached; stage 2 picks
-// (CodeUsage.Resolve, by the code's uses so far). An invalid code earns nothing and the order falls back to its clicks.
+// (CodeUsage.Resolve, by the code's uses so far). An invalid code earns
+// nothing and the order falls back to its clicks.
 //
 // # Commission
 //
