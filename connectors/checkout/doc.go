@@ -1,0 +1,3 @@
+// Package checkout turns what a store platform says about a paid checkout
+// into HeldSway's canonical records.
+package checkout
