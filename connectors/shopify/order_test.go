@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -183,7 +184,7 @@ func TestOrderVisitor(t *testing.T) {
 			})
 			o := parseOrder(t, TopicOrdersPaid, body)
 			jsonEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.Customer.Key},
-				[]any{optional(tt.visitor), optional(tt.click), tt.key})
+				[]any{checkout.Optional(tt.visitor), checkout.Optional(tt.click), tt.key})
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -210,7 +211,7 @@ func TestOrderVisitor(t *testing.T) {
 			body := mutate(t, fixture(t, couponFile), func(m map[string]any) { m["meta_data"] = tt.meta })
 			o := parseOrder(t, TopicOrderUpdated, body)
 			jsonEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.LandingURL, o.Customer.Key},
-				[]any{optional(tt.visitor), optional(tt.click), optional(tt.landing), tt.key})
+				[]any{checkout.Optional(tt.visitor), checkout.Optional(tt.click), checkout.Optional(tt.landing), tt.key})
 		})
 	}
 }
