@@ -267,6 +267,9 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
 
+// userAgent is sent with every request the sync makes.
+const userAgent = "heldsway-codes-sync"
+
 // maxBody bounds a response body read into memory.
 const maxBody = 8 << 20
 
@@ -331,7 +334,7 @@ func (c *client) do(ctx context.Context, r request, out any) (http.Header, error
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "heldsway-codes-sync")
+	req.Header.Set("User-Agent", userAgent)
 	c.auth(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
