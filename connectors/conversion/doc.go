@@ -13,5 +13,7 @@
 //
 // The package reads the payload into a checkout.Checkout; checkout.Build
 // assembles and checks the schemas.Order, and every event id comes from
-// checkout.EventID, the one recipe, which keeps the ids described here.
+// checkout.EventID, the one recipe: schemas.ID("api", store, order id,
+// "conversion") for an order, schemas.ID("api", store, "refund", refund
+// id) for a refund.
 package conversion
