@@ -1,16 +1,15 @@
 package paddleapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/heldsway/heldsway/connectors/apiclient"
 )
 
 // Defaults, applied by New to zero fields.
@@ -22,9 +21,7 @@ const (
 	// DefaultTimeout bounds one request, answer read included, when no
 	// HTTPClient is given. Callers bound a whole operation with their
 	// context.
-	DefaultTimeout = 5 * time.Second
-	// MaxBody bounds an answer read into memory.
-	MaxBody = 8 << 20
+	DefaultTimeout = apiclient.DefaultTimeout
 )
 
 // ErrConfig is wrapped by errors about a Config.
@@ -61,8 +58,7 @@ func (c Config) Validate() error {
 // Client sends requests to the Paddle API for one account. It is safe for
 // concurrent use.
 type Client struct {
-	base, key, agent string
-	http             *http.Client
+	http apiclient.HTTP
 }
 
 // New returns a Client for cfg, defaults applied.
@@ -76,20 +72,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), key: cfg.Key, agent: cfg.UserAgent, http: cfg.HTTPClient}, nil
+	h := http.Header{"Authorization": {"Bearer " + cfg.Key}}
+	if cfg.UserAgent != "" {
+		h.Set("User-Agent", cfg.UserAgent)
+	}
+	return &Client{http: apiclient.HTTP{Platform: "paddle", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient, Header: h}}, nil
 }
 
-// Request is one API call.
-type Request struct {
-	Method string
-	// Path starts with "/": "/discounts".
-	Path  string
-	Query url.Values
-	// JSON, when not nil, is sent as the JSON body.
-	JSON any
-	// Header is added to the request (Idempotency-Key).
-	Header http.Header
-}
+// Request is one API call: apiclient's.
+type Request = apiclient.Request
 
 // Error is an answer outside 2xx.
 type Error struct {
@@ -113,74 +104,26 @@ func (e *Error) Error() string {
 }
 
 // TransportError is a request that got no answer (refused, reset, timed
-// out, cancelled).
-type TransportError struct {
-	Method, Path string
-	Err          error
-}
-
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("paddle %s %s: %v", e.Method, e.Path, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
+// out, cancelled): apiclient's.
+type TransportError = apiclient.TransportError
 
 // Do sends r and decodes a 2xx body into out (when not nil). It returns the
 // answer's headers, an *Error for a status outside 2xx, a *TransportError
 // when there was no answer.
 func (c *Client) Do(ctx context.Context, r Request, out any) (http.Header, error) {
-	u := c.base + r.Path
-	if len(r.Query) > 0 {
-		u += "?" + r.Query.Encode()
+	h, err := c.http.Do(ctx, r, out)
+	var se *apiclient.StatusError
+	if !errors.As(err, &se) {
+		return h, err
 	}
-	var body io.Reader
-	if r.JSON != nil {
-		b, err := json.Marshal(r.JSON)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s %s: %w", r.Method, r.Path, err)
-		}
-		body = bytes.NewReader(b)
+	e := &Error{Method: se.Method, Path: se.Path, Status: se.Status, Body: se.Body, RetryAfter: se.RetryAfter}
+	var eb struct {
+		Error struct {
+			Type, Code, Detail string
+		} `json:"error"`
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, u, body)
-	if err != nil {
-		return nil, fmt.Errorf("building %s %s: %w", r.Method, r.Path, err)
+	if json.Unmarshal([]byte(se.Body), &eb) == nil {
+		e.Type, e.Code, e.Detail = eb.Error.Type, eb.Error.Code, eb.Error.Detail
 	}
-	for k, v := range r.Header {
-		req.Header[k] = v
-	}
-	if r.JSON != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	if c.agent != "" {
-		req.Header.Set("User-Agent", c.agent)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, &TransportError{Method: r.Method, Path: r.Path, Err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
-	if err != nil {
-		return nil, &TransportError{Method: r.Method, Path: r.Path, Err: fmt.Errorf("reading answer: %w", err)}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &Error{Method: r.Method, Path: r.Path, Status: resp.StatusCode, Body: strings.TrimSpace(string(b)), RetryAfter: resp.Header.Get("Retry-After")}
-		var eb struct {
-			Error struct {
-				Type, Code, Detail string
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &eb) == nil {
-			e.Type, e.Code, e.Detail = eb.Error.Type, eb.Error.Code, eb.Error.Detail
-		}
-		return resp.Header, e
-	}
-	if out != nil && len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.Header, fmt.Errorf("decoding paddle answer to %s %s: %w", r.Method, r.Path, err)
-		}
-	}
-	return resp.Header, nil
+	return h, e
 }
