@@ -116,6 +116,11 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (http.Header, error
 	if !errors.As(err, &se) {
 		return h, err
 	}
+	return h, readError(se)
+}
+
+// readError reads the platform's error object from an answer outside 2xx.
+func readError(se *apiclient.StatusError) *Error {
 	e := &Error{Method: se.Method, Path: se.Path, Status: se.Status, Body: se.Body, RetryAfter: se.RetryAfter}
 	var eb struct {
 		Error struct {
@@ -125,5 +130,5 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (http.Header, error
 	if json.Unmarshal([]byte(se.Body), &eb) == nil {
 		e.Type, e.Code, e.Detail = eb.Error.Type, eb.Error.Code, eb.Error.Detail
 	}
-	return h, e
+	return e
 }
