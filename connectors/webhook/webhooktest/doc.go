@@ -7,7 +7,8 @@
 // Run drives a platform through webhook.Handler, the flow production
 // serves, and checks the contract every platform owes it: a correctly
 // signed delivery is published and answered 200 with its event ids; a
-// redelivery gives the same ids; a wrong, missing or stale signature or a
+// redelivery gives the same ids; the store is the one whose secret
+// verifies, whatever the headers claim; a wrong, missing or stale signature or a
 // tampered body is refused 401 with nothing published; a correctly signed
 // body that cannot be used is answered 200 once its dead letter (raw body
 // and reason) is published; an event HeldSway does not use is answered
