@@ -13,7 +13,12 @@
 // the codes.Syncer of a Writer: Sync queues the changed codes for a
 // background worker (recording is itself a write, which the Writer cannot
 // take while it is calling its Syncer); Run syncs codes now (`heldsway codes
-// sync`); Import reads the stores' coupons into the registry.
+// sync`); Import reads the stores' coupons into the registry. Stripe and
+// Paddle requests go through connectors/stripe/stripeapi and
+// connectors/paddle/paddleapi, the API clients the webhook side uses too
+// (one timeout, body limit and error reading per platform); Shopify and
+// WooCommerce, which the webhook side never calls, share this package's
+// client.
 //
 // # Guarantees
 //

@@ -14,12 +14,13 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/paddle/paddleapi"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 // DefaultPaddleURL is the Paddle Billing API (sandbox:
 // https://sandbox-api.paddle.com).
-const DefaultPaddleURL = "https://api.paddle.com"
+const DefaultPaddleURL = paddleapi.DefaultBaseURL
 
 // PaddleConfig configures a Paddle account.
 type PaddleConfig struct {
@@ -41,7 +42,7 @@ type PaddleConfig struct {
 // Paddle syncs codes as Paddle Billing discounts enabled for checkout.
 type Paddle struct {
 	cfg PaddleConfig
-	c   *client
+	api *paddleapi.Client
 	now func() time.Time
 }
 
@@ -63,12 +64,11 @@ func NewPaddle(cfg PaddleConfig) (*Paddle, error) {
 	if cfg.MaxRecurringIntervals < 0 {
 		return nil, errors.New("sync: paddle max recurring intervals must not be negative")
 	}
-	key := cfg.APIKey
-	c, err := newClient(codes.PlatformPaddle, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }, paddleMessage)
+	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sync: paddle: %w", err)
 	}
-	return &Paddle{cfg: cfg, c: c, now: time.Now}, nil
+	return &Paddle{cfg: cfg, api: api, now: time.Now}, nil
 }
 
 // Platform implements Remote.
@@ -167,7 +167,7 @@ func (p *Paddle) Find(ctx context.Context, code string) (Coupon, bool, error) {
 		Data []paddleDiscount `json:"data"`
 	}
 	q := url.Values{"code": {code}, "status": {"active,archived"}}
-	if _, err := p.c.do(ctx, request{method: http.MethodGet, path: "/discounts", query: q}, &list); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodGet, Path: "/discounts", Query: q}, &list); err != nil {
 		return Coupon{}, false, fmt.Errorf("looking up paddle discount %s: %w", code, err)
 	}
 	var found *paddleDiscount
@@ -219,7 +219,7 @@ func (p *Paddle) Create(ctx context.Context, want Coupon, _ string) (Coupon, err
 	var out struct {
 		Data paddleDiscount `json:"data"`
 	}
-	if _, err := p.c.do(ctx, request{method: http.MethodPost, path: "/discounts", json: b}, &out); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodPost, Path: "/discounts", JSON: b}, &out); err != nil {
 		return Coupon{}, fmt.Errorf("creating paddle discount %s: %w", want.Code, err)
 	}
 	c := p.coupon(out.Data)
@@ -248,7 +248,7 @@ func (p *Paddle) patch(ctx context.Context, have Coupon, body map[string]any) (C
 	var out struct {
 		Data paddleDiscount `json:"data"`
 	}
-	if _, err := p.c.do(ctx, request{method: http.MethodPatch, path: "/discounts/" + url.PathEscape(have.ID), json: body}, &out); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodPatch, Path: "/discounts/" + url.PathEscape(have.ID), JSON: body}, &out); err != nil {
 		return Coupon{}, fmt.Errorf("updating paddle discount %s (%s): %w", have.Code, have.ID, err)
 	}
 	return p.coupon(out.Data), nil
@@ -278,7 +278,7 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 				} `json:"pagination"`
 			} `json:"meta"`
 		}
-		if _, err := p.c.do(ctx, request{method: http.MethodGet, path: "/discounts", query: q}, &page); err != nil {
+		if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodGet, Path: "/discounts", Query: q}, &page); err != nil {
 			return fmt.Errorf("listing paddle discounts: %w", err)
 		}
 		for _, d := range page.Data {
@@ -296,6 +296,23 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 			q = u.Query()
 		}
 	}
+}
+
+// do sends r through the Paddle API client the webhook side uses too, and
+// puts its failures in the terms the syncer retries by: an answer outside
+// 2xx is an *APIError, no answer a transportError.
+func (p *Paddle) do(ctx context.Context, r paddleapi.Request, out any) (http.Header, error) {
+	h, err := p.api.Do(ctx, r, out)
+	var ae *paddleapi.Error
+	var te *paddleapi.TransportError
+	switch {
+	case errors.As(err, &ae):
+		return h, &APIError{Platform: codes.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
+			Message: paddleMessage([]byte(ae.Body)), RetryAfter: ae.RetryAfter}
+	case errors.As(err, &te):
+		return h, transportError{err}
+	}
+	return h, err
 }
 
 // paddleMessage reads Paddle's error body: {"error": {"code", "detail",

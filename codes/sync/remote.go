@@ -1,18 +1,16 @@
 package sync
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/apiclient"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -267,20 +265,23 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
 
-// maxBody bounds a response body read into memory.
-const maxBody = 8 << 20
+// userAgent is sent with every request the sync makes.
+const userAgent = "heldsway-codes-sync"
 
-// client is the HTTP plumbing the four remotes share.
+// client is the HTTP plumbing of the Shopify and WooCommerce remotes:
+// apiclient's, with the answers put in the terms the syncer retries by.
+// (Stripe and Paddle send through their platform's API client, shared with
+// the webhook side.)
 type client struct {
 	platform string
-	base     string
-	http     *http.Client
-	auth     func(*http.Request)
+	http     apiclient.HTTP
 	// message extracts the error text from an error body.
 	message func(body []byte) string
 }
 
-func newClient(platform, base string, hc *http.Client, auth func(*http.Request), message func([]byte) string) (*client, error) {
+// newClient returns the client of platform's API at base; auth sets the
+// authentication headers.
+func newClient(platform, base string, hc *http.Client, auth func(http.Header), message func([]byte) string) (*client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("sync: %s: invalid API base URL %q", platform, base)
@@ -288,7 +289,9 @@ func newClient(platform, base string, hc *http.Client, auth func(*http.Request),
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &client{platform: platform, base: strings.TrimRight(base, "/"), http: hc, auth: auth, message: message}, nil
+	h := http.Header{"User-Agent": {userAgent}}
+	auth(h)
+	return &client{platform: platform, http: apiclient.HTTP{Platform: platform, BaseURL: strings.TrimRight(base, "/"), Client: hc, Header: h}, message: message}, nil
 }
 
 // request is one API call.
@@ -302,58 +305,20 @@ type request struct {
 }
 
 // do sends r and decodes a 2xx body into out (when not nil). It returns the
-// response headers (for pagination) and an *APIError for other statuses.
+// response headers (for pagination), an *APIError for other statuses and a
+// transportError when there was no answer.
 func (c *client) do(ctx context.Context, r request, out any) (http.Header, error) {
-	u := c.base + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
-	}
-	var body io.Reader
-	ctype := ""
+	h, err := c.http.Do(ctx, apiclient.Request{Method: r.method, Path: r.path, Query: r.query, Form: r.form, JSON: r.json, Header: r.header}, out)
+	var se *apiclient.StatusError
+	var te *apiclient.TransportError
 	switch {
-	case r.json != nil:
-		b, err := json.Marshal(r.json)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s %s: %w", r.method, r.path, err)
-		}
-		body, ctype = bytes.NewReader(b), "application/json"
-	case r.form != nil:
-		body, ctype = strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded"
+	case errors.As(err, &se):
+		return h, &APIError{Platform: c.platform, Method: se.Method, Path: se.Path, Status: se.Status,
+			Message: c.message([]byte(se.Body)), RetryAfter: se.RetryAfter}
+	case errors.As(err, &te):
+		return h, transportError{err}
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
-	if err != nil {
-		return nil, fmt.Errorf("building %s %s: %w", r.method, r.path, err)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "heldsway-codes-sync")
-	c.auth(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, transportError{fmt.Errorf("%s %s %s: %w", c.platform, r.method, r.path, err)}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s answer to %s %s: %w", c.platform, r.method, r.path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.Header, &APIError{
-			Platform: c.platform, Method: r.method, Path: r.path, Status: resp.StatusCode,
-			Message: c.message(b), RetryAfter: resp.Header.Get("Retry-After"),
-		}
-	}
-	if out != nil && len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.Header, fmt.Errorf("decoding %s answer to %s %s: %w", c.platform, r.method, r.path, err)
-		}
-	}
-	return resp.Header, nil
+	return h, err
 }
 
 // bpDecimal renders basis points as a percentage: 1000 -> "10", 1250 ->

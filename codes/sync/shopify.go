@@ -71,7 +71,7 @@ func NewShopify(cfg ShopifyConfig) (*Shopify, error) {
 	}
 	token := cfg.AccessToken
 	c, err := newClient(codes.PlatformShopify, cfg.BaseURL, cfg.HTTPClient,
-		func(r *http.Request) { r.Header.Set("X-Shopify-Access-Token", token) }, shopifyMessage)
+		func(h http.Header) { h.Set("X-Shopify-Access-Token", token) }, shopifyMessage)
 	if err != nil {
 		return nil, err
 	}

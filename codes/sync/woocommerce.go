@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,9 @@ func NewWooCommerce(cfg WooCommerceConfig) (*WooCommerce, error) {
 		cfg.Currency = cur
 	}
 	ck, cs := cfg.ConsumerKey, cfg.ConsumerSecret
-	c, err := newClient(codes.PlatformWooCommerce, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) { r.SetBasicAuth(ck, cs) }, wooMessage)
+	c, err := newClient(codes.PlatformWooCommerce, cfg.BaseURL, cfg.HTTPClient, func(h http.Header) {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(ck+":"+cs)))
+	}, wooMessage)
 	if err != nil {
 		return nil, err
 	}

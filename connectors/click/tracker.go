@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
@@ -217,11 +218,11 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		AffiliateID:   &aff,
 		DestinationID: &destID,
 		LandingURL:    &dest,
-		Referrer:      optional(scrubbed(r.Referer())),
-		IPHash:        optional(t.hasher.IP(t.clientIP(r))),
-		UserAgent:     optional(truncate(r.UserAgent(), 512)),
+		Referrer:      checkout.Optional(scrubbed(r.Referer())),
+		IPHash:        checkout.Optional(t.hasher.IP(t.clientIP(r))),
+		UserAgent:     checkout.Optional(truncate(r.UserAgent(), 512)),
 		IsBot:         isBot,
-		BotReason:     optional(reason),
+		BotReason:     checkout.Optional(reason),
 		Source:        "redirect",
 		OccurredAt:    now,
 		ReceivedAt:    now,
@@ -293,13 +294,6 @@ func (t *Tracker) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // scrubbed is a browser-reported URL without what may identify the

@@ -73,4 +73,8 @@
 //   - Currency is the shop currency of the refund's money sets. Reason =
 //     note (at most 1 KiB). OccurredAt = the refund's created_at (else
 //     processed_at), within eventtime's window like an order's.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe, which keeps the ids described here.
 package shopify

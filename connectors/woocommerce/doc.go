@@ -89,4 +89,8 @@
 //
 // A refund deleted in WooCommerce disappears from later deliveries; the
 // Refund already published stays.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe, which keeps the ids described here.
 package woocommerce

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
 
 // TestFixturesMatchShared checks the testdata copies against the shared
@@ -22,7 +23,7 @@ func TestFixturesMatchShared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(shared, fixture(t, name)) {
+		if !bytes.Equal(shared, webhooktest.Fixture(t, name)) {
 			t.Errorf("testdata/%s differs from the shared fixture", name)
 		}
 	}
@@ -30,8 +31,8 @@ func TestFixturesMatchShared(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	p := newPlatform(t)
-	body := fixture(t, couponFile)
-	good := sign(testSecret, body)
+	body := webhooktest.Fixture(t, couponFile)
+	good := webhooktest.HMACBase64(testSecret, body)
 	tests := []struct {
 		name   string
 		sig    string
@@ -45,8 +46,8 @@ func TestVerify(t *testing.T) {
 		{"missing header", "", body, testSecret, webhook.ErrSignature},
 		{"base64 garbage", "%%%", body, testSecret, webhook.ErrSignature},
 		{"short mac", "c2hvcnQ=", body, testSecret, webhook.ErrSignature},
-		{"empty secret", sign("", body), body, "", webhook.ErrSignature},
-		{"secret stored escaped", sign(`a&b"c`, body), body, "a&amp;b&quot;c", nil},
+		{"empty secret", webhooktest.HMACBase64("", body), body, "", webhook.ErrSignature},
+		{"secret stored escaped", webhooktest.HMACBase64(`a&b"c`, body), body, "a&amp;b&quot;c", nil},
 		{"ping unsigned", "", []byte("webhook_id=17"), testSecret, nil},
 		{"ping with any signature", "garbage", []byte("webhook_id=17"), testSecret, nil},
 		{"ping with extra field", "", []byte("webhook_id=17&x=1"), testSecret, webhook.ErrSignature},
@@ -98,7 +99,7 @@ func TestParseTopics(t *testing.T) {
 		{"", false, webhook.ErrPayload},
 	} {
 		t.Run(tt.topic, func(t *testing.T) {
-			res, err := newPlatform(t).Parse(delivery(tt.topic, fixture(t, couponFile)))
+			res, err := newPlatform(t).Parse(delivery(tt.topic, webhooktest.Fixture(t, couponFile)))
 			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
 				t.Fatalf("Parse error = %v, want %v", err, tt.err)
 			}
@@ -110,8 +111,8 @@ func TestParseTopics(t *testing.T) {
 }
 
 func TestParseInvalidConfig(t *testing.T) {
-	p := New(Config{Hasher: testHasher(t)})
-	if _, err := p.Parse(delivery(TopicOrderCreated, fixture(t, couponFile))); !errors.Is(err, ErrConfig) {
+	p := New(Config{Hasher: webhooktest.Hasher(t)})
+	if _, err := p.Parse(delivery(TopicOrderCreated, webhooktest.Fixture(t, couponFile))); !errors.Is(err, ErrConfig) {
 		t.Fatalf("Parse with no topics = %v, want ErrConfig", err)
 	}
 }
