@@ -611,14 +611,15 @@ func writeAdjustment(e *wenc, x *Adjustment) {
 }
 
 func readAdjustment(d *wdec) Adjustment {
+	strs := new([2]string)
 	return Adjustment{
 		EventID:            d.str(),
 		OrderID:            d.str(),
 		Platform:           d.str(),
 		StoreID:            d.str(),
-		RefundID:           d.optStr(),
+		RefundID:           d.optStrAt(&strs[0]),
 		AffiliateID:        d.str(),
-		Code:               d.optStr(),
+		Code:               d.optStrAt(&strs[1]),
 		Amount:             d.long(),
 		Currency:           d.str(),
 		Reason:             d.str(),
@@ -699,6 +700,7 @@ func writeAttribution(e *wenc, x *Attribution) {
 }
 
 func readAttribution(d *wdec) Attribution {
+	strs := new([3]string)
 	return Attribution{
 		EventID:         d.str(),
 		OrderID:         d.str(),
@@ -708,9 +710,9 @@ func readAttribution(d *wdec) Attribution {
 		Status:          d.str(),
 		Rule:            d.str(),
 		Method:          d.str(),
-		AffiliateID:     d.optStr(),
-		Code:            d.optStr(),
-		ClickID:         d.optStr(),
+		AffiliateID:     d.optStrAt(&strs[0]),
+		Code:            d.optStrAt(&strs[1]),
+		ClickID:         d.optStrAt(&strs[2]),
 		CustomerKey:     d.str(),
 		Currency:        d.str(),
 		OrderTotal:      d.long(),
@@ -785,10 +787,11 @@ func writeShare(e *wenc, x *Share) {
 }
 
 func readShare(d *wdec) Share {
+	strs := new([2]string)
 	return Share{
 		AffiliateID: d.str(),
-		Code:        d.optStr(),
-		ClickID:     d.optStr(),
+		Code:        d.optStrAt(&strs[0]),
+		ClickID:     d.optStrAt(&strs[1]),
 		WeightBP:    d.int(),
 		Commission:  d.long(),
 	}
@@ -858,15 +861,16 @@ func writeTouch(e *wenc, x *Touch) {
 }
 
 func readTouch(d *wdec) Touch {
+	strs := new([4]string)
 	return Touch{
 		Kind:        d.str(),
-		AffiliateID: d.optStr(),
-		Code:        d.optStr(),
-		ClickID:     d.optStr(),
+		AffiliateID: d.optStrAt(&strs[0]),
+		Code:        d.optStrAt(&strs[1]),
+		ClickID:     d.optStrAt(&strs[2]),
 		At:          d.time(),
 		Qualified:   d.boolean(),
 		Won:         d.boolean(),
-		Reason:      d.optStr(),
+		Reason:      d.optStrAt(&strs[3]),
 	}
 }
 
@@ -948,20 +952,21 @@ func writeClick(e *wenc, x *Click) {
 }
 
 func readClick(d *wdec) Click {
+	strs := new([9]string)
 	return Click{
 		EventID:       d.str(),
 		ClickID:       d.str(),
 		VisitorID:     d.str(),
-		Code:          d.optStr(),
-		AffiliateID:   d.optStr(),
-		DestinationID: d.optStr(),
-		LandingURL:    d.optStr(),
-		Referrer:      d.optStr(),
-		PageType:      d.optStr(),
-		IPHash:        d.optStr(),
-		UserAgent:     d.optStr(),
+		Code:          d.optStrAt(&strs[0]),
+		AffiliateID:   d.optStrAt(&strs[1]),
+		DestinationID: d.optStrAt(&strs[2]),
+		LandingURL:    d.optStrAt(&strs[3]),
+		Referrer:      d.optStrAt(&strs[4]),
+		PageType:      d.optStrAt(&strs[5]),
+		IPHash:        d.optStrAt(&strs[6]),
+		UserAgent:     d.optStrAt(&strs[7]),
 		IsBot:         d.boolean(),
-		BotReason:     d.optStr(),
+		BotReason:     d.optStrAt(&strs[8]),
 		Source:        d.str(),
 		OccurredAt:    d.time(),
 		ReceivedAt:    d.time(),
@@ -1043,22 +1048,25 @@ func writeCode(e *wenc, x *Code) {
 }
 
 func readCode(d *wdec) Code {
+	strs := new([2]string)
+	longs := new([2]int64)
+	times := new([2]time.Time)
 	return Code{
 		EventID:           d.str(),
 		Code:              d.str(),
 		DisplayCode:       d.str(),
 		CouponID:          d.str(),
 		AffiliateID:       d.str(),
-		AffiliateName:     d.optStr(),
+		AffiliateName:     d.optStrAt(&strs[0]),
 		DiscountType:      d.str(),
 		DiscountValue:     d.long(),
-		Currency:          d.optStr(),
+		Currency:          d.optStrAt(&strs[1]),
 		Status:            d.str(),
-		ValidFrom:         d.optTime(),
-		ValidUntil:        d.optTime(),
-		MaxUses:           d.optLong(),
+		ValidFrom:         d.optTimeAt(&times[0]),
+		ValidUntil:        d.optTimeAt(&times[1]),
+		MaxUses:           d.optLongAt(&longs[0]),
 		OncePerCustomer:   d.boolean(),
-		MinOrder:          d.optLong(),
+		MinOrder:          d.optLongAt(&longs[1]),
 		FirstOrderOnly:    d.boolean(),
 		AllowedAffiliates: d.strs(),
 		RequiresClick:     d.boolean(),
@@ -1191,12 +1199,13 @@ func writePlatformSync(e *wenc, x *PlatformSync) {
 }
 
 func readPlatformSync(d *wdec) PlatformSync {
+	strs := new([2]string)
 	return PlatformSync{
 		Platform:  d.str(),
 		StoreID:   d.str(),
-		RemoteID:  d.optStr(),
+		RemoteID:  d.optStrAt(&strs[0]),
 		Status:    d.str(),
-		LastError: d.optStr(),
+		LastError: d.optStrAt(&strs[1]),
 		SyncedAt:  d.optTime(),
 	}
 }
@@ -1324,15 +1333,16 @@ func writeFlag(e *wenc, x *Flag) {
 }
 
 func readFlag(d *wdec) Flag {
+	strs := new([5]string)
 	return Flag{
 		EventID:     d.str(),
 		Type:        d.str(),
 		Severity:    d.str(),
-		OrderID:     d.optStr(),
-		Platform:    d.optStr(),
-		StoreID:     d.optStr(),
-		Code:        d.optStr(),
-		AffiliateID: d.optStr(),
+		OrderID:     d.optStrAt(&strs[0]),
+		Platform:    d.optStrAt(&strs[1]),
+		StoreID:     d.optStrAt(&strs[2]),
+		Code:        d.optStrAt(&strs[3]),
+		AffiliateID: d.optStrAt(&strs[4]),
 		Evidence:    d.strMap(),
 		OccurredAt:  d.time(),
 		DetectedAt:  d.time(),
@@ -1540,12 +1550,13 @@ func writeCustomer(e *wenc, x *Customer) {
 }
 
 func readCustomer(d *wdec) Customer {
+	strs := new([4]string)
 	return Customer{
 		Key:        d.str(),
-		VisitorID:  d.optStr(),
-		ClickID:    d.optStr(),
-		EmailHash:  d.optStr(),
-		CustomerID: d.optStr(),
+		VisitorID:  d.optStrAt(&strs[0]),
+		ClickID:    d.optStrAt(&strs[1]),
+		EmailHash:  d.optStrAt(&strs[2]),
+		CustomerID: d.optStrAt(&strs[3]),
 		FirstOrder: d.optBool(),
 	}
 }
@@ -1643,6 +1654,7 @@ func writeRefund(e *wenc, x *Refund) {
 }
 
 func readRefund(d *wdec) Refund {
+	strs := new([2]string)
 	return Refund{
 		EventID:     d.str(),
 		RefundID:    d.str(),
@@ -1653,8 +1665,8 @@ func readRefund(d *wdec) Refund {
 		Amount:      d.long(),
 		Total:       d.long(),
 		Full:        d.boolean(),
-		Reason:      d.optStr(),
-		CustomerKey: d.optStr(),
+		Reason:      d.optStrAt(&strs[0]),
+		CustomerKey: d.optStrAt(&strs[1]),
 		OccurredAt:  d.time(),
 		ReceivedAt:  d.time(),
 	}

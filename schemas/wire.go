@@ -314,6 +314,50 @@ func (d *wdec) optTime() *time.Time {
 	return &v
 }
 
+// The ...At readers read an optional value into *p, returning p, or nil
+// for null: the generated readers pass elements of one array per record,
+// one allocation for all its optional values of a type.
+
+func (d *wdec) optStrAt(p *string) *string {
+	if !d.present() {
+		return nil
+	}
+	*p = d.str()
+	return p
+}
+
+func (d *wdec) optLongAt(p *int64) *int64 {
+	if !d.present() {
+		return nil
+	}
+	*p = d.long()
+	return p
+}
+
+func (d *wdec) optIntAt(p *int32) *int32 {
+	if !d.present() {
+		return nil
+	}
+	*p = d.int()
+	return p
+}
+
+func (d *wdec) optBoolAt(p *bool) *bool {
+	if !d.present() {
+		return nil
+	}
+	*p = d.boolean()
+	return p
+}
+
+func (d *wdec) optTimeAt(p *time.Time) *time.Time {
+	if !d.present() {
+		return nil
+	}
+	*p = d.time()
+	return p
+}
+
 // optBytes copies an optional bytes value: null reads as nil, empty as a
 // non-nil empty slice.
 func (d *wdec) optBytes() []byte {

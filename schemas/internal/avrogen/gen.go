@@ -206,6 +206,9 @@ var prim = map[shape]string{sString: "str", sLong: "long", sInt: "int", sBoolean
 // optPrim names the methods of each optional primitive shape.
 var optPrim = map[shape]string{sString: "optStr", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes", sTime: "optTime"}
 
+// batch names the arrays that optional values of each shape are read into.
+var batch = map[shape]string{sString: "strs", sLong: "longs", sInt: "ints", sBoolean: "bools", sTime: "times"}
+
 // nativeOpt names native.go's converters of optional primitives.
 var nativeOpt = map[shape]string{sString: "optString", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes"}
 
@@ -319,9 +322,29 @@ func (g *gen) codec(r *record) {
 
 	g.p("")
 	g.p("func read%s(d *wdec) %s {", n, n)
+	// Optional values of one type share one allocation when there are
+	// several: a decoded record costs a few allocations, not one per field.
+	counts := map[shape]int{}
+	for _, f := range r.fields {
+		if f.t.shape == sOptional && batch[f.t.elem.shape] != "" {
+			counts[f.t.elem.shape]++
+		}
+	}
+	for _, sh := range []shape{sString, sLong, sInt, sBoolean, sTime} {
+		if counts[sh] >= 2 {
+			g.p("%s := new([%d]%s)", batch[sh], counts[sh], goType(&typ{shape: sh}))
+		}
+	}
+	used := map[shape]int{}
 	g.p("return %s{", n)
 	for _, f := range r.fields {
-		g.p("%s: %s,", f.goName, readExpr(f.t))
+		expr := readExpr(f.t)
+		if f.t.shape == sOptional && counts[f.t.elem.shape] >= 2 {
+			sh := f.t.elem.shape
+			expr = fmt.Sprintf("d.%sAt(&%s[%d])", optPrim[sh], batch[sh], used[sh])
+			used[sh]++
+		}
+		g.p("%s: %s,", f.goName, expr)
 	}
 	g.p("}")
 	g.p("}")
