@@ -93,7 +93,26 @@ func TestGenerateShapes(t *testing.T) {
 	}
 }
 
-// FuzzGenerate: no schema text makes the generator panic.
+func TestMinSize(t *testing.T) {
+	item := &record{name: "I", fields: []field{{t: &typ{shape: sString}}, {t: &typ{shape: sBoolean}}, {t: &typ{shape: sOptional, elem: &typ{shape: sLong}}}}}
+	self := &record{name: "S"}
+	self.fields = []field{{t: &typ{shape: sRecord, rec: self}}, {t: &typ{shape: sRecord, rec: self}}}
+	for _, c := range []struct {
+		t    *typ
+		want int
+	}{
+		{&typ{shape: sRecord, rec: item}, 3},
+		{&typ{shape: sArray, elem: &typ{shape: sRecord, rec: item}}, 1},
+		{&typ{shape: sRecord, rec: self}, 2},
+	} {
+		if got := minSize(c.t); got != c.want {
+			t.Errorf("minSize = %d, want %d", got, c.want)
+		}
+	}
+}
+
+// FuzzGenerate: no schema text makes the generator panic (the committed
+// corpus is in testdata/fuzz/FuzzGenerate).
 func FuzzGenerate(f *testing.F) {
 	files, _ := os.ReadDir("../../avro")
 	for _, e := range files {

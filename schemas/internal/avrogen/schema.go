@@ -214,18 +214,24 @@ func goName(avro string) string {
 	return b.String()
 }
 
-// minSize is the fewest bytes a value of t takes in Avro binary.
-func minSize(t *typ) int {
+// minSize is a lower bound, at least 1, of the bytes a value of t takes in
+// Avro binary. A record that contains itself counts 1 where it recurs.
+func minSize(t *typ) int { return max(1, minSizeIn(t, map[*record]bool{})) }
+
+func minSizeIn(t *typ, open map[*record]bool) int {
 	switch t.shape {
-	case sBoolean:
-		return 1
 	case sRecord:
+		if open[t.rec] {
+			return 1
+		}
+		open[t.rec] = true
+		defer delete(open, t.rec)
 		n := 0
 		for _, f := range t.rec.fields {
-			n += minSize(f.t)
+			n += minSizeIn(f.t, open)
 		}
 		return n
-	default: // a varint, a length, a union branch or an end-of-blocks zero
+	default: // a boolean, a varint, a length, a union branch or an end-of-blocks zero
 		return 1
 	}
 }
