@@ -83,6 +83,7 @@ type Attribution struct {
 }
 
 // Share is the Avro record io.heldsway.v1.Share (Attribution, avro/attribution.avsc).
+// One affiliate's part of split credit.
 type Share struct {
 	AffiliateID string  `json:"affiliate_id"`
 	Code        *string `json:"code"`
@@ -93,6 +94,7 @@ type Share struct {
 }
 
 // Touch is the Avro record io.heldsway.v1.Touch (Attribution, avro/attribution.avsc).
+// A click or code considered for the order, and why it did or did not win.
 type Touch struct {
 	// click or code.
 	Kind        string    `json:"kind"`
@@ -177,6 +179,7 @@ type Code struct {
 }
 
 // CommissionRule is the Avro record io.heldsway.v1.CommissionRule (Code, avro/code.avsc).
+// What an affiliate earns for an order.
 type CommissionRule struct {
 	// percent or fixed.
 	Type string `json:"type"`
@@ -189,6 +192,7 @@ type CommissionRule struct {
 }
 
 // PlatformSync is the Avro record io.heldsway.v1.PlatformSync (Code, avro/code.avsc).
+// The state of the code in one store platform.
 type PlatformSync struct {
 	Platform string  `json:"platform"`
 	StoreID  string  `json:"store_id"`
@@ -275,6 +279,7 @@ type Order struct {
 }
 
 // AppliedCode is the Avro record io.heldsway.v1.AppliedCode (Order, avro/order.avsc).
+// One code applied to an order.
 type AppliedCode struct {
 	// Normalised code (trimmed, NFKC, upper case).
 	Code string `json:"code"`
@@ -285,6 +290,7 @@ type AppliedCode struct {
 }
 
 // Customer is the Avro record io.heldsway.v1.Customer (Order, avro/order.avsc).
+// Who placed the order, in the forms the processor can join on.
 type Customer struct {
 	// Customer key the order is partitioned by; see README for precedence.
 	Key       string  `json:"key"`
@@ -300,6 +306,7 @@ type Customer struct {
 }
 
 // Subscription is the Avro record io.heldsway.v1.Subscription (Order, avro/order.avsc).
+// Marks the order as a subscription payment.
 type Subscription struct {
 	ID string `json:"id"`
 	// 1 for the first payment, 2 for the first renewal, and so on; 0 when
