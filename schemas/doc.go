@@ -21,9 +21,10 @@
 // targets with a committed seed corpus in testdata/fuzz guard that.
 //
 // The record types and the code that encodes and decodes them straight
-// from and to the structs are generated from avro/*.avsc (records_gen.go,
-// by internal/avrogen: run go generate ./schemas after editing a schema);
-// TestGeneratedCodeIsCurrent fails while the generated file is stale, and
+// from and to the structs are generated from avro/*.avsc (types_gen.go
+// and codec_gen.go, by internal/avrogen: run go generate ./schemas after
+// editing a schema); TestGeneratedCodeIsCurrent fails while a generated
+// file is stale, and
 // tests check the generated codec byte for byte against goavro. goavro
 // stays the schema authority: it parses every schema, computes the
 // canonical forms and fingerprints, and decodes records written with

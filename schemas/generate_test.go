@@ -11,33 +11,45 @@ import (
 	"github.com/heldsway/heldsway/schemas/internal/avrogen"
 )
 
-// TestGeneratedCodeIsCurrent fails when records_gen.go is not what the
-// generator makes of avro/*.avsc today: someone edited a schema (or the
-// generator) without running go generate ./schemas, or edited the
-// generated file by hand.
+// TestGeneratedCodeIsCurrent fails when types_gen.go or codec_gen.go is
+// not what the generator makes of avro/*.avsc today: someone edited a
+// schema (or the generator) without running go generate ./schemas, or
+// edited a generated file by hand.
 func TestGeneratedCodeIsCurrent(t *testing.T) {
-	want, err := avrogen.Generate(os.DirFS("."))
+	files, err := avrogen.Generate(os.DirFS("."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("records_gen.go")
-	if err != nil {
-		t.Fatal(err)
+	if len(files) == 0 {
+		t.Fatal("the generator returned no files")
 	}
-	if bytes.Equal(got, want) {
-		return
+	for name, want := range files {
+		got, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("%v: run go generate ./schemas", err)
+		}
+		if line, have, want, ok := firstDiff(got, want); !ok {
+			t.Errorf("%s is stale: run go generate ./schemas\nfirst difference, line %d:\n have %q\n want %q", name, line, have, want)
+		}
 	}
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
+}
+
+// firstDiff returns the first line where a and b differ; ok if none does.
+func firstDiff(a, b []byte) (line int, la, lb string, ok bool) {
+	if bytes.Equal(a, b) {
+		return 0, "", "", true
+	}
+	as, bs := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := 0; ; i++ {
+		la, lb = "", ""
+		if i < len(as) {
+			la = as[i]
 		}
-		if i < len(w) {
-			wl = w[i]
+		if i < len(bs) {
+			lb = bs[i]
 		}
-		if gl != wl {
-			t.Fatalf("records_gen.go is stale: run go generate ./schemas\nfirst difference, line %d:\n have %q\n want %q", i+1, gl, wl)
+		if la != lb || i >= max(len(as), len(bs)) {
+			return i + 1, la, lb, false
 		}
 	}
 }

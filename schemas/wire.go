@@ -12,7 +12,7 @@ import (
 // for the current schema versions. goavro's map-based native form costs
 // about 15µs and 170 allocations per Order round trip; this costs a tenth.
 // This file holds the primitives; the per-record writers and readers are
-// generated from avro/*.avsc into records_gen.go (internal/avrogen).
+// generated from avro/*.avsc into codec_gen.go (internal/avrogen).
 // Tests check them byte for byte against goavro (TestWireMatchesGoavro,
 // TestGoavroRoundTrip, FuzzDecodeSingleObject), and goavro still decodes
 // records written with any other schema version (see evolve.go).
