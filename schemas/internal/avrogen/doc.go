@@ -1,9 +1,9 @@
 // Package avrogen generates the schemas package's fast path from the .avsc
-// files: one Go struct per Avro record, and for each record the binary
-// writer and reader used for the current schema version and the
+// files: one Go struct per Avro record (TypesFile), and for each record the
+// binary writer and reader used for the current schema version and the
 // conversions to and from goavro's native form used to read earlier
-// versions. The schemas package's go:generate line runs it (through
-// cmd/avrogen), and TestGeneratedCodeIsCurrent there fails when the
+// versions (CodecFile). The schemas package's go:generate line runs it
+// (through cmd/avrogen), and TestGeneratedCodeIsCurrent there fails when a
 // committed file differs from what Generate returns.
 //
 // goavro stays the schema authority: every file must build a goavro codec
