@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Filter selects codes; zero fields match everything.
@@ -25,7 +26,7 @@ func (f Filter) Match(c *schemas.Code) bool {
 		return false
 	}
 	if f.Prefix != "" {
-		p, err := Normalize(f.Prefix)
+		p, err := promocode.Normalize(f.Prefix)
 		if err != nil || !strings.HasPrefix(c.Code, p) {
 			return false
 		}

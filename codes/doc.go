@@ -13,7 +13,7 @@
 // the affiliate (stuffing detection), an optional commission rule, and its
 // sync state on the store platforms (Platforms, written by the syncer).
 //
-// Codes are compared in normalised form (Normalize): trimmed, Unicode NFKC,
+// Codes are compared in normalised form (promocode.Normalize): trimmed, Unicode NFKC,
 // upper case. "sarah10", " SARAH10" and "ＳＡＲＡＨ１０" are one code, unique
 // across all coupons. ForPlatform gives the form a platform gets
 // (WooCommerce: lower case) and CheckPlatform the characters each accepts.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // FuzzImportCSV checks that planning any input never panics and that the
@@ -75,7 +76,7 @@ func FuzzImportCSV(f *testing.F) {
 			if errs := Validate(ch.Value); len(errs) > 0 {
 				t.Fatalf("planned invalid code %+v: %v", ch.Value, errs)
 			}
-			if n, err := Normalize(ch.Value.DisplayCode); err != nil || n != ch.Code {
+			if n, err := promocode.Normalize(ch.Value.DisplayCode); err != nil || n != ch.Code {
 				t.Fatalf("change key %q for display code %q", ch.Code, ch.Value.DisplayCode)
 			}
 		}

@@ -11,7 +11,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Alphabet is what random code characters are drawn from: digits and upper
@@ -107,7 +108,7 @@ func ParseRule(s string) (*Rule, error) {
 			hasToken = true
 		}
 		if p.token == "" {
-			if _, err := Normalize("X" + p.lit); err != nil {
+			if _, err := promocode.Normalize("X" + p.lit); err != nil {
 				return nil, fmt.Errorf("%w: %q: literal %q: %v", ErrRule, s, p.lit, trimPkg(err))
 			}
 		}
@@ -172,7 +173,7 @@ func (r *Rule) Generate(a Affiliate, discount string, taken func(code string) bo
 			}
 			c = base + seeded(a.ID, r.src, attempt, n)
 		}
-		code, err := Normalize(c)
+		code, err := promocode.Normalize(c)
 		if err != nil {
 			return "", fmt.Errorf("generating a code for affiliate %s: %w", a.ID, err)
 		}

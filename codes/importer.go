@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // ImportOptions control Plan and Import.
@@ -252,7 +253,7 @@ func Plan(l Lookup, s *Sheet, opts ImportOptions) ([]Change, map[string]int, *Re
 	for i := range s.rows {
 		f := &s.rows[i].f
 		if v, ok := f.get(colCode); ok && v != "" {
-			if n, err := Normalize(v); err == nil {
+			if n, err := promocode.Normalize(v); err == nil {
 				p.fileCodes[n] = true
 			}
 		}
@@ -311,7 +312,7 @@ func (p *planner) row(row *sheetRow) (Change, RowResult, bool) {
 	case raw == "":
 		fail(colName[colCode], "required")
 	default:
-		n, err := Normalize(raw)
+		n, err := promocode.Normalize(raw)
 		if err != nil {
 			fail(colName[colCode], "%s", trimPkg(err))
 			break

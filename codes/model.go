@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Statuses of a code.
@@ -63,7 +64,7 @@ func Validate(c *schemas.Code) []FieldError {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
-	if n, err := Normalize(c.DisplayCode); err != nil {
+	if n, err := promocode.Normalize(c.DisplayCode); err != nil {
 		add(colName[colCode], "%v", trimPkg(err))
 	} else if n != c.Code {
 		add(colName[colCode], "%q is not the normalised form of %q (%q)", c.Code, c.DisplayCode, n)
@@ -143,10 +144,11 @@ func Validate(c *schemas.Code) []FieldError {
 	return errs
 }
 
-// trimPkg drops the "codes: " prefix of an error for messages that already
+// trimPkg drops the "codes: " or "promocode: " prefix of an error for messages that already
 // name the field.
 func trimPkg(err error) string {
-	return strings.TrimPrefix(err.Error(), "codes: ")
+	s := strings.TrimPrefix(err.Error(), "codes: ")
+	return strings.TrimPrefix(s, "promocode: ")
 }
 
 // DefaultCouponID names the coupon of a code imported without one, from its

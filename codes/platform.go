@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // The store platforms a code can be synced to.
@@ -38,10 +40,10 @@ func KnownPlatform(p string) bool {
 // ForPlatform normalises code and returns the form to send to platform:
 // lower case for WooCommerce (which stores codes lower-cased), the
 // normalised upper-case form for the others. It fails when the code is
-// invalid (ErrInvalid) or breaks the platform's rules (ErrPlatform, see
+// invalid (promocode.ErrInvalid) or breaks the platform's rules (ErrPlatform, see
 // CheckPlatform).
 func ForPlatform(code, platform string) (string, error) {
-	c, err := Normalize(code)
+	c, err := promocode.Normalize(code)
 	if err != nil {
 		return "", err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 func TestForPlatform(t *testing.T) {
@@ -22,7 +24,7 @@ func TestForPlatform(t *testing.T) {
 		{"ÉTÉ20", PlatformPaddle, "", ErrPlatform},
 		{strings.Repeat("A", 33), PlatformPaddle, "", ErrPlatform},
 		{strings.Repeat("A", 32), PlatformPaddle, strings.Repeat("A", 32), nil},
-		{"a b", PlatformShopify, "", ErrInvalid},
+		{"a b", PlatformShopify, "", promocode.ErrInvalid},
 		{"x", "magento", "", ErrUnknownPlatform},
 	}
 	for _, tt := range tests {

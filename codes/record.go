@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // A column of the CSV format, also the field names of the JSON form.

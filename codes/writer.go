@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 var (
@@ -71,7 +72,7 @@ func (c Conflict) Unwrap() error {
 type InvalidError struct{ Fields []FieldError }
 
 func (e *InvalidError) Error() string {
-	s := ErrInvalid.Error()
+	s := promocode.ErrInvalid.Error()
 	for i, f := range e.Fields {
 		if i == 0 {
 			s += ": "
@@ -83,8 +84,8 @@ func (e *InvalidError) Error() string {
 	return s
 }
 
-// Unwrap makes errors.Is(e, ErrInvalid) work.
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(e, promocode.ErrInvalid) work.
+func (e *InvalidError) Unwrap() error { return promocode.ErrInvalid }
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
@@ -327,7 +328,7 @@ func (w *Writer) produce(ctx context.Context, recs []*kgo.Record, progress func(
 // is normalised from c.DisplayCode.
 func (w *Writer) Put(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
 	if c.Code == "" {
-		n, err := Normalize(c.DisplayCode)
+		n, err := promocode.Normalize(c.DisplayCode)
 		if err != nil {
 			return schemas.Code{}, err
 		}

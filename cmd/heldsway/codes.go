@@ -18,6 +18,7 @@ import (
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/codes/admin"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // codesFlags are shared by the `heldsway codes` subcommands.
@@ -599,7 +600,7 @@ func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
 		Short: "Delete a code from the registry (prefer deactivate: deleting drops its history)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			code, err := codes.Normalize(args[0])
+			code, err := promocode.Normalize(args[0])
 			if err != nil {
 				return usageError{err}
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/heldsway/heldsway/codes"
 	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // syncSpec is the `sync:` block of a store in the stores file: codes are
@@ -329,7 +330,7 @@ func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]strin
 	}
 	keys := make([]string, 0, len(named))
 	for _, n := range named {
-		k, err := codes.Normalize(n)
+		k, err := promocode.Normalize(n)
 		if err != nil {
 			return nil, fmt.Errorf("code %q: %w", n, err)
 		}

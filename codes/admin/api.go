@@ -14,6 +14,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Mux is where handlers are mounted: *edge.Server or *http.ServeMux.
@@ -289,7 +290,7 @@ func (h *Handlers) bulk(w http.ResponseWriter, r *http.Request, changes []codes.
 }
 
 func (h *Handlers) lookup(w http.ResponseWriter, r *http.Request) (string, bool) {
-	code, err := codes.Normalize(r.PathValue("code"))
+	code, err := promocode.Normalize(r.PathValue("code"))
 	if err != nil {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return "", false
@@ -348,7 +349,7 @@ func (h *Handlers) put(w http.ResponseWriter, r *http.Request) {
 		version, hasVersion = v, true
 	}
 	if given, ok := vals["code"]; ok && given != "" {
-		if n, err := codes.Normalize(given); err != nil || n != code {
+		if n, err := promocode.Normalize(given); err != nil || n != code {
 			edge.WriteError(w, http.StatusBadRequest, fmt.Sprintf("code %q in the body does not match %s in the path", given, code))
 			return
 		}

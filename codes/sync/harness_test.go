@@ -10,6 +10,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 var t0 = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
@@ -193,7 +194,7 @@ func (m *memRegistry) state(t *testing.T, code, platform string) schemas.Platfor
 
 // testCode is an active 12.5% code of aff_1.
 func testCode(display string, mods ...func(*schemas.Code)) schemas.Code {
-	n, err := codes.Normalize(display)
+	n, err := promocode.Normalize(display)
 	if err != nil {
 		panic(err)
 	}

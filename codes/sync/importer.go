@@ -9,6 +9,7 @@ import (
 
 	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // DefaultImportAffiliate owns imported codes until they are reassigned.
@@ -138,7 +139,7 @@ func (s *Syncer) Import(ctx context.Context, w Applier, opts ImportOptions) (*Im
 // importOne decides what to do with one coupon, updating pending and base;
 // it returns the normalised code to write ("" for none).
 func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOptions, pending map[string]*schemas.Code, base map[string]int64, it *Imported) (string, error) {
-	norm, err := codes.Normalize(cp.Code)
+	norm, err := promocode.Normalize(cp.Code)
 	if err != nil {
 		return "", fmt.Errorf("code: %s", strings.TrimPrefix(err.Error(), "codes: "))
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // DefaultPaddleURL is the Paddle Billing API (sandbox:

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 const (

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func FuzzPaddleEvent(f *testing.F) {

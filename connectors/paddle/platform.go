@@ -5,17 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
-	"time"
-
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
+	"net/http"
+	"strings"
+	"time"
 )
 
 // Name is the platform name in events and paths.
@@ -362,11 +361,11 @@ func (p *Platform) code(parent context.Context, storeID string, tx transaction) 
 			return "", fmt.Errorf("%w: resolving discount %s: %w", ErrTemporary, clip(id), err)
 		}
 	}
-	norm, err := codes.Normalize(code)
+	norm, err := promocode.Normalize(code)
 	if err != nil {
 		// Not a code HeldSway could have issued: keep the id so RemoteID
 		// can still be matched.
-		if norm, err = codes.Normalize(id); err != nil {
+		if norm, err = promocode.Normalize(id); err != nil {
 			return "", payloadErr("discount id %q: %v", clip(id), err)
 		}
 	}

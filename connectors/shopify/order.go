@@ -3,19 +3,18 @@ package shopify
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
-	"time"
-
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
+	"net/url"
+	"strings"
+	"time"
 )
 
 // Cart attribute (note_attributes) names and landing-site query parameters
@@ -226,7 +225,7 @@ func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := codes.Normalize(dc.Code)
+		c, err := promocode.Normalize(dc.Code)
 		if err != nil {
 			continue
 		}

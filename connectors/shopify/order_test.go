@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func parseOrder(t *testing.T, topic string, body []byte) *schemas.Order {

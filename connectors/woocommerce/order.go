@@ -4,19 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
-	"time"
-
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
+	"net/url"
+	"strings"
+	"time"
 )
 
 // Order meta_data keys HeldSway's checkout snippet writes, with or without
@@ -229,7 +228,7 @@ func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := codes.Normalize(cl.Code)
+		c, err := promocode.Normalize(cl.Code)
 		if err != nil {
 			continue
 		}

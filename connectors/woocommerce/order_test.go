@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // parse returns the order (nil if none) and refunds a delivery maps to.

@@ -1,4 +1,4 @@
-package codes
+package promocode
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 const MaxLen = 64
 
 // ErrInvalid is wrapped by errors about a code's form.
-var ErrInvalid = errors.New("codes: invalid code")
+var ErrInvalid = errors.New("promocode: invalid code")
 
 // Normalize returns the canonical form of a code: trimmed, NFKC, upper case.
 // It rejects empty codes, codes longer than MaxLen, invalid UTF-8, and codes
