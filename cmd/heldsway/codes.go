@@ -16,7 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
+	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
@@ -654,7 +654,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return usageError{err}
 			}
-			h := &admin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Log: e.log.Named("admin")}
+			h := &codeadmin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Log: e.log.Named("admin")}
 			h.Register(srv, token)
 			return srv.Run(cmd.Context())
 		},

@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
 	"github.com/heldsway/heldsway/connectors/click"
+	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
@@ -157,7 +157,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 		return nil, err
 	}
 	st.writer, st.stopSync = writer, stopSync
-	(&admin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
+	(&codeadmin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
 
 	platforms, err := webhookPlatforms(h, env, hasher, reg, stores)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package admin serves the code registry over HTTP under /v1/codes, behind
+// Package codeadmin serves the code registry over HTTP under /v1/codes, behind
 // the bearer token of the admin API: the same operations as `heldsway
 // codes`, with the same CSV format and the same reports.
 //
@@ -16,4 +16,8 @@
 // 422 with the report when some failed (atomic: nothing written; else the
 // valid rows were written) and 400 when the file itself is unreadable.
 // Version conflicts are 409, unknown codes 404.
-package admin
+//
+// It is an edge in, like the webhooks and the conversion API: it is served
+// by connectors/edge (bearer auth, body limits, JSON answers) and writes
+// through the code registry (package codes), which imports no connector.
+package codeadmin
