@@ -91,7 +91,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, ctype, body string, 
 
 func TestAPIEndToEnd(t *testing.T) {
 	srv, reg := newAPI(t)
-	example, err := os.ReadFile("../testdata/example.csv")
+	example, err := os.ReadFile("../../codes/testdata/example.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
