@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/schemas/money"
 )
@@ -87,7 +87,7 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 		return nil, fmt.Errorf("sync: stripe coupon duration %q: want once, forever or repeating", cfg.Duration)
 	}
 	key, version := cfg.SecretKey, cfg.Version
-	c, err := newClient(codes.PlatformStripe, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) {
+	c, err := newClient(registry.PlatformStripe, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+key)
 		r.Header.Set("Stripe-Version", version)
 	}, stripeMessage)
@@ -98,7 +98,7 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 }
 
 // Platform implements Remote.
-func (s *Stripe) Platform() string { return codes.PlatformStripe }
+func (s *Stripe) Platform() string { return registry.PlatformStripe }
 
 // StoreID implements Remote.
 func (s *Stripe) StoreID() string { return s.cfg.StoreID }
@@ -106,7 +106,7 @@ func (s *Stripe) StoreID() string { return s.cfg.StoreID }
 // Want implements Remote. Promotion codes have no start date and no
 // per-customer limit; Parent is the coupon id.
 func (s *Stripe) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	w, err := want(c, now, capabilities{platform: codes.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
+	w, err := want(c, now, capabilities{platform: registry.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
 	if err != nil {
 		return w, err
 	}
@@ -130,7 +130,7 @@ func stripeCouponID(coupon string, w Coupon) string {
 			b.WriteByte('_')
 		}
 	}
-	if w.DiscountType == codes.Percent {
+	if w.DiscountType == registry.Percent {
 		fmt.Fprintf(&b, "-p%d", w.DiscountValue)
 	} else {
 		fmt.Fprintf(&b, "-f%d%s", w.DiscountValue, strings.ToLower(w.Currency))
@@ -196,9 +196,9 @@ func (s *Stripe) coupon(p stripePromo) Coupon {
 	c.Parent = cp.ID
 	switch {
 	case cp.PercentOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Percent, int64(math.Round(*cp.PercentOff*100))
+		c.DiscountType, c.DiscountValue = registry.Percent, int64(math.Round(*cp.PercentOff*100))
 	case cp.AmountOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Fixed, *cp.AmountOff
+		c.DiscountType, c.DiscountValue = registry.Fixed, *cp.AmountOff
 		cur := strings.ToUpper(cp.Currency)
 		if c.Currency != "" && c.Currency != cur {
 			unmapped = append(unmapped, "minimum amount currency differs from coupon currency")
@@ -274,7 +274,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 	if s.cfg.Duration == "repeating" {
 		f.Set("duration_in_months", strconv.Itoa(s.cfg.DurationInMonths))
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		f.Set("percent_off", bpDecimal(want.DiscountValue))
 	} else {
 		f.Set("amount_off", strconv.FormatInt(want.DiscountValue, 10))
@@ -286,7 +286,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 // couponName is the coupon's dashboard name (at most 40 characters).
 func couponName(w Coupon) string {
 	n := bpDecimal(w.DiscountValue) + "% off"
-	if w.DiscountType == codes.Fixed {
+	if w.DiscountType == registry.Fixed {
 		n = money.Format(w.DiscountValue, w.Currency) + " " + w.Currency + " off"
 	}
 	return n

@@ -12,7 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/csvfile"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
@@ -25,10 +26,10 @@ type Mux interface {
 // Handlers serve the registry. Registry is required; without Writer the
 // API is read-only and writes answer 503.
 type Handlers struct {
-	Registry codes.Lookup
-	Writer   *codes.Writer
+	Registry registry.Lookup
+	Writer   *registry.Writer
 	// Platforms the program syncs to; imports check codes against them
-	// (see codes.ImportOptions.Platforms) besides those a request names.
+	// (see csvfile.ImportOptions.Platforms) besides those a request names.
 	Platforms []string
 	// MaxImportBytes caps an import body. Default 64 MiB (about 400,000
 	// rows).
@@ -68,9 +69,9 @@ func (h *Handlers) maxBody() int64 {
 	return 1 << 20
 }
 
-func filterOf(r *http.Request) codes.Filter {
+func filterOf(r *http.Request) registry.Filter {
 	q := r.URL.Query()
-	return codes.Filter{Affiliate: q.Get("affiliate"), Coupon: q.Get("coupon"), Status: q.Get("status"), Platform: q.Get("platform"), Prefix: q.Get("prefix")}
+	return registry.Filter{Affiliate: q.Get("affiliate"), Coupon: q.Get("coupon"), Status: q.Get("status"), Platform: q.Get("platform"), Prefix: q.Get("prefix")}
 }
 
 func flag(r *http.Request, name string) bool {
@@ -79,18 +80,18 @@ func flag(r *http.Request, name string) bool {
 }
 
 func (h *Handlers) list(w http.ResponseWriter, r *http.Request) {
-	sel := codes.Select(h.Registry, filterOf(r))
-	out := make([]codes.Entry, len(sel))
+	sel := registry.Select(h.Registry, filterOf(r))
+	out := make([]csvfile.Entry, len(sel))
 	for i := range sel {
-		out[i] = codes.EntryOf(&sel[i])
+		out[i] = csvfile.EntryOf(&sel[i])
 	}
 	edge.WriteJSON(w, http.StatusOK, map[string]any{"count": len(out), "codes": out})
 }
 
 func (h *Handlers) export(w http.ResponseWriter, r *http.Request) {
-	sel := codes.Select(h.Registry, filterOf(r))
+	sel := registry.Select(h.Registry, filterOf(r))
 	var buf bytes.Buffer
-	if err := codes.WriteCSV(&buf, sel); err != nil {
+	if err := csvfile.WriteCSV(&buf, sel); err != nil {
 		edge.WriteError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -100,16 +101,16 @@ func (h *Handlers) export(w http.ResponseWriter, r *http.Request) {
 }
 
 // writer answers 503 and returns nil when the API is read-only.
-func (h *Handlers) writer(w http.ResponseWriter) *codes.Writer {
+func (h *Handlers) writer(w http.ResponseWriter) *registry.Writer {
 	if h.Writer == nil {
 		edge.WriteError(w, http.StatusServiceUnavailable, "the code registry is read-only here")
 	}
 	return h.Writer
 }
 
-func (h *Handlers) importOptions(r *http.Request) (codes.ImportOptions, error) {
+func (h *Handlers) importOptions(r *http.Request) (csvfile.ImportOptions, error) {
 	q := r.URL.Query()
-	opts := codes.ImportOptions{
+	opts := csvfile.ImportOptions{
 		Atomic:                 flag(r, "atomic"),
 		DryRun:                 flag(r, "dry_run"),
 		RequireKnownAffiliates: flag(r, "require_known_affiliates"),
@@ -118,7 +119,7 @@ func (h *Handlers) importOptions(r *http.Request) (codes.ImportOptions, error) {
 		Now:                    h.Now,
 	}
 	if rule := q.Get("rule"); rule != "" {
-		rl, err := codes.ParseRule(rule)
+		rl, err := csvfile.ParseRule(rule)
 		if err != nil {
 			return opts, err
 		}
@@ -141,19 +142,19 @@ func (h *Handlers) importCSV(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	var cw *codes.Writer
+	var cw *registry.Writer
 	if !opts.DryRun {
 		if cw = h.writer(w); cw == nil {
 			return
 		}
 	}
-	rep, err := codes.Import(r.Context(), bytes.NewReader(body), h.Registry, cw, opts)
+	rep, err := csvfile.Import(r.Context(), bytes.NewReader(body), h.Registry, cw, opts)
 	h.answerReport(w, rep, err)
 }
 
-func (h *Handlers) answerReport(w http.ResponseWriter, rep *codes.Report, err error) {
+func (h *Handlers) answerReport(w http.ResponseWriter, rep *csvfile.Report, err error) {
 	switch {
-	case errors.Is(err, codes.ErrFormat):
+	case errors.Is(err, csvfile.ErrFormat):
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 	case err != nil && rep == nil:
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
@@ -169,7 +170,7 @@ func (h *Handlers) answerReport(w http.ResponseWriter, rep *codes.Report, err er
 
 // GenerateRequest is the body of POST /v1/codes/generate.
 type GenerateRequest struct {
-	// Rule is the naming template (see codes.Rule), e.g. "{first}{discount}".
+	// Rule is the naming template (see csvfile.Rule), e.g. "{first}{discount}".
 	Rule       string            `json:"rule"`
 	Affiliates []AffiliateInput  `json:"affiliates"`
 	Defaults   map[string]string `json:"defaults,omitempty"`
@@ -190,7 +191,7 @@ func (h *Handlers) generate(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &req) {
 		return
 	}
-	rule, err := codes.ParseRule(req.Rule)
+	rule, err := csvfile.ParseRule(req.Rule)
 	if err != nil {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
@@ -203,12 +204,12 @@ func (h *Handlers) generate(w http.ResponseWriter, r *http.Request) {
 	for i, a := range req.Affiliates {
 		rows[i] = map[string]string{"affiliate_id": a.ID, "affiliate_name": a.Name, "affiliate_email": a.Email}
 	}
-	sheet, err := codes.SheetOf(rows...)
+	sheet, err := csvfile.SheetOf(rows...)
 	if err != nil {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	opts := codes.ImportOptions{
+	opts := csvfile.ImportOptions{
 		Atomic: req.Atomic, DryRun: req.DryRun, Rule: rule, Defaults: req.Defaults, Results: true,
 		Platforms: append(append([]string{}, h.Platforms...), req.Platforms...), Now: h.Now,
 	}
@@ -216,13 +217,13 @@ func (h *Handlers) generate(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var cw *codes.Writer
+	var cw *registry.Writer
 	if !opts.DryRun {
 		if cw = h.writer(w); cw == nil {
 			return
 		}
 	}
-	rep, err := codes.Apply(r.Context(), sheet, h.Registry, cw, opts)
+	rep, err := csvfile.Apply(r.Context(), sheet, h.Registry, cw, opts)
 	h.answerReport(w, rep, err)
 }
 
@@ -246,7 +247,7 @@ func (h *Handlers) deactivate(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, http.StatusBadRequest, "affiliate_id is required")
 		return
 	}
-	h.bulk(w, r, codes.Deactivate(h.Registry, req.AffiliateID))
+	h.bulk(w, r, registry.Deactivate(h.Registry, req.AffiliateID))
 }
 
 func (h *Handlers) expire(w http.ResponseWriter, r *http.Request) {
@@ -256,15 +257,15 @@ func (h *Handlers) expire(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &req) {
 		return
 	}
-	before, err := codes.ParseTime(req.Before, false)
+	before, err := csvfile.ParseTime(req.Before, false)
 	if err != nil {
 		edge.WriteError(w, http.StatusBadRequest, "before: "+err.Error())
 		return
 	}
-	h.bulk(w, r, codes.Expire(h.Registry, before))
+	h.bulk(w, r, registry.Expire(h.Registry, before))
 }
 
-func (h *Handlers) bulk(w http.ResponseWriter, r *http.Request, changes []codes.Change) {
+func (h *Handlers) bulk(w http.ResponseWriter, r *http.Request, changes []registry.Change) {
 	res := BulkResult{DryRun: flag(r, "dry_run"), Codes: []string{}}
 	for _, c := range changes {
 		res.Codes = append(res.Codes, c.Code)
@@ -274,7 +275,7 @@ func (h *Handlers) bulk(w http.ResponseWriter, r *http.Request, changes []codes.
 		if cw == nil {
 			return
 		}
-		ar, err := cw.Apply(r.Context(), changes, codes.ApplyOptions{})
+		ar, err := cw.Apply(r.Context(), changes, registry.ApplyOptions{})
 		if err != nil {
 			edge.WriteError(w, http.StatusServiceUnavailable, err.Error())
 			return
@@ -309,7 +310,7 @@ func (h *Handlers) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
-	edge.WriteJSON(w, http.StatusOK, codes.EntryOf(&c))
+	edge.WriteJSON(w, http.StatusOK, csvfile.EntryOf(&c))
 }
 
 // ifMatch returns the version of an If-Match header or a ?version= query.
@@ -366,7 +367,7 @@ func (h *Handlers) put(w http.ResponseWriter, r *http.Request) {
 		if exists {
 			have = existing.Version
 		}
-		edge.WriteError(w, http.StatusConflict, codes.Conflict{Code: code, Base: version, Have: have}.Error())
+		edge.WriteError(w, http.StatusConflict, registry.Conflict{Code: code, Base: version, Have: have}.Error())
 		return
 	}
 	if !exists && vals["affiliate_id"] == "" {
@@ -378,19 +379,19 @@ func (h *Handlers) put(w http.ResponseWriter, r *http.Request) {
 			vals["affiliate_id"] = existing.AffiliateID
 		}
 	}
-	sheet, err := codes.SheetOf(vals)
+	sheet, err := csvfile.SheetOf(vals)
 	if err != nil {
 		edge.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	opts := codes.ImportOptions{Atomic: true, Platforms: h.Platforms, AllowReassign: flag(r, "allow_reassign"), Now: h.Now}
-	changes, _, rep := codes.Plan(h.Registry, sheet, opts)
+	opts := csvfile.ImportOptions{Atomic: true, Platforms: h.Platforms, AllowReassign: flag(r, "allow_reassign"), Now: h.Now}
+	changes, _, rep := csvfile.Plan(h.Registry, sheet, opts)
 	if !rep.OK() {
 		edge.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "invalid code", "errors": rep.Errors})
 		return
 	}
 	if len(changes) == 0 { // unchanged
-		edge.WriteJSON(w, http.StatusOK, codes.EntryOf(&existing))
+		edge.WriteJSON(w, http.StatusOK, csvfile.EntryOf(&existing))
 		return
 	}
 	cw := h.writer(w)
@@ -406,7 +407,7 @@ func (h *Handlers) put(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(saved.Version, 10)))
-	edge.WriteJSON(w, status, codes.EntryOf(&saved))
+	edge.WriteJSON(w, status, csvfile.EntryOf(&saved))
 }
 
 func (h *Handlers) delete(w http.ResponseWriter, r *http.Request) {
@@ -420,7 +421,7 @@ func (h *Handlers) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !has {
-		version = codes.AnyVersion
+		version = registry.AnyVersion
 	}
 	cw := h.writer(w)
 	if cw == nil {
@@ -434,13 +435,13 @@ func (h *Handlers) delete(w http.ResponseWriter, r *http.Request) {
 
 // writeErr answers err, if any, and reports whether it did.
 func (h *Handlers) writeErr(w http.ResponseWriter, err error) bool {
-	var inv *codes.InvalidError
+	var inv *registry.InvalidError
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, codes.ErrNotFound):
+	case errors.Is(err, registry.ErrNotFound):
 		edge.WriteError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, codes.ErrConflict):
+	case errors.Is(err, registry.ErrConflict):
 		edge.WriteError(w, http.StatusConflict, err.Error())
 	case errors.As(err, &inv):
 		edge.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "invalid code", "errors": inv.Fields})

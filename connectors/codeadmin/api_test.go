@@ -15,14 +15,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/csvfile"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 const token = "test-token"
 
 // newAPI runs the admin API against a registry on kfake.
-func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
+func newAPI(t *testing.T) (*httptest.Server, *registry.Registry) {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
@@ -41,7 +42,7 @@ func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 2, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func newAPI(t *testing.T) (*httptest.Server, *codes.Registry) {
 	if err := reg.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w, err := codes.NewWriter(reg, codes.WriterConfig{ClientOpts: opts}, nil)
+	w, err := registry.NewWriter(reg, registry.WriterConfig{ClientOpts: opts}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestAPIEndToEnd(t *testing.T) {
 	}
 
 	// Dry run writes nothing; atomic with a bad row writes nothing.
-	var rep codes.Report
+	var rep csvfile.Report
 	if st, body := call(t, srv, "POST", "/v1/codes/import?dry_run=1", "text/csv", string(example), nil, &rep); st != 200 || rep.Created != 10 || !rep.DryRun {
 		t.Fatalf("dry run: %d %s", st, body)
 	}
@@ -121,20 +122,20 @@ func TestAPIEndToEnd(t *testing.T) {
 	if st, body := call(t, srv, "POST", "/v1/codes/import", "text/csv", "code,affiliate_id,shoe_size\n", nil, nil); st != 400 || !strings.Contains(body, "shoe_size") {
 		t.Fatalf("bad header: %d %s", st, body)
 	}
-	rep = codes.Report{}
+	rep = csvfile.Report{}
 	if st, body := call(t, srv, "POST", "/v1/codes/import?atomic=1", "text/csv", string(example), nil, &rep); st != 200 || rep.Written != 10 {
 		t.Fatalf("import: %d %s", st, body)
 	}
 
 	// List and get.
 	var list struct {
-		Count int           `json:"count"`
-		Codes []codes.Entry `json:"codes"`
+		Count int             `json:"count"`
+		Codes []csvfile.Entry `json:"codes"`
 	}
 	if st, body := call(t, srv, "GET", "/v1/codes?affiliate=aff_deep_dive", "", "", nil, &list); st != 200 || list.Count != 2 || list.Codes[0].Code != "DEEPDIVE10" {
 		t.Fatalf("list: %d %s", st, body)
 	}
-	var e codes.Entry
+	var e csvfile.Entry
 	if st, body := call(t, srv, "GET", "/v1/codes/sarah15", "", "", nil, &e); st != 200 || e.Version != 1 || e.DiscountValue != "15" || e.ValidUntil != "2099-12-31" {
 		t.Fatalf("get: %d %s", st, body)
 	}
@@ -157,7 +158,7 @@ func TestAPIEndToEnd(t *testing.T) {
 		t.Fatalf("put invalid: %d %s", st, body)
 	}
 	// An Entry sent back unchanged changes nothing.
-	var cur codes.Entry
+	var cur csvfile.Entry
 	call(t, srv, "GET", "/v1/codes/NEWBIE10", "", "", nil, &cur)
 	raw, _ := json.Marshal(cur)
 	if st, body := call(t, srv, "PUT", "/v1/codes/NEWBIE10", "application/json", string(raw), nil, &e); st != 200 || e.Version != cur.Version {
@@ -185,13 +186,13 @@ func TestAPIEndToEnd(t *testing.T) {
 	if st, body := call(t, srv, "POST", "/v1/codes/expire", "application/json", `{"before":"2100-01-01"}`, nil, &bulk); st != 200 || bulk.Changed != 7 {
 		t.Fatalf("expire: %d %s", st, body)
 	}
-	if c, _ := reg.Get("JENNA15"); c.Status != codes.StatusInactive {
+	if c, _ := reg.Get("JENNA15"); c.Status != registry.StatusInactive {
 		t.Fatalf("JENNA15 = %s", c.Status)
 	}
 
 	// Export round-trips through import.
 	st, csv := call(t, srv, "GET", "/v1/codes/export", "", "", nil, nil)
-	if st != 200 || !strings.HasPrefix(csv, strings.Join(codes.Columns, ",")) {
+	if st != 200 || !strings.HasPrefix(csv, strings.Join(csvfile.Columns, ",")) {
 		t.Fatalf("export: %d %s", st, csv)
 	}
 	if st, body := call(t, srv, "POST", "/v1/codes/import", "text/csv", csv, nil, &rep); st != 200 || rep.Unchanged != reg.Len() || rep.Written != 0 {

@@ -1,14 +1,16 @@
-package codes
+package csvfile
 
 import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/heldsway/heldsway/codes/registry"
 )
 
 func exampleCSV(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/example.csv")
+	b, err := os.ReadFile("../testdata/example.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestDiscountText(t *testing.T) {
 		cur  *string
 		want string
 	}{
-		{Percent, 1000, nil, "10"}, {Percent, 1250, nil, "125"}, {Fixed, 500, &usd, "5"}, {Fixed, 499, &usd, "499"},
+		{registry.Percent, 1000, nil, "10"}, {registry.Percent, 1250, nil, "125"}, {registry.Fixed, 500, &usd, "5"}, {registry.Fixed, 499, &usd, "499"},
 	}
 	for _, tt := range tests {
 		if got := DiscountText(tt.typ, tt.v, tt.cur); got != tt.want {

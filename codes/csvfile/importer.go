@@ -1,4 +1,4 @@
-package codes
+package csvfile
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
@@ -53,13 +54,13 @@ type ImportOptions struct {
 // Validate checks the options.
 func (o *ImportOptions) Validate() error {
 	for _, p := range o.Platforms {
-		if !KnownPlatform(p) {
-			return fmt.Errorf("%w: %q (want one of %s)", ErrUnknownPlatform, p, strings.Join(Platforms, ", "))
+		if !registry.KnownPlatform(p) {
+			return fmt.Errorf("%w: %q (want one of %s)", registry.ErrUnknownPlatform, p, strings.Join(registry.Platforms, ", "))
 		}
 	}
 	for k := range o.Defaults {
 		if _, ok := columnByName(k); !ok {
-			return fmt.Errorf("codes: default for unknown column %q", k)
+			return fmt.Errorf("csvfile: default for unknown column %q", k)
 		}
 	}
 	return nil
@@ -140,7 +141,7 @@ func (r *Report) warn(e RowError) {
 // Plan for the rules). With DryRun, or a nil w, nothing is written. With
 // Atomic, nothing is written when any row fails. The error is about the
 // file (ErrFormat) or about writing; row problems are in the report.
-func Import(ctx context.Context, r io.Reader, l Lookup, w *Writer, opts ImportOptions) (*Report, error) {
+func Import(ctx context.Context, r io.Reader, l registry.Lookup, w *registry.Writer, opts ImportOptions) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func Import(ctx context.Context, r io.Reader, l Lookup, w *Writer, opts ImportOp
 }
 
 // Apply plans s against l and writes the changes through w (nil: dry run).
-func Apply(ctx context.Context, s *Sheet, l Lookup, w *Writer, opts ImportOptions) (*Report, error) {
+func Apply(ctx context.Context, s *Sheet, l registry.Lookup, w *registry.Writer, opts ImportOptions) (*Report, error) {
 	changes, lines, rep := Plan(l, s, opts)
 	if opts.DryRun || w == nil {
 		rep.DryRun = true
@@ -165,7 +166,7 @@ func Apply(ctx context.Context, s *Sheet, l Lookup, w *Writer, opts ImportOption
 	if opts.Progress != nil {
 		progress = func(done, total int) { opts.Progress("write", done, total) }
 	}
-	res, err := w.Apply(ctx, changes, ApplyOptions{Atomic: opts.Atomic, Progress: progress})
+	res, err := w.Apply(ctx, changes, registry.ApplyOptions{Atomic: opts.Atomic, Progress: progress})
 	if err != nil {
 		return rep, err
 	}
@@ -177,7 +178,7 @@ func Apply(ctx context.Context, s *Sheet, l Lookup, w *Writer, opts ImportOption
 		line := lines[c.Code]
 		rep.Errors = append(rep.Errors, RowError{Line: line, Code: c.Code, Field: "code", Message: c.Error()})
 		rep.Failed++
-		if ch := changes[slices.IndexFunc(changes, func(ch Change) bool { return ch.Code == c.Code })]; ch.Base == 0 {
+		if ch := changes[slices.IndexFunc(changes, func(ch registry.Change) bool { return ch.Code == c.Code })]; ch.Base == 0 {
 			rep.Created--
 		} else {
 			rep.Updated--
@@ -197,7 +198,7 @@ func Apply(ctx context.Context, s *Sheet, l Lookup, w *Writer, opts ImportOption
 
 // planner holds the state of one Plan.
 type planner struct {
-	l    Lookup
+	l    registry.Lookup
 	opts ImportOptions
 	rep  *Report
 
@@ -233,7 +234,7 @@ type couponRef struct {
 //   - a row that changes nothing is "unchanged" and not written.
 //
 // With Atomic and any failed row, the returned changes are empty.
-func Plan(l Lookup, s *Sheet, opts ImportOptions) ([]Change, map[string]int, *Report) {
+func Plan(l registry.Lookup, s *Sheet, opts ImportOptions) ([]registry.Change, map[string]int, *Report) {
 	rep := &Report{Atomic: opts.Atomic, DryRun: opts.DryRun, Rows: len(s.rows)}
 	p := &planner{
 		l: l, opts: opts, rep: rep,
@@ -262,7 +263,7 @@ func Plan(l Lookup, s *Sheet, opts ImportOptions) ([]Change, map[string]int, *Re
 			p.declared[id] = true
 		}
 	}
-	changes := make([]Change, 0, len(s.rows))
+	changes := make([]registry.Change, 0, len(s.rows))
 	lines := make(map[string]int, len(s.rows))
 	for i := range s.rows {
 		row := &s.rows[i]
@@ -293,12 +294,12 @@ func Plan(l Lookup, s *Sheet, opts ImportOptions) ([]Change, map[string]int, *Re
 }
 
 // row plans one row; ok is false when it failed.
-func (p *planner) row(row *sheetRow) (Change, RowResult, bool) {
+func (p *planner) row(row *sheetRow) (registry.Change, RowResult, bool) {
 	f := &row.f
 	res := RowResult{Line: row.line}
-	var errs []FieldError
+	var errs []registry.FieldError
 	fail := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, registry.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	if row.width != nil {
 		fail("", "%v", row.width)
@@ -331,7 +332,7 @@ func (p *planner) row(row *sheetRow) (Change, RowResult, bool) {
 	}
 	base := existing
 	if !exists {
-		base = schemas.Code{DiscountType: Percent, Status: StatusActive}
+		base = schemas.Code{DiscountType: registry.Percent, Status: registry.StatusActive}
 	}
 	c, ferrs := decode(f, base)
 	errs = append(errs, ferrs...)
@@ -339,7 +340,7 @@ func (p *planner) row(row *sheetRow) (Change, RowResult, bool) {
 		if held, ok := p.holds(c.AffiliateID, c.CouponID); ok {
 			res.Code, res.Action = held, ActionUnchanged
 			p.rep.Unchanged++
-			return Change{}, res, true
+			return registry.Change{}, res, true
 		}
 		email, _ := f.get(colAffiliateEmail)
 		g, err := p.opts.Rule.Generate(Affiliate{ID: c.AffiliateID, Name: deref(c.AffiliateName), Email: email},
@@ -370,22 +371,22 @@ func (p *planner) row(row *sheetRow) (Change, RowResult, bool) {
 		for _, e := range errs {
 			p.rep.Errors = append(p.rep.Errors, RowError{Line: row.line, Code: code, Field: e.Field, Message: e.Message})
 		}
-		return Change{}, res, false
+		return registry.Change{}, res, false
 	}
 	p.held[[2]string{c.AffiliateID, c.CouponID}] = code
 	if exists {
-		if SameDefinition(&existing, &c) {
+		if registry.SameDefinition(&existing, &c) {
 			res.Action = ActionUnchanged
 			p.rep.Unchanged++
-			return Change{}, res, true
+			return registry.Change{}, res, true
 		}
 		res.Action = ActionUpdate
 		p.rep.Updated++
-		return Change{Code: code, Base: existing.Version, Value: &c}, res, true
+		return registry.Change{Code: code, Base: existing.Version, Value: &c}, res, true
 	}
 	res.Action = ActionCreate
 	p.rep.Created++
-	return Change{Code: code, Base: 0, Value: &c}, res, true
+	return registry.Change{Code: code, Base: 0, Value: &c}, res, true
 }
 
 // taken reports whether a generated candidate is in use.
@@ -423,7 +424,7 @@ func (p *planner) knownAffiliate(id string) bool {
 	return k
 }
 
-func (p *planner) checkPlatforms(line int, c *schemas.Code, errs *[]FieldError) {
+func (p *planner) checkPlatforms(line int, c *schemas.Code, errs *[]registry.FieldError) {
 	var must []string
 	must = append(must, p.opts.Platforms...)
 	for _, s := range c.Platforms {
@@ -432,24 +433,24 @@ func (p *planner) checkPlatforms(line int, c *schemas.Code, errs *[]FieldError) 
 		}
 	}
 	if len(must) == 0 {
-		for _, pl := range Platforms {
-			if err := CheckPlatform(c.Code, pl); err != nil {
+		for _, pl := range registry.Platforms {
+			if err := registry.CheckPlatform(c.Code, pl); err != nil {
 				p.rep.warn(RowError{Line: line, Code: c.Code, Field: colName[colCode], Message: trimPkg(err)})
 			}
 		}
 		return
 	}
 	for _, pl := range must {
-		if err := CheckPlatform(c.Code, pl); err != nil {
-			*errs = append(*errs, FieldError{Field: colName[colCode], Message: trimPkg(err)})
+		if err := registry.CheckPlatform(c.Code, pl); err != nil {
+			*errs = append(*errs, registry.FieldError{Field: colName[colCode], Message: trimPkg(err)})
 		}
 	}
 }
 
 // checkCoupon enforces that the codes of a coupon share its discount.
-func (p *planner) checkCoupon(line int, code string, c *schemas.Code, errs *[]FieldError) {
+func (p *planner) checkCoupon(line int, code string, c *schemas.Code, errs *[]registry.FieldError) {
 	cur := ""
-	if c.DiscountType == Fixed {
+	if c.DiscountType == registry.Fixed {
 		cur = deref(c.Currency)
 	}
 	ref, ok := p.coupons[c.CouponID]
@@ -458,7 +459,7 @@ func (p *planner) checkCoupon(line int, code string, c *schemas.Code, errs *[]Fi
 		for _, rc := range p.l.ByCoupon(c.CouponID) {
 			if !p.fileCodes[rc.Code] && rc.Code != code {
 				rcur := ""
-				if rc.DiscountType == Fixed {
+				if rc.DiscountType == registry.Fixed {
 					rcur = deref(rc.Currency)
 				}
 				ref = couponRef{rc.DiscountType, rc.DiscountValue, rcur, "code " + rc.Code + " in the registry"}
@@ -468,15 +469,15 @@ func (p *planner) checkCoupon(line int, code string, c *schemas.Code, errs *[]Fi
 		p.coupons[c.CouponID] = ref
 	}
 	if ref.typ != c.DiscountType || ref.value != c.DiscountValue || ref.cur != cur {
-		*errs = append(*errs, FieldError{Field: colName[colDiscountValue], Message: fmt.Sprintf(
+		*errs = append(*errs, registry.FieldError{Field: colName[colDiscountValue], Message: fmt.Sprintf(
 			"coupon %q gives %s (%s); this row gives %s: codes of one coupon share its discount",
 			c.CouponID, describe(ref.typ, ref.value, ref.cur), ref.where, describe(c.DiscountType, c.DiscountValue, cur))})
 	}
 }
 
 func describe(typ string, v int64, cur string) string {
-	if typ == Fixed {
+	if typ == registry.Fixed {
 		return formatAmount(typ, v, &cur) + " " + cur
 	}
-	return bpString(v) + "%"
+	return registry.FormatBP(v) + "%"
 }

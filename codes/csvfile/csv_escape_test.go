@@ -1,10 +1,11 @@
-package codes
+package csvfile
 
 import (
 	"encoding/csv"
 	"strings"
 	"testing"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -44,10 +45,10 @@ func TestExportFormulaInjection(t *testing.T) {
 	for i, h := range hostile {
 		name := h
 		stored = append(stored, schemas.Code{Code: "C" + string(rune('A'+i)), DisplayCode: "C" + string(rune('A'+i)), CouponID: "percent-10",
-			AffiliateID: "aff_1", AffiliateName: &name, DiscountType: Percent, DiscountValue: 1000, Status: StatusActive, Version: 1})
+			AffiliateID: "aff_1", AffiliateName: &name, DiscountType: registry.Percent, DiscountValue: 1000, Status: registry.StatusActive, Version: 1})
 	}
 	var out strings.Builder
-	if err := WriteCSV(&out, NewMemLookup(stored...).All()); err != nil {
+	if err := WriteCSV(&out, registry.NewMemLookup(stored...).All()); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
@@ -62,10 +63,10 @@ func TestExportFormulaInjection(t *testing.T) {
 		}
 	}
 	var kept strings.Builder
-	if err := WriteCSV(&kept, NewMemLookup(stored[:5]...).All()); err != nil {
+	if err := WriteCSV(&kept, registry.NewMemLookup(stored[:5]...).All()); err != nil {
 		t.Fatal(err)
 	}
-	_, rep := plan(t, NewMemLookup(stored[:5]...), kept.String(), ImportOptions{})
+	_, rep := plan(t, registry.NewMemLookup(stored[:5]...), kept.String(), ImportOptions{})
 	if !rep.OK() || rep.Unchanged != 5 {
 		t.Fatalf("re-import of the escaped export: %+v\n%s", rep, out.String())
 	}

@@ -1,4 +1,4 @@
-package codes
+package csvfile
 
 import (
 	"crypto/sha256"
@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas/money"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
@@ -23,10 +24,10 @@ const Alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 const maxNamePart = 12
 
 // ErrExhausted is returned when every candidate a rule yields is taken.
-var ErrExhausted = errors.New("codes: no free code for this rule")
+var ErrExhausted = errors.New("csvfile: no free code for this rule")
 
 // ErrRule is wrapped by errors about a generation rule.
-var ErrRule = errors.New("codes: invalid rule")
+var ErrRule = errors.New("csvfile: invalid rule")
 
 // Affiliate is what generation knows about the affiliate a code is for.
 type Affiliate struct {
@@ -271,13 +272,13 @@ func fold(s string) string {
 // decimal point (12.5% -> "125", 4.99 USD -> "499").
 func DiscountText(discountType string, value int64, currency *string) string {
 	var s string
-	if discountType == Fixed && currency != nil {
+	if discountType == registry.Fixed && currency != nil {
 		s = money.Format(value, *currency)
 		if i := strings.IndexByte(s, '.'); i >= 0 && strings.Trim(s[i+1:], "0") == "" {
 			s = s[:i]
 		}
 	} else {
-		s = bpString(value)
+		s = registry.FormatBP(value)
 	}
 	return strings.ReplaceAll(strings.TrimPrefix(s, "-"), ".", "")
 }

@@ -1,9 +1,10 @@
-package codes
+package csvfile
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
@@ -18,7 +19,7 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add("affiliate_id,affiliate_name\nq,Zoë Ø\n", false)
 	f.Add("code,affiliate_id\n\"a\nb\",c\n", false)
 	f.Add("\ufeffCODE ,Affiliate_ID\nsarah10,aff_other\n", true)
-	l := NewMemLookup(schemas.Code{Code: "SARAH10", DisplayCode: "SARAH10", CouponID: "percent-10", AffiliateID: "aff_s", DiscountType: Percent, DiscountValue: 1000, Status: StatusActive, Version: 2})
+	l := registry.NewMemLookup(schemas.Code{Code: "SARAH10", DisplayCode: "SARAH10", CouponID: "percent-10", AffiliateID: "aff_s", DiscountType: registry.Percent, DiscountValue: 1000, Status: registry.StatusActive, Version: 2})
 	rule := MustParseRule("{first}{discount}")
 	f.Fuzz(func(t *testing.T, csv string, atomic bool) {
 		s, err := ReadCSV(strings.NewReader(csv))
@@ -73,7 +74,7 @@ func FuzzImportCSV(f *testing.F) {
 			if lines[ch.Code] < 2 {
 				t.Fatalf("change %s has no line", ch.Code)
 			}
-			if errs := Validate(ch.Value); len(errs) > 0 {
+			if errs := registry.Validate(ch.Value); len(errs) > 0 {
 				t.Fatalf("planned invalid code %+v: %v", ch.Value, errs)
 			}
 			if n, err := promocode.Normalize(ch.Value.DisplayCode); err != nil || n != ch.Code {

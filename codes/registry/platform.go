@@ -1,4 +1,4 @@
-package codes
+package registry
 
 import (
 	"errors"
@@ -22,10 +22,10 @@ const (
 var Platforms = []string{PlatformStripe, PlatformPaddle, PlatformShopify, PlatformWooCommerce}
 
 // ErrPlatform is wrapped by errors about a code a platform would reject.
-var ErrPlatform = errors.New("codes: code not accepted by platform")
+var ErrPlatform = errors.New("registry: code not accepted by platform")
 
 // ErrUnknownPlatform is wrapped when a platform name is not one of Platforms.
-var ErrUnknownPlatform = errors.New("codes: unknown platform")
+var ErrUnknownPlatform = errors.New("registry: unknown platform")
 
 // KnownPlatform reports whether p is one of Platforms.
 func KnownPlatform(p string) bool {

@@ -1,4 +1,4 @@
-package codes
+package csvfile
 
 import (
 	"errors"
@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 // plan reads csv and plans it against the codes in l.
-func plan(t *testing.T, l Lookup, csv string, opts ImportOptions) ([]Change, *Report) {
+func plan(t *testing.T, l registry.Lookup, csv string, opts ImportOptions) ([]registry.Change, *Report) {
 	t.Helper()
 	s, err := ReadCSV(strings.NewReader(csv))
 	if err != nil {
@@ -22,11 +23,11 @@ func plan(t *testing.T, l Lookup, csv string, opts ImportOptions) ([]Change, *Re
 	return changes, rep
 }
 
-func existing() Lookup {
-	return NewMemLookup(
-		schemas.Code{Code: "SARAH10", DisplayCode: "SARAH10", CouponID: "spring", AffiliateID: "aff_sarah", DiscountType: Percent, DiscountValue: 1000, Status: StatusActive, Version: 3},
-		schemas.Code{Code: "PADDLE-ONLY", DisplayCode: "paddle-only", CouponID: "spring", AffiliateID: "aff_p", DiscountType: Percent, DiscountValue: 1000, Status: StatusActive, Version: 1,
-			Platforms: []schemas.PlatformSync{{Platform: PlatformPaddle, StoreID: "acct", Status: SyncFailed}}},
+func existing() registry.Lookup {
+	return registry.NewMemLookup(
+		schemas.Code{Code: "SARAH10", DisplayCode: "SARAH10", CouponID: "spring", AffiliateID: "aff_sarah", DiscountType: registry.Percent, DiscountValue: 1000, Status: registry.StatusActive, Version: 3},
+		schemas.Code{Code: "PADDLE-ONLY", DisplayCode: "paddle-only", CouponID: "spring", AffiliateID: "aff_p", DiscountType: registry.Percent, DiscountValue: 1000, Status: registry.StatusActive, Version: 1,
+			Platforms: []schemas.PlatformSync{{Platform: registry.PlatformPaddle, StoreID: "acct", Status: registry.SyncFailed}}},
 	)
 }
 
@@ -66,9 +67,9 @@ func TestPlanRowErrors(t *testing.T) {
 		{"recurring months out of range", "JOHN20,aff_1,John,percent,20,,,,,,percent,15,999,,\n", ImportOptions{}, 2, "recurring_months", "want 0 to 120"},
 		{"bad boolean", "JOHN20,aff_1,John,percent,20,,,,,,,,,maybe,\n", ImportOptions{}, 2, "once_per_customer", "true/false"},
 		{"bad status", "JOHN20,aff_1,John,percent,20,,,,,,,,,,deleted\n", ImportOptions{}, 2, "status", "active, paused or inactive"},
-		{"paddle rejects dash", "PARTNER-JOHN,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{PlatformPaddle}}, 2, "code", "paddle allows only letters and digits"},
-		{"paddle too long", "ABCDEFGHIJKLMNOPQRSTUVWXYZ1234567,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{PlatformPaddle}}, 2, "code", "at most 32"},
-		{"stripe rejects symbol", "30$OFF,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{PlatformStripe}}, 2, "code", "stripe allows only"},
+		{"paddle rejects dash", "PARTNER-JOHN,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{registry.PlatformPaddle}}, 2, "code", "paddle allows only letters and digits"},
+		{"paddle too long", "ABCDEFGHIJKLMNOPQRSTUVWXYZ1234567,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{registry.PlatformPaddle}}, 2, "code", "at most 32"},
+		{"stripe rejects symbol", "30$OFF,aff_1,John,percent,20,,,,,,,,,,\n", ImportOptions{Platforms: []string{registry.PlatformStripe}}, 2, "code", "stripe allows only"},
 		{"synced platform checked", "paddle-only,aff_p,,percent,10,,,,,,,,,,\n", ImportOptions{}, 2, "code", "paddle allows only"},
 		{"reassign refused", "sarah10,aff_other,Other,percent,10,,,,,,,,,,\n", ImportOptions{}, 2, "affiliate_id", `belongs to affiliate "aff_sarah"`},
 		{"unknown affiliate", "NEW1,aff_ghost,,percent,20,,,,,,,,,,\n", ImportOptions{RequireKnownAffiliates: true}, 2, "affiliate_id", "unknown affiliate"},
@@ -124,15 +125,15 @@ func TestPlanAtomicAndPartial(t *testing.T) {
 }
 
 func TestPlanUpdateKeepsAbsentColumns(t *testing.T) {
-	l := NewMemLookup(schemas.Code{Code: "JOHN20", DisplayCode: "JOHN20", CouponID: "c", AffiliateID: "aff_1", AffiliateName: ptr("John"),
-		DiscountType: Percent, DiscountValue: 2000, Status: StatusActive, MaxUses: ptr(int64(50)), Version: 4,
-		Platforms: []schemas.PlatformSync{{Platform: PlatformStripe, StoreID: "acct_1", RemoteID: ptr("promo_1"), Status: SyncSynced}}})
+	l := registry.NewMemLookup(schemas.Code{Code: "JOHN20", DisplayCode: "JOHN20", CouponID: "c", AffiliateID: "aff_1", AffiliateName: ptr("John"),
+		DiscountType: registry.Percent, DiscountValue: 2000, Status: registry.StatusActive, MaxUses: ptr(int64(50)), Version: 4,
+		Platforms: []schemas.PlatformSync{{Platform: registry.PlatformStripe, StoreID: "acct_1", RemoteID: ptr("promo_1"), Status: registry.SyncSynced}}})
 	changes, rep := plan(t, l, "code,affiliate_id,status\njohn20,aff_1,paused\n", ImportOptions{})
 	if rep.Updated != 1 || len(changes) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	c := changes[0]
-	if c.Base != 4 || c.Value.Status != StatusPaused || *c.Value.MaxUses != 50 || c.Value.DiscountValue != 2000 || deref(c.Value.AffiliateName) != "John" {
+	if c.Base != 4 || c.Value.Status != registry.StatusPaused || *c.Value.MaxUses != 50 || c.Value.DiscountValue != 2000 || deref(c.Value.AffiliateName) != "John" {
 		t.Fatalf("change = %+v / %+v", c, c.Value)
 	}
 	if len(c.Value.Platforms) != 1 || *c.Value.Platforms[0].RemoteID != "promo_1" {
@@ -141,7 +142,7 @@ func TestPlanUpdateKeepsAbsentColumns(t *testing.T) {
 	// The same file again against the result changes nothing.
 	updated := *c.Value
 	updated.Version = 5
-	_, rep = plan(t, NewMemLookup(updated), "code,affiliate_id,status\njohn20,aff_1,paused\n", ImportOptions{})
+	_, rep = plan(t, registry.NewMemLookup(updated), "code,affiliate_id,status\njohn20,aff_1,paused\n", ImportOptions{})
 	if rep.Unchanged != 1 {
 		t.Fatalf("re-import: %+v", rep)
 	}
@@ -150,21 +151,21 @@ func TestPlanUpdateKeepsAbsentColumns(t *testing.T) {
 func TestPlanValues(t *testing.T) {
 	csv := "Code , AFFILIATE_ID,discount_type,discount_value,currency,valid_from,valid_until,min_order,max_uses,once_per_customer,first_order_only,requires_click,allowed_affiliates,commission_type,commission_value,recurring_months\n" +
 		"Sarah-15 ,aff_1,fixed,15.50,eur,2026-03-01,2026-03-31,40,100,yes,1,TRUE,aff_2;aff_3,fixed,5,6\n"
-	changes, rep := plan(t, NewMemLookup(), csv, ImportOptions{})
+	changes, rep := plan(t, registry.NewMemLookup(), csv, ImportOptions{})
 	if !rep.OK() || len(changes) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	c := changes[0].Value
 	want := schemas.Code{
 		Code: "SARAH-15", DisplayCode: "Sarah-15", CouponID: "fixed-15.50-eur", AffiliateID: "aff_1",
-		DiscountType: Fixed, DiscountValue: 1550, Currency: ptr("EUR"), Status: StatusActive,
+		DiscountType: registry.Fixed, DiscountValue: 1550, Currency: ptr("EUR"), Status: registry.StatusActive,
 		ValidFrom:  ptr(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
 		ValidUntil: ptr(time.Date(2026, 3, 31, 23, 59, 59, 999e6, time.UTC)),
 		MaxUses:    ptr(int64(100)), OncePerCustomer: true, MinOrder: ptr(int64(4000)), FirstOrderOnly: true, RequiresClick: true,
 		AllowedAffiliates: []string{"aff_2", "aff_3"},
-		Commission:        &schemas.CommissionRule{Type: Fixed, Value: 500, Currency: ptr("EUR"), RecurringMonths: 6},
+		Commission:        &schemas.CommissionRule{Type: registry.Fixed, Value: 500, Currency: ptr("EUR"), RecurringMonths: 6},
 	}
-	if !SameDefinition(c, &want) {
+	if !registry.SameDefinition(c, &want) {
 		t.Fatalf("got  %+v\nwant %+v", *c, want)
 	}
 }
@@ -211,7 +212,7 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("ParseTime(%q, %v) = %v, %v; want %v", tt.in, tt.end, got, err, tt.want)
 		}
 		if err == nil {
-			if back := formatTime(&got, tt.end); back != tt.in && !strings.HasSuffix(tt.in, "Z") && !strings.Contains(tt.in, "+") && len(tt.in) == 10 {
+			if back := registry.FormatTime(&got, tt.end); back != tt.in && !strings.HasSuffix(tt.in, "Z") && !strings.Contains(tt.in, "+") && len(tt.in) == 10 {
 				t.Errorf("formatTime round trip %q -> %q", tt.in, back)
 			}
 		}
@@ -223,7 +224,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes, _, rep := Plan(NewMemLookup(), s, ImportOptions{})
+	changes, _, rep := Plan(registry.NewMemLookup(), s, ImportOptions{})
 	if !rep.OK() {
 		t.Fatalf("example.csv: %v", rep.Errors)
 	}
@@ -234,24 +235,24 @@ func TestExportImportRoundTrip(t *testing.T) {
 		stored = append(stored, c)
 	}
 	var out strings.Builder
-	if err := WriteCSV(&out, NewMemLookup(stored...).All()); err != nil {
+	if err := WriteCSV(&out, registry.NewMemLookup(stored...).All()); err != nil {
 		t.Fatal(err)
 	}
-	_, rep = plan(t, NewMemLookup(stored...), out.String(), ImportOptions{})
+	_, rep = plan(t, registry.NewMemLookup(stored...), out.String(), ImportOptions{})
 	if !rep.OK() || rep.Unchanged != len(stored) {
 		t.Fatalf("re-import of export: %+v\n%s", rep, out.String())
 	}
 }
 
 func TestPlatformWarningsWhenUnknown(t *testing.T) {
-	_, rep := plan(t, NewMemLookup(), "code,affiliate_id\nPARTNER-JOHN-X7,aff_1\n", ImportOptions{})
+	_, rep := plan(t, registry.NewMemLookup(), "code,affiliate_id\nPARTNER-JOHN-X7,aff_1\n", ImportOptions{})
 	if !rep.OK() || rep.WarningsTotal != 1 || !strings.Contains(rep.Warnings[0].Message, "paddle") {
 		t.Fatalf("report %+v", rep)
 	}
 }
 
 func TestPlanGenerate(t *testing.T) {
-	l := NewMemLookup(schemas.Code{Code: "JOHN20", DisplayCode: "JOHN20", CouponID: "percent-20", AffiliateID: "aff_old", DiscountType: Percent, DiscountValue: 2000, Status: StatusActive, Version: 1})
+	l := registry.NewMemLookup(schemas.Code{Code: "JOHN20", DisplayCode: "JOHN20", CouponID: "percent-20", AffiliateID: "aff_old", DiscountType: registry.Percent, DiscountValue: 2000, Status: registry.StatusActive, Version: 1})
 	csv := "affiliate_id,affiliate_name,affiliate_email\naff_1,John Smith,john@example.com\naff_2,John Doe,jd@example.com\naff_old,John Old,\naff_1,John Smith,\n"
 	opts := ImportOptions{Rule: MustParseRule("{first}{discount}"), Defaults: map[string]string{"discount_value": "20"}, Results: true}
 	changes, rep := plan(t, l, csv, opts)

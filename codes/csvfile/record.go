@@ -1,4 +1,4 @@
-package codes
+package csvfile
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/schemas/money"
 )
@@ -38,10 +39,26 @@ const (
 )
 
 var colName = [numCols]string{
-	"code", "affiliate_id", "affiliate_name", "affiliate_email", "coupon",
-	"discount_type", "discount_value", "currency", "valid_from", "valid_until",
-	"max_uses", "once_per_customer", "min_order", "first_order_only", "requires_click",
-	"allowed_affiliates", "commission_type", "commission_value", "recurring_months", "status",
+	registry.FieldCode,
+	registry.FieldAffiliateID,
+	"affiliate_name",
+	"affiliate_email",
+	registry.FieldCoupon,
+	registry.FieldDiscountType,
+	registry.FieldDiscountValue,
+	registry.FieldCurrency,
+	"valid_from",
+	registry.FieldValidUntil,
+	registry.FieldMaxUses,
+	"once_per_customer",
+	registry.FieldMinOrder,
+	"first_order_only",
+	"requires_click",
+	registry.FieldAllowedAffiliates,
+	registry.FieldCommissionType,
+	registry.FieldCommissionValue,
+	registry.FieldRecurringMonths,
+	registry.FieldStatus,
 }
 
 // Columns are the CSV columns in export order. Import finds them by header
@@ -75,18 +92,18 @@ func (f *fields) set(c column, v string) { f.val[c], f.has[c] = v, true }
 // decoder turns fields into a code definition, collecting field errors.
 type decoder struct {
 	f    *fields
-	errs []FieldError
+	errs []registry.FieldError
 	// quiet are fields whose problem an error already explains.
 	quiet map[string]bool
 }
 
 func (d *decoder) fail(c column, format string, args ...any) {
-	d.errs = append(d.errs, FieldError{Field: colName[c], Message: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, registry.FieldError{Field: colName[c], Message: fmt.Sprintf(format, args...)})
 }
 
 // decode applies f on top of base (the existing code, or a new code with
 // defaults) and returns the result. The code itself is not set here.
-func decode(f *fields, base schemas.Code) (schemas.Code, []FieldError) {
+func decode(f *fields, base schemas.Code) (schemas.Code, []registry.FieldError) {
 	d := &decoder{f: f, quiet: map[string]bool{}}
 	c := base
 	if v, ok := f.get(colAffiliateID); ok {
@@ -111,12 +128,12 @@ func decode(f *fields, base schemas.Code) (schemas.Code, []FieldError) {
 		c.CouponID = v
 	}
 	if c.CouponID == "" {
-		c.CouponID = DefaultCouponID(c.DiscountType, c.DiscountValue, c.Currency)
+		c.CouponID = registry.DefaultCouponID(c.DiscountType, c.DiscountValue, c.Currency)
 	}
 	if v, ok := f.get(colStatus); ok {
 		c.Status = strings.ToLower(v)
 		if v == "" {
-			c.Status = StatusActive
+			c.Status = registry.StatusActive
 		}
 	}
 	if v, ok := f.get(colValidFrom); ok {
@@ -163,7 +180,7 @@ func decode(f *fields, base schemas.Code) (schemas.Code, []FieldError) {
 	for _, e := range errs {
 		bad[e.Field] = true
 	}
-	for _, e := range Validate(&c) {
+	for _, e := range registry.Validate(&c) {
 		if !bad[e.Field] && e.Field != colName[colCode] {
 			errs = append(errs, e)
 			bad[e.Field] = true
@@ -181,11 +198,11 @@ func (d *decoder) discount(c *schemas.Code) {
 	if hasT {
 		c.DiscountType = strings.ToLower(t)
 		if t == "" {
-			c.DiscountType = Percent
+			c.DiscountType = registry.Percent
 		}
 	}
 	if !hasV {
-		if hasT && c.DiscountType != Percent && c.DiscountType != Fixed {
+		if hasT && c.DiscountType != registry.Percent && c.DiscountType != registry.Fixed {
 			d.fail(colDiscountType, "%q: want percent or fixed", t)
 		}
 		return
@@ -201,14 +218,14 @@ func (d *decoder) discount(c *schemas.Code) {
 // units of cur).
 func (d *decoder) amount(valCol, typeCol column, typ, v string, cur *string) (int64, bool) {
 	switch typ {
-	case Percent:
+	case registry.Percent:
 		bp, err := money.ParseScale(v, 2)
 		if err != nil {
 			d.fail(valCol, "%q is not a percentage (e.g. 10 or 12.5)", v)
 			return 0, false
 		}
 		return bp, true
-	case Fixed:
+	case registry.Fixed:
 		if cur == nil {
 			d.fail(valCol, "a fixed amount needs currency")
 			d.quiet[colName[colCurrency]] = true
@@ -267,8 +284,11 @@ func (d *decoder) commission(c *schemas.Code) {
 		return
 	}
 	r.Currency = nil
-	if r.Type == Fixed {
-		r.Currency = clonePtr(c.Currency)
+	if r.Type == registry.Fixed {
+		if c.Currency != nil {
+			cur := *c.Currency
+			r.Currency = &cur
+		}
 	}
 	if hasM {
 		r.RecurringMonths = 0
@@ -347,22 +367,6 @@ func ParseTime(v string, endOfDay bool) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an ISO-8601 date (2026-03-31) or date-time (2026-03-31T18:00:00Z)", v)
 }
 
-// formatTime is ParseTime's inverse: whole days print as dates.
-func formatTime(t *time.Time, endOfDay bool) string {
-	if t == nil {
-		return ""
-	}
-	u := t.UTC()
-	day := u.Truncate(24 * time.Hour)
-	if !endOfDay && u.Equal(day) || endOfDay && u.Equal(day.Add(24*time.Hour-time.Millisecond)) {
-		return day.Format(time.DateOnly)
-	}
-	if u.Nanosecond() != 0 {
-		return u.Format("2006-01-02T15:04:05.000Z07:00")
-	}
-	return u.Format(time.RFC3339)
-}
-
 func optString(v string) *string {
 	if v == "" {
 		return nil
@@ -390,8 +394,8 @@ func cells(c *schemas.Code) []string {
 	row[colDiscountType] = c.DiscountType
 	row[colDiscountValue] = formatAmount(c.DiscountType, c.DiscountValue, c.Currency)
 	row[colCurrency] = deref(c.Currency)
-	row[colValidFrom] = formatTime(c.ValidFrom, false)
-	row[colValidUntil] = formatTime(c.ValidUntil, true)
+	row[colValidFrom] = registry.FormatTime(c.ValidFrom, false)
+	row[colValidUntil] = registry.FormatTime(c.ValidUntil, true)
 	if c.MaxUses != nil {
 		row[colMaxUses] = strconv.FormatInt(*c.MaxUses, 10)
 	}
@@ -412,10 +416,10 @@ func cells(c *schemas.Code) []string {
 }
 
 func formatAmount(typ string, v int64, cur *string) string {
-	if typ == Fixed && cur != nil {
+	if typ == registry.Fixed && cur != nil {
 		return money.Format(v, *cur)
 	}
-	return bpString(v)
+	return registry.FormatBP(v)
 }
 
 func deref(p *string) string {
@@ -423,4 +427,16 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// trimPkg drops the package prefix ("promocode: ", "registry: ",
+// "csvfile: ") of an error for messages that already name the field.
+func trimPkg(err error) string {
+	s := err.Error()
+	for _, p := range []string{"promocode: ", "registry: ", "csvfile: "} {
+		if t, ok := strings.CutPrefix(s, p); ok {
+			return t
+		}
+	}
+	return s
 }

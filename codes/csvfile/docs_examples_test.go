@@ -1,12 +1,15 @@
-package codes
+package csvfile
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heldsway/heldsway/codes/registry/registrytest"
 )
 
 // csvBlock matches a fenced ```csv block in Markdown.
@@ -16,11 +19,11 @@ var csvBlock = regexp.MustCompile("(?ms)^```csv\n(.*?)^```")
 // file and position.
 func docCSVBlocks(t *testing.T) map[string]string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "docs", "*.md"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, filepath.Join("..", "README.md"))
+	files = append(files, filepath.Join("..", "..", "README.md"))
 	blocks := map[string]string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -42,7 +45,7 @@ func TestIntegrationDocExamplesImport(t *testing.T) {
 	if len(blocks) == 0 {
 		t.Fatal("no ```csv blocks found in README.md or docs/*.md")
 	}
-	example, err := os.ReadFile(filepath.Join("testdata", "example.csv"))
+	example, err := os.ReadFile(filepath.Join("..", "testdata", "example.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +61,19 @@ func TestIntegrationDocExamplesImport(t *testing.T) {
 		t.Error("example.csv has no SARAH10, the code the README and the demo use")
 	}
 
-	k := newTestKafka(t)
+	k := registrytest.New(t)
 	now := time.Now()
 	for name, csv := range blocks {
 		t.Run(name, func(t *testing.T) {
 			if strings.Contains(csv, "...") {
 				t.Fatalf("example is elided with ...: it cannot be imported as shown")
 			}
-			reg := k.registry(t, k.topic(t))
-			w := k.writer(t, reg, nil)
+			reg := k.Registry(t, k.Topic(t))
+			w := k.Writer(t, reg, nil)
 			rows := strings.Count(strings.TrimSpace(csv), "\n")
-			rep, err := Import(ctxT(t), strings.NewReader(csv), reg, w, ImportOptions{Atomic: true})
+			ctx, cancel := context.WithTimeout(t.Context(), registrytest.Wait(t))
+			defer cancel()
+			rep, err := Import(ctx, strings.NewReader(csv), reg, w, ImportOptions{Atomic: true})
 			if err != nil || !rep.OK() || rep.Written != rows {
 				t.Fatalf("import: err %v, %d of %d rows written, errors %v", err, rep.Written, rows, rep.Errors)
 			}

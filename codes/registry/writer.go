@@ -1,4 +1,4 @@
-package codes
+package registry
 
 import (
 	"context"
@@ -21,9 +21,9 @@ import (
 var (
 	// ErrConflict is wrapped by Conflict: the registry holds another
 	// version than the one a change was based on.
-	ErrConflict = errors.New("codes: version conflict")
+	ErrConflict = errors.New("registry: version conflict")
 	// ErrNotFound is returned for a code the registry does not hold.
-	ErrNotFound = errors.New("codes: code not found")
+	ErrNotFound = errors.New("registry: code not found")
 )
 
 // AnyVersion as a Change's Base skips the version check: the change
@@ -107,7 +107,7 @@ type WriterConfig struct {
 // Validate checks c and applies defaults.
 func (c *WriterConfig) Validate() error {
 	if len(c.ClientOpts) == 0 {
-		return errors.New("codes: writer kafka client options are required")
+		return errors.New("registry: writer kafka client options are required")
 	}
 	if c.TransactionalID == "" {
 		var b [8]byte
@@ -158,7 +158,7 @@ func NewWriter(reg *Registry, cfg WriterConfig, log *zap.Logger) (*Writer, error
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("codes: creating registry producer: %w", err)
+		return nil, fmt.Errorf("registry: creating registry producer: %w", err)
 	}
 	return &Writer{reg: reg, cfg: cfg, log: log, cl: cl}, nil
 }
@@ -214,7 +214,7 @@ func (w *Writer) Apply(ctx context.Context, changes []Change, opts ApplyOptions)
 		} else {
 			c := Clone(ch.Value)
 			if c.Code != ch.Code {
-				return res, fmt.Errorf("codes: change for %s carries code %s", ch.Code, c.Code)
+				return res, fmt.Errorf("registry: change for %s carries code %s", ch.Code, c.Code)
 			}
 			if errs := Validate(&c); len(errs) > 0 {
 				return res, fmt.Errorf("writing %s: %w", ch.Code, &InvalidError{Fields: errs})
@@ -264,7 +264,7 @@ func (w *Writer) Apply(ctx context.Context, changes []Change, opts ApplyOptions)
 // written per partition.
 func (w *Writer) produce(ctx context.Context, recs []*kgo.Record, progress func(done, total int)) (map[int32]int64, error) {
 	if err := w.cl.BeginTransaction(); err != nil {
-		return nil, fmt.Errorf("codes: beginning transaction: %w", err)
+		return nil, fmt.Errorf("registry: beginning transaction: %w", err)
 	}
 	var (
 		mu       sync.Mutex

@@ -1,4 +1,4 @@
-package codes
+package csvfile
 
 import (
 	"encoding/csv"
@@ -13,7 +13,7 @@ import (
 // ErrFormat is wrapped by errors that make a whole CSV file unreadable: a
 // bad header or broken quoting. Problems with single rows are reported per
 // row instead (RowError).
-var ErrFormat = errors.New("codes: invalid CSV")
+var ErrFormat = errors.New("csvfile: invalid CSV")
 
 // Sheet is a parsed CSV file: its rows by column, not yet validated.
 type Sheet struct {

@@ -1,4 +1,4 @@
-package codes
+package registry
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 const VersionHeader = "heldsway-version"
 
 // ErrClosed is returned by waits on a closed Registry.
-var ErrClosed = errors.New("codes: registry closed")
+var ErrClosed = errors.New("registry: registry closed")
 
 // RegistryConfig configures a Registry.
 type RegistryConfig struct {
@@ -35,13 +35,13 @@ type RegistryConfig struct {
 // Validate checks c.
 func (c *RegistryConfig) Validate() error {
 	if c.Topic == "" {
-		return errors.New("codes: registry topic is required")
+		return errors.New("registry: registry topic is required")
 	}
 	if c.Serde == nil {
-		return errors.New("codes: registry serde is required")
+		return errors.New("registry: registry serde is required")
 	}
 	if len(c.ClientOpts) == 0 {
-		return errors.New("codes: registry kafka client options are required")
+		return errors.New("registry: registry kafka client options are required")
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func NewRegistry(cfg RegistryConfig, log *zap.Logger) (*Registry, error) {
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("codes: creating registry consumer: %w", err)
+		return nil, fmt.Errorf("registry: creating registry consumer: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	r := &Registry{cfg: cfg, log: log, cl: cl, stop: stop, done: make(chan struct{})}
@@ -199,15 +199,15 @@ func (r *Registry) decode(rec *kgo.Record) entry {
 func (r *Registry) WaitCaughtUp(ctx context.Context) error {
 	offs, err := kadm.NewClient(r.cl).ListCommittedOffsets(ctx, r.cfg.Topic)
 	if err != nil {
-		return fmt.Errorf("codes: listing registry end offsets: %w", err)
+		return fmt.Errorf("registry: listing registry end offsets: %w", err)
 	}
 	if err := offs.Error(); err != nil {
-		return fmt.Errorf("codes: listing registry end offsets of %s: %w", r.cfg.Topic, err)
+		return fmt.Errorf("registry: listing registry end offsets of %s: %w", r.cfg.Topic, err)
 	}
 	target := map[int32]int64{}
 	offs.Each(func(o kadm.ListedOffset) { target[o.Partition] = o.Offset })
 	if len(target) == 0 {
-		return fmt.Errorf("codes: registry topic %s does not exist", r.cfg.Topic)
+		return fmt.Errorf("registry: registry topic %s does not exist", r.cfg.Topic)
 	}
 	return r.waitUntil(ctx, func(pos map[int32]int64) bool {
 		for p, t := range target {
@@ -245,7 +245,7 @@ func (r *Registry) waitUntil(ctx context.Context, done func(pos map[int32]int64)
 		case <-r.done:
 			return ErrClosed
 		case <-ctx.Done():
-			return fmt.Errorf("codes: waiting for the registry to catch up: %w", ctx.Err())
+			return fmt.Errorf("registry: waiting for the registry to catch up: %w", ctx.Err())
 		}
 	}
 }

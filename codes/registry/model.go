@@ -1,4 +1,4 @@
-package codes
+package registry
 
 import (
 	"fmt"
@@ -42,9 +42,29 @@ const (
 	MaxRecurringMonths = 120
 )
 
+// The fields Validate names in a FieldError: the CSV columns (and JSON
+// fields) of package codes/csvfile that hold them.
+const (
+	FieldCode              = "code"
+	FieldAffiliateID       = "affiliate_id"
+	FieldCoupon            = "coupon"
+	FieldDiscountType      = "discount_type"
+	FieldDiscountValue     = "discount_value"
+	FieldCurrency          = "currency"
+	FieldValidUntil        = "valid_until"
+	FieldMaxUses           = "max_uses"
+	FieldMinOrder          = "min_order"
+	FieldAllowedAffiliates = "allowed_affiliates"
+	FieldCommissionType    = "commission_type"
+	FieldCommissionValue   = "commission_value"
+	FieldRecurringMonths   = "recurring_months"
+	FieldStatus            = "status"
+)
+
 // FieldError is one problem with one field of a code. Field is the CSV
-// column name (see Columns), so the same error reads well for CSV rows and
-// JSON bodies.
+// column name (one of the Field constants, or another column of
+// csvfile.Columns), so the same error reads well for CSV rows and JSON
+// bodies.
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
@@ -65,90 +85,89 @@ func Validate(c *schemas.Code) []FieldError {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	if n, err := promocode.Normalize(c.DisplayCode); err != nil {
-		add(colName[colCode], "%v", trimPkg(err))
+		add(FieldCode, "%v", trimPkg(err))
 	} else if n != c.Code {
-		add(colName[colCode], "%q is not the normalised form of %q (%q)", c.Code, c.DisplayCode, n)
+		add(FieldCode, "%q is not the normalised form of %q (%q)", c.Code, c.DisplayCode, n)
 	}
 	if strings.TrimSpace(c.AffiliateID) == "" {
-		add(colName[colAffiliateID], "required")
+		add(FieldAffiliateID, "required")
 	} else if c.AffiliateID != strings.TrimSpace(c.AffiliateID) {
-		add(colName[colAffiliateID], "has leading or trailing spaces")
+		add(FieldAffiliateID, "has leading or trailing spaces")
 	}
 	if c.CouponID == "" {
-		add(colName[colCoupon], "required")
+		add(FieldCoupon, "required")
 	}
 	if c.Currency != nil {
 		if cur, _, err := money.Currency(*c.Currency); err != nil || cur != *c.Currency {
-			add(colName[colCurrency], "%q is not an upper-case ISO-4217 code", *c.Currency)
+			add(FieldCurrency, "%q is not an upper-case ISO-4217 code", *c.Currency)
 		}
 	}
 	switch c.DiscountType {
 	case Percent:
 		if c.DiscountValue > MaxPercentBP {
-			add(colName[colDiscountValue], "%s%% is over 100%%", bpString(c.DiscountValue))
+			add(FieldDiscountValue, "%s%% is over 100%%", FormatBP(c.DiscountValue))
 		}
 	case Fixed:
 		if c.Currency == nil {
-			add(colName[colCurrency], "required for a fixed discount")
+			add(FieldCurrency, "required for a fixed discount")
 		}
 	default:
-		add(colName[colDiscountType], "%q: want percent or fixed", c.DiscountType)
+		add(FieldDiscountType, "%q: want percent or fixed", c.DiscountType)
 	}
 	if c.DiscountValue < 0 {
-		add(colName[colDiscountValue], "must not be negative")
+		add(FieldDiscountValue, "must not be negative")
 	}
 	switch c.Status {
 	case StatusActive, StatusPaused, StatusInactive:
 	default:
-		add(colName[colStatus], "%q: want active, paused or inactive", c.Status)
+		add(FieldStatus, "%q: want active, paused or inactive", c.Status)
 	}
 	if c.ValidFrom != nil && c.ValidUntil != nil && c.ValidUntil.Before(*c.ValidFrom) {
-		add(colName[colValidUntil], "%s is before valid_from %s", formatTime(c.ValidUntil, true), formatTime(c.ValidFrom, false))
+		add(FieldValidUntil, "%s is before valid_from %s", FormatTime(c.ValidUntil, true), FormatTime(c.ValidFrom, false))
 	}
 	if c.MaxUses != nil && *c.MaxUses < 1 {
-		add(colName[colMaxUses], "%d: must be at least 1 (leave empty for unlimited)", *c.MaxUses)
+		add(FieldMaxUses, "%d: must be at least 1 (leave empty for unlimited)", *c.MaxUses)
 	}
 	if c.MinOrder != nil {
 		if *c.MinOrder < 0 {
-			add(colName[colMinOrder], "must not be negative")
+			add(FieldMinOrder, "must not be negative")
 		}
 		if c.Currency == nil {
-			add(colName[colCurrency], "required with min_order")
+			add(FieldCurrency, "required with min_order")
 		}
 	}
 	for _, a := range c.AllowedAffiliates {
 		if strings.TrimSpace(a) == "" || a != strings.TrimSpace(a) {
-			add(colName[colAllowedAffiliates], "empty or space-padded affiliate id %q", a)
+			add(FieldAllowedAffiliates, "empty or space-padded affiliate id %q", a)
 		}
 	}
 	if r := c.Commission; r != nil {
 		switch r.Type {
 		case Percent:
 			if r.Value > MaxPercentBP {
-				add(colName[colCommissionValue], "%s%% is over 100%%", bpString(r.Value))
+				add(FieldCommissionValue, "%s%% is over 100%%", FormatBP(r.Value))
 			}
 		case Fixed:
 			if r.Currency == nil {
-				add(colName[colCurrency], "required for a fixed commission")
+				add(FieldCurrency, "required for a fixed commission")
 			}
 		default:
-			add(colName[colCommissionType], "%q: want percent or fixed", r.Type)
+			add(FieldCommissionType, "%q: want percent or fixed", r.Type)
 		}
 		if r.Value < 0 {
-			add(colName[colCommissionValue], "must not be negative")
+			add(FieldCommissionValue, "must not be negative")
 		}
 		if r.RecurringMonths < 0 || r.RecurringMonths > MaxRecurringMonths {
-			add(colName[colRecurringMonths], "%d: want 0 to %d", r.RecurringMonths, MaxRecurringMonths)
+			add(FieldRecurringMonths, "%d: want 0 to %d", r.RecurringMonths, MaxRecurringMonths)
 		}
 	}
 	return errs
 }
 
-// trimPkg drops the "codes: " or "promocode: " prefix of an error for messages that already
-// name the field.
+// trimPkg drops the "promocode: " prefix of an error for messages that
+// already name the field.
 func trimPkg(err error) string {
-	s := strings.TrimPrefix(err.Error(), "codes: ")
-	return strings.TrimPrefix(s, "promocode: ")
+	return strings.TrimPrefix(err.Error(), "promocode: ")
 }
 
 // DefaultCouponID names the coupon of a code imported without one, from its
@@ -158,12 +177,14 @@ func DefaultCouponID(discountType string, value int64, currency *string) string 
 	if discountType == Fixed && currency != nil {
 		return "fixed-" + money.Format(value, *currency) + "-" + strings.ToLower(*currency)
 	}
-	return discountType + "-" + bpString(value)
+	return discountType + "-" + FormatBP(value)
 }
 
 // bpString renders basis points as a percentage: 1000 -> "10", 1250 ->
 // "12.5".
-func bpString(bp int64) string {
+// FormatBP renders basis points as a percentage without trailing zeros:
+// 1000 is "10", 1250 "12.5".
+func FormatBP(bp int64) string {
 	s := money.Format(bp, "USD") // two decimals, sign handled
 	if bp == 0 {
 		return "0"
@@ -262,4 +283,23 @@ func Active(c *schemas.Code, t time.Time) bool {
 // AllowedAffiliates.
 func Allowed(c *schemas.Code, affiliate string) bool {
 	return affiliate == c.AffiliateID || slices.Contains(c.AllowedAffiliates, affiliate)
+}
+
+// FormatTime renders a validity time as the CSV format writes it
+// (csvfile.ParseTime is its inverse): a whole day as a date, the end of a
+// day (23:59:59.999 UTC) as that date when endOfDay is set, anything else
+// as an RFC 3339 date-time in UTC.
+func FormatTime(t *time.Time, endOfDay bool) string {
+	if t == nil {
+		return ""
+	}
+	u := t.UTC()
+	day := u.Truncate(24 * time.Hour)
+	if !endOfDay && u.Equal(day) || endOfDay && u.Equal(day.Add(24*time.Hour-time.Millisecond)) {
+		return day.Format(time.DateOnly)
+	}
+	if u.Nanosecond() != 0 {
+		return u.Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	return u.Format(time.RFC3339)
 }

@@ -1,37 +1,13 @@
-// Package codes is the code registry: which promotion code belongs to which
-// affiliate and under what rules.
+// Package csvfile is the file format of the code registry: code
+// definitions read from and written to CSV (ReadCSV, WriteCSV, Columns),
+// the same columns as JSON fields (Entry, EntryOf, SheetOf: the admin
+// API's bodies), the plan and report of an import (Plan, Import, Apply,
+// Report, RowError), and codes generated from a rule for affiliates (Rule,
+// ParseRule). It reads and writes through package codes/registry (a Lookup
+// to plan against, a Writer to apply with); the registry does not import
+// it.
 //
-// # Model
-//
-// A coupon (CouponID) owns promotion codes and their discount: percent
-// (basis points, 1000 = 10%) or fixed (minor units of Currency). Every code
-// of one coupon has the same discount. Each code (schemas.Code) belongs to
-// one affiliate (who may hold many codes) and carries its status (active,
-// paused, inactive), validity window, global usage limit, once per
-// customer, minimum order, first order only, the affiliates allowed to
-// promote it (empty: only its owner), whether redemptions need a click from
-// the affiliate (stuffing detection), an optional commission rule, and its
-// sync state on the store platforms (Platforms, written by the syncer).
-//
-// Codes are compared in normalised form (promocode.Normalize): trimmed, Unicode NFKC,
-// upper case. "sarah10", " SARAH10" and "ＳＡＲＡＨ１０" are one code, unique
-// across all coupons. ForPlatform gives the form a platform gets
-// (WooCommerce: lower case) and CheckPlatform the characters each accepts.
-//
-// # Registry
-//
-// The source of truth is the compacted topic <prefix>.codes.v1, keyed by
-// the normalised code; the value is the Avro Code, a null value (tombstone)
-// deletes. Registry materialises it (all partitions, from the start,
-// read_committed) with lookups by code, affiliate, coupon and platform
-// remote id; every process reading the topic converges on the same
-// registry, and a new one restores it from the topic alone. Writer produces
-// changes, each Apply in one Kafka transaction, with optimistic version
-// checks: Version increments per change and EventID is
-// schemas.ID(code, version). After writing, the Writer calls its Syncer
-// (package codes/sync) with the definition changes.
-//
-// # CSV format
+// # Format
 //
 // Import and export share one format (see docs/codes-csv.md for the full
 // description). Columns are found by header name, case-insensitive and
@@ -82,4 +58,4 @@
 // the registry is where affiliates get their codes, not a directory of
 // affiliates. Atomic imports write nothing unless every row passes; the
 // others write the valid rows and report the rest.
-package codes
+package csvfile
