@@ -120,3 +120,25 @@ func fakeOf[T any](h *harness, name string) T {
 	}
 	panic(name)
 }
+
+// A store coupon whose code HeldSway cannot hold is skipped with the reason
+// naming the field, without the package prefix of the error.
+func TestImportInvalidCodeReason(t *testing.T) {
+	h := newHarness(t, nil)
+	wof := wooFake(h)
+	wof.seed(map[string]any{"code": "two words", "discount_type": "percent", "amount": "10.00", "minimum_amount": "0.00", "exclude_sale_items": false})
+	rep, err := h.s.Import(ctxT(t), h.reg, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, it := range rep.Items {
+		if it.Action == ImportSkipped {
+			reasons = append(reasons, it.Reason)
+		}
+	}
+	want := `code: invalid code: "two words" contains a space or control character`
+	if len(reasons) != 1 || reasons[0] != want {
+		t.Fatalf("skipped reasons %q, want [%q]", reasons, want)
+	}
+}
