@@ -2,6 +2,7 @@ package csvfile
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,45 @@ func TestPlanGenerate(t *testing.T) {
 		if rep.Results[i] != rep2.Results[i] {
 			t.Fatalf("not deterministic: %v vs %v", rep.Results[i], rep2.Results[i])
 		}
+	}
+}
+
+// Platform problems read as field messages, without the package prefix of
+// the registry's error: errors for the platforms the program syncs to,
+// warnings for every platform when none is named.
+func TestPlanPlatformMessages(t *testing.T) {
+	csv := "code,affiliate_id\nSUMMER_25,aff_1\n"
+	tests := []struct {
+		name      string
+		platforms []string
+		errors    []string
+		warnings  []string
+	}{
+		{"synced to paddle", []string{registry.PlatformPaddle}, []string{
+			`line 2 (SUMMER_25): code: code not accepted by platform: paddle allows only letters and digits, "SUMMER_25" contains '_'`,
+		}, nil},
+		{"no platform named", nil, nil, []string{
+			`line 2 (SUMMER_25): code: code not accepted by platform: stripe allows only letters, digits and '-', "SUMMER_25" contains '_'`,
+			`line 2 (SUMMER_25): code: code not accepted by platform: paddle allows only letters and digits, "SUMMER_25" contains '_'`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ReadCSV(strings.NewReader(csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, rep := Plan(registry.NewMemLookup(), s, ImportOptions{Platforms: tt.platforms})
+			var errs, warns []string
+			for _, e := range rep.Errors {
+				errs = append(errs, e.Error())
+			}
+			for _, e := range rep.Warnings {
+				warns = append(warns, e.Error())
+			}
+			if !slices.Equal(errs, tt.errors) || !slices.Equal(warns, tt.warnings) {
+				t.Fatalf("errors %q\nwarnings %q\nwant errors %q\nwarnings %q", errs, warns, tt.errors, tt.warnings)
+			}
+		})
 	}
 }
