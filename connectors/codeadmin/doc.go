@@ -19,5 +19,6 @@
 //
 // It is an edge in, like the webhooks and the conversion API: it is served
 // by connectors/edge (bearer auth, body limits, JSON answers) and writes
-// through the code registry (package codes), which imports no connector.
+// through the code registry (codes/registry, and codes/csvfile for the CSV
+// format), neither of which imports a connector.
 package codeadmin
