@@ -1,5 +1,7 @@
-// The repository's layout rule, checked on every `make test`: no folder
-// imports a folder that imports it back, directly or through a chain.
+// The repository's layout rules, checked on every `make test`: no folder
+// imports a folder that imports it back, directly or through a chain; and
+// the leaf packages every folder may import depend on nothing of the
+// module.
 //
 // Folders are import paths cut to their first path elements under the
 // module, at two depths: the top-level folders that follow the data flow
@@ -46,10 +48,34 @@ func TestNoFolderCycles(t *testing.T) {
 	}
 }
 
-// pkg is what the check needs of `go list -json`.
+// leaves are the packages every folder may import: they depend on no
+// package of the module (and so on no Kafka client and no connector).
+var leaves = []string{"schemas/money", "schemas/promocode", "connectors/hmacsig"}
+
+func TestLeafPackages(t *testing.T) {
+	byPath := map[string]pkg{}
+	for _, p := range listPackages(t) {
+		byPath[p.ImportPath] = p
+	}
+	for _, l := range leaves {
+		p, ok := byPath[module+"/"+l]
+		if !ok {
+			t.Errorf("leaf package %s does not exist", l)
+			continue
+		}
+		for _, d := range p.Deps {
+			if d == module || strings.HasPrefix(d, module+"/") {
+				t.Errorf("leaf package %s depends on %s", l, strings.TrimPrefix(d, module+"/"))
+			}
+		}
+	}
+}
+
+// pkg is what the checks need of `go list -json`.
 type pkg struct {
 	ImportPath string
 	Imports    []string
+	Deps       []string
 	Error      *struct{ Err string }
 }
 
@@ -68,7 +94,7 @@ func listPackages(t *testing.T) []pkg {
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-json=ImportPath,Imports,Error", "./...")
+	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-json=ImportPath,Imports,Deps,Error", "./...")
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
