@@ -11,9 +11,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // syncSpec is the `sync:` block of a store in the stores file: codes are
@@ -106,20 +107,20 @@ func buildRemotes(stores map[string]platformStores) ([]codesync.Remote, error) {
 				err error
 			)
 			switch platform {
-			case codes.PlatformShopify:
+			case registry.PlatformShopify:
 				r, err = codesync.NewShopify(codesync.ShopifyConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, AccessToken: key, Currency: spec.Currency})
-			case codes.PlatformWooCommerce:
+			case registry.PlatformWooCommerce:
 				ck, cs, ok := strings.Cut(key, ":")
 				if !ok {
 					return nil, fmt.Errorf("store %s/%s: the WooCommerce API key must be consumer key and secret as ck_...:cs_...", platform, id)
 				}
 				r, err = codesync.NewWooCommerce(codesync.WooCommerceConfig{StoreID: id, BaseURL: spec.APIURL, ConsumerKey: ck, ConsumerSecret: cs, Currency: spec.Currency})
-			case codes.PlatformStripe:
+			case registry.PlatformStripe:
 				r, err = codesync.NewStripe(codesync.StripeConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, SecretKey: key, Duration: spec.Duration, DurationInMonths: spec.Months})
-			case codes.PlatformPaddle:
+			case registry.PlatformPaddle:
 				r, err = codesync.NewPaddle(codesync.PaddleConfig{StoreID: id, BaseURL: spec.APIURL, APIKey: key, Recur: spec.Recur, MaxRecurringIntervals: spec.RecurMonths})
 			default:
-				err = fmt.Errorf("%w: %s", codes.ErrUnknownPlatform, platform)
+				err = fmt.Errorf("%w: %s", registry.ErrUnknownPlatform, platform)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("store %s/%s: %w", platform, id, err)
@@ -137,10 +138,10 @@ func buildRemotes(stores map[string]platformStores) ([]codesync.Remote, error) {
 // Syncer pushing every definition change to the stores in the background.
 // stores are the loaded stores file, nil to load sf.storesFile. stop
 // flushes and stops the Syncer; call it before closing the writer.
-func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, stores map[string]platformStores, recheck time.Duration, log *zap.Logger) (w *codes.Writer, stop func(), err error) {
+func newCodesWriter(reg *registry.Registry, cfg registry.WriterConfig, sf *syncFlags, stores map[string]platformStores, recheck time.Duration, log *zap.Logger) (w *registry.Writer, stop func(), err error) {
 	stop = func() {}
 	if !sf.enabled {
-		w, err = codes.NewWriter(reg, cfg, log.Named("codes"))
+		w, err = registry.NewWriter(reg, cfg, log.Named("codes"))
 		return w, stop, err
 	}
 	if stores == nil {
@@ -169,7 +170,7 @@ func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, 
 		return nil, stop, usageError{err}
 	}
 	cfg.Syncer = s
-	if w, err = codes.NewWriter(reg, cfg, log.Named("codes")); err != nil {
+	if w, err = registry.NewWriter(reg, cfg, log.Named("codes")); err != nil {
 		_ = s.Close(context.Background())
 		return nil, stop, err
 	}
@@ -318,9 +319,9 @@ Paddle API key.`,
 // syncSelection returns the codes to sync: the named ones (which must
 // exist, unless deleted: then the stores' copies are deleted), else those
 // the filter selects.
-func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]string, error) {
+func syncSelection(reg *registry.Registry, f registry.Filter, named []string) ([]string, error) {
 	if len(named) == 0 {
-		sel := codes.Select(reg, f)
+		sel := registry.Select(reg, f)
 		keys := make([]string, len(sel))
 		for i := range sel {
 			keys[i] = sel[i].Code
@@ -329,7 +330,7 @@ func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]strin
 	}
 	keys := make([]string, 0, len(named))
 	for _, n := range named {
-		k, err := codes.Normalize(n)
+		k, err := promocode.Normalize(n)
 		if err != nil {
 			return nil, fmt.Errorf("code %q: %w", n, err)
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/click"
+	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
@@ -69,8 +69,8 @@ func (h *httpFlags) register(c *cobra.Command) {
 type ingestStage struct {
 	server   *edge.Server
 	client   *kgo.Client
-	registry *codes.Registry
-	writer   *codes.Writer
+	registry *registry.Registry
+	writer   *registry.Writer
 	stopSync func()
 }
 
@@ -112,7 +112,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	if err != nil {
 		return nil, err
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, ClientOpts: regOpts}, log.Named("registry"))
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, ClientOpts: regOpts}, log.Named("registry"))
 	if err != nil {
 		return nil, err
 	}
@@ -151,13 +151,13 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	tracker.Register(srv, token)
 	srv.Metrics().Register(tracker.Collectors()...)
 
-	writer, stopSync, err := newCodesWriter(reg, codes.WriterConfig{ClientOpts: regOpts}, &h.sync, stores, 10*time.Minute, log)
+	writer, stopSync, err := newCodesWriter(reg, registry.WriterConfig{ClientOpts: regOpts}, &h.sync, stores, 10*time.Minute, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	st.writer, st.stopSync = writer, stopSync
-	(&admin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
+	(&codeadmin.Handlers{Registry: reg, Writer: writer}).Register(srv, token)
 
 	platforms, err := webhookPlatforms(h, env, hasher, reg, stores)
 	if err != nil {
@@ -183,7 +183,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 
 // webhookPlatforms builds the four platforms. A platform without stores
 // still gets its endpoint, which answers 503 saying it is not configured.
-func webhookPlatforms(h *httpFlags, env *kafkaEnv, hasher *identity.Hasher, reg *codes.Registry, stores map[string]platformStores) ([]webhook.Platform, error) {
+func webhookPlatforms(h *httpFlags, env *kafkaEnv, hasher *identity.Hasher, reg *registry.Registry, stores map[string]platformStores) ([]webhook.Platform, error) {
 	stripeCfg := stripe.Config{Topics: env.topics, Hasher: hasher, Tolerance: h.tolerance, Promotions: stripe.Chain{registryStripe{reg}}}
 	if keys := stores["stripe"].apiKeys; len(keys) > 0 {
 		api, err := stripe.NewClient(stripe.ClientConfig{BaseURL: h.stripeAPI, SecretKeys: keys})
@@ -212,7 +212,7 @@ func webhookPlatforms(h *httpFlags, env *kafkaEnv, hasher *identity.Hasher, reg 
 
 // registryStripe resolves Stripe promotion code ids from the codes the
 // registry synced to Stripe, before asking Stripe's API.
-type registryStripe struct{ r *codes.Registry }
+type registryStripe struct{ r *registry.Registry }
 
 func (s registryStripe) Code(_ context.Context, store, promoID string) (string, error) {
 	if c, ok := s.r.ByRemoteID("stripe", store, promoID); ok {
@@ -222,7 +222,7 @@ func (s registryStripe) Code(_ context.Context, store, promoID string) (string, 
 }
 
 // registryPaddle does the same for Paddle discount ids.
-type registryPaddle struct{ r *codes.Registry }
+type registryPaddle struct{ r *registry.Registry }
 
 func (p registryPaddle) Code(_ context.Context, store, discountID string) (string, error) {
 	if c, ok := p.r.ByRemoteID("paddle", store, discountID); ok {

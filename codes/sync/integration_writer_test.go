@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -34,7 +34,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), ClientOpts: opts}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestIntegrationWriter(t *testing.T) {
 	}
 	clk := &clock{t: time.Now().UTC()}
 	ps := newPlatforms(t, clk)
-	var w *codes.Writer
+	var w *registry.Writer
 	s, err := New(Config{
 		Remotes: remotesOf(ps),
 		Recorder: RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
@@ -56,7 +56,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err = codes.NewWriter(reg, codes.WriterConfig{ClientOpts: opts, Syncer: s}, nil)
+	w, err = registry.NewWriter(reg, registry.WriterConfig{ClientOpts: opts, Syncer: s}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +74,13 @@ func TestIntegrationWriter(t *testing.T) {
 		t.Fatalf("after sync: version %d, %+v", got.Version, got.Platforms)
 	}
 	for _, p := range got.Platforms {
-		if p.Status != codes.SyncSynced || p.RemoteID == nil {
+		if p.Status != registry.SyncSynced || p.RemoteID == nil {
 			t.Fatalf("%+v", p)
 		}
 	}
 	// A platform-invalid code is reported by the write itself.
 	bad := testCode("Kafka_10")
-	res, err := w.Apply(ctx, []codes.Change{{Code: bad.Code, Value: &bad}}, codes.ApplyOptions{})
+	res, err := w.Apply(ctx, []registry.Change{{Code: bad.Code, Value: &bad}}, registry.ApplyOptions{})
 	if err != nil || res.SyncErr == nil {
 		t.Fatalf("Apply: %v, SyncErr %v", err, res.SyncErr)
 	}

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/paddle/paddleapi"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // DefaultPaddleURL is the Paddle Billing API (sandbox:
@@ -72,7 +72,7 @@ func NewPaddle(cfg PaddleConfig) (*Paddle, error) {
 }
 
 // Platform implements Remote.
-func (p *Paddle) Platform() string { return codes.PlatformPaddle }
+func (p *Paddle) Platform() string { return registry.PlatformPaddle }
 
 // StoreID implements Remote.
 func (p *Paddle) StoreID() string { return p.cfg.StoreID }
@@ -80,7 +80,7 @@ func (p *Paddle) StoreID() string { return p.cfg.StoreID }
 // Want implements Remote. Paddle discounts have a usage limit and an
 // expiry, nothing per customer, no minimum order and no start date.
 func (p *Paddle) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	return want(c, now, capabilities{platform: codes.PlatformPaddle, positiveDiscount: true})
+	return want(c, now, capabilities{platform: registry.PlatformPaddle, positiveDiscount: true})
 }
 
 type paddleDiscount struct {
@@ -109,13 +109,13 @@ func (p *Paddle) coupon(d paddleDiscount) Coupon {
 		if err != nil {
 			unmapped = append(unmapped, "amount "+d.Amount)
 		}
-		c.DiscountType, c.DiscountValue = codes.Percent, bp
+		c.DiscountType, c.DiscountValue = registry.Percent, bp
 	case "flat":
 		v, err := strconv.ParseInt(d.Amount, 10, 64)
 		if err != nil {
 			unmapped = append(unmapped, "amount "+d.Amount)
 		}
-		c.DiscountType, c.DiscountValue, c.Currency = codes.Fixed, v, deref(d.CurrencyCode)
+		c.DiscountType, c.DiscountValue, c.Currency = registry.Fixed, v, deref(d.CurrencyCode)
 	default:
 		unmapped = append(unmapped, "type "+d.Type)
 	}
@@ -199,7 +199,7 @@ func (p *Paddle) body(want Coupon) map[string]any {
 	if p.cfg.Recur && p.cfg.MaxRecurringIntervals > 0 {
 		b["maximum_recurring_intervals"] = p.cfg.MaxRecurringIntervals
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		b["type"], b["amount"] = "percentage", bpDecimal(want.DiscountValue)
 	} else {
 		b["type"], b["amount"], b["currency_code"] = "flat", strconv.FormatInt(want.DiscountValue, 10), want.Currency
@@ -307,7 +307,7 @@ func (p *Paddle) do(ctx context.Context, r paddleapi.Request, out any) (http.Hea
 	var te *paddleapi.TransportError
 	switch {
 	case errors.As(err, &ae):
-		return h, &APIError{Platform: codes.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
+		return h, &APIError{Platform: registry.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
 			Message: paddleMessage([]byte(ae.Body)), RetryAfter: ae.RetryAfter}
 	case errors.As(err, &te):
 		return h, transportError{err}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/apiclient"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -19,7 +19,7 @@ import (
 // HTTP calls and do not retry; the Syncer retries a whole step (look up,
 // then act) so that a retried create finds what the first attempt made.
 type Remote interface {
-	// Platform is one of codes.Platforms.
+	// Platform is one of registry.Platforms.
 	Platform() string
 	// StoreID is the store's id, as in PlatformSync.StoreID.
 	StoreID() string
@@ -63,7 +63,7 @@ type Coupon struct {
 	// archived or past its end.
 	Active bool
 
-	DiscountType  string // codes.Percent or codes.Fixed
+	DiscountType  string // registry.Percent or registry.Fixed
 	DiscountValue int64  // basis points (percent) or minor units (fixed)
 	Currency      string // of fixed amounts and MinOrder; "" when the store does not say
 	StartsAt      *time.Time
@@ -82,7 +82,7 @@ type Coupon struct {
 }
 
 // FieldError is a code a platform cannot take, naming the field (the CSV
-// column) at fault. It wraps codes.ErrPlatform.
+// column) at fault. It wraps registry.ErrPlatform.
 type FieldError struct {
 	Platform string
 	Field    string
@@ -91,8 +91,8 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
-// Unwrap makes errors.Is(e, codes.ErrPlatform) work.
-func (e *FieldError) Unwrap() error { return codes.ErrPlatform }
+// Unwrap makes errors.Is(e, registry.ErrPlatform) work.
+func (e *FieldError) Unwrap() error { return registry.ErrPlatform }
 
 // capabilities say which parts of a code a platform can express.
 // IDFinder is implemented by remotes that can read a coupon by the remote
@@ -119,17 +119,17 @@ type capabilities struct {
 
 // want maps c to what a platform with caps should hold at now.
 func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
-	form, err := codes.ForPlatform(c.Code, caps.platform)
+	form, err := registry.ForPlatform(c.Code, caps.platform)
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), codes.ErrPlatform.Error()+": ")
-		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "codes: ")}
+		msg := strings.TrimPrefix(err.Error(), registry.ErrPlatform.Error()+": ")
+		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "promocode: ")}
 	}
 	if caps.positiveDiscount && c.DiscountValue <= 0 {
 		return Coupon{}, &FieldError{Platform: caps.platform, Field: "discount_value", Message: fmt.Sprintf(
 			"%d: a tracking-only code (no discount) cannot be synced: %s accepts only a discount above 0", c.DiscountValue, caps.platform)}
 	}
 	cur := deref(c.Currency)
-	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == codes.Fixed || c.MinOrder != nil) {
+	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == registry.Fixed || c.MinOrder != nil) {
 		return Coupon{}, &FieldError{Platform: caps.platform, Field: "currency", Message: fmt.Sprintf("%s: the %s store sells in %s", cur, caps.platform, caps.storeCurrency)}
 	}
 	w := Coupon{
@@ -139,7 +139,7 @@ func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
 		EndsAt:        seconds(c.ValidUntil),
 		MaxUses:       clone(c.MaxUses),
 	}
-	if c.DiscountType == codes.Fixed || caps.minOrder && c.MinOrder != nil {
+	if c.DiscountType == registry.Fixed || caps.minOrder && c.MinOrder != nil {
 		w.Currency = cur
 	}
 	if caps.startsAt {
@@ -154,13 +154,13 @@ func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
 	if caps.firstOrderOnly {
 		w.FirstOrderOnly = c.FirstOrderOnly
 	}
-	w.Active = c.Status == codes.StatusActive && !ended(w.EndsAt, now) && (caps.startsAt || !early(c, now))
+	w.Active = c.Status == registry.StatusActive && !ended(w.EndsAt, now) && (caps.startsAt || !early(c, now))
 	return w, nil
 }
 
 // early reports whether c is active but its validity has not started.
 func early(c *schemas.Code, now time.Time) bool {
-	return c.Status == codes.StatusActive && c.ValidFrom != nil && now.Before(*c.ValidFrom)
+	return c.Status == registry.StatusActive && c.ValidFrom != nil && now.Before(*c.ValidFrom)
 }
 
 func ended(end *time.Time, now time.Time) bool { return end != nil && !now.Before(*end) }

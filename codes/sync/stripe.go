@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/stripe/stripeapi"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 const (
@@ -96,7 +96,7 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 }
 
 // Platform implements Remote.
-func (s *Stripe) Platform() string { return codes.PlatformStripe }
+func (s *Stripe) Platform() string { return registry.PlatformStripe }
 
 // StoreID implements Remote.
 func (s *Stripe) StoreID() string { return s.cfg.StoreID }
@@ -104,7 +104,7 @@ func (s *Stripe) StoreID() string { return s.cfg.StoreID }
 // Want implements Remote. Promotion codes have no start date and no
 // per-customer limit; Parent is the coupon id.
 func (s *Stripe) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	w, err := want(c, now, capabilities{platform: codes.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
+	w, err := want(c, now, capabilities{platform: registry.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
 	if err != nil {
 		return w, err
 	}
@@ -128,7 +128,7 @@ func stripeCouponID(coupon string, w Coupon) string {
 			b.WriteByte('_')
 		}
 	}
-	if w.DiscountType == codes.Percent {
+	if w.DiscountType == registry.Percent {
 		fmt.Fprintf(&b, "-p%d", w.DiscountValue)
 	} else {
 		fmt.Fprintf(&b, "-f%d%s", w.DiscountValue, strings.ToLower(w.Currency))
@@ -194,9 +194,9 @@ func (s *Stripe) coupon(p stripePromo) Coupon {
 	c.Parent = cp.ID
 	switch {
 	case cp.PercentOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Percent, int64(math.Round(*cp.PercentOff*100))
+		c.DiscountType, c.DiscountValue = registry.Percent, int64(math.Round(*cp.PercentOff*100))
 	case cp.AmountOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Fixed, *cp.AmountOff
+		c.DiscountType, c.DiscountValue = registry.Fixed, *cp.AmountOff
 		cur := strings.ToUpper(cp.Currency)
 		if c.Currency != "" && c.Currency != cur {
 			unmapped = append(unmapped, "minimum amount currency differs from coupon currency")
@@ -272,7 +272,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 	if s.cfg.Duration == "repeating" {
 		f.Set("duration_in_months", strconv.Itoa(s.cfg.DurationInMonths))
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		f.Set("percent_off", bpDecimal(want.DiscountValue))
 	} else {
 		f.Set("amount_off", strconv.FormatInt(want.DiscountValue, 10))
@@ -284,7 +284,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 // couponName is the coupon's dashboard name (at most 40 characters).
 func couponName(w Coupon) string {
 	n := bpDecimal(w.DiscountValue) + "% off"
-	if w.DiscountType == codes.Fixed {
+	if w.DiscountType == registry.Fixed {
 		n = money.Format(w.DiscountValue, w.Currency) + " " + w.Currency + " off"
 	}
 	return n
@@ -406,7 +406,7 @@ func (s *Stripe) do(ctx context.Context, r stripeapi.Request, out any) (http.Hea
 	var te *stripeapi.TransportError
 	switch {
 	case errors.As(err, &ae):
-		return h, &APIError{Platform: codes.PlatformStripe, Method: ae.Method, Path: ae.Path, Status: ae.Status,
+		return h, &APIError{Platform: registry.PlatformStripe, Method: ae.Method, Path: ae.Path, Status: ae.Status,
 			Message: stripeMessage(ae), RetryAfter: ae.RetryAfter}
 	case errors.As(err, &te):
 		return h, transportError{err}

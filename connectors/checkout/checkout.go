@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // ErrCheckout is wrapped by every error Build returns.

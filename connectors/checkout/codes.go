@@ -3,8 +3,8 @@ package checkout
 import (
 	"fmt"
 
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Codes collects the discount codes of a checkout.
@@ -19,7 +19,7 @@ type Codes struct {
 // the registry, so it is left out rather than failing the order. The error
 // is a sum above money.Max.
 func (c *Codes) Add(raw string, amount int64) error {
-	code, err := codes.Normalize(raw)
+	code, err := promocode.Normalize(raw)
 	if err != nil {
 		return nil
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/eventtime"
@@ -15,6 +14,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // MaxBatch is the most clicks one POST /v1/clicks may carry.
@@ -136,7 +136,7 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 	}
 	switch {
 	case in.Code != "":
-		code, err := codes.Normalize(in.Code)
+		code, err := promocode.Normalize(in.Code)
 		if err != nil {
 			return nil, fmt.Errorf("code: %w", err)
 		}

@@ -14,13 +14,13 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Cookie is the name of the visitor cookie.
@@ -182,7 +182,7 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer-when-downgrade")
 
-	code, err := codes.Normalize(r.PathValue("code"))
+	code, err := promocode.Normalize(r.PathValue("code"))
 	entry, known := schemas.Code{}, false
 	if err == nil {
 		entry, known = t.codes.Get(code)

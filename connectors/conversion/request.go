@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Platform is the platform name of orders reported through this API.
@@ -155,7 +155,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	applied := make([]schemas.AppliedCode, 0, len(r.Codes))
 	seen := map[string]bool{}
 	for i, c := range r.Codes {
-		n, err := codes.Normalize(c)
+		n, err := promocode.Normalize(c)
 		if err != nil {
 			return nil, fmt.Errorf("codes[%d]: %w", i, err)
 		}

@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Name is the platform name in events and paths.
@@ -353,11 +353,11 @@ func (p *Platform) code(parent context.Context, storeID string, tx transaction) 
 			return "", fmt.Errorf("%w: resolving discount %s: %w", ErrTemporary, clip(id), err)
 		}
 	}
-	norm, err := codes.Normalize(code)
+	norm, err := promocode.Normalize(code)
 	if err != nil {
 		// Not a code HeldSway could have issued: keep the id so RemoteID
 		// can still be matched.
-		if norm, err = codes.Normalize(id); err != nil {
+		if norm, err = promocode.Normalize(id); err != nil {
 			return "", webhook.PayloadError(Name, "discount id %q: %v", clip(id), err)
 		}
 	}

@@ -9,10 +9,10 @@ import (
 
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func parseOrder(t *testing.T, topic string, body []byte) *schemas.Order {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
@@ -43,13 +44,13 @@ func TestVerify(t *testing.T) {
 	}{
 		{"valid", headerHMAC, good, body, testSecret, nil},
 		{"valid lower-case events header", "shopify-hmac-sha256", good, body, testSecret, nil},
-		{"tampered body", headerHMAC, good, append(bytes.Clone(body[:len(body)-2]), '}'), testSecret, webhook.ErrSignature},
-		{"wrong secret", headerHMAC, good, body, "another-secret", webhook.ErrSignature},
-		{"missing header", "", "", body, testSecret, webhook.ErrSignature},
-		{"base64 garbage", headerHMAC, "!!not base64!!", body, testSecret, webhook.ErrSignature},
-		{"short mac", headerHMAC, "c2hvcnQ=", body, testSecret, webhook.ErrSignature},
-		{"tampered signature", headerHMAC, "3f" + good[2:], body, testSecret, webhook.ErrSignature},
-		{"empty secret", headerHMAC, webhooktest.HMACBase64("", body), body, "", webhook.ErrSignature},
+		{"tampered body", headerHMAC, good, append(bytes.Clone(body[:len(body)-2]), '}'), testSecret, hmacsig.ErrSignature},
+		{"wrong secret", headerHMAC, good, body, "another-secret", hmacsig.ErrSignature},
+		{"missing header", "", "", body, testSecret, hmacsig.ErrSignature},
+		{"base64 garbage", headerHMAC, "!!not base64!!", body, testSecret, hmacsig.ErrSignature},
+		{"short mac", headerHMAC, "c2hvcnQ=", body, testSecret, hmacsig.ErrSignature},
+		{"tampered signature", headerHMAC, "3f" + good[2:], body, testSecret, hmacsig.ErrSignature},
+		{"empty secret", headerHMAC, webhooktest.HMACBase64("", body), body, "", hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

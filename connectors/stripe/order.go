@@ -3,11 +3,10 @@ package stripe
 import (
 	"context"
 	"fmt"
-
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 func (p *Platform) checkoutSession(ctx context.Context, d webhook.Delivery, ev event) (webhook.Result, error) {
@@ -236,11 +235,11 @@ func (p *Platform) appliedCodes(ctx context.Context, storeID string, promos []pr
 				return nil, temporary("resolving promotion code "+clip(pr.ID), err)
 			}
 		}
-		norm, err := codes.Normalize(code)
+		norm, err := promocode.Normalize(code)
 		if err != nil {
 			// Unknown to every source, or not a code HeldSway could have
 			// issued: keep the id so RemoteID can still be matched.
-			norm, err = codes.Normalize(pr.ID)
+			norm, err = promocode.Normalize(pr.ID)
 			if err != nil {
 				return nil, webhook.PayloadError(Name, "promotion code id %q: %v", clip(pr.ID), err)
 			}

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // TestRefundFixture maps the refunds[] of WooCommerce's partially refunded

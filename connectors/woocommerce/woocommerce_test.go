@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
@@ -41,19 +42,19 @@ func TestVerify(t *testing.T) {
 		err    error
 	}{
 		{"valid", good, body, testSecret, nil},
-		{"tampered body", good, append(bytes.Clone(body), ' '), testSecret, webhook.ErrSignature},
-		{"wrong secret", good, body, "another-secret", webhook.ErrSignature},
-		{"missing header", "", body, testSecret, webhook.ErrSignature},
-		{"base64 garbage", "%%%", body, testSecret, webhook.ErrSignature},
-		{"short mac", "c2hvcnQ=", body, testSecret, webhook.ErrSignature},
-		{"empty secret", webhooktest.HMACBase64("", body), body, "", webhook.ErrSignature},
+		{"tampered body", good, append(bytes.Clone(body), ' '), testSecret, hmacsig.ErrSignature},
+		{"wrong secret", good, body, "another-secret", hmacsig.ErrSignature},
+		{"missing header", "", body, testSecret, hmacsig.ErrSignature},
+		{"base64 garbage", "%%%", body, testSecret, hmacsig.ErrSignature},
+		{"short mac", "c2hvcnQ=", body, testSecret, hmacsig.ErrSignature},
+		{"empty secret", webhooktest.HMACBase64("", body), body, "", hmacsig.ErrSignature},
 		{"secret stored escaped", webhooktest.HMACBase64(`a&b"c`, body), body, "a&amp;b&quot;c", nil},
 		{"ping unsigned", "", []byte("webhook_id=17"), testSecret, nil},
 		{"ping with any signature", "garbage", []byte("webhook_id=17"), testSecret, nil},
-		{"ping with extra field", "", []byte("webhook_id=17&x=1"), testSecret, webhook.ErrSignature},
-		{"ping without id", "", []byte("webhook_id="), testSecret, webhook.ErrSignature},
-		{"ping with word id", "", []byte("webhook_id=abc"), testSecret, webhook.ErrSignature},
-		{"ping with newline", "", []byte("webhook_id=17\n"), testSecret, webhook.ErrSignature},
+		{"ping with extra field", "", []byte("webhook_id=17&x=1"), testSecret, hmacsig.ErrSignature},
+		{"ping without id", "", []byte("webhook_id="), testSecret, hmacsig.ErrSignature},
+		{"ping with word id", "", []byte("webhook_id=abc"), testSecret, hmacsig.ErrSignature},
+		{"ping with newline", "", []byte("webhook_id=17\n"), testSecret, hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
