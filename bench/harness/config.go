@@ -39,6 +39,9 @@ type Config struct {
 	Seed uint64
 	// SkipGoka leaves out the Goka baseline.
 	SkipGoka bool
+	// GokaBinary is the Goka peer executable (bench/cmd/goka-peer) the
+	// Goka baseline runs as a child. Required unless SkipGoka.
+	GokaBinary string
 	// NoSyncWrites runs the embedded broker without fsync per batch.
 	// Default false (as heldsway up and heldsway broker run).
 	NoSyncWrites bool
@@ -82,6 +85,9 @@ const (
 func (c *Config) Validate() error {
 	if c.Binary == "" || c.WorkDir == "" {
 		return errors.New("harness: binary and work dir are required")
+	}
+	if !c.SkipGoka && c.GokaBinary == "" {
+		return errors.New("harness: the Goka peer binary is required unless the Goka baseline is skipped")
 	}
 	if len(c.Sizes) == 0 {
 		c.Sizes = []int{100_000}
