@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -84,7 +85,7 @@ func (c *Config) Validate() error {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = backoff.Sleep
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/state"
 )
 
@@ -142,7 +143,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	defer cl.Close()
 	s.adm = kadm.NewClient(cl)
 
-	bo := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff}
+	bo := backoff.New(s.cfg.MinBackoff, s.cfg.MaxBackoff)
 	for {
 		err := s.ensureTopics(ctx)
 		if err == nil {
@@ -152,7 +153,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			return err
 		}
 		s.log.Warn("preparing topics; retrying", zap.Error(err))
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil
 		}
 	}
@@ -165,20 +166,20 @@ func (s *Stage) Run(ctx context.Context) error {
 			s.store = nil
 		}
 	}()
-	bo.reset()
+	bo.Reset()
 	for {
 		if s.store == nil {
 			st, err := state.Open(s.cfg.StateDir, s.cfg.State, s.log.Named("state"))
 			if err != nil {
 				s.log.Error("opening state store; retrying", zap.Error(err))
-				if !bo.wait(ctx) {
+				if !bo.Wait(ctx) {
 					return nil
 				}
 				continue
 			}
 			s.store = st
 		}
-		err := s.runSession(ctx, &bo)
+		err := s.runSession(ctx, bo)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -191,7 +192,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			}
 			s.store = nil
 		}
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil
 		}
 	}
@@ -251,7 +252,7 @@ func (s *Stage) ensureTopic(ctx context.Context, topic string, partitions int, c
 
 // runSession runs one group transact session until ctx is done or an
 // error needs a fresh session.
-func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
+func (s *Stage) runSession(ctx context.Context, bo *backoff.Backoff) error {
 	opts := append([]kgo.Opt{}, s.cfg.Conn...)
 	opts = append(opts, s.cfg.GroupOpts...)
 	opts = append(opts,
@@ -361,9 +362,9 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		sess.AllowRebalance()
 		switch {
 		case err == nil:
-			bo.reset()
+			bo.Reset()
 		case errors.Is(err, errRetryBatch) && s.align == nil:
-			if !bo.wait(ctx) {
+			if !bo.Wait(ctx) {
 				return ctx.Err()
 			}
 		default:

@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/backoff"
 )
 
 // TableConfig configures a Table.
@@ -118,7 +120,7 @@ func (t *Table) Run(ctx context.Context) error {
 
 	// The ends to reach: the last stable offsets now.
 	var pending map[int32]int64
-	bo := backoff{min: 50 * time.Millisecond, max: 2 * time.Second}
+	bo := backoff.New(50*time.Millisecond, 2*time.Second)
 	for pending == nil {
 		ends, err := adm.ListCommittedOffsets(ctx, t.cfg.Topic)
 		if err == nil {
@@ -129,7 +131,7 @@ func (t *Table) Run(ctx context.Context) error {
 				return nil
 			}
 			t.log.Warn("listing table end offsets; retrying", zap.Error(err))
-			if !bo.wait(ctx) {
+			if !bo.Wait(ctx) {
 				return nil
 			}
 		}
