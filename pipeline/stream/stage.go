@@ -86,6 +86,7 @@ type testHooks struct {
 // New validates cfg and returns a stage that runs process on every input
 // record. Call Run to start it.
 func New(cfg Config, process ProcessFunc) (*Stage, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -27,13 +27,18 @@ type TableConfig struct {
 	Logger *zap.Logger
 }
 
-// Validate applies defaults and reports whether c is usable.
-func (c *TableConfig) Validate() error {
-	if c.Topic == "" {
-		return errors.New("stream: table config: topic is required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults: a nil Logger
+// becomes zap.NewNop().
+func (c *TableConfig) EnsureDefaults() {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports whether c is usable.
+func (c TableConfig) Validate() error {
+	if c.Topic == "" {
+		return errors.New("stream: table config: topic is required")
 	}
 	return nil
 }
@@ -56,6 +61,7 @@ type Table struct {
 
 // NewTable returns a table; call Run to fill it.
 func NewTable(cfg TableConfig) (*Table, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -57,10 +57,10 @@ type Sink struct {
 
 // New returns a Sink for cfg.
 func New(cfg Config) (*Sink, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	return &Sink{cfg: cfg, log: cfg.Logger, routes: topicTables(cfg.Topics), now: time.Now}, nil
 }
 
