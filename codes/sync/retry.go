@@ -32,11 +32,8 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// Validate checks p and applies defaults.
-func (p *RetryPolicy) Validate() error {
-	if p.Attempts < 0 || p.Base < 0 || p.Max < 0 || p.MaxRetryAfter < 0 {
-		return errors.New("sync: negative retry setting")
-	}
+// EnsureDefaults sets p's zero fields to their defaults.
+func (p *RetryPolicy) EnsureDefaults() {
 	if p.Attempts == 0 {
 		p.Attempts = 5
 	}
@@ -48,6 +45,13 @@ func (p *RetryPolicy) Validate() error {
 	}
 	if p.MaxRetryAfter == 0 {
 		p.MaxRetryAfter = 2 * time.Minute
+	}
+}
+
+// Validate reports whether p is usable. It does not change p.
+func (p RetryPolicy) Validate() error {
+	if p.Attempts < 0 || p.Base < 0 || p.Max < 0 || p.MaxRetryAfter < 0 {
+		return errors.New("sync: negative retry setting")
 	}
 	return nil
 }
