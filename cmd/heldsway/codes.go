@@ -653,7 +653,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return usageError{err}
 			}
-			h := &admin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Log: e.log.Named("admin")}
+			h := &admin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Logger: e.log.Named("admin")}
 			h.Register(srv, token)
 			return srv.Run(cmd.Context())
 		},

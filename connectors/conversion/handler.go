@@ -41,7 +41,8 @@ type Handlers struct {
 	AcceptedTTL    time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	Log *zap.Logger
+	// Logger receives the handlers' logs. Default zap.NewNop().
+	Logger *zap.Logger
 
 	accepted accepted
 
@@ -64,10 +65,10 @@ func (h *Handlers) now() time.Time {
 }
 
 func (h *Handlers) log() *zap.Logger {
-	if h.Log == nil {
+	if h.Logger == nil {
 		return zap.NewNop()
 	}
-	return h.Log
+	return h.Logger
 }
 
 func (h *Handlers) body(w http.ResponseWriter, r *http.Request, v any) bool {

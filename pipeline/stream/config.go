@@ -108,9 +108,9 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives the stage's logs. Default zap.NewNop().
 	Logger *zap.Logger
-	// Clock stamps Stats.LastCommit. It decides no outcome: the runtime
-	// has no wall-clock timers. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock; it stamps Stats.LastCommit. It decides no outcome:
+	// the runtime has no wall-clock timers. Default time.Now.
+	Now func() time.Time
 
 	createDeadLetter bool // DeadLetter was defaulted: create its topic
 }
@@ -148,8 +148,8 @@ func (c *Config) EnsureDefaults() {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
-	if c.Clock == nil {
-		c.Clock = time.Now
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	c.State.EnsureDefaults()
 }

@@ -101,8 +101,8 @@ func New(cfg Config, process ProcessFunc) (*Stage, error) {
 		cfg.createDeadLetter = true
 	}
 	s := &Stage{cfg: cfg, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
-	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
-	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Clock
+	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Now
+	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Now
 	s.mu.owned = make(map[int32]bool)
 	if cfg.ValueCacheBytes > 0 {
 		s.cache = newValueCache(cfg.ValueCacheBytes)
@@ -499,7 +499,7 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	s.stats.processed.Add(n)
 	s.stats.deadLettered.Add(dead)
 	s.mu.Lock()
-	s.mu.lastCommit = s.cfg.Clock()
+	s.mu.lastCommit = s.cfg.Now()
 	s.mu.Unlock()
 
 	// Step 4: the Kafka transaction is committed; record the state and the
