@@ -46,7 +46,9 @@ and the processor as child processes, feed them the world, and report:
     per million customers;
   - the broker's raw produce+consume ceiling and the processor's own
     attribution code run inside Goka (throughput and latency ratio, CPU
-    per event, accuracy by the same oracle, duplicates after a SIGKILL).
+    per event, accuracy by the same oracle, duplicates after a SIGKILL),
+    run as the heldsway-goka-peer binary next to this one (make build
+    builds both; --goka-binary names another).
 
 --feed avro (the default) produces the world straight to the input topics
 as Avro. --feed webhooks starts heldsway ingest as a third child and
