@@ -655,7 +655,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return usageError{err}
 			}
-			h := &codeadmin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Log: e.log.Named("admin")}
+			h := &codeadmin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Logger: e.log.Named("admin")}
 			h.Register(srv, token)
 			return srv.Run(cmd.Context())
 		},

@@ -136,7 +136,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 	pub := publish.New(cl, env.serde, publish.Config{Timeout: h.publishWait}, log.Named("publish"))
 	srv.AddCheck("kafka", pub.Ping)
 
-	conv := &conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: env.topics, Log: log.Named("conversion")}
+	conv := &conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: env.topics, Logger: log.Named("conversion")}
 	conv.Register(srv, token)
 
 	tracker, err := click.New(click.Config{
@@ -172,7 +172,7 @@ func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv,
 			DeadLetterTopic: env.topics.DeadLetter,
 			MaxBodyBytes:    h.maxBody,
 			Observe:         srv.Metrics().ObserveWebhook,
-			Log:             log.Named("webhook"),
+			Logger:          log.Named("webhook"),
 		})
 		if n := len(stores[p.Name()].stores); n > 0 {
 			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", n))

@@ -104,11 +104,9 @@ type WriterConfig struct {
 	Now func() time.Time
 }
 
-// Validate checks c and applies defaults.
-func (c *WriterConfig) Validate() error {
-	if len(c.ClientOpts) == 0 {
-		return errors.New("registry: writer kafka client options are required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults (a random
+// TransactionalID when none is set).
+func (c *WriterConfig) EnsureDefaults() {
 	if c.TransactionalID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -119,6 +117,13 @@ func (c *WriterConfig) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+}
+
+// Validate reports whether c is usable. It does not change c.
+func (c WriterConfig) Validate() error {
+	if len(c.ClientOpts) == 0 {
+		return errors.New("registry: writer kafka client options are required")
 	}
 	return nil
 }
@@ -143,6 +148,7 @@ type Writer struct {
 
 // NewWriter returns a Writer producing to reg's topic.
 func NewWriter(reg *Registry, cfg WriterConfig, log *zap.Logger) (*Writer, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -61,8 +62,22 @@ type Config struct {
 	Sleep Sleeper
 }
 
-// Validate checks c and applies defaults.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults, the retry
+// policy's included.
+func (c *Config) EnsureDefaults() {
+	c.Retry.EnsureDefaults()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = backoff.Sleep
+	}
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if len(c.Remotes) == 0 {
 		return errors.New("sync: no stores to sync to")
 	}
@@ -77,16 +92,7 @@ func (c *Config) Validate() error {
 	if c.Recorder == nil && !c.DryRun {
 		return errors.New("sync: a recorder is required to write sync state")
 	}
-	if err := c.Retry.Validate(); err != nil {
-		return err
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
-	return nil
+	return c.Retry.Validate()
 }
 
 // What happened to one code on one store (Result.Action).
@@ -195,6 +201,7 @@ var _ registry.Syncer = (*Syncer)(nil)
 // New returns a Syncer reading codes from reg and starts its background
 // worker; Close stops it.
 func New(cfg Config, reg registry.Lookup, log *zap.Logger) (*Syncer, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -68,14 +68,19 @@ type Config struct {
 	TrustForwarded bool
 }
 
-// Validate checks the destinations: absolute http(s) URLs only.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if c.CookieMaxAge == 0 {
 		c.CookieMaxAge = 400 * 24 * time.Hour
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 2 * time.Second
 	}
+}
+
+// Validate checks the destinations: absolute http(s) URLs only. It does
+// not change c.
+func (c Config) Validate() error {
 	if _, ok := c.Destinations[DefaultDestination]; !ok && len(c.Destinations) > 0 {
 		return errors.New("click: destinations configured but none is 'default' (--destination default=https://shop.example/)")
 	}
@@ -120,6 +125,7 @@ type Tracker struct {
 
 // New returns a Tracker.
 func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics schemas.Topics, log *zap.Logger) (*Tracker, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

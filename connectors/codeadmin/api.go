@@ -38,7 +38,8 @@ type Handlers struct {
 	MaxBodyBytes int64
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	Log *zap.Logger
+	// Logger receives the handlers' logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
 // Register mounts the API on m behind the bearer token.
@@ -56,10 +57,10 @@ func (h *Handlers) Register(m Mux, token string) {
 }
 
 func (h *Handlers) log() *zap.Logger {
-	if h.Log == nil {
+	if h.Logger == nil {
 		return zap.NewNop()
 	}
-	return h.Log
+	return h.Logger
 }
 
 func (h *Handlers) maxBody() int64 {

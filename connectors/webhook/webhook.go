@@ -129,7 +129,8 @@ type Handler struct {
 	// "too_large", "unreadable", "unavailable", "no_store", "temporary")
 	// for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
-	Log     *zap.Logger
+	// Logger receives the handler's logs. Default zap.NewNop().
+	Logger *zap.Logger
 	// WarnEvery bounds the "webhook rejected" warnings of refused
 	// signatures to one per period; the rest are counted and the count is
 	// logged with the next one. Default 1m.
@@ -149,7 +150,7 @@ func (h *Handler) observe(outcome string, d time.Duration) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := h.Log
+	log := h.Logger
 	if log == nil {
 		log = zap.NewNop()
 	}

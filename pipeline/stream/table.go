@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/backoff"
 )
 
 // TableConfig configures a Table.
@@ -25,13 +27,18 @@ type TableConfig struct {
 	Logger *zap.Logger
 }
 
-// Validate applies defaults and reports whether c is usable.
-func (c *TableConfig) Validate() error {
-	if c.Topic == "" {
-		return errors.New("stream: table config: topic is required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults: a nil Logger
+// becomes zap.NewNop().
+func (c *TableConfig) EnsureDefaults() {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports whether c is usable.
+func (c TableConfig) Validate() error {
+	if c.Topic == "" {
+		return errors.New("stream: table config: topic is required")
 	}
 	return nil
 }
@@ -54,6 +61,7 @@ type Table struct {
 
 // NewTable returns a table; call Run to fill it.
 func NewTable(cfg TableConfig) (*Table, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -118,7 +126,7 @@ func (t *Table) Run(ctx context.Context) error {
 
 	// The ends to reach: the last stable offsets now.
 	var pending map[int32]int64
-	bo := backoff{min: 50 * time.Millisecond, max: 2 * time.Second}
+	bo := backoff.New(50*time.Millisecond, 2*time.Second)
 	for pending == nil {
 		ends, err := adm.ListCommittedOffsets(ctx, t.cfg.Topic)
 		if err == nil {
@@ -129,7 +137,7 @@ func (t *Table) Run(ctx context.Context) error {
 				return nil
 			}
 			t.log.Warn("listing table end offsets; retrying", zap.Error(err))
-			if !bo.wait(ctx) {
+			if !bo.Wait(ctx) {
 				return nil
 			}
 		}

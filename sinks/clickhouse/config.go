@@ -57,8 +57,9 @@ const (
 // ErrConfig is wrapped by every Config.Validate error.
 var ErrConfig = errors.New("clickhouse: invalid config")
 
-// withDefaults returns c with zero fields set to their defaults.
-func (c Config) withDefaults() Config {
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()).
+func (c *Config) EnsureDefaults() {
 	if c.Group == "" {
 		c.Group = DefaultGroup
 	}
@@ -77,12 +78,12 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
-	return c
 }
 
-// Validate reports whether c, with defaults applied, can run a Sink.
+// Validate reports whether c, with defaults applied, can run a Sink. It
+// does not change c.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c.EnsureDefaults()
 	switch {
 	case len(c.Brokers) == 0:
 		return fmt.Errorf("%w: no brokers", ErrConfig)

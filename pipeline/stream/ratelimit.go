@@ -1,36 +1,12 @@
 package stream
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
-
-// backoff doubles a wait from min to max.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-// wait sleeps for the next backoff; false if ctx ended first.
-func (b *backoff) wait(ctx context.Context) bool {
-	if b.cur == 0 {
-		b.cur = b.min
-	}
-	t := time.NewTimer(b.cur)
-	defer t.Stop()
-	b.cur = min(2*b.cur, b.max)
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (b *backoff) reset() { b.cur = 0 }
 
 // rateLimited allows one log line per period and counts the rest.
 type rateLimited struct {
