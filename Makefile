@@ -10,6 +10,10 @@ GO       ?= go
 GOTOOLCHAIN ?= go1.26.10
 export GOTOOLCHAIN
 BIN      := bin/heldsway
+# The benchmark's Goka baseline, a binary of its own so that Goka, Sarama
+# and LevelDB stay out of heldsway; `heldsway bench` runs it from beside
+# its own executable.
+GOKA_PEER := bin/heldsway-goka-peer
 DATA_DIR ?= ./.heldsway
 PKGS     := ./...
 
@@ -23,6 +27,7 @@ all: build
 # where the go env turns VCS stamping off; a tree without git builds anyway.
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/heldsway
+	$(GO) build -buildvcs=auto -o $(GOKA_PEER) ./bench/cmd/goka-peer
 
 ## demo: the product's story once: codes, a click, orders, a refund, then the
 ## attributions, the adjustment, the fraud flag and the report row.

@@ -243,25 +243,3 @@ func TypeOf(v any) (string, error) {
 	}
 	return kindNames[k], nil
 }
-
-func kindOf(v any) (kind, bool) {
-	switch v.(type) {
-	case *Click, Click:
-		return kClick, true
-	case *Order, Order:
-		return kOrder, true
-	case *Refund, Refund:
-		return kRefund, true
-	case *Code, Code:
-		return kCode, true
-	case *Attribution, Attribution:
-		return kAttribution, true
-	case *Adjustment, Adjustment:
-		return kAdjustment, true
-	case *Flag, Flag:
-		return kFlag, true
-	case *DeadLetter, DeadLetter:
-		return kDeadLetter, true
-	}
-	return 0, false
-}

@@ -20,10 +20,15 @@
 // Decoding rejects trailing bytes, and never panics on any input: fuzz
 // targets with a committed seed corpus in testdata/fuzz guard that.
 //
-// Records of the current schemas are encoded and decoded by hand-written
-// code straight from and to the structs (about 0.2µs to encode and 1-2µs
-// to decode an Order); tests check it byte for byte against goavro. goavro
-// decodes records written with other schema versions.
+// The record types and the code that encodes and decodes them straight
+// from and to the structs are generated from avro/*.avsc (types_gen.go
+// and codec_gen.go, by internal/avrogen: run go generate ./schemas after
+// editing a schema); TestGeneratedCodeIsCurrent fails while a generated
+// file is stale, and
+// tests check the generated codec byte for byte against goavro. goavro
+// stays the schema authority: it parses every schema, computes the
+// canonical forms and fingerprints, and decodes records written with
+// other schema versions. docs/benchmarks.md has the cost per record.
 //
 // # Values
 //

@@ -95,6 +95,15 @@ func optBytes(b []byte) any {
 	return goavro.Union(brBytes, b)
 }
 
+// nonNilBytes is b, or an empty slice for nil: a bytes field is never
+// null.
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 func stringsNative(s []string) []any {
 	a := make([]any, len(s))
 	for i, x := range s {
@@ -109,6 +118,15 @@ func stringMapNative(m map[string]string) map[string]any {
 		n[k] = v
 	}
 	return n
+}
+
+// assignNative sets *dst to v, read by r, unless r failed.
+func assignNative[T any](r *natReader, dst *T, v T) error {
+	if r.err != nil {
+		return r.err
+	}
+	*dst = v
+	return nil
 }
 
 // natReader reads fields of native records, keeping the first error so the

@@ -104,81 +104,14 @@ func (s *Serde) AppendEncode(dst []byte, v any) ([]byte, error) {
 // not use it (see wire.go); tests check the two agree, and the native
 // form is what decoding an earlier schema version goes through.
 func toNative(v any) (kind, map[string]any, error) {
-	var m map[string]any
-	var err error
-	var k kind
-	switch r := v.(type) {
-	case *Click:
-		k = kClick
-		if r != nil {
-			m, err = clickNative(r)
-		}
-	case Click:
-		k = kClick
-		m, err = clickNative(&r)
-	case *Order:
-		k = kOrder
-		if r != nil {
-			m, err = orderNative(r)
-		}
-	case Order:
-		k = kOrder
-		m, err = orderNative(&r)
-	case *Refund:
-		k = kRefund
-		if r != nil {
-			m, err = refundNative(r)
-		}
-	case Refund:
-		k = kRefund
-		m, err = refundNative(&r)
-	case *Code:
-		k = kCode
-		if r != nil {
-			m, err = codeNative(r)
-		}
-	case Code:
-		k = kCode
-		m, err = codeNative(&r)
-	case *Attribution:
-		k = kAttribution
-		if r != nil {
-			m, err = attributionNative(r)
-		}
-	case Attribution:
-		k = kAttribution
-		m, err = attributionNative(&r)
-	case *Adjustment:
-		k = kAdjustment
-		if r != nil {
-			m, err = adjustmentNative(r)
-		}
-	case Adjustment:
-		k = kAdjustment
-		m, err = adjustmentNative(&r)
-	case *Flag:
-		k = kFlag
-		if r != nil {
-			m, err = flagNative(r)
-		}
-	case Flag:
-		k = kFlag
-		m, err = flagNative(&r)
-	case *DeadLetter:
-		k = kDeadLetter
-		if r != nil {
-			m, err = deadLetterNative(r)
-		}
-	case DeadLetter:
-		k = kDeadLetter
-		m, err = deadLetterNative(&r)
-	default:
+	var w natWriter
+	k, m, ok := nativeRecord(&w, v)
+	switch {
+	case !ok:
 		return 0, nil, fmt.Errorf("encoding: %w: %T", ErrNotRecord, v)
-	}
-	if err != nil {
-		return k, nil, fmt.Errorf("encoding %s: %w", k.short(), err)
-	}
-	if m == nil {
+	case w.err != nil:
+		return k, nil, fmt.Errorf("encoding %s: %w", k.short(), w.err)
+	case m == nil:
 		return k, nil, fmt.Errorf("encoding %s: %w: nil *%s", k.short(), ErrNotRecord, k.short())
 	}
 	return k, m, nil
@@ -233,71 +166,6 @@ func (s *Serde) DecodeAny(b []byte) (any, error) {
 		return nil, fmt.Errorf("decoding %s: %w", w.kind.short(), err)
 	}
 	return v, nil
-}
-
-func isPointer(v any) bool {
-	switch r := v.(type) {
-	case *Click:
-		return r != nil
-	case *Order:
-		return r != nil
-	case *Refund:
-		return r != nil
-	case *Code:
-		return r != nil
-	case *Attribution:
-		return r != nil
-	case *Adjustment:
-		return r != nil
-	case *Flag:
-		return r != nil
-	case *DeadLetter:
-		return r != nil
-	}
-	return false
-}
-
-func newRecord(k kind) any {
-	switch k {
-	case kClick:
-		return new(Click)
-	case kOrder:
-		return new(Order)
-	case kRefund:
-		return new(Refund)
-	case kCode:
-		return new(Code)
-	case kAttribution:
-		return new(Attribution)
-	case kAdjustment:
-		return new(Adjustment)
-	case kFlag:
-		return new(Flag)
-	default:
-		return new(DeadLetter)
-	}
-}
-
-func fromNative(m map[string]any, v any) error {
-	switch r := v.(type) {
-	case *Click:
-		return clickFromNative(m, r)
-	case *Order:
-		return orderFromNative(m, r)
-	case *Refund:
-		return refundFromNative(m, r)
-	case *Code:
-		return codeFromNative(m, r)
-	case *Attribution:
-		return attributionFromNative(m, r)
-	case *Adjustment:
-		return adjustmentFromNative(m, r)
-	case *Flag:
-		return flagFromNative(m, r)
-	case *DeadLetter:
-		return deadLetterFromNative(m, r)
-	}
-	return fmt.Errorf("%w: %T", ErrNotRecord, v)
 }
 
 // decodeBody decodes the Avro body written with w, an earlier schema

@@ -33,7 +33,8 @@ const (
 	defaultFilterBytes  = 4 << 20
 )
 
-func (c *Config) applyDefaults() {
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if c.CacheSize == 0 {
 		c.CacheSize = defaultCacheSize
 	}
@@ -48,9 +49,10 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// Validate reports whether c is usable, after applying defaults.
-func (c *Config) Validate() error {
-	c.applyDefaults()
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if c.CacheSize < 0 {
 		return fmt.Errorf("state: cache size %d: must not be negative", c.CacheSize)
 	}

@@ -50,20 +50,30 @@ func Groups(group string) []string {
 	return []string{group, group + "-redeem", group + "-adjust"}
 }
 
-// Validate applies defaults and checks c.
-func (c *Config) Validate() error {
-	if len(c.Brokers) == 0 || c.Group == "" || c.StateDir == "" || c.Inputs.Orders == "" || c.Inputs.Codes == "" || c.Outputs.Attributions == "" {
-		return errors.New("goka: brokers, input and output topics, group and state dir are required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults (a nil Program
+// becomes attribution.NewProgram(), a nil Logger zap.NewNop()) and the
+// program's own.
+func (c *Config) EnsureDefaults() {
 	if c.Program == nil {
 		c.Program = attribution.NewProgram()
 	}
 	c.Program.EnsureDefaults()
-	if err := c.Program.Validate(); err != nil {
-		return fmt.Errorf("goka: %w", err)
-	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports whether c is usable. Call EnsureDefaults first: it
+// checks the program EnsureDefaults completed.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 || c.Group == "" || c.StateDir == "" || c.Inputs.Orders == "" || c.Inputs.Codes == "" || c.Outputs.Attributions == "" {
+		return errors.New("goka: brokers, input and output topics, group and state dir are required")
+	}
+	if c.Program == nil {
+		return errors.New("goka: program is required")
+	}
+	if err := c.Program.Validate(); err != nil {
+		return fmt.Errorf("goka: %w", err)
 	}
 	return nil
 }
@@ -97,6 +107,7 @@ const maxDecodedCodes = 1 << 20
 
 // Run runs the three Goka processors until ctx ends or one fails.
 func Run(ctx context.Context, cfg Config) error {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	Seed uint64
 	// SkipGoka leaves out the Goka baseline.
 	SkipGoka bool
+	// GokaBinary is the Goka peer executable (bench/cmd/goka-peer) the
+	// Goka baseline runs as a child. Required unless SkipGoka.
+	GokaBinary string
 	// NoSyncWrites runs the embedded broker without fsync per batch.
 	// Default false (as heldsway up and heldsway broker run).
 	NoSyncWrites bool
@@ -78,18 +81,10 @@ const (
 	FeedWebhooks = "webhooks"
 )
 
-// Validate applies defaults and checks c.
-func (c *Config) Validate() error {
-	if c.Binary == "" || c.WorkDir == "" {
-		return errors.New("harness: binary and work dir are required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if len(c.Sizes) == 0 {
 		c.Sizes = []int{100_000}
-	}
-	for _, n := range c.Sizes {
-		if n < 1000 {
-			return fmt.Errorf("harness: events %d: at least 1000", n)
-		}
 	}
 	if c.Rate == 0 {
 		c.Rate = 20_000
@@ -99,11 +94,6 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Rules) == 0 {
 		c.Rules = slices.Clone(world.Rules)
-	}
-	for _, r := range c.Rules {
-		if world.RuleIndex(r) < 0 {
-			return fmt.Errorf("harness: rule %q: the oracle knows %v", r, world.Rules)
-		}
 	}
 	if c.AccuracyEvents == 0 {
 		c.AccuracyEvents = 20_000
@@ -117,12 +107,8 @@ func (c *Config) Validate() error {
 	if c.CeilingRecords == 0 {
 		c.CeilingRecords = min(slices.Max(c.Sizes), 300_000)
 	}
-	switch c.Feed {
-	case "":
+	if c.Feed == "" {
 		c.Feed = FeedAvro
-	case FeedAvro, FeedWebhooks:
-	default:
-		return fmt.Errorf("harness: feed %q: want %s or %s", c.Feed, FeedAvro, FeedWebhooks)
 	}
 	if c.Clients == 0 {
 		c.Clients = 64
@@ -133,6 +119,39 @@ func (c *Config) Validate() error {
 	if c.Repeat == 0 {
 		c.Repeat = 1
 	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.ChildLog == nil {
+		c.ChildLog = io.Discard
+	}
+}
+
+// Validate reports whether c, with defaults applied, can run. It does not
+// change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
+	if c.Binary == "" || c.WorkDir == "" {
+		return errors.New("harness: binary and work dir are required")
+	}
+	if !c.SkipGoka && c.GokaBinary == "" {
+		return errors.New("harness: the Goka peer binary is required unless the Goka baseline is skipped")
+	}
+	for _, n := range c.Sizes {
+		if n < 1000 {
+			return fmt.Errorf("harness: events %d: at least 1000", n)
+		}
+	}
+	for _, r := range c.Rules {
+		if world.RuleIndex(r) < 0 {
+			return fmt.Errorf("harness: rule %q: the oracle knows %v", r, world.Rules)
+		}
+	}
+	switch c.Feed {
+	case FeedAvro, FeedWebhooks:
+	default:
+		return fmt.Errorf("harness: feed %q: want %s or %s", c.Feed, FeedAvro, FeedWebhooks)
+	}
 	switch {
 	case c.Clients < 1 || c.Clients > 4096:
 		return fmt.Errorf("harness: clients %d: want 1 to 4096", c.Clients)
@@ -142,12 +161,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("harness: ingest max in-flight %d: must not be negative", c.IngestMaxInFlight)
 	case c.Repeat < 1 || c.Repeat > 100:
 		return fmt.Errorf("harness: repeat %d: want 1 to 100", c.Repeat)
-	}
-	if c.Progress == nil {
-		c.Progress = io.Discard
-	}
-	if c.ChildLog == nil {
-		c.ChildLog = io.Discard
 	}
 	return nil
 }

@@ -4,7 +4,8 @@
 // measures throughput, checkout-to-attribution latency at a fixed rate,
 // memory and state size, scores the outputs against the world's oracle,
 // measures the broker's raw produce+consume ceiling and, unless skipped,
-// the processor's attribution code run inside Goka (package bench/goka),
+// the processor's attribution code run inside Goka (package bench/goka,
+// run as the Goka peer binary bench/cmd/goka-peer: Config.GokaBinary),
 // and writes the figures as JSON and as a markdown table. The throughput
 // phase's world has exactly the run's events; the latency phase offers a
 // second world of its own (latencyWorld).

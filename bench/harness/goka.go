@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	gokajob "github.com/heldsway/heldsway/bench/goka"
 	"github.com/heldsway/heldsway/bench/world"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
@@ -75,19 +74,19 @@ func gokaPhase(ctx context.Context, cfg Config, r gokaRun) *GokaResult {
 	src, _ := schemas.NewTopics(topicPrefix)
 	in.Codes = src.Codes
 	start := func(group string, out schemas.Topics) (*child, error) {
-		return startChild("goka", cfg.Binary, cfg.ChildLog, "bench", "goka", "--kafka-listen", r.addr, "--topic-prefix", in.Prefix,
+		return startChild("goka", cfg.GokaBinary, cfg.ChildLog, "--kafka-listen", r.addr, "--topic-prefix", in.Prefix,
 			"--codes-topic", in.Codes, "--output-prefix", out.Prefix, "--group", group, "--state", filepath.Join(r.dir, group),
 			"--program", r.program, "--log-level", "warn")
 	}
 	idle := func(group string) func(context.Context) error {
 		return func(ctx context.Context) error {
-			return waitIdleFunc(ctx, r.adm, gokajob.Groups(group), 100*time.Millisecond, nil)
+			return waitIdleFunc(ctx, r.adm, gokaGroups(group), 100*time.Millisecond, nil)
 		}
 	}
 	joined := func(c *child, group string) error {
 		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()
-		if err := groupsStable(wctx, r.adm, gokajob.Groups(group)); err != nil {
+		if err := groupsStable(wctx, r.adm, gokaGroups(group)); err != nil {
 			if done, perr := c.exited(); done {
 				return fmt.Errorf("goka exited: %v", perr)
 			}
@@ -228,6 +227,14 @@ func gokaPhase(ctx context.Context, cfg Config, r gokaRun) *GokaResult {
 	}
 	cfg.logf("goka: %d attribution versions emitted more than once after SIGKILL+restart", g.Duplicates)
 	return g
+}
+
+// gokaGroups are the consumer groups of the Goka peer started with
+// --group group: bench/goka.Groups, which the harness does not import so
+// that Goka stays out of the heldsway binary (TestGokaGroups keeps the
+// two in step).
+func gokaGroups(group string) []string {
+	return []string{group, group + "-redeem", group + "-adjust"}
 }
 
 // endsWatch polls the summed end offsets of some topics and remembers

@@ -70,15 +70,18 @@ func TestIntegrationHarnessGoka(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds heldsway and runs the broker, processor and Goka")
 	}
-	bin := filepath.Join(t.TempDir(), "heldsway")
-	build := exec.Command("go", "build", "-o", bin, "github.com/heldsway/heldsway/cmd/heldsway")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Skipf("cannot build heldsway here: %v", err)
+	dir := t.TempDir()
+	bin, peer := filepath.Join(dir, "heldsway"), filepath.Join(dir, "heldsway-goka-peer")
+	for out, pkg := range map[string]string{bin: "github.com/heldsway/heldsway/cmd/heldsway", peer: "github.com/heldsway/heldsway/bench/cmd/goka-peer"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			t.Skipf("cannot build %s here: %v", pkg, err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Config{Binary: bin, WorkDir: t.TempDir(), Sizes: []int{4000}, Rules: []string{"coupon_priority"},
+	rep, err := Run(ctx, Config{Binary: bin, GokaBinary: peer, WorkDir: t.TempDir(), Sizes: []int{4000}, Rules: []string{"coupon_priority"},
 		Rate: 2000, LatencySeconds: 1, CeilingRecords: 2000, Progress: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)

@@ -103,6 +103,7 @@ type Target struct {
 
 // Run runs the benchmark.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -11,11 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	gokajob "github.com/heldsway/heldsway/bench/goka"
 	"github.com/heldsway/heldsway/bench/harness"
-	"github.com/heldsway/heldsway/pipeline/attribution"
-	"github.com/heldsway/heldsway/schemas"
 )
+
+// gokaPeerName is the Goka peer's file name next to bin/heldsway (the
+// Makefile's build target builds both). Goka, Sarama and LevelDB are
+// linked into that binary, not into heldsway.
+const gokaPeerName = "heldsway-goka-peer"
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	var (
@@ -26,6 +28,7 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
 		keep     bool
 		childLog bool
 		childBin string
+		gokaBin  string
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -43,7 +46,9 @@ and the processor as child processes, feed them the world, and report:
     per million customers;
   - the broker's raw produce+consume ceiling and the processor's own
     attribution code run inside Goka (throughput and latency ratio, CPU
-    per event, accuracy by the same oracle, duplicates after a SIGKILL).
+    per event, accuracy by the same oracle, duplicates after a SIGKILL),
+    run as the heldsway-goka-peer binary next to this one (make build
+    builds both; --goka-binary names another).
 
 --feed avro (the default) produces the world straight to the input topics
 as Avro. --feed webhooks starts heldsway ingest as a third child and
@@ -72,10 +77,22 @@ the latest figures.`,
 					return fmt.Errorf("finding the heldsway binary: %w", err)
 				}
 			}
+			if gokaBin == "" && !cfg.SkipGoka {
+				self, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("finding the heldsway binary: %w", err)
+				}
+				gokaBin = filepath.Join(filepath.Dir(self), gokaPeerName)
+			}
+			if !cfg.SkipGoka {
+				if _, err := os.Stat(gokaBin); err != nil {
+					return usageError{fmt.Errorf("the Goka baseline runs %s (bench/cmd/goka-peer, built by make build next to bin/heldsway): %w; pass --goka-binary or --skip-goka", gokaBin, err)}
+				}
+			}
 			if workDir == "" {
 				workDir = g.path("bench")
 			}
-			cfg.Binary, cfg.WorkDir, cfg.Sizes = bin, workDir, events
+			cfg.Binary, cfg.GokaBinary, cfg.WorkDir, cfg.Sizes = bin, gokaBin, workDir, events
 			cfg.Progress = cmd.ErrOrStderr()
 			if childLog {
 				cfg.ChildLog = cmd.ErrOrStderr()
@@ -119,7 +136,8 @@ the latest figures.`,
 	f.BoolVar(&keep, "keep", false, "keep the work dir (broker data, state, CPU profile) after the run")
 	f.BoolVar(&childLog, "child-logs", false, "show the children's logs")
 	f.StringVar(&childBin, "child-binary", "", "the heldsway binary the broker and processor children run (default this one): measure another build, e.g. a baseline, under this harness")
-	c.AddCommand(newBenchProcessCmd(g), newBenchGokaCmd(g))
+	f.StringVar(&gokaBin, "goka-binary", "", "the Goka peer the Goka baseline runs as a child (bench/cmd/goka-peer; default "+gokaPeerName+" next to this binary)")
+	c.AddCommand(newBenchProcessCmd(g))
 	return c
 }
 
@@ -178,55 +196,4 @@ func writeHeapProfile(path string) {
 	defer f.Close()
 	runtime.GC()
 	_ = pprof.WriteHeapProfile(f)
-}
-
-// newBenchGokaCmd runs the Goka baseline job (the benchmark's child).
-func newBenchGokaCmd(g *globalFlags) *cobra.Command {
-	var listen, prefix, codes, outPrefix, group, state, program string
-	c := &cobra.Command{
-		Use:    "goka",
-		Short:  "Run the Goka baseline job (the benchmark's child)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, err := schemas.NewTopics(prefix)
-			if err != nil {
-				return usageError{err}
-			}
-			if codes != "" {
-				in.Codes = codes
-			}
-			out, err := schemas.NewTopics(outPrefix)
-			if err != nil {
-				return usageError{err}
-			}
-			prog := attribution.NewProgram()
-			if program != "" {
-				if prog, err = attribution.Load(program); err != nil {
-					return usageError{err}
-				}
-			}
-			if state == "" {
-				state = g.path("goka", group)
-			}
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
-			defer func() { _ = log.Sync() }()
-			return gokajob.Run(cmd.Context(), gokajob.Config{
-				Brokers: []string{listen}, Inputs: in, Outputs: out, Group: group, StateDir: filepath.Clean(state),
-				Program: prog, Logger: log.Named("goka"),
-			})
-		},
-	}
-	f := c.Flags()
-	f.StringVar(&listen, "kafka-listen", "127.0.0.1:9092", "broker address")
-	f.StringVar(&prefix, "topic-prefix", "bench-goka", "prefix of the input topics (clicks, orders, refunds)")
-	f.StringVar(&codes, "codes-topic", "", "code registry topic (default <topic-prefix>.codes.v1)")
-	f.StringVar(&outPrefix, "output-prefix", "bench-goka-out", "prefix of the topics the job writes (attributions, flags, adjustments, dead letters, its internal redemptions)")
-	f.StringVar(&group, "group", "bench-goka", "Goka group prefix: <group> (by customer), <group>-redeem (by code), <group>-adjust (by order)")
-	f.StringVar(&state, "state", "", "Goka local storage (default <data-dir>/goka/<group>)")
-	f.StringVar(&program, "program", "", "program YAML file (the processor's --program; default the built-in defaults)")
-	return c
 }

@@ -15,9 +15,11 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/term"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
+	"github.com/heldsway/heldsway/codes/csvfile"
+	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // codesFlags are shared by the `heldsway codes` subcommands.
@@ -45,8 +47,8 @@ func (f *codesFlags) register(c *cobra.Command, write bool) {
 type codesEnv struct {
 	log *zap.Logger
 	env *kafkaEnv
-	reg *codes.Registry
-	w   *codes.Writer
+	reg *registry.Registry
+	w   *registry.Writer
 
 	stopSync func() // flushes the writer's Syncer (--sync)
 }
@@ -78,7 +80,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("%w (is `heldsway broker` or `heldsway up` running, or --brokers set?)", err)
 	}
 	e := &codesEnv{log: log, env: env}
-	e.reg, err = codes.NewRegistry(codes.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn}, log.Named("codes"))
+	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn}, log.Named("codes"))
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -90,7 +92,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("loading the code registry from %s: %w", env.topics.Codes, err)
 	}
 	if write {
-		e.w, e.stopSync, err = newCodesWriter(e.reg, codes.WriterConfig{Conn: env.conn}, &f.sync, log)
+		e.w, e.stopSync, err = newCodesWriter(e.reg, registry.WriterConfig{Conn: env.conn}, &f.sync, log)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -149,8 +151,8 @@ func (f *importFlags) register(c *cobra.Command) {
 	fs.BoolVar(&f.progress, "progress", false, "show a progress bar on stderr (default: only on a terminal)")
 }
 
-func (f *importFlags) options() (codes.ImportOptions, error) {
-	opts := codes.ImportOptions{
+func (f *importFlags) options() (csvfile.ImportOptions, error) {
+	opts := csvfile.ImportOptions{
 		Atomic: f.atomic, DryRun: f.dryRun, Platforms: f.platforms,
 		RequireKnownAffiliates: f.requireKnown, AllowReassign: f.allowReassign,
 	}
@@ -188,7 +190,7 @@ when any row failed. See docs/codes-csv.md for the format.`,
 				return err
 			}
 			if rule != "" {
-				if opts.Rule, err = codes.ParseRule(rule); err != nil {
+				if opts.Rule, err = csvfile.ParseRule(rule); err != nil {
 					return usageError{err}
 				}
 			}
@@ -203,8 +205,8 @@ when any row failed. See docs/codes-csv.md for the format.`,
 			}
 			defer e.Close()
 			start := time.Now()
-			rep, err := codes.Import(cmd.Context(), in, e.reg, e.w, opts)
-			if errors.Is(err, codes.ErrFormat) {
+			rep, err := csvfile.Import(cmd.Context(), in, e.reg, e.w, opts)
+			if errors.Is(err, csvfile.ErrFormat) {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if rep != nil {
@@ -236,7 +238,7 @@ func openInput(name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-func printReport(w io.Writer, rep *codes.Report, asJSON bool, took time.Duration) {
+func printReport(w io.Writer, rep *csvfile.Report, asJSON bool, took time.Duration) {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -252,7 +254,7 @@ func printReport(w io.Writer, rep *codes.Report, asJSON bool, took time.Duration
 	fmt.Fprintf(w, "%d rows: %d created, %d updated, %d unchanged, %d failed; %d written in %s%s\n",
 		rep.Rows, rep.Created, rep.Updated, rep.Unchanged, rep.Failed, rep.Written, took.Round(time.Millisecond), mode)
 	for _, r := range rep.Results {
-		if r.Generated || r.Action != codes.ActionFailed {
+		if r.Generated || r.Action != csvfile.ActionFailed {
 			fmt.Fprintf(w, "line %d: %s %s -> %s\n", r.Line, r.Action, r.AffiliateID, r.Code)
 		}
 	}
@@ -271,7 +273,7 @@ func printReport(w io.Writer, rep *codes.Report, asJSON bool, took time.Duration
 }
 
 // filterFlags select codes for list and export.
-type filterFlags struct{ f codes.Filter }
+type filterFlags struct{ f registry.Filter }
 
 func (ff *filterFlags) register(c *cobra.Command) {
 	fs := c.Flags()
@@ -298,15 +300,15 @@ func newCodesExportCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			sel := codes.Select(e.reg, ff.f)
+			sel := registry.Select(e.reg, ff.f)
 			if out == "" || out == "-" {
-				return codes.WriteCSV(cmd.OutOrStdout(), sel)
+				return csvfile.WriteCSV(cmd.OutOrStdout(), sel)
 			}
 			f, err := os.Create(out)
 			if err != nil {
 				return usageError{err}
 			}
-			if err := codes.WriteCSV(f, sel); err != nil {
+			if err := csvfile.WriteCSV(f, sel); err != nil {
 				f.Close()
 				return err
 			}
@@ -341,12 +343,12 @@ func newCodesListCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			sel := codes.Select(e.reg, ff.f)
+			sel := registry.Select(e.reg, ff.f)
 			out := cmd.OutOrStdout()
 			if format == "json" {
-				entries := make([]codes.Entry, len(sel))
+				entries := make([]csvfile.Entry, len(sel))
 				for i := range sel {
-					entries[i] = codes.EntryOf(&sel[i])
+					entries[i] = csvfile.EntryOf(&sel[i])
 				}
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -355,9 +357,9 @@ func newCodesListCmd(g *globalFlags) *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "CODE\tAFFILIATE\tCOUPON\tDISCOUNT\tSTATUS\tVALID UNTIL\tPLATFORMS\tVERSION")
 			for i := range sel {
-				en := codes.EntryOf(&sel[i])
+				en := csvfile.EntryOf(&sel[i])
 				disc := en.DiscountValue + "%"
-				if en.DiscountType == codes.Fixed {
+				if en.DiscountType == registry.Fixed {
 					disc = en.DiscountValue + " " + en.Currency
 				}
 				var pl []string
@@ -421,7 +423,7 @@ give the same codes. A taken code gets two more such characters.`,
 			if err != nil {
 				return err
 			}
-			if opts.Rule, err = codes.ParseRule(rule); err != nil {
+			if opts.Rule, err = csvfile.ParseRule(rule); err != nil {
 				return usageError{err}
 			}
 			opts.Results = true
@@ -441,17 +443,17 @@ give the same codes. A taken code gets two more such characters.`,
 			if err := opts.Validate(); err != nil {
 				return usageError{err}
 			}
-			var sheet *codes.Sheet
+			var sheet *csvfile.Sheet
 			if from != "" {
 				in, err := openInput(from)
 				if err != nil {
 					return err
 				}
 				defer in.Close()
-				if sheet, err = codes.ReadCSV(in); err != nil {
+				if sheet, err = csvfile.ReadCSV(in); err != nil {
 					return fmt.Errorf("%s: %w", from, err)
 				}
-			} else if sheet, err = codes.SheetOf(map[string]string{"affiliate_id": affiliate, "affiliate_name": name, "affiliate_email": email}); err != nil {
+			} else if sheet, err = csvfile.SheetOf(map[string]string{"affiliate_id": affiliate, "affiliate_name": name, "affiliate_email": email}); err != nil {
 				return err
 			}
 			if msg := trackingOnlyNotice(sheet, opts.Defaults); msg != "" {
@@ -463,7 +465,7 @@ give the same codes. A taken code gets two more such characters.`,
 			}
 			defer e.Close()
 			start := time.Now()
-			rep, err := codes.Apply(cmd.Context(), sheet, e.reg, e.w, opts)
+			rep, err := csvfile.Apply(cmd.Context(), sheet, e.reg, e.w, opts)
 			if rep != nil {
 				printReport(cmd.OutOrStdout(), rep, imf.jsonOut, time.Since(start))
 			}
@@ -504,7 +506,7 @@ give the same codes. A taken code gets two more such characters.`,
 // trackingOnlyNotice is what codes generate says when the codes get no
 // discount (no --discount-value and no discount_value column): they are
 // tracking-only, which Stripe and Paddle cannot hold.
-func trackingOnlyNotice(sheet *codes.Sheet, defaults map[string]string) string {
+func trackingOnlyNotice(sheet *csvfile.Sheet, defaults map[string]string) string {
 	if sheet.Has("discount_value") || strings.TrimSpace(defaults["discount_value"]) != "" {
 		return ""
 	}
@@ -526,7 +528,7 @@ func newCodesDeactivateCmd(g *globalFlags) *cobra.Command {
 			if strings.TrimSpace(affiliate) == "" {
 				return usageError{errors.New("--affiliate is required")}
 			}
-			return runBulk(cmd, g, cf, dryRun, func(l codes.Lookup) []codes.Change { return codes.Deactivate(l, affiliate) })
+			return runBulk(cmd, g, cf, dryRun, func(l registry.Lookup) []registry.Change { return registry.Deactivate(l, affiliate) })
 		},
 	}
 	cf.register(c, true)
@@ -548,11 +550,11 @@ stop accepting it and listings stop showing it as live.`,
 		Example: `  heldsway codes expire --before 2026-05-01`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := codes.ParseTime(before, false)
+			t, err := csvfile.ParseTime(before, false)
 			if err != nil {
 				return usageError{fmt.Errorf("--before: %w", err)}
 			}
-			return runBulk(cmd, g, cf, dryRun, func(l codes.Lookup) []codes.Change { return codes.Expire(l, t) })
+			return runBulk(cmd, g, cf, dryRun, func(l registry.Lookup) []registry.Change { return registry.Expire(l, t) })
 		},
 	}
 	cf.register(c, true)
@@ -561,7 +563,7 @@ stop accepting it and listings stop showing it as live.`,
 	return c
 }
 
-func runBulk(cmd *cobra.Command, g *globalFlags, cf *codesFlags, dryRun bool, pick func(codes.Lookup) []codes.Change) error {
+func runBulk(cmd *cobra.Command, g *globalFlags, cf *codesFlags, dryRun bool, pick func(registry.Lookup) []registry.Change) error {
 	e, err := openCodes(cmd.Context(), g, cf, !dryRun)
 	if err != nil {
 		return err
@@ -576,7 +578,7 @@ func runBulk(cmd *cobra.Command, g *globalFlags, cf *codesFlags, dryRun bool, pi
 		fmt.Fprintf(out, "%d codes would become inactive\n", len(changes))
 		return nil
 	}
-	res, err := e.w.Apply(cmd.Context(), changes, codes.ApplyOptions{})
+	res, err := e.w.Apply(cmd.Context(), changes, registry.ApplyOptions{})
 	if err != nil {
 		return err
 	}
@@ -594,7 +596,7 @@ func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
 		Short: "Delete a code from the registry (prefer deactivate: deleting drops its history)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			code, err := codes.Normalize(args[0])
+			code, err := promocode.Normalize(args[0])
 			if err != nil {
 				return usageError{err}
 			}
@@ -603,7 +605,7 @@ func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			return e.w.Delete(cmd.Context(), code, codes.AnyVersion)
+			return e.w.Delete(cmd.Context(), code, registry.AnyVersion)
 		},
 	}
 	cf.register(c, true)
@@ -648,7 +650,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return usageError{err}
 			}
-			h := &admin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Log: e.log.Named("admin")}
+			h := &codeadmin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Logger: e.log.Named("admin")}
 			h.Register(srv, token)
 			return srv.Run(cmd.Context())
 		},

@@ -4,23 +4,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/csvfile"
 )
 
 // TestTrackingOnlyNotice: codes generate says when its codes give no
 // discount (and where they cannot be synced), and only then.
 func TestTrackingOnlyNotice(t *testing.T) {
-	one, err := codes.SheetOf(map[string]string{"affiliate_id": "aff_1", "affiliate_name": "Sarah Lee"})
+	one, err := csvfile.SheetOf(map[string]string{"affiliate_id": "aff_1", "affiliate_name": "Sarah Lee"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	withColumn, err := codes.ReadCSV(strings.NewReader("affiliate_id,discount_value\naff_1,10\n"))
+	withColumn, err := csvfile.ReadCSV(strings.NewReader("affiliate_id,discount_value\naff_1,10\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
 		name     string
-		sheet    *codes.Sheet
+		sheet    *csvfile.Sheet
 		defaults map[string]string
 		notice   bool
 	}{

@@ -11,9 +11,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/connectors/ingest"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // syncFlags turn on pushing code changes to the stores.
@@ -37,10 +38,10 @@ func (s *syncFlags) register(c *cobra.Command, withStoresFile bool) {
 // newCodesWriter returns the registry's writer for the codes command and,
 // with --sync, the stores of --stores-file that get its changes; stop ends
 // the sync (a no-op without it).
-func newCodesWriter(reg *codes.Registry, cfg codes.WriterConfig, sf *syncFlags, log *zap.Logger) (w *codes.Writer, stop func(), err error) {
+func newCodesWriter(reg *registry.Registry, cfg registry.WriterConfig, sf *syncFlags, log *zap.Logger) (w *registry.Writer, stop func(), err error) {
 	stop = func() {}
 	if !sf.enabled {
-		w, err = codes.NewWriter(reg, cfg, log.Named("codes"))
+		w, err = registry.NewWriter(reg, cfg, log.Named("codes"))
 		return w, stop, err
 	}
 	if sf.storesFile == "" {
@@ -203,9 +204,9 @@ Paddle API key.`,
 // syncSelection returns the codes to sync: the named ones (which must
 // exist, unless deleted: then the stores' copies are deleted), else those
 // the filter selects.
-func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]string, error) {
+func syncSelection(reg *registry.Registry, f registry.Filter, named []string) ([]string, error) {
 	if len(named) == 0 {
-		sel := codes.Select(reg, f)
+		sel := registry.Select(reg, f)
 		keys := make([]string, len(sel))
 		for i := range sel {
 			keys[i] = sel[i].Code
@@ -214,7 +215,7 @@ func syncSelection(reg *codes.Registry, f codes.Filter, named []string) ([]strin
 	}
 	keys := make([]string, 0, len(named))
 	for _, n := range named {
-		k, err := codes.Normalize(n)
+		k, err := promocode.Normalize(n)
 		if err != nil {
 			return nil, fmt.Errorf("code %q: %w", n, err)
 		}

@@ -30,13 +30,29 @@ func soakLength(t *testing.T) time.Duration {
 	return d
 }
 
+// soakP99 bounds the soak's 99th percentile request latency:
+// HELDSWAY_SOAK_P99, default 10s. A machine loaded to 20-30 runnable
+// threads on 2 cores measured 2.1s.
+func soakP99(t *testing.T) time.Duration {
+	if s := os.Getenv("HELDSWAY_SOAK_P99"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("HELDSWAY_SOAK_P99: %v", err)
+		}
+		return d
+	}
+	return 10 * time.Second
+}
+
 // TestIntegrationSoak runs the stack (`heldsway broker` and `heldsway up
 // --brokers`, so the broker's retained log, which kfake keeps in memory,
 // is not counted) at a steady 40 orders a second through the conversion
 // API, sampling the `up` process's resident memory every second and every
 // request's latency. Memory must stay flat (the peak of the last quarter
-// at most 1.5x the peak of the second quarter plus 48 MiB), the 99th
-// percentile latency under 1s, and every order must be attributed once
+// at most 1.5x the peak of the second quarter plus 48 MiB), no request may
+// fail, the 99th percentile latency must stay under soakP99 (a request
+// stuck, not a slow machine: latency figures belong to the benchmarks),
+// and every order must be attributed once
 // and stored once in ClickHouse.
 func TestIntegrationSoak(t *testing.T) {
 	if testing.Short() {
@@ -130,8 +146,8 @@ func TestIntegrationSoak(t *testing.T) {
 	if failures > 0 {
 		t.Errorf("%d requests failed under steady load", failures)
 	}
-	if p(0.99) > time.Second {
-		t.Errorf("p99 latency %s, want under 1s", p(0.99))
+	if bound := soakP99(t); p(0.99) > bound {
+		t.Errorf("p99 latency %s, want under %s (HELDSWAY_SOAK_P99)", p(0.99), bound)
 	}
 	if quarter > 0 && float64(late) > 1.5*float64(early)+48<<20 {
 		t.Errorf("memory grew: second-quarter peak %d MiB, last-quarter peak %d MiB", early>>20, late>>20)

@@ -9,13 +9,17 @@
 // Paddle): look a code up, create, update, deactivate, delete, list. A
 // Syncer runs codes from the registry through every configured Remote and
 // records the outcome in the code's Platforms (schemas.PlatformSync: remote
-// id, status, last error, time) through a Recorder, the codes.Writer. It is
-// the codes.Syncer of a Writer: Sync queues the changed codes for a
+// id, status, last error, time) through a Recorder, the registry.Writer. It is
+// the registry.Syncer of a Writer: Sync queues the changed codes for a
 // background worker (recording is itself a write, which the Writer cannot
 // take while it is calling its Syncer); Run syncs codes now (`heldsway codes
 // sync`); Import reads the stores' coupons into the registry. NewWriter
 // makes a Writer and its Syncer together, as ingest and `heldsway codes`
-// use them.
+// use them. Stripe and Paddle requests go through
+// connectors/stripe/stripeapi and connectors/paddle/paddleapi, the API
+// clients the webhook side uses too (one timeout, body limit and error
+// reading per platform); Shopify and WooCommerce, which the webhook side
+// never calls, share this package's client.
 //
 // # Guarantees
 //
@@ -33,7 +37,7 @@
 //     after RetryPolicy.Attempts (default 5) the code's state on that store
 //     is failed with the last error. Other 4xx answers fail at once with the
 //     platform's message.
-//   - Checked first. A code a platform would refuse (codes.CheckPlatform:
+//   - Checked first. A code a platform would refuse (registry.CheckPlatform:
 //     Paddle letters and digits up to 32, Stripe letters, digits and '-',
 //     Shopify no spaces) or an amount in another currency than the store's
 //     fails before any request, with a FieldError naming the field (code,

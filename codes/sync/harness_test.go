@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 var t0 = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
@@ -60,7 +61,7 @@ func (s *sleeps) take() []time.Duration {
 }
 
 // memRegistry is an in-memory registry with the Writer's version checks:
-// codes.Lookup, Recorder and Applier.
+// registry.Lookup, Recorder and Applier.
 type memRegistry struct {
 	mu       gosync.Mutex
 	codes    map[string]schemas.Code
@@ -89,7 +90,7 @@ func (m *memRegistry) set(c schemas.Code) schemas.Code {
 		}
 	}
 	c.Version = last + 1
-	m.codes[c.Code] = codes.Clone(&c)
+	m.codes[c.Code] = registry.Clone(&c)
 	return c
 }
 
@@ -107,7 +108,7 @@ func (m *memRegistry) Get(code string) (schemas.Code, bool) {
 	if !ok {
 		return schemas.Code{}, false
 	}
-	return codes.Clone(&c), true
+	return registry.Clone(&c), true
 }
 
 func (m *memRegistry) ByAffiliate(a string) []schemas.Code {
@@ -124,7 +125,7 @@ func (m *memRegistry) filter(keep func(*schemas.Code) bool) []schemas.Code {
 	var out []schemas.Code
 	for _, c := range m.codes {
 		if keep(&c) {
-			out = append(out, codes.Clone(&c))
+			out = append(out, registry.Clone(&c))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
@@ -140,24 +141,24 @@ func (m *memRegistry) Put(_ context.Context, c schemas.Code, base int64) (schema
 		m.failPuts--
 		return schemas.Code{}, errCrash
 	}
-	if errs := codes.Validate(&c); len(errs) > 0 {
-		return schemas.Code{}, &codes.InvalidError{Fields: errs}
+	if errs := registry.Validate(&c); len(errs) > 0 {
+		return schemas.Code{}, &registry.InvalidError{Fields: errs}
 	}
 	have, ok := m.codes[c.Code]
-	if !ok && base != 0 || ok && base != codes.AnyVersion && have.Version != base {
-		return schemas.Code{}, codes.Conflict{Code: c.Code, Base: base, Have: have.Version}
+	if !ok && base != 0 || ok && base != registry.AnyVersion && have.Version != base {
+		return schemas.Code{}, registry.Conflict{Code: c.Code, Base: base, Have: have.Version}
 	}
 	m.puts++
 	c.Version = have.Version + 1
-	m.codes[c.Code] = codes.Clone(&c)
+	m.codes[c.Code] = registry.Clone(&c)
 	return c, nil
 }
 
-func (m *memRegistry) Apply(ctx context.Context, changes []codes.Change, _ codes.ApplyOptions) (codes.ApplyResult, error) {
-	var res codes.ApplyResult
+func (m *memRegistry) Apply(ctx context.Context, changes []registry.Change, _ registry.ApplyOptions) (registry.ApplyResult, error) {
+	var res registry.ApplyResult
 	for _, ch := range changes {
 		if _, err := m.Put(ctx, *ch.Value, ch.Base); err != nil {
-			var cf codes.Conflict
+			var cf registry.Conflict
 			if errors.As(err, &cf) {
 				res.Conflicts = append(res.Conflicts, cf)
 				continue
@@ -193,13 +194,13 @@ func (m *memRegistry) state(t *testing.T, code, platform string) schemas.Platfor
 
 // testCode is an active 12.5% code of aff_1.
 func testCode(display string, mods ...func(*schemas.Code)) schemas.Code {
-	n, err := codes.Normalize(display)
+	n, err := promocode.Normalize(display)
 	if err != nil {
 		panic(err)
 	}
 	c := schemas.Code{
 		Code: n, DisplayCode: display, CouponID: "percent-12.5", AffiliateID: "aff_1",
-		DiscountType: codes.Percent, DiscountValue: 1250, Status: codes.StatusActive,
+		DiscountType: registry.Percent, DiscountValue: 1250, Status: registry.StatusActive,
 	}
 	for _, m := range mods {
 		m(&c)
@@ -219,7 +220,7 @@ func rich(c *schemas.Code) {
 }
 
 func fixed(c *schemas.Code) {
-	c.DiscountType, c.DiscountValue, c.Currency, c.CouponID = codes.Fixed, 500, ptr("USD"), "fixed-5.00-usd"
+	c.DiscountType, c.DiscountValue, c.Currency, c.CouponID = registry.Fixed, 500, ptr("USD"), "fixed-5.00-usd"
 }
 
 // platform is one fake platform with its remote.

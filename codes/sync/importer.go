@@ -7,16 +7,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // DefaultImportAffiliate owns imported codes until they are reassigned.
 const DefaultImportAffiliate = "unassigned"
 
-// Applier writes registry changes: a *codes.Writer.
+// Applier writes registry changes: a *registry.Writer.
 type Applier interface {
-	Apply(ctx context.Context, changes []codes.Change, opts codes.ApplyOptions) (codes.ApplyResult, error)
+	Apply(ctx context.Context, changes []registry.Change, opts registry.ApplyOptions) (registry.ApplyResult, error)
 }
 
 // ImportOptions control Import.
@@ -54,7 +55,7 @@ type ImportReport struct {
 	// Items lists every coupon but the known ones.
 	Items []Imported
 	// Conflicts are codes changed in the registry meanwhile, not written.
-	Conflicts []codes.Conflict
+	Conflicts []registry.Conflict
 	Written   int
 }
 
@@ -63,7 +64,7 @@ type ImportReport struct {
 //
 //   - a code the registry lacks becomes a code of opts.Affiliate, with the
 //     coupon's discount and limits, coupon id derived from the discount
-//     (codes.DefaultCouponID), status active or inactive as in the store,
+//     (registry.DefaultCouponID), status active or inactive as in the store,
 //     and the store's sync state;
 //   - a code the registry has is linked: the store's state is added to its
 //     Platforms (pending when the store's coupon differs, so the next sync
@@ -121,11 +122,11 @@ func (s *Syncer) Import(ctx context.Context, w Applier, opts ImportOptions) (*Im
 	}
 	const chunk = 1000
 	for i := 0; i < len(order); i += chunk {
-		changes := make([]codes.Change, 0, chunk)
+		changes := make([]registry.Change, 0, chunk)
 		for _, k := range order[i:min(i+chunk, len(order))] {
-			changes = append(changes, codes.Change{Code: k, Base: base[k], Value: pending[k]})
+			changes = append(changes, registry.Change{Code: k, Base: base[k], Value: pending[k]})
 		}
-		res, err := w.Apply(ctx, changes, codes.ApplyOptions{})
+		res, err := w.Apply(ctx, changes, registry.ApplyOptions{})
 		rep.Written += res.Written
 		rep.Conflicts = append(rep.Conflicts, res.Conflicts...)
 		if err != nil {
@@ -138,18 +139,18 @@ func (s *Syncer) Import(ctx context.Context, w Applier, opts ImportOptions) (*Im
 // importOne decides what to do with one coupon, updating pending and base;
 // it returns the normalised code to write ("" for none).
 func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOptions, pending map[string]*schemas.Code, base map[string]int64, it *Imported) (string, error) {
-	norm, err := codes.Normalize(cp.Code)
+	norm, err := promocode.Normalize(cp.Code)
 	if err != nil {
-		return "", fmt.Errorf("code: %s", strings.TrimPrefix(err.Error(), "codes: "))
+		return "", fmt.Errorf("code: %s", strings.TrimPrefix(err.Error(), "promocode: "))
 	}
 	it.Code = norm
 	if cp.Unmapped != "" {
 		return "", fmt.Errorf("has rules the registry cannot hold: %s", cp.Unmapped)
 	}
-	if cp.DiscountType == codes.Fixed && cp.Currency == "" || cp.MinOrder != nil && cp.Currency == "" {
+	if cp.DiscountType == registry.Fixed && cp.Currency == "" || cp.MinOrder != nil && cp.Currency == "" {
 		return "", errors.New("amount without a currency: set the store's currency in its sync settings")
 	}
-	st := schemas.PlatformSync{Platform: r.Platform(), StoreID: r.StoreID(), RemoteID: ptr(cp.ID), Status: codes.SyncSynced, SyncedAt: ptr(now.UTC().Truncate(time.Millisecond))}
+	st := schemas.PlatformSync{Platform: r.Platform(), StoreID: r.StoreID(), RemoteID: ptr(cp.ID), Status: registry.SyncSynced, SyncedAt: ptr(now.UTC().Truncate(time.Millisecond))}
 	c, ok := pending[norm]
 	if !ok {
 		if existing, found := s.reg.Get(norm); found {
@@ -159,7 +160,7 @@ func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOption
 					return "", nil
 				}
 			}
-			cl := codes.Clone(&existing)
+			cl := registry.Clone(&existing)
 			c, base[norm] = &cl, existing.Version
 			pending[norm] = c
 		}
@@ -167,7 +168,7 @@ func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOption
 	if c != nil {
 		// Known already (registry or an earlier store): link.
 		if w, err := r.Want(c, now); err != nil || len(diff(cp, w, now)) > 0 {
-			st.Status = codes.SyncPending
+			st.Status = registry.SyncPending
 		}
 		c.Platforms = append(c.Platforms, st)
 		it.Action = ImportLinked
@@ -179,7 +180,7 @@ func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOption
 		AffiliateID:     opts.Affiliate,
 		DiscountType:    cp.DiscountType,
 		DiscountValue:   cp.DiscountValue,
-		Status:          codes.StatusInactive,
+		Status:          registry.StatusInactive,
 		ValidFrom:       clone(cp.StartsAt),
 		ValidUntil:      clone(cp.EndsAt),
 		MaxUses:         clone(cp.MaxUses),
@@ -189,14 +190,14 @@ func (s *Syncer) importOne(r Remote, cp Coupon, now time.Time, opts ImportOption
 		Platforms:       []schemas.PlatformSync{st},
 	}
 	if cp.Active {
-		nc.Status = codes.StatusActive
+		nc.Status = registry.StatusActive
 	}
-	if cp.Currency != "" && (cp.DiscountType == codes.Fixed || cp.MinOrder != nil) {
+	if cp.Currency != "" && (cp.DiscountType == registry.Fixed || cp.MinOrder != nil) {
 		nc.Currency = ptr(cp.Currency)
 	}
-	nc.CouponID = codes.DefaultCouponID(nc.DiscountType, nc.DiscountValue, nc.Currency)
-	if errs := codes.Validate(&nc); len(errs) > 0 {
-		return "", &codes.InvalidError{Fields: errs}
+	nc.CouponID = registry.DefaultCouponID(nc.DiscountType, nc.DiscountValue, nc.Currency)
+	if errs := registry.Validate(&nc); len(errs) > 0 {
+		return "", &registry.InvalidError{Fields: errs}
 	}
 	pending[norm], base[norm] = &nc, 0
 	it.Action = ImportCreated

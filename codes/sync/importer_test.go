@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 )
 
 func TestImport(t *testing.T) {
@@ -56,16 +56,16 @@ func TestImport(t *testing.T) {
 	}
 
 	w, ok := h.reg.Get("WELCOME10")
-	if !ok || w.AffiliateID != DefaultImportAffiliate || w.DiscountValue != 1000 || w.CouponID != "percent-10" || w.Status != codes.StatusActive || len(w.Platforms) != 2 {
+	if !ok || w.AffiliateID != DefaultImportAffiliate || w.DiscountValue != 1000 || w.CouponID != "percent-10" || w.Status != registry.StatusActive || len(w.Platforms) != 2 {
 		t.Fatalf("WELCOME10 %+v", w)
 	}
 	for _, p := range w.Platforms {
-		if p.Status != codes.SyncSynced || p.RemoteID == nil {
+		if p.Status != registry.SyncSynced || p.RemoteID == nil {
 			t.Fatalf("WELCOME10 state %+v", p)
 		}
 	}
 	ten, _ := h.reg.Get("TENOFF")
-	if ten.DisplayCode != "tenoff" || ten.DiscountType != codes.Fixed || ten.DiscountValue != 1000 || deref(ten.Currency) != "USD" ||
+	if ten.DisplayCode != "tenoff" || ten.DiscountType != registry.Fixed || ten.DiscountValue != 1000 || deref(ten.Currency) != "USD" ||
 		deref(ten.MinOrder) != 5000 || deref(ten.MaxUses) != 3 || !ten.OncePerCustomer || ten.ValidUntil == nil || !ten.ValidUntil.Equal(time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)) {
 		t.Fatalf("TENOFF %+v", ten)
 	}
@@ -75,7 +75,7 @@ func TestImport(t *testing.T) {
 	// The registry's EXISTING1 (12.5%) keeps its definition; Paddle's 10%
 	// is pending, for the next sync to fix.
 	ex, _ := h.reg.Get("EXISTING1")
-	if ex.DiscountValue != 1250 || ex.AffiliateID != "aff_1" || h.reg.state(t, "EXISTING1", "paddle").Status != codes.SyncPending {
+	if ex.DiscountValue != 1250 || ex.AffiliateID != "aff_1" || h.reg.state(t, "EXISTING1", "paddle").Status != registry.SyncPending {
 		t.Fatalf("EXISTING1 %+v", ex)
 	}
 
@@ -119,4 +119,26 @@ func fakeOf[T any](h *harness, name string) T {
 		}
 	}
 	panic(name)
+}
+
+// A store coupon whose code HeldSway cannot hold is skipped with the reason
+// naming the field, without the package prefix of the error.
+func TestImportInvalidCodeReason(t *testing.T) {
+	h := newHarness(t, nil)
+	wof := wooFake(h)
+	wof.seed(map[string]any{"code": "two words", "discount_type": "percent", "amount": "10.00", "minimum_amount": "0.00", "exclude_sale_items": false})
+	rep, err := h.s.Import(ctxT(t), h.reg, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, it := range rep.Items {
+		if it.Action == ImportSkipped {
+			reasons = append(reasons, it.Reason)
+		}
+	}
+	want := `code: invalid code: "two words" contains a space or control character`
+	if len(reasons) != 1 || reasons[0] != want {
+		t.Fatalf("skipped reasons %q, want [%q]", reasons, want)
+	}
 }

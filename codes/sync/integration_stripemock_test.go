@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/stripe/stripeapi"
 	"github.com/heldsway/heldsway/connectors/stripe/stripemock"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -34,7 +35,7 @@ func TestIntegrationStripeMock(t *testing.T) {
 	// The coupon create (stripe-mock answers every GET, so post it
 	// directly) and the promotion code create with every restriction.
 	for _, w := range []Coupon{want, mustWant(t, s, testCode("Five", fixed))} {
-		if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/coupons", form: s.couponForm(w)}, nil); err != nil {
+		if _, err := s.do(ctx, stripeapi.Request{Method: http.MethodPost, Path: "/v1/coupons", Form: s.couponForm(w)}, nil); err != nil {
 			t.Fatalf("coupon form refused: %v", err)
 		}
 	}
@@ -53,7 +54,7 @@ func TestIntegrationStripeMock(t *testing.T) {
 		t.Fatalf("List: %d %v", n, err)
 	}
 	// The legacy coupon= form is refused, as the contract says.
-	_, err = s.c.do(ctx, request{method: http.MethodPost, path: "/v1/promotion_codes", form: url.Values{"coupon": {"X"}, "code": {"X"}}}, nil)
+	_, err = s.do(ctx, stripeapi.Request{Method: http.MethodPost, Path: "/v1/promotion_codes", Form: url.Values{"coupon": {"X"}, "code": {"X"}}}, nil)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
 		t.Fatalf("legacy form: %v", err)

@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -33,7 +33,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := codes.NewRegistry(codes.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestIntegrationWriter(t *testing.T) {
 	}
 	clk := &clock{t: time.Now().UTC()}
 	ps := newPlatforms(t, clk)
-	w, s, err := NewWriter(reg, codes.WriterConfig{Conn: conn}, Config{
+	w, s, err := NewWriter(reg, registry.WriterConfig{Conn: conn}, Config{
 		Remotes: remotesOf(ps),
 		Now:     clk.Now,
 		Sleep:   (&sleeps{}).Sleep,
@@ -65,13 +65,13 @@ func TestIntegrationWriter(t *testing.T) {
 		t.Fatalf("after sync: version %d, %+v", got.Version, got.Platforms)
 	}
 	for _, p := range got.Platforms {
-		if p.Status != codes.SyncSynced || p.RemoteID == nil {
+		if p.Status != registry.SyncSynced || p.RemoteID == nil {
 			t.Fatalf("%+v", p)
 		}
 	}
 	// A platform-invalid code is reported by the write itself.
 	bad := testCode("Kafka_10")
-	res, err := w.Apply(ctx, []codes.Change{{Code: bad.Code, Value: &bad}}, codes.ApplyOptions{})
+	res, err := w.Apply(ctx, []registry.Change{{Code: bad.Code, Value: &bad}}, registry.ApplyOptions{})
 	if err != nil || res.SyncErr == nil {
 		t.Fatalf("Apply: %v, SyncErr %v", err, res.SyncErr)
 	}

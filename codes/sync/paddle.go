@@ -12,14 +12,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/connectors/paddle/paddleapi"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // DefaultPaddleURL is the Paddle Billing API (sandbox:
 // https://sandbox-api.paddle.com).
-const DefaultPaddleURL = "https://api.paddle.com"
+const DefaultPaddleURL = paddleapi.DefaultBaseURL
 
 // PaddleConfig configures a Paddle account.
 type PaddleConfig struct {
@@ -41,7 +42,7 @@ type PaddleConfig struct {
 // Paddle syncs codes as Paddle Billing discounts enabled for checkout.
 type Paddle struct {
 	cfg PaddleConfig
-	c   *client
+	api *paddleapi.Client
 	now func() time.Time
 }
 
@@ -63,16 +64,15 @@ func NewPaddle(cfg PaddleConfig) (*Paddle, error) {
 	if cfg.MaxRecurringIntervals < 0 {
 		return nil, errors.New("sync: paddle max recurring intervals must not be negative")
 	}
-	key := cfg.APIKey
-	c, err := newClient(codes.PlatformPaddle, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }, paddleMessage)
+	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sync: paddle: %w", err)
 	}
-	return &Paddle{cfg: cfg, c: c, now: time.Now}, nil
+	return &Paddle{cfg: cfg, api: api, now: time.Now}, nil
 }
 
 // Platform implements Remote.
-func (p *Paddle) Platform() string { return codes.PlatformPaddle }
+func (p *Paddle) Platform() string { return registry.PlatformPaddle }
 
 // StoreID implements Remote.
 func (p *Paddle) StoreID() string { return p.cfg.StoreID }
@@ -80,7 +80,7 @@ func (p *Paddle) StoreID() string { return p.cfg.StoreID }
 // Want implements Remote. Paddle discounts have a usage limit and an
 // expiry, nothing per customer, no minimum order and no start date.
 func (p *Paddle) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	return want(c, now, capabilities{platform: codes.PlatformPaddle, positiveDiscount: true})
+	return want(c, now, capabilities{platform: registry.PlatformPaddle, positiveDiscount: true})
 }
 
 type paddleDiscount struct {
@@ -109,13 +109,13 @@ func (p *Paddle) coupon(d paddleDiscount) Coupon {
 		if err != nil {
 			unmapped = append(unmapped, "amount "+d.Amount)
 		}
-		c.DiscountType, c.DiscountValue = codes.Percent, bp
+		c.DiscountType, c.DiscountValue = registry.Percent, bp
 	case "flat":
 		v, err := strconv.ParseInt(d.Amount, 10, 64)
 		if err != nil {
 			unmapped = append(unmapped, "amount "+d.Amount)
 		}
-		c.DiscountType, c.DiscountValue, c.Currency = codes.Fixed, v, deref(d.CurrencyCode)
+		c.DiscountType, c.DiscountValue, c.Currency = registry.Fixed, v, deref(d.CurrencyCode)
 	default:
 		unmapped = append(unmapped, "type "+d.Type)
 	}
@@ -167,7 +167,7 @@ func (p *Paddle) Find(ctx context.Context, code string) (Coupon, bool, error) {
 		Data []paddleDiscount `json:"data"`
 	}
 	q := url.Values{"code": {code}, "status": {"active,archived"}}
-	if _, err := p.c.do(ctx, request{method: http.MethodGet, path: "/discounts", query: q}, &list); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodGet, Path: "/discounts", Query: q}, &list); err != nil {
 		return Coupon{}, false, fmt.Errorf("looking up paddle discount %s: %w", code, err)
 	}
 	var found *paddleDiscount
@@ -199,7 +199,7 @@ func (p *Paddle) body(want Coupon) map[string]any {
 	if p.cfg.Recur && p.cfg.MaxRecurringIntervals > 0 {
 		b["maximum_recurring_intervals"] = p.cfg.MaxRecurringIntervals
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		b["type"], b["amount"] = "percentage", bpDecimal(want.DiscountValue)
 	} else {
 		b["type"], b["amount"], b["currency_code"] = "flat", strconv.FormatInt(want.DiscountValue, 10), want.Currency
@@ -219,7 +219,7 @@ func (p *Paddle) Create(ctx context.Context, want Coupon, _ string) (Coupon, err
 	var out struct {
 		Data paddleDiscount `json:"data"`
 	}
-	if _, err := p.c.do(ctx, request{method: http.MethodPost, path: "/discounts", json: b}, &out); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodPost, Path: "/discounts", JSON: b}, &out); err != nil {
 		return Coupon{}, fmt.Errorf("creating paddle discount %s: %w", want.Code, err)
 	}
 	c := p.coupon(out.Data)
@@ -248,7 +248,7 @@ func (p *Paddle) patch(ctx context.Context, have Coupon, body map[string]any) (C
 	var out struct {
 		Data paddleDiscount `json:"data"`
 	}
-	if _, err := p.c.do(ctx, request{method: http.MethodPatch, path: "/discounts/" + url.PathEscape(have.ID), json: body}, &out); err != nil {
+	if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodPatch, Path: "/discounts/" + url.PathEscape(have.ID), JSON: body}, &out); err != nil {
 		return Coupon{}, fmt.Errorf("updating paddle discount %s (%s): %w", have.Code, have.ID, err)
 	}
 	return p.coupon(out.Data), nil
@@ -278,7 +278,7 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 				} `json:"pagination"`
 			} `json:"meta"`
 		}
-		if _, err := p.c.do(ctx, request{method: http.MethodGet, path: "/discounts", query: q}, &page); err != nil {
+		if _, err := p.do(ctx, paddleapi.Request{Method: http.MethodGet, Path: "/discounts", Query: q}, &page); err != nil {
 			return fmt.Errorf("listing paddle discounts: %w", err)
 		}
 		for _, d := range page.Data {
@@ -296,6 +296,23 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 			q = u.Query()
 		}
 	}
+}
+
+// do sends r through the Paddle API client the webhook side uses too, and
+// puts its failures in the terms the syncer retries by: an answer outside
+// 2xx is an *APIError, no answer a transportError.
+func (p *Paddle) do(ctx context.Context, r paddleapi.Request, out any) (http.Header, error) {
+	h, err := p.api.Do(ctx, r, out)
+	var ae *paddleapi.Error
+	var te *paddleapi.TransportError
+	switch {
+	case errors.As(err, &ae):
+		return h, &APIError{Platform: registry.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
+			Message: paddleMessage([]byte(ae.Body)), RetryAfter: ae.RetryAfter}
+	case errors.As(err, &te):
+		return h, transportError{err}
+	}
+	return h, err
 }
 
 // paddleMessage reads Paddle's error body: {"error": {"code", "detail",

@@ -1,18 +1,16 @@
 package sync
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/connectors/apiclient"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -21,7 +19,7 @@ import (
 // HTTP calls and do not retry; the Syncer retries a whole step (look up,
 // then act) so that a retried create finds what the first attempt made.
 type Remote interface {
-	// Platform is one of codes.Platforms.
+	// Platform is one of registry.Platforms.
 	Platform() string
 	// StoreID is the store's id, as in PlatformSync.StoreID.
 	StoreID() string
@@ -65,7 +63,7 @@ type Coupon struct {
 	// archived or past its end.
 	Active bool
 
-	DiscountType  string // codes.Percent or codes.Fixed
+	DiscountType  string // registry.Percent or registry.Fixed
 	DiscountValue int64  // basis points (percent) or minor units (fixed)
 	Currency      string // of fixed amounts and MinOrder; "" when the store does not say
 	StartsAt      *time.Time
@@ -84,7 +82,7 @@ type Coupon struct {
 }
 
 // FieldError is a code a platform cannot take, naming the field (the CSV
-// column) at fault. It wraps codes.ErrPlatform.
+// column) at fault. It wraps registry.ErrPlatform.
 type FieldError struct {
 	Platform string
 	Field    string
@@ -93,8 +91,8 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
-// Unwrap makes errors.Is(e, codes.ErrPlatform) work.
-func (e *FieldError) Unwrap() error { return codes.ErrPlatform }
+// Unwrap makes errors.Is(e, registry.ErrPlatform) work.
+func (e *FieldError) Unwrap() error { return registry.ErrPlatform }
 
 // capabilities say which parts of a code a platform can express.
 // IDFinder is implemented by remotes that can read a coupon by the remote
@@ -121,17 +119,17 @@ type capabilities struct {
 
 // want maps c to what a platform with caps should hold at now.
 func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
-	form, err := codes.ForPlatform(c.Code, caps.platform)
+	form, err := registry.ForPlatform(c.Code, caps.platform)
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), codes.ErrPlatform.Error()+": ")
-		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "codes: ")}
+		msg := strings.TrimPrefix(err.Error(), registry.ErrPlatform.Error()+": ")
+		return Coupon{}, &FieldError{Platform: caps.platform, Field: "code", Message: strings.TrimPrefix(msg, "promocode: ")}
 	}
 	if caps.positiveDiscount && c.DiscountValue <= 0 {
 		return Coupon{}, &FieldError{Platform: caps.platform, Field: "discount_value", Message: fmt.Sprintf(
 			"%d: a tracking-only code (no discount) cannot be synced: %s accepts only a discount above 0", c.DiscountValue, caps.platform)}
 	}
 	cur := deref(c.Currency)
-	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == codes.Fixed || c.MinOrder != nil) {
+	if caps.storeCurrency != "" && cur != "" && cur != caps.storeCurrency && (c.DiscountType == registry.Fixed || c.MinOrder != nil) {
 		return Coupon{}, &FieldError{Platform: caps.platform, Field: "currency", Message: fmt.Sprintf("%s: the %s store sells in %s", cur, caps.platform, caps.storeCurrency)}
 	}
 	w := Coupon{
@@ -141,7 +139,7 @@ func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
 		EndsAt:        seconds(c.ValidUntil),
 		MaxUses:       clone(c.MaxUses),
 	}
-	if c.DiscountType == codes.Fixed || caps.minOrder && c.MinOrder != nil {
+	if c.DiscountType == registry.Fixed || caps.minOrder && c.MinOrder != nil {
 		w.Currency = cur
 	}
 	if caps.startsAt {
@@ -156,13 +154,13 @@ func want(c *schemas.Code, now time.Time, caps capabilities) (Coupon, error) {
 	if caps.firstOrderOnly {
 		w.FirstOrderOnly = c.FirstOrderOnly
 	}
-	w.Active = c.Status == codes.StatusActive && !ended(w.EndsAt, now) && (caps.startsAt || !early(c, now))
+	w.Active = c.Status == registry.StatusActive && !ended(w.EndsAt, now) && (caps.startsAt || !early(c, now))
 	return w, nil
 }
 
 // early reports whether c is active but its validity has not started.
 func early(c *schemas.Code, now time.Time) bool {
-	return c.Status == codes.StatusActive && c.ValidFrom != nil && now.Before(*c.ValidFrom)
+	return c.Status == registry.StatusActive && c.ValidFrom != nil && now.Before(*c.ValidFrom)
 }
 
 func ended(end *time.Time, now time.Time) bool { return end != nil && !now.Before(*end) }
@@ -267,20 +265,23 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
 
-// maxBody bounds a response body read into memory.
-const maxBody = 8 << 20
+// userAgent is sent with every request the sync makes.
+const userAgent = "heldsway-codes-sync"
 
-// client is the HTTP plumbing the four remotes share.
+// client is the HTTP plumbing of the Shopify and WooCommerce remotes:
+// apiclient's, with the answers put in the terms the syncer retries by.
+// (Stripe and Paddle send through their platform's API client, shared with
+// the webhook side.)
 type client struct {
 	platform string
-	base     string
-	http     *http.Client
-	auth     func(*http.Request)
+	http     apiclient.HTTP
 	// message extracts the error text from an error body.
 	message func(body []byte) string
 }
 
-func newClient(platform, base string, hc *http.Client, auth func(*http.Request), message func([]byte) string) (*client, error) {
+// newClient returns the client of platform's API at base; auth sets the
+// authentication headers.
+func newClient(platform, base string, hc *http.Client, auth func(http.Header), message func([]byte) string) (*client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("sync: %s: invalid API base URL %q", platform, base)
@@ -288,7 +289,9 @@ func newClient(platform, base string, hc *http.Client, auth func(*http.Request),
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &client{platform: platform, base: strings.TrimRight(base, "/"), http: hc, auth: auth, message: message}, nil
+	h := http.Header{"User-Agent": {userAgent}}
+	auth(h)
+	return &client{platform: platform, http: apiclient.HTTP{Platform: platform, BaseURL: strings.TrimRight(base, "/"), Client: hc, Header: h}, message: message}, nil
 }
 
 // request is one API call.
@@ -302,58 +305,20 @@ type request struct {
 }
 
 // do sends r and decodes a 2xx body into out (when not nil). It returns the
-// response headers (for pagination) and an *APIError for other statuses.
+// response headers (for pagination), an *APIError for other statuses and a
+// transportError when there was no answer.
 func (c *client) do(ctx context.Context, r request, out any) (http.Header, error) {
-	u := c.base + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
-	}
-	var body io.Reader
-	ctype := ""
+	h, err := c.http.Do(ctx, apiclient.Request{Method: r.method, Path: r.path, Query: r.query, Form: r.form, JSON: r.json, Header: r.header}, out)
+	var se *apiclient.StatusError
+	var te *apiclient.TransportError
 	switch {
-	case r.json != nil:
-		b, err := json.Marshal(r.json)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s %s: %w", r.method, r.path, err)
-		}
-		body, ctype = bytes.NewReader(b), "application/json"
-	case r.form != nil:
-		body, ctype = strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded"
+	case errors.As(err, &se):
+		return h, &APIError{Platform: c.platform, Method: se.Method, Path: se.Path, Status: se.Status,
+			Message: c.message([]byte(se.Body)), RetryAfter: se.RetryAfter}
+	case errors.As(err, &te):
+		return h, transportError{err}
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
-	if err != nil {
-		return nil, fmt.Errorf("building %s %s: %w", r.method, r.path, err)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "heldsway-codes-sync")
-	c.auth(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, transportError{fmt.Errorf("%s %s %s: %w", c.platform, r.method, r.path, err)}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s answer to %s %s: %w", c.platform, r.method, r.path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.Header, &APIError{
-			Platform: c.platform, Method: r.method, Path: r.path, Status: resp.StatusCode,
-			Message: c.message(b), RetryAfter: resp.Header.Get("Retry-After"),
-		}
-	}
-	if out != nil && len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.Header, fmt.Errorf("decoding %s answer to %s %s: %w", c.platform, r.method, r.path, err)
-		}
-	}
-	return resp.Header, nil
+	return h, err
 }
 
 // bpDecimal renders basis points as a percentage: 1000 -> "10", 1250 ->

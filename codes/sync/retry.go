@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heldsway/heldsway/pipeline/backoff"
 )
 
 // RetryPolicy bounds the attempts at one code on one store. A step (look
@@ -30,11 +32,8 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// Validate checks p and applies defaults.
-func (p *RetryPolicy) Validate() error {
-	if p.Attempts < 0 || p.Base < 0 || p.Max < 0 || p.MaxRetryAfter < 0 {
-		return errors.New("sync: negative retry setting")
-	}
+// EnsureDefaults sets p's zero fields to their defaults.
+func (p *RetryPolicy) EnsureDefaults() {
 	if p.Attempts == 0 {
 		p.Attempts = 5
 	}
@@ -47,23 +46,18 @@ func (p *RetryPolicy) Validate() error {
 	if p.MaxRetryAfter == 0 {
 		p.MaxRetryAfter = 2 * time.Minute
 	}
+}
+
+// Validate reports whether p is usable. It does not change p.
+func (p RetryPolicy) Validate() error {
+	if p.Attempts < 0 || p.Base < 0 || p.Max < 0 || p.MaxRetryAfter < 0 {
+		return errors.New("sync: negative retry setting")
+	}
 	return nil
 }
 
 // Sleeper waits d or until ctx ends. Tests inject one that does not sleep.
-type Sleeper func(ctx context.Context, d time.Duration) error
-
-// sleep is the real Sleeper.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+type Sleeper = backoff.Sleeper
 
 // retrier runs steps under a policy.
 type retrier struct {
@@ -108,12 +102,7 @@ func (r *retrier) wait(err error, attempt int) (time.Duration, bool) {
 			return d, d <= r.p.MaxRetryAfter
 		}
 	}
-	d := r.p.Base << (attempt - 1)
-	if d > r.p.Max || d <= 0 {
-		d = r.p.Max
-	}
-	half := d / 2
-	return half + time.Duration(r.rand(int64(half)+1)), true
+	return backoff.Policy{Min: r.p.Base, Max: r.p.Max, Jitter: r.rand}.Delay(attempt), true
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds (Shopify sends

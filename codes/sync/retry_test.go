@@ -31,6 +31,7 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestRetrier(t *testing.T) {
 	p := RetryPolicy{Attempts: 4}
+	p.EnsureDefaults()
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // DefaultShopifyVersion is the Admin API version used when none is set.
@@ -70,8 +70,8 @@ func NewShopify(cfg ShopifyConfig) (*Shopify, error) {
 		cfg.Currency = cur
 	}
 	token := cfg.AccessToken
-	c, err := newClient(codes.PlatformShopify, cfg.BaseURL, cfg.HTTPClient,
-		func(r *http.Request) { r.Header.Set("X-Shopify-Access-Token", token) }, shopifyMessage)
+	c, err := newClient(registry.PlatformShopify, cfg.BaseURL, cfg.HTTPClient,
+		func(h http.Header) { h.Set("X-Shopify-Access-Token", token) }, shopifyMessage)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func NewShopify(cfg ShopifyConfig) (*Shopify, error) {
 }
 
 // Platform implements Remote.
-func (s *Shopify) Platform() string { return codes.PlatformShopify }
+func (s *Shopify) Platform() string { return registry.PlatformShopify }
 
 // StoreID implements Remote.
 func (s *Shopify) StoreID() string { return s.cfg.StoreID }
@@ -89,7 +89,7 @@ func (s *Shopify) path(p string) string { return "/admin/api/" + s.cfg.Version +
 // Want implements Remote. Shopify schedules the start itself; it has no
 // first-order-only rule.
 func (s *Shopify) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	return want(c, now, capabilities{platform: codes.PlatformShopify, startsAt: true, oncePerCustomer: true, minOrder: true, storeCurrency: s.cfg.Currency})
+	return want(c, now, capabilities{platform: registry.PlatformShopify, startsAt: true, oncePerCustomer: true, minOrder: true, storeCurrency: s.cfg.Currency})
 }
 
 // shopifyPriceRule is the part of a price rule the sync reads.
@@ -184,13 +184,13 @@ func (s *Shopify) coupon(pr shopifyPriceRule, dc shopifyDiscountCode, n int) Cou
 		if err != nil {
 			unmapped = append(unmapped, "value "+pr.Value)
 		}
-		c.DiscountType, c.DiscountValue, c.Currency = codes.Percent, bp, ""
+		c.DiscountType, c.DiscountValue, c.Currency = registry.Percent, bp, ""
 	case "fixed_amount":
 		amt, err := s.amount(v)
 		if err != nil {
 			unmapped = append(unmapped, "value "+pr.Value)
 		}
-		c.DiscountType, c.DiscountValue = codes.Fixed, amt
+		c.DiscountType, c.DiscountValue = registry.Fixed, amt
 	default:
 		unmapped = append(unmapped, "value_type "+pr.ValueType)
 	}
@@ -256,7 +256,7 @@ func (s *Shopify) ruleBody(want Coupon) map[string]any {
 		"usage_limit":        want.MaxUses,
 		"ends_at":            want.EndsAt,
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		pr["value_type"], pr["value"] = "percentage", "-"+bpDecimal(want.DiscountValue)
 	} else {
 		pr["value_type"], pr["value"] = "fixed_amount", "-"+money.Format(want.DiscountValue, want.Currency)

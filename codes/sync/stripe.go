@@ -13,14 +13,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/connectors/stripe/stripeapi"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 const (
 	// DefaultStripeURL is the Stripe API.
-	DefaultStripeURL = "https://api.stripe.com"
+	DefaultStripeURL = stripeapi.DefaultBaseURL
 	// DefaultStripeVersion is the API version requests are pinned to
 	// (Stripe-Version): promotion codes name their coupon as
 	// promotion[coupon] since 2025-09-30.clover.
@@ -43,7 +44,8 @@ type StripeConfig struct {
 	// forever, or repeating for DurationInMonths. Default once.
 	Duration         string
 	DurationInMonths int
-	// HTTPClient sends the requests. Default: 30s timeout.
+	// HTTPClient sends the requests. Default: stripeapi's, a
+	// stripeapi.DefaultTimeout timeout, as the webhook side's lookups.
 	HTTPClient *http.Client
 }
 
@@ -53,7 +55,7 @@ type StripeConfig struct {
 // code and its limits.
 type Stripe struct {
 	cfg StripeConfig
-	c   *client
+	api *stripeapi.Client
 	now func() time.Time
 }
 
@@ -86,19 +88,15 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	default:
 		return nil, fmt.Errorf("sync: stripe coupon duration %q: want once, forever or repeating", cfg.Duration)
 	}
-	key, version := cfg.SecretKey, cfg.Version
-	c, err := newClient(codes.PlatformStripe, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) {
-		r.Header.Set("Authorization", "Bearer "+key)
-		r.Header.Set("Stripe-Version", version)
-	}, stripeMessage)
+	api, err := stripeapi.New(stripeapi.Config{BaseURL: cfg.BaseURL, Key: cfg.SecretKey, Version: cfg.Version, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sync: stripe: %w", err)
 	}
-	return &Stripe{cfg: cfg, c: c, now: time.Now}, nil
+	return &Stripe{cfg: cfg, api: api, now: time.Now}, nil
 }
 
 // Platform implements Remote.
-func (s *Stripe) Platform() string { return codes.PlatformStripe }
+func (s *Stripe) Platform() string { return registry.PlatformStripe }
 
 // StoreID implements Remote.
 func (s *Stripe) StoreID() string { return s.cfg.StoreID }
@@ -106,7 +104,7 @@ func (s *Stripe) StoreID() string { return s.cfg.StoreID }
 // Want implements Remote. Promotion codes have no start date and no
 // per-customer limit; Parent is the coupon id.
 func (s *Stripe) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	w, err := want(c, now, capabilities{platform: codes.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
+	w, err := want(c, now, capabilities{platform: registry.PlatformStripe, minOrder: true, firstOrderOnly: true, positiveDiscount: true})
 	if err != nil {
 		return w, err
 	}
@@ -130,7 +128,7 @@ func stripeCouponID(coupon string, w Coupon) string {
 			b.WriteByte('_')
 		}
 	}
-	if w.DiscountType == codes.Percent {
+	if w.DiscountType == registry.Percent {
 		fmt.Fprintf(&b, "-p%d", w.DiscountValue)
 	} else {
 		fmt.Fprintf(&b, "-f%d%s", w.DiscountValue, strings.ToLower(w.Currency))
@@ -196,9 +194,9 @@ func (s *Stripe) coupon(p stripePromo) Coupon {
 	c.Parent = cp.ID
 	switch {
 	case cp.PercentOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Percent, int64(math.Round(*cp.PercentOff*100))
+		c.DiscountType, c.DiscountValue = registry.Percent, int64(math.Round(*cp.PercentOff*100))
 	case cp.AmountOff != nil:
-		c.DiscountType, c.DiscountValue = codes.Fixed, *cp.AmountOff
+		c.DiscountType, c.DiscountValue = registry.Fixed, *cp.AmountOff
 		cur := strings.ToUpper(cp.Currency)
 		if c.Currency != "" && c.Currency != cur {
 			unmapped = append(unmapped, "minimum amount currency differs from coupon currency")
@@ -228,7 +226,7 @@ func (s *Stripe) Find(ctx context.Context, code string) (Coupon, bool, error) {
 		Data []stripePromo `json:"data"`
 	}
 	q := url.Values{"code": {code}, "limit": {"100"}, "expand[]": {"data.promotion.coupon"}}
-	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/promotion_codes", query: q}, &list); err != nil {
+	if _, err := s.do(ctx, stripeapi.Request{Method: http.MethodGet, Path: "/v1/promotion_codes", Query: q}, &list); err != nil {
 		return Coupon{}, false, fmt.Errorf("looking up stripe promotion code %s: %w", code, err)
 	}
 	var found *stripePromo
@@ -249,7 +247,7 @@ func (s *Stripe) Find(ctx context.Context, code string) (Coupon, bool, error) {
 
 // ensureCoupon creates the coupon want.Parent unless it exists.
 func (s *Stripe) ensureCoupon(ctx context.Context, want Coupon) error {
-	_, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/coupons/" + url.PathEscape(want.Parent)}, nil)
+	_, err := s.do(ctx, stripeapi.Request{Method: http.MethodGet, Path: "/v1/coupons/" + url.PathEscape(want.Parent)}, nil)
 	if err == nil {
 		return nil
 	}
@@ -257,7 +255,7 @@ func (s *Stripe) ensureCoupon(ctx context.Context, want Coupon) error {
 		return fmt.Errorf("getting stripe coupon %s: %w", want.Parent, err)
 	}
 	h := http.Header{"Idempotency-Key": {"heldsway-coupon-" + want.Parent}}
-	_, err = s.c.do(ctx, request{method: http.MethodPost, path: "/v1/coupons", form: s.couponForm(want), header: h}, nil)
+	_, err = s.do(ctx, stripeapi.Request{Method: http.MethodPost, Path: "/v1/coupons", Form: s.couponForm(want), Header: h}, nil)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Message, "resource_already_exists") {
 		return nil // made meanwhile
@@ -274,7 +272,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 	if s.cfg.Duration == "repeating" {
 		f.Set("duration_in_months", strconv.Itoa(s.cfg.DurationInMonths))
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		f.Set("percent_off", bpDecimal(want.DiscountValue))
 	} else {
 		f.Set("amount_off", strconv.FormatInt(want.DiscountValue, 10))
@@ -286,7 +284,7 @@ func (s *Stripe) couponForm(want Coupon) url.Values {
 // couponName is the coupon's dashboard name (at most 40 characters).
 func couponName(w Coupon) string {
 	n := bpDecimal(w.DiscountValue) + "% off"
-	if w.DiscountType == codes.Fixed {
+	if w.DiscountType == registry.Fixed {
 		n = money.Format(w.DiscountValue, w.Currency) + " " + w.Currency + " off"
 	}
 	return n
@@ -322,7 +320,7 @@ func (s *Stripe) Create(ctx context.Context, want Coupon, key string) (Coupon, e
 	}
 	var p stripePromo
 	h := http.Header{"Idempotency-Key": {key}}
-	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/promotion_codes", form: f, header: h}, &p); err != nil {
+	if _, err := s.do(ctx, stripeapi.Request{Method: http.MethodPost, Path: "/v1/promotion_codes", Form: f, Header: h}, &p); err != nil {
 		return Coupon{}, fmt.Errorf("creating stripe promotion code %s: %w", want.Code, err)
 	}
 	return s.coupon(p), nil
@@ -355,7 +353,7 @@ func (s *Stripe) Deactivate(ctx context.Context, have Coupon) (Coupon, error) {
 func (s *Stripe) setActive(ctx context.Context, have Coupon, active bool) (Coupon, error) {
 	var p stripePromo
 	f := url.Values{"active": {strconv.FormatBool(active)}, "expand[]": {"promotion.coupon"}}
-	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/promotion_codes/" + url.PathEscape(have.ID), form: f}, &p); err != nil {
+	if _, err := s.do(ctx, stripeapi.Request{Method: http.MethodPost, Path: "/v1/promotion_codes/" + url.PathEscape(have.ID), Form: f}, &p); err != nil {
 		return Coupon{}, fmt.Errorf("setting stripe promotion code %s (%s) active=%t: %w", have.Code, have.ID, active, err)
 	}
 	return s.coupon(p), nil
@@ -384,7 +382,7 @@ func (s *Stripe) List(ctx context.Context, fn func(Coupon) error) error {
 		if after != "" {
 			q.Set("starting_after", after)
 		}
-		if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/promotion_codes", query: q}, &page); err != nil {
+		if _, err := s.do(ctx, stripeapi.Request{Method: http.MethodGet, Path: "/v1/promotion_codes", Query: q}, &page); err != nil {
 			return fmt.Errorf("listing stripe promotion codes: %w", err)
 		}
 		for _, p := range page.Data {
@@ -399,25 +397,35 @@ func (s *Stripe) List(ctx context.Context, fn func(Coupon) error) error {
 	}
 }
 
-// stripeMessage reads Stripe's error body: {"error": {"message", "code",
-// "param"}}.
-func stripeMessage(b []byte) string {
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-			Code    string `json:"code"`
-			Param   string `json:"param"`
-		} `json:"error"`
+// do sends r through the Stripe API client the webhook side uses too, and
+// puts its failures in the terms the syncer retries by: an answer outside
+// 2xx is an *APIError, no answer a transportError.
+func (s *Stripe) do(ctx context.Context, r stripeapi.Request, out any) (http.Header, error) {
+	h, err := s.api.Do(ctx, r, out)
+	var ae *stripeapi.Error
+	var te *stripeapi.TransportError
+	switch {
+	case errors.As(err, &ae):
+		return h, &APIError{Platform: registry.PlatformStripe, Method: ae.Method, Path: ae.Path, Status: ae.Status,
+			Message: stripeMessage(ae), RetryAfter: ae.RetryAfter}
+	case errors.As(err, &te):
+		return h, transportError{err}
 	}
-	if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
-		return strings.TrimSpace(string(b))
+	return h, err
+}
+
+// stripeMessage is the text of Stripe's error object: message, param and
+// code, or the raw body when it is not one.
+func stripeMessage(e *stripeapi.Error) string {
+	if e.Message == "" {
+		return e.Body
 	}
-	m := e.Error.Message
-	if e.Error.Param != "" {
-		m += " (param " + e.Error.Param + ")"
+	m := e.Message
+	if e.Param != "" {
+		m += " (param " + e.Param + ")"
 	}
-	if e.Error.Code != "" {
-		m += " [" + e.Error.Code + "]"
+	if e.Code != "" {
+		m += " [" + e.Code + "]"
 	}
 	return m
 }

@@ -13,11 +13,12 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// Recorder writes a code's sync state: a *codes.Writer. The Syncer only
+// Recorder writes a code's sync state: a *registry.Writer. The Syncer only
 // changes Platforms, so the write does not call the Syncer again.
 type Recorder interface {
 	Put(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error)
@@ -61,8 +62,22 @@ type Config struct {
 	Sleep Sleeper
 }
 
-// Validate checks c and applies defaults.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults, the retry
+// policy's included.
+func (c *Config) EnsureDefaults() {
+	c.Retry.EnsureDefaults()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = backoff.Sleep
+	}
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if len(c.Remotes) == 0 {
 		return errors.New("sync: no stores to sync to")
 	}
@@ -77,16 +92,7 @@ func (c *Config) Validate() error {
 	if c.Recorder == nil && !c.DryRun {
 		return errors.New("sync: a recorder is required to write sync state")
 	}
-	if err := c.Retry.Validate(); err != nil {
-		return err
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
-	return nil
+	return c.Retry.Validate()
 }
 
 // What happened to one code on one store (Result.Action).
@@ -165,14 +171,14 @@ func (r *Report) Err() error {
 }
 
 // Syncer pushes codes from the registry to the stores. Run syncs codes
-// now; Sync (the codes.Syncer a Writer calls) queues the changed codes for
+// now; Sync (the registry.Syncer a Writer calls) queues the changed codes for
 // a background worker, because recording the outcome is itself a write.
 //
 // Lock order: Syncer.mu is never held while calling a Remote or the
 // Recorder.
 type Syncer struct {
 	cfg   Config
-	reg   codes.Lookup
+	reg   registry.Lookup
 	log   *zap.Logger
 	retry retrier
 
@@ -190,11 +196,12 @@ type Syncer struct {
 	}
 }
 
-var _ codes.Syncer = (*Syncer)(nil)
+var _ registry.Syncer = (*Syncer)(nil)
 
 // New returns a Syncer reading codes from reg and starts its background
 // worker; Close stops it.
-func New(cfg Config, reg codes.Lookup, log *zap.Logger) (*Syncer, error) {
+func New(cfg Config, reg registry.Lookup, log *zap.Logger) (*Syncer, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -216,10 +223,10 @@ func New(cfg Config, reg codes.Lookup, log *zap.Logger) (*Syncer, error) {
 	return s, nil
 }
 
-// Sync implements codes.Syncer: it queues the changed codes for the
+// Sync implements registry.Syncer: it queues the changed codes for the
 // background worker and returns at once, with an *Error for codes a store's
 // platform would refuse (they are recorded as failed too).
-func (s *Syncer) Sync(_ context.Context, changes []codes.Applied) error {
+func (s *Syncer) Sync(_ context.Context, changes []registry.Applied) error {
 	now := s.cfg.Now()
 	var failed []Result
 	keys := make([]string, 0, len(changes))
@@ -326,7 +333,7 @@ func (s *Syncer) recheck() {
 	var keys []string
 	for _, c := range s.reg.All() {
 		for _, p := range c.Platforms {
-			if (p.Status == codes.SyncFailed || p.Status == codes.SyncPending) && s.remote(p.Platform, p.StoreID) != nil {
+			if (p.Status == registry.SyncFailed || p.Status == registry.SyncPending) && s.remote(p.Platform, p.StoreID) != nil {
 				keys = append(keys, c.Code)
 				break
 			}
@@ -430,7 +437,7 @@ func (s *Syncer) syncCode(ctx context.Context, code string) []Result {
 // remove deletes a code the registry no longer holds from one store.
 func (s *Syncer) remove(ctx context.Context, r Remote, code string) Result {
 	res := Result{Code: code, Platform: r.Platform(), Store: r.StoreID(), Action: ActionAbsent}
-	form, err := codes.ForPlatform(code, r.Platform())
+	form, err := registry.ForPlatform(code, r.Platform())
 	if err != nil {
 		return res // it can never have been synced there
 	}
@@ -470,18 +477,18 @@ func (s *Syncer) syncStore(ctx context.Context, r Remote, c *schemas.Code, now t
 			return s.step(ctx, r, c, want, key, now, &res)
 		})
 	}
-	st := schemas.PlatformSync{Platform: res.Platform, StoreID: res.Store, Status: codes.SyncSynced, SyncedAt: ptr(now.UTC().Truncate(time.Millisecond))}
+	st := schemas.PlatformSync{Platform: res.Platform, StoreID: res.Store, Status: registry.SyncSynced, SyncedAt: ptr(now.UTC().Truncate(time.Millisecond))}
 	if res.RemoteID != "" {
 		st.RemoteID = ptr(res.RemoteID)
 	}
 	switch {
 	case err != nil:
 		res.Action, res.Err = ActionFailed, err
-		st.Status, st.LastError, st.RemoteID, st.SyncedAt = codes.SyncFailed, ptr(err.Error()), prev.RemoteID, prev.SyncedAt
+		st.Status, st.LastError, st.RemoteID, st.SyncedAt = registry.SyncFailed, ptr(err.Error()), prev.RemoteID, prev.SyncedAt
 	case res.Action == ActionDeleted || res.Action == ActionAbsent:
-		st.Status, st.RemoteID = codes.SyncDeleted, nil
+		st.Status, st.RemoteID = registry.SyncDeleted, nil
 	case res.Action == ActionPending:
-		st.Status = codes.SyncPending
+		st.Status = registry.SyncPending
 	}
 	wrote := res.Action != ActionUnchanged && res.Action != ActionAbsent && res.Action != ActionPending
 	same := hadPrev && prev.Status == st.Status && eqPtr(prev.RemoteID, st.RemoteID) && eqPtr(prev.LastError, st.LastError)
@@ -508,7 +515,7 @@ func (s *Syncer) step(ctx context.Context, r Remote, c *schemas.Code, want Coupo
 	}
 	dry := s.cfg.DryRun
 	switch {
-	case c.Status == codes.StatusInactive && s.cfg.DeleteInactive:
+	case c.Status == registry.StatusInactive && s.cfg.DeleteInactive:
 		if !found || !have.Active && soft(r) {
 			res.Action, res.RemoteID = ActionAbsent, ""
 			return nil
@@ -569,7 +576,7 @@ func (s *Syncer) step(ctx context.Context, r Remote, c *schemas.Code, want Coupo
 // definition is left alone (its own sync records it).
 func (s *Syncer) record(ctx context.Context, cur schemas.Code, states []schemas.PlatformSync) error {
 	for attempt := 0; ; attempt++ {
-		next := codes.Clone(&cur)
+		next := registry.Clone(&cur)
 		for _, st := range states {
 			replaced := false
 			for i, p := range next.Platforms {
@@ -582,14 +589,14 @@ func (s *Syncer) record(ctx context.Context, cur schemas.Code, states []schemas.
 			}
 		}
 		_, err := s.cfg.Recorder.Put(ctx, next, cur.Version)
-		if errors.Is(err, codes.ErrNotFound) {
+		if errors.Is(err, registry.ErrNotFound) {
 			return nil // deleted meanwhile: the deletion syncs on its own
 		}
-		if err == nil || !errors.Is(err, codes.ErrConflict) || attempt == 2 {
+		if err == nil || !errors.Is(err, registry.ErrConflict) || attempt == 2 {
 			return err
 		}
 		latest, ok := s.reg.Get(cur.Code)
-		if !ok || !codes.SameDefinition(&latest, &cur) {
+		if !ok || !registry.SameDefinition(&latest, &cur) {
 			return nil
 		}
 		cur = latest

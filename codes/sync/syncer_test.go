@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -21,7 +21,7 @@ func TestSyncLifecycle(t *testing.T) {
 	}
 	for _, p := range h.ps {
 		st := h.reg.state(t, "SUMMER25", p.name)
-		if st.Status != codes.SyncSynced || st.RemoteID == nil || *st.RemoteID == "" || st.LastError != nil || st.SyncedAt == nil {
+		if st.Status != registry.SyncSynced || st.RemoteID == nil || *st.RemoteID == "" || st.LastError != nil || st.SyncedAt == nil {
 			t.Fatalf("%s state %+v", p.name, st)
 		}
 		if all, active := p.count("SUMMER25"); all != 1 || active != 1 {
@@ -59,7 +59,7 @@ func TestSyncLifecycle(t *testing.T) {
 
 	// Paused: deactivated everywhere, kept.
 	c, _ = h.reg.Get("SUMMER25")
-	c.Status = codes.StatusPaused
+	c.Status = registry.StatusPaused
 	h.reg.set(c)
 	if rep = h.run(t, "SUMMER25"); rep.Counts[ActionDeactivated] != 4 {
 		t.Fatalf("pause: %+v", rep.Results)
@@ -68,14 +68,14 @@ func TestSyncLifecycle(t *testing.T) {
 		if _, active := p.count("SUMMER25"); active != 0 {
 			t.Fatalf("%s still accepts a paused code", p.name)
 		}
-		if st := h.reg.state(t, "SUMMER25", p.name); st.Status != codes.SyncSynced || st.RemoteID == nil {
+		if st := h.reg.state(t, "SUMMER25", p.name); st.Status != registry.SyncSynced || st.RemoteID == nil {
 			t.Fatalf("%s paused state %+v", p.name, st)
 		}
 	}
 
 	// Active again.
 	c, _ = h.reg.Get("SUMMER25")
-	c.Status = codes.StatusActive
+	c.Status = registry.StatusActive
 	h.reg.set(c)
 	if rep = h.run(t, "SUMMER25"); rep.Counts[ActionUpdated] != 4 {
 		t.Fatalf("reactivate: %+v", rep.Results)
@@ -99,13 +99,13 @@ func TestSyncDeleteInactive(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.DeleteInactive = true }, testCode("Gone10"))
 	h.run(t, "GONE10")
 	c, _ := h.reg.Get("GONE10")
-	c.Status = codes.StatusInactive
+	c.Status = registry.StatusInactive
 	h.reg.set(c)
 	if rep := h.run(t, "GONE10"); rep.Counts[ActionDeleted] != 4 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	for _, p := range h.ps {
-		if st := h.reg.state(t, "GONE10", p.name); st.Status != codes.SyncDeleted || st.RemoteID != nil {
+		if st := h.reg.state(t, "GONE10", p.name); st.Status != registry.SyncDeleted || st.RemoteID != nil {
 			t.Fatalf("%s: %+v", p.name, st)
 		}
 	}
@@ -141,7 +141,7 @@ func TestSyncAdoptsAfterCrash(t *testing.T) {
 		if all, _ := p.count("CRASH1"); all != 1 {
 			t.Fatalf("%s holds %d codes", p.name, all)
 		}
-		if st := h.reg.state(t, "CRASH1", p.name); st.Status != codes.SyncSynced || st.RemoteID == nil {
+		if st := h.reg.state(t, "CRASH1", p.name); st.Status != registry.SyncSynced || st.RemoteID == nil {
 			t.Fatalf("%s: %+v", p.name, st)
 		}
 	}
@@ -206,14 +206,14 @@ func TestSyncGivesUp(t *testing.T) {
 		t.Fatalf("%v", rep.Err())
 	}
 	st := h.reg.state(t, "DOWN1", "paddle")
-	if st.Status != codes.SyncFailed || st.LastError == nil || !strings.Contains(*st.LastError, "giving up after 5 attempts") || !strings.Contains(*st.LastError, "500") {
+	if st.Status != registry.SyncFailed || st.LastError == nil || !strings.Contains(*st.LastError, "giving up after 5 attempts") || !strings.Contains(*st.LastError, "500") {
 		t.Fatalf("paddle state %+v %s", st, deref(st.LastError))
 	}
 	if n := len(h.sleep.take()); n != 4 {
 		t.Fatalf("%d waits, want 4", n)
 	}
 	for _, p := range h.ps[:3] {
-		if st := h.reg.state(t, "DOWN1", p.name); st.Status != codes.SyncSynced {
+		if st := h.reg.state(t, "DOWN1", p.name); st.Status != registry.SyncSynced {
 			t.Fatalf("%s: %+v", p.name, st)
 		}
 	}
@@ -223,7 +223,7 @@ func TestSyncGivesUp(t *testing.T) {
 	h.ps[3].fake.inject(func(f *fake) { f.broken, f.rateLimited, f.retryAfter = 0, 1, "3600" })
 	rep = h.run(t, "DOWN1")
 	st = h.reg.state(t, "DOWN1", "paddle")
-	if st.Status != codes.SyncFailed || !strings.Contains(deref(st.LastError), "asked to retry after 1h0m0s") || len(h.sleep.take()) != 0 {
+	if st.Status != registry.SyncFailed || !strings.Contains(deref(st.LastError), "asked to retry after 1h0m0s") || len(h.sleep.take()) != 0 {
 		t.Fatalf("%+v %s", st, deref(st.LastError))
 	}
 
@@ -233,7 +233,7 @@ func TestSyncGivesUp(t *testing.T) {
 	h.reg.set(c)
 	rep = h.run(t, "BAD2")
 	st = h.reg.state(t, "BAD2", "paddle")
-	if st.Status != codes.SyncFailed || !strings.Contains(deref(st.LastError), "paddle answered 400") || !strings.Contains(deref(st.LastError), "Invalid request.") || len(h.sleep.take()) != 0 {
+	if st.Status != registry.SyncFailed || !strings.Contains(deref(st.LastError), "paddle answered 400") || !strings.Contains(deref(st.LastError), "Invalid request.") || len(h.sleep.take()) != 0 {
 		t.Fatalf("%+v %s", st, deref(st.LastError))
 	}
 }
@@ -242,7 +242,7 @@ func TestSyncGivesUp(t *testing.T) {
 // both the Run and the Sync path.
 func TestSyncRejectsBeforeRequest(t *testing.T) {
 	h := newHarness(t, nil, testCode("Summer_25"), testCode("Euro5", func(c *schemas.Code) {
-		c.DiscountType, c.DiscountValue, c.Currency, c.CouponID = codes.Fixed, 500, ptr("EUR"), "fixed-5.00-eur"
+		c.DiscountType, c.DiscountValue, c.Currency, c.CouponID = registry.Fixed, 500, ptr("EUR"), "fixed-5.00-eur"
 	}))
 	h.writes()
 	rep := h.run(t, "SUMMER_25", "EURO5")
@@ -253,7 +253,7 @@ func TestSyncRejectsBeforeRequest(t *testing.T) {
 	for _, k := range []string{"SUMMER_25/stripe", "SUMMER_25/paddle", "EURO5/shopify", "EURO5/woocommerce"} {
 		r := byKey[k]
 		var fe *FieldError
-		if r.Action != ActionFailed || !errors.As(r.Err, &fe) || !errors.Is(r.Err, codes.ErrPlatform) {
+		if r.Action != ActionFailed || !errors.As(r.Err, &fe) || !errors.Is(r.Err, registry.ErrPlatform) {
 			t.Fatalf("%s: %+v", k, r)
 		}
 	}
@@ -264,7 +264,7 @@ func TestSyncRejectsBeforeRequest(t *testing.T) {
 		t.Fatalf("shopify message %q", f)
 	}
 	st := h.reg.state(t, "SUMMER_25", "stripe")
-	if st.Status != codes.SyncFailed || !strings.HasPrefix(deref(st.LastError), "code: stripe allows only letters, digits and '-'") {
+	if st.Status != registry.SyncFailed || !strings.HasPrefix(deref(st.LastError), "code: stripe allows only letters, digits and '-'") {
 		t.Fatalf("%+v", st)
 	}
 	for _, p := range h.ps {
@@ -281,7 +281,7 @@ func TestSyncRejectsBeforeRequest(t *testing.T) {
 
 	// The Writer path reports them at once.
 	c, _ := h.reg.Get("SUMMER_25")
-	err := h.s.Sync(context.Background(), []codes.Applied{{After: &c}})
+	err := h.s.Sync(context.Background(), []registry.Applied{{After: &c}})
 	var se *Error
 	if !errors.As(err, &se) || len(se.Failed) != 2 || !strings.Contains(err.Error(), "SUMMER_25 on paddle/pdl_1: failed: code: paddle allows only letters and digits") {
 		t.Fatalf("Sync: %v", err)
@@ -296,7 +296,7 @@ func TestSyncPendingUntilValidFrom(t *testing.T) {
 	if a["shopify"] != ActionCreated || a["woocommerce"] != ActionPending || a["stripe"] != ActionPending || a["paddle"] != ActionPending {
 		t.Fatalf("%v", a)
 	}
-	if st := h.reg.state(t, "LATER1", "stripe"); st.Status != codes.SyncPending || st.RemoteID != nil {
+	if st := h.reg.state(t, "LATER1", "stripe"); st.Status != registry.SyncPending || st.RemoteID != nil {
 		t.Fatalf("%+v", st)
 	}
 	if all, _ := h.ps[2].count("LATER1"); all != 0 {
@@ -314,22 +314,22 @@ func TestSyncBackground(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Recheck = 10 * time.Millisecond }, testCode("Bg1"))
 	h.ps[1].fake.inject(func(f *fake) { f.broken = 100 })
 	c, _ := h.reg.Get("BG1")
-	if err := h.s.Sync(context.Background(), []codes.Applied{{After: &c}}); err != nil {
+	if err := h.s.Sync(context.Background(), []registry.Applied{{After: &c}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.s.Flush(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if st := h.reg.state(t, "BG1", "shopify"); st.Status != codes.SyncSynced {
+	if st := h.reg.state(t, "BG1", "shopify"); st.Status != registry.SyncSynced {
 		t.Fatalf("%+v", st)
 	}
-	if st := h.reg.state(t, "BG1", "woocommerce"); st.Status != codes.SyncFailed {
+	if st := h.reg.state(t, "BG1", "woocommerce"); st.Status != registry.SyncFailed {
 		t.Fatalf("%+v", st)
 	}
 	// The store recovers; the recheck catches up.
 	h.ps[1].fake.inject(func(f *fake) { f.broken = 0 })
 	deadline := time.Now().Add(10 * time.Second)
-	for h.reg.state(t, "BG1", "woocommerce").Status != codes.SyncSynced {
+	for h.reg.state(t, "BG1", "woocommerce").Status != registry.SyncSynced {
 		if time.Now().After(deadline) {
 			t.Fatal("recheck did not retry the failed store")
 		}
@@ -338,7 +338,7 @@ func TestSyncBackground(t *testing.T) {
 	if err := h.s.Close(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.s.Sync(context.Background(), []codes.Applied{{After: &c}}); !errors.Is(err, errClosed) {
+	if err := h.s.Sync(context.Background(), []registry.Applied{{After: &c}}); !errors.Is(err, errClosed) {
 		t.Fatalf("Sync after Close: %v", err)
 	}
 }
@@ -378,7 +378,7 @@ func (r *racingRecorder) Put(ctx context.Context, c schemas.Code, base int64) (s
 	if !r.raced {
 		r.raced = true
 		other, _ := r.reg.Get(c.Code)
-		other.Platforms = append(other.Platforms, schemas.PlatformSync{Platform: "stripe", StoreID: "acct_other", Status: codes.SyncSynced})
+		other.Platforms = append(other.Platforms, schemas.PlatformSync{Platform: "stripe", StoreID: "acct_other", Status: registry.SyncSynced})
 		if _, err := r.reg.Put(ctx, other, other.Version); err != nil {
 			return schemas.Code{}, err
 		}
@@ -469,7 +469,7 @@ func TestSyncWooCommerceDraftByRemoteID(t *testing.T) {
 	h.run(t, "AGAIN5")
 	woo := h.ps[1].full.(*fakeWoo)
 	c, _ := h.reg.Get("AGAIN5")
-	c.Status = codes.StatusPaused
+	c.Status = registry.StatusPaused
 	h.reg.set(c)
 	if rep := h.run(t, "AGAIN5"); rep.Counts[ActionDeactivated] != 4 {
 		t.Fatalf("pause: %+v", rep.Results)
@@ -478,7 +478,7 @@ func TestSyncWooCommerceDraftByRemoteID(t *testing.T) {
 	woo.ignoreStatus = true
 	woo.mu.Unlock()
 	c, _ = h.reg.Get("AGAIN5")
-	c.Status = codes.StatusActive
+	c.Status = registry.StatusActive
 	h.reg.set(c)
 	rep := h.run(t, "AGAIN5")
 	for _, r := range rep.Results {

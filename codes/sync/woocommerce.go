@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // WooCommerceConfig configures a WooCommerce store.
@@ -57,7 +58,9 @@ func NewWooCommerce(cfg WooCommerceConfig) (*WooCommerce, error) {
 		cfg.Currency = cur
 	}
 	ck, cs := cfg.ConsumerKey, cfg.ConsumerSecret
-	c, err := newClient(codes.PlatformWooCommerce, cfg.BaseURL, cfg.HTTPClient, func(r *http.Request) { r.SetBasicAuth(ck, cs) }, wooMessage)
+	c, err := newClient(registry.PlatformWooCommerce, cfg.BaseURL, cfg.HTTPClient, func(h http.Header) {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(ck+":"+cs)))
+	}, wooMessage)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +68,7 @@ func NewWooCommerce(cfg WooCommerceConfig) (*WooCommerce, error) {
 }
 
 // Platform implements Remote.
-func (w *WooCommerce) Platform() string { return codes.PlatformWooCommerce }
+func (w *WooCommerce) Platform() string { return registry.PlatformWooCommerce }
 
 // StoreID implements Remote.
 func (w *WooCommerce) StoreID() string { return w.cfg.StoreID }
@@ -78,7 +81,7 @@ const wooTime = "2006-01-02T15:04:05"
 // Want implements Remote. WooCommerce has no start date and no
 // first-order rule.
 func (w *WooCommerce) Want(c *schemas.Code, now time.Time) (Coupon, error) {
-	return want(c, now, capabilities{platform: codes.PlatformWooCommerce, oncePerCustomer: true, minOrder: true, storeCurrency: w.cfg.Currency})
+	return want(c, now, capabilities{platform: registry.PlatformWooCommerce, oncePerCustomer: true, minOrder: true, storeCurrency: w.cfg.Currency})
 }
 
 // wooCoupon is the part of a coupon the sync reads.
@@ -136,13 +139,13 @@ func (w *WooCommerce) coupon(wc wooCoupon) Coupon {
 		if err != nil {
 			unmapped = append(unmapped, "amount "+wc.Amount)
 		}
-		c.DiscountType, c.DiscountValue, c.Currency = codes.Percent, bp, ""
+		c.DiscountType, c.DiscountValue, c.Currency = registry.Percent, bp, ""
 	case "fixed_cart":
 		amt, err := w.amount(wc.Amount)
 		if err != nil {
 			unmapped = append(unmapped, "amount "+wc.Amount)
 		}
-		c.DiscountType, c.DiscountValue = codes.Fixed, amt
+		c.DiscountType, c.DiscountValue = registry.Fixed, amt
 	default:
 		unmapped = append(unmapped, "discount_type "+wc.DiscountType)
 	}
@@ -238,7 +241,7 @@ func (w *WooCommerce) body(want Coupon) map[string]any {
 		"date_expires":         "",
 		"status":               "publish",
 	}
-	if want.DiscountType == codes.Percent {
+	if want.DiscountType == registry.Percent {
 		b["discount_type"], b["amount"] = "percent", bpDecimal(want.DiscountValue)
 	} else {
 		b["discount_type"], b["amount"] = "fixed_cart", money.Format(want.DiscountValue, want.Currency)

@@ -9,21 +9,21 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// NewWriter returns a codes.Writer on reg whose changes are synced to the
+// NewWriter returns a registry.Writer on reg whose changes are synced to the
 // stores of cfg, and the Syncer doing it: the Syncer records each sync
 // outcome through the Writer, so the two are made together (cfg.Recorder
 // is set here). Close the Syncer (it may still record), then the Writer.
-func NewWriter(reg *codes.Registry, wcfg codes.WriterConfig, cfg Config, log *zap.Logger) (*codes.Writer, *Syncer, error) {
+func NewWriter(reg *registry.Registry, wcfg registry.WriterConfig, cfg Config, log *zap.Logger) (*registry.Writer, *Syncer, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	// The Syncer's worker may record before the Writer below exists (a
 	// recheck at start): it gets an error then and retries later.
-	var made atomic.Pointer[codes.Writer]
+	var made atomic.Pointer[registry.Writer]
 	cfg.Recorder = RecorderFunc(func(ctx context.Context, c schemas.Code, base int64) (schemas.Code, error) {
 		w := made.Load()
 		if w == nil {
@@ -36,7 +36,7 @@ func NewWriter(reg *codes.Registry, wcfg codes.WriterConfig, cfg Config, log *za
 		return nil, nil, err
 	}
 	wcfg.Syncer = s
-	w, err := codes.NewWriter(reg, wcfg, log.Named("codes"))
+	w, err := registry.NewWriter(reg, wcfg, log.Named("codes"))
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/heldsway/heldsway/connectors/ttlcache"
 )
 
 // Default settings, applied by Open to zero fields.
@@ -68,7 +66,7 @@ type Conn struct {
 	// Keys maps a store id to its API key; a copy of Config.Keys.
 	Keys  map[string]string
 	HTTP  *http.Client
-	Cache *ttlcache.Cache
+	Cache *Cache
 	Now   func() time.Time
 }
 
@@ -101,7 +99,7 @@ func Open(c Config, defaultBaseURL string, defaultTTL time.Duration) (Conn, erro
 		BaseURL: strings.TrimRight(c.BaseURL, "/"),
 		Keys:    keys,
 		HTTP:    c.HTTPClient,
-		Cache:   ttlcache.New(c.CacheSize, c.CacheTTL),
+		Cache:   NewCache(c.CacheSize, c.CacheTTL),
 		Now:     c.Now,
 	}, nil
 }

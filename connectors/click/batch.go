@@ -7,13 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // MaxBatch is the most clicks one POST /v1/clicks may carry.
@@ -135,7 +136,7 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 	}
 	switch {
 	case in.Code != "":
-		code, err := codes.Normalize(in.Code)
+		code, err := promocode.Normalize(in.Code)
 		if err != nil {
 			return nil, fmt.Errorf("code: %w", err)
 		}
@@ -185,11 +186,11 @@ func (t *Tracker) fromRequest(in *ClickRequest, now time.Time) (*schemas.Click, 
 		*v = s
 	}
 	c.OccurredAt, c.ReceivedAt = occurred, now
-	c.LandingURL = optional(in.LandingURL)
-	c.Referrer = optional(in.Referrer)
-	c.PageType = optional(in.PageType)
-	c.UserAgent = optional(truncate(in.UserAgent, 512))
-	c.IPHash = optional(t.hasher.IP(in.IP))
+	c.LandingURL = checkout.Optional(in.LandingURL)
+	c.Referrer = checkout.Optional(in.Referrer)
+	c.PageType = checkout.Optional(in.PageType)
+	c.UserAgent = checkout.Optional(truncate(in.UserAgent, 512))
+	c.IPHash = checkout.Optional(t.hasher.IP(in.IP))
 	r := &http.Request{Header: http.Header{"User-Agent": {in.UserAgent}}}
 	c.IsBot, _ = Bot(r)
 	if c.IsBot {

@@ -14,12 +14,13 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Cookie is the name of the visitor cookie.
@@ -67,14 +68,19 @@ type Config struct {
 	TrustForwarded bool
 }
 
-// Validate checks the destinations: absolute http(s) URLs only.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if c.CookieMaxAge == 0 {
 		c.CookieMaxAge = 400 * 24 * time.Hour
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 2 * time.Second
 	}
+}
+
+// Validate checks the destinations: absolute http(s) URLs only. It does
+// not change c.
+func (c Config) Validate() error {
 	if _, ok := c.Destinations[DefaultDestination]; !ok && len(c.Destinations) > 0 {
 		return errors.New("click: destinations configured but none is 'default' (--destination default=https://shop.example/)")
 	}
@@ -119,6 +125,7 @@ type Tracker struct {
 
 // New returns a Tracker.
 func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics schemas.Topics, log *zap.Logger) (*Tracker, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -181,7 +188,7 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer-when-downgrade")
 
-	code, err := codes.Normalize(r.PathValue("code"))
+	code, err := promocode.Normalize(r.PathValue("code"))
 	entry, known := schemas.Code{}, false
 	if err == nil {
 		entry, known = t.codes.Get(code)
@@ -217,11 +224,11 @@ func (t *Tracker) redirect(w http.ResponseWriter, r *http.Request) {
 		AffiliateID:   &aff,
 		DestinationID: &destID,
 		LandingURL:    &dest,
-		Referrer:      optional(scrubbed(r.Referer())),
-		IPHash:        optional(t.hasher.IP(t.clientIP(r))),
-		UserAgent:     optional(truncate(r.UserAgent(), 512)),
+		Referrer:      checkout.Optional(scrubbed(r.Referer())),
+		IPHash:        checkout.Optional(t.hasher.IP(t.clientIP(r))),
+		UserAgent:     checkout.Optional(truncate(r.UserAgent(), 512)),
 		IsBot:         isBot,
-		BotReason:     optional(reason),
+		BotReason:     checkout.Optional(reason),
 		Source:        "redirect",
 		OccurredAt:    now,
 		ReceivedAt:    now,
@@ -293,13 +300,6 @@ func (t *Tracker) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // scrubbed is a browser-reported URL without what may identify the

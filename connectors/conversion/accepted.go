@@ -6,7 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/ttlcache"
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -21,13 +22,24 @@ const (
 	DefaultAcceptedTTL = 30 * 24 * time.Hour
 )
 
-// accepted remembers what each accepted order said, by order reference.
+// accepted remembers what each accepted order said, by order reference,
+// in a size-bounded LRU (github.com/hashicorp/golang-lru/v2); an entry
+// expires ttl after it was remembered, by the handler's clock.
 type accepted struct {
 	once  sync.Once
-	cache *ttlcache.Cache
+	ttl   time.Duration
+	cache *lru.Cache[string, acceptedOrder]
 }
 
-func (a *accepted) get(size int, ttl time.Duration) *ttlcache.Cache {
+// acceptedOrder is an order's fields (orderFields joined by \x1f) and when
+// they are forgotten.
+type acceptedOrder struct {
+	fields  string
+	expires time.Time
+}
+
+// init applies the defaults on first use.
+func (a *accepted) init(size int, ttl time.Duration) {
 	a.once.Do(func() {
 		if size <= 0 {
 			size = DefaultAcceptedOrders
@@ -35,9 +47,24 @@ func (a *accepted) get(size int, ttl time.Duration) *ttlcache.Cache {
 		if ttl <= 0 {
 			ttl = DefaultAcceptedTTL
 		}
-		a.cache = ttlcache.New(size, ttl)
+		a.ttl = ttl
+		a.cache, _ = lru.New[string, acceptedOrder](size) // size >= 1: no error
 	})
-	return a.cache
+}
+
+// lookup returns the fields remembered for ref, unless they expired by now.
+func (a *accepted) lookup(ref string, now time.Time) (string, bool) {
+	e, ok := a.cache.Get(ref)
+	if !ok || !now.Before(e.expires) {
+		return "", false
+	}
+	return e.fields, true
+}
+
+// remember stores ref's fields from now on, evicting the least recently
+// used order past the size.
+func (a *accepted) remember(ref, fields string, now time.Time) {
+	a.cache.Add(ref, acceptedOrder{fields: fields, expires: now.Add(a.ttl)})
 }
 
 // orderFields are the parts of an order that must not change when its id

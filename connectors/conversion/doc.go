@@ -10,4 +10,10 @@
 // money, currency, codes or customer is answered 409 naming the fields,
 // while the process remembers the order (Handlers.AcceptedOrders); past
 // that memory the processor treats it as an order update.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe: schemas.ID("api", store, order id,
+// "conversion") for an order, schemas.ID("api", store, "refund", refund
+// id) for a refund.
 package conversion

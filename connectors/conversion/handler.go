@@ -41,7 +41,8 @@ type Handlers struct {
 	AcceptedTTL    time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	Log *zap.Logger
+	// Logger receives the handlers' logs. Default zap.NewNop().
+	Logger *zap.Logger
 
 	accepted accepted
 
@@ -64,10 +65,10 @@ func (h *Handlers) now() time.Time {
 }
 
 func (h *Handlers) log() *zap.Logger {
-	if h.Log == nil {
+	if h.Logger == nil {
 		return zap.NewNop()
 	}
-	return h.Log
+	return h.Logger
 }
 
 func (h *Handlers) body(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -100,9 +101,9 @@ func (h *Handlers) conversion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := schemas.OrderRef(Platform, o.StoreID, o.OrderID)
-	mem := h.accepted.get(h.AcceptedOrders, h.AcceptedTTL)
+	h.accepted.init(h.AcceptedOrders, h.AcceptedTTL)
 	now := h.now()
-	if prev, ok := mem.Get(ref, now); ok {
+	if prev, ok := h.accepted.lookup(ref, now); ok {
 		if diff := conflict(prev, o); diff != "" {
 			edge.WriteError(w, http.StatusConflict, fmt.Sprintf(
 				"order_id %q (store %q) was accepted with different %s; an order's money, currency, codes and customer cannot change: send a refund, or a new order id",
@@ -111,7 +112,7 @@ func (h *Handlers) conversion(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if h.publish(w, r, publish.Event{Topic: h.Topics.Orders, Key: o.Customer.Key, Value: o}, o.EventID) {
-		mem.Put(ref, strings.Join(orderFields(o), "\x1f"), now)
+		h.accepted.remember(ref, strings.Join(orderFields(o), "\x1f"), now)
 	}
 }
 

@@ -3,6 +3,7 @@ package conversion
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -102,5 +103,46 @@ func TestOrderConflict(t *testing.T) {
 				t.Fatalf("409 %s (published %d), want the reason naming %q and nothing published", body, pub.n-before, tt.differs)
 			}
 		})
+	}
+}
+
+// TestAcceptedMemoryBounds: the memory of accepted orders forgets an order
+// AcceptedTTL after it was accepted (by the handler's clock) and holds at
+// most AcceptedOrders orders, the least recently used going first; a
+// forgotten order id may then be posted with other content.
+func TestAcceptedMemoryBounds(t *testing.T) {
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, _ := schemas.NewTopics("t")
+	now := testNow
+	(&Handlers{Publisher: &discard{}, Hasher: testHasher(t), Topics: topics, Now: func() time.Time { return now },
+		AcceptedOrders: 2, AcceptedTTL: time.Hour}).Register(srv, "tok")
+	order := func(id string, subtotal int) string {
+		return fmt.Sprintf(`{"order_id":%q,"currency":"EUR","subtotal":%d,"customer":{"email":"a@example.com"}}`, id, subtotal)
+	}
+	for i, step := range []struct {
+		advance time.Duration
+		body    string
+		want    int
+	}{
+		{0, order("a", 100), http.StatusAccepted},
+		{time.Hour - time.Millisecond, order("a", 200), http.StatusConflict}, // still remembered
+		{time.Millisecond, order("a", 200), http.StatusAccepted},             // forgotten after the TTL
+		{0, order("b", 100), http.StatusAccepted},
+		{0, order("a", 300), http.StatusConflict}, // a is now the most recently used
+		{0, order("c", 100), http.StatusAccepted}, // evicts b, the least recently used
+		{0, order("b", 200), http.StatusAccepted},
+		{0, order("c", 200), http.StatusConflict},
+	} {
+		now = now.Add(step.advance)
+		req := httptest.NewRequest(http.MethodPost, "/v1/conversions", strings.NewReader(step.body))
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != step.want {
+			t.Fatalf("step %d %s: %d %s, want %d", i, step.body, rec.Code, rec.Body.String(), step.want)
+		}
 	}
 }

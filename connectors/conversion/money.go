@@ -3,7 +3,7 @@ package conversion
 import (
 	"fmt"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // TotalTolerance is how far a reported total may be from subtotal -

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Platform is the platform name of orders reported through this API.
@@ -100,13 +101,6 @@ func eventTime(field string, t *time.Time, now time.Time) (time.Time, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // ToOrder validates r and maps it to a canonical order.
 func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Order, error) {
 	orderID, err := id("order_id", r.OrderID, true)
@@ -161,7 +155,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	applied := make([]schemas.AppliedCode, 0, len(r.Codes))
 	seen := map[string]bool{}
 	for i, c := range r.Codes {
-		n, err := codes.Normalize(c)
+		n, err := promocode.Normalize(c)
 		if err != nil {
 			return nil, fmt.Errorf("codes[%d]: %w", i, err)
 		}
@@ -197,13 +191,10 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	if err != nil {
 		return nil, fmt.Errorf("landing_url: %w", err)
 	}
-	emailHash := h.Email(r.Customer.Email)
-	ref := schemas.OrderRef(Platform, store, orderID)
-	o := &schemas.Order{
-		EventID:     schemas.ID(Platform, store, orderID, "conversion"),
-		OrderID:     orderID,
+	c := checkout.Checkout{
 		Platform:    Platform,
-		StoreID:     store,
+		Store:       store,
+		OrderID:     orderID,
 		SourceEvent: "conversion",
 		Currency:    cur,
 		Subtotal:    *r.Subtotal,
@@ -212,17 +203,14 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 		Tax:         r.Tax,
 		Total:       total,
 		Codes:       applied,
-		Customer: schemas.Customer{
-			Key:        identity.CustomerKey(visitor, click, emailHash, "", ref),
-			VisitorID:  optional(visitor),
-			ClickID:    optional(click),
-			EmailHash:  optional(emailHash),
-			CustomerID: optional(custID),
-			FirstOrder: r.Customer.FirstOrder,
-		},
-		LandingURL: optional(landing),
-		OccurredAt: occurred,
-		ReceivedAt: now,
+		VisitorID:   visitor,
+		ClickID:     click,
+		Email:       r.Customer.Email,
+		CustomerID:  custID,
+		FirstOrder:  r.Customer.FirstOrder,
+		LandingURL:  landing,
+		OccurredAt:  occurred,
+		ReceivedAt:  now,
 	}
 	if s := r.Subscription; s != nil {
 		sid, err := id("subscription.id", s.ID, true)
@@ -240,9 +228,9 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 			}
 			sub.StartedAt = ptr(st)
 		}
-		o.Subscription = sub
+		c.Subscription = sub
 	}
-	return o, nil
+	return checkout.Build(c, h)
 }
 
 // ToRefund validates r and maps it to a canonical refund.
@@ -287,7 +275,7 @@ func (r *RefundRequest) ToRefund(now time.Time) (*schemas.Refund, error) {
 		return nil, errors.New("reason: longer than 1024 bytes")
 	}
 	return &schemas.Refund{
-		EventID:    schemas.ID(Platform, store, "refund", refundID),
+		EventID:    checkout.EventID(checkout.EventKey{Platform: Platform, Store: store, OrderID: orderID, RefundID: refundID}),
 		RefundID:   refundID,
 		OrderID:    orderID,
 		Platform:   Platform,
@@ -296,7 +284,7 @@ func (r *RefundRequest) ToRefund(now time.Time) (*schemas.Refund, error) {
 		Amount:     *r.Amount,
 		Total:      total,
 		Full:       r.Full,
-		Reason:     optional(r.Reason),
+		Reason:     checkout.Optional(r.Reason),
 		OccurredAt: occurred,
 		ReceivedAt: now,
 	}, nil

@@ -50,8 +50,8 @@ type Config struct {
 	MetricsAddr string
 }
 
-// Validate applies defaults and checks c.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
@@ -73,6 +73,12 @@ func (c *Config) Validate() error {
 	if c.BodyTimeout == 0 {
 		c.BodyTimeout = 10 * time.Second
 	}
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("edge: http address %q: %w", c.Addr, err)
 	}
@@ -123,6 +129,7 @@ type Server struct {
 
 // New returns a server; register handlers before Run.
 func New(cfg Config, log *zap.Logger) (*Server, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-
-	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
 // VerifyBase64 checks sig, the value of the header named header, as the
@@ -14,22 +12,22 @@ import (
 // time: every secret is tried, so the time does not reveal which matched.
 // A platform passes its configured secret, then any other form of it the
 // platform may have keyed the HMAC with. An empty secret, or none, is an
-// error. Errors wrap webhook.ErrSignature and name header.
+// error. Errors wrap ErrSignature and name header.
 func VerifyBase64(header, sig string, body []byte, secrets ...string) error {
 	if sig == "" {
-		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, header)
+		return fmt.Errorf("%w: missing %s header", ErrSignature, header)
 	}
 	if len(secrets) == 0 {
-		return fmt.Errorf("%w: empty secret", webhook.ErrSignature)
+		return fmt.Errorf("%w: empty secret", ErrSignature)
 	}
 	for _, s := range secrets {
 		if s == "" {
-			return fmt.Errorf("%w: empty secret", webhook.ErrSignature)
+			return fmt.Errorf("%w: empty secret", ErrSignature)
 		}
 	}
 	got, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: %s is not a base64 HMAC-SHA256", webhook.ErrSignature, header)
+		return fmt.Errorf("%w: %s is not a base64 HMAC-SHA256", ErrSignature, header)
 	}
 	ok := false
 	for _, s := range secrets {
@@ -38,7 +36,7 @@ func VerifyBase64(header, sig string, body []byte, secrets ...string) error {
 		ok = hmac.Equal(got, m.Sum(nil)) || ok
 	}
 	if !ok {
-		return fmt.Errorf("%w: HMAC does not match", webhook.ErrSignature)
+		return fmt.Errorf("%w: HMAC does not match", ErrSignature)
 	}
 	return nil
 }
@@ -48,7 +46,7 @@ func VerifyBase64(header, sig string, body []byte, secrets ...string) error {
 // header.
 func Present(header, sig string) error {
 	if sig == "" {
-		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, header)
+		return fmt.Errorf("%w: missing %s header", ErrSignature, header)
 	}
 	return nil
 }

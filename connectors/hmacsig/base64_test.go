@@ -8,8 +8,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
 func TestVerifyBase64(t *testing.T) {
@@ -42,7 +40,7 @@ func TestVerifyBase64(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, webhook.ErrSignature) || !strings.Contains(err.Error(), tt.wantMsg) {
+			if !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("VerifyBase64 = %v, want ErrSignature containing %q", err, tt.wantMsg)
 			}
 		})

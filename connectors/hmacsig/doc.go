@@ -1,7 +1,9 @@
 // Package hmacsig verifies the HMAC-SHA256 signatures store platforms put on
-// their webhooks, in constant time, with errors wrapping
-// webhook.ErrSignature (missing, malformed or wrong) or webhook.ErrStale
-// (authentic but outside the tolerance window).
+// their webhooks, in constant time, with errors wrapping ErrSignature
+// (missing, malformed or wrong) or ErrStale (authentic but outside the
+// tolerance window). It imports nothing of HeldSway: connectors/webhook, the
+// shared flow, depends on it (it answers 401 for both errors), not the other
+// way round.
 //
 // Two shapes are covered:
 //   - Scheme: a timestamped header of key=value parts, such as Stripe's

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
 const (
@@ -60,11 +58,11 @@ func (s Scheme) Sign(secret string, t time.Time, body []byte) string {
 }
 
 // Verify checks the s.Header of h against secret and body, then the
-// timestamp against now ± tolerance. Errors wrap webhook.ErrSignature, or
-// webhook.ErrStale for an authentic request outside the tolerance.
+// timestamp against now ± tolerance. Errors wrap ErrSignature, or
+// ErrStale for an authentic request outside the tolerance.
 func (s Scheme) Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
 	if secret == "" {
-		return fmt.Errorf("%w: empty secret", webhook.ErrSignature)
+		return fmt.Errorf("%w: empty secret", ErrSignature)
 	}
 	sh, err := s.parse(h.Get(s.Header))
 	if err != nil {
@@ -80,11 +78,11 @@ func (s Scheme) Verify(secret string, h http.Header, body []byte, now time.Time,
 		}
 	}
 	if !match {
-		return fmt.Errorf("%w: no %s signature matches", webhook.ErrSignature, s.SigKey)
+		return fmt.Errorf("%w: no %s signature matches", ErrSignature, s.SigKey)
 	}
 	skew := now.Sub(time.Unix(sh.ts, 0))
 	if skew > tolerance || skew < -tolerance {
-		return fmt.Errorf("%w: %s %d is %s from now, tolerance %s", webhook.ErrStale, s.TimeName, sh.ts, skew.Round(time.Second), tolerance)
+		return fmt.Errorf("%w: %s %d is %s from now, tolerance %s", ErrStale, s.TimeName, sh.ts, skew.Round(time.Second), tolerance)
 	}
 	return nil
 }
@@ -93,7 +91,7 @@ func (s Scheme) Verify(secret string, h http.Header, body []byte, now time.Time,
 // error is Verify's for a missing header.
 func (s Scheme) Present(h http.Header) error {
 	if h.Get(s.Header) == "" {
-		return fmt.Errorf("%w: missing %s header", webhook.ErrSignature, s.Header)
+		return fmt.Errorf("%w: missing %s header", ErrSignature, s.Header)
 	}
 	return nil
 }
@@ -102,10 +100,10 @@ func (s Scheme) Present(h http.Header) error {
 func (s Scheme) parse(h string) (signed, error) {
 	var sh signed
 	if h == "" {
-		return sh, fmt.Errorf("%w: missing %s header", webhook.ErrSignature, s.Header)
+		return sh, fmt.Errorf("%w: missing %s header", ErrSignature, s.Header)
 	}
 	if len(h) > maxHeaderLen {
-		return sh, fmt.Errorf("%w: %s header longer than %d bytes", webhook.ErrSignature, s.Header, maxHeaderLen)
+		return sh, fmt.Errorf("%w: %s header longer than %d bytes", ErrSignature, s.Header, maxHeaderLen)
 	}
 	haveTS := false
 	for _, part := range strings.Split(h, s.Sep) {
@@ -117,7 +115,7 @@ func (s Scheme) parse(h string) (signed, error) {
 		case s.TimeKey:
 			ts, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || ts <= 0 || haveTS {
-				return sh, fmt.Errorf("%w: malformed %s in %s header", webhook.ErrSignature, s.TimeName, s.Header)
+				return sh, fmt.Errorf("%w: malformed %s in %s header", ErrSignature, s.TimeName, s.Header)
 			}
 			sh.ts, haveTS = ts, true
 		case s.SigKey:
@@ -132,10 +130,10 @@ func (s Scheme) parse(h string) (signed, error) {
 		}
 	}
 	if !haveTS {
-		return sh, fmt.Errorf("%w: no %s in %s header", webhook.ErrSignature, s.TimeName, s.Header)
+		return sh, fmt.Errorf("%w: no %s in %s header", ErrSignature, s.TimeName, s.Header)
 	}
 	if len(sh.sigs) == 0 {
-		return sh, fmt.Errorf("%w: no %s signature in %s header", webhook.ErrSignature, s.SigKey, s.Header)
+		return sh, fmt.Errorf("%w: no %s signature in %s header", ErrSignature, s.SigKey, s.Header)
 	}
 	return sh, nil
 }

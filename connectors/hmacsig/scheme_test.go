@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/heldsway/heldsway/connectors/webhook"
 )
 
 var (
@@ -54,21 +52,21 @@ func TestSchemeVerify(t *testing.T) {
 			{"second signature matches", testSecret, other + s.Sep + sig, b, testNow, nil, ""},
 			{"other keys and spaces skipped", testSecret, ts + s.Sep + " v0=abc" + s.Sep + " " + sig, b, testNow, nil, ""},
 			{"within tolerance", testSecret, good, b, testNow.Add(5 * time.Minute), nil, ""},
-			{"empty secret", "", good, b, testNow, webhook.ErrSignature, "empty secret"},
-			{"tampered body", testSecret, good, []byte(`{}`), testNow, webhook.ErrSignature, "no " + s.SigKey + " signature matches"},
-			{"stale", testSecret, good, b, testNow.Add(6 * time.Minute), webhook.ErrStale, s.TimeName + " 1700000000 is 6m0s from now, tolerance 5m0s"},
-			{"future", testSecret, good, b, testNow.Add(-6 * time.Minute), webhook.ErrStale, "-6m0s from now"},
-			{"stale but forged", testSecret, other, b, testNow.Add(time.Hour), webhook.ErrSignature, "matches"},
-			{"missing", testSecret, "", b, testNow, webhook.ErrSignature, "missing " + s.Header + " header"},
-			{"too long", testSecret, good + s.Sep + strings.Repeat("x", 4096), b, testNow, webhook.ErrSignature, s.Header + " header longer than 4096 bytes"},
-			{"no timestamp", testSecret, sig, b, testNow, webhook.ErrSignature, "no " + s.TimeName + " in " + s.Header + " header"},
-			{"no signature", testSecret, ts, b, testNow, webhook.ErrSignature, "no " + s.SigKey + " signature in " + s.Header + " header"},
-			{"bad timestamp", testSecret, tk + "abc" + s.Sep + sig, b, testNow, webhook.ErrSignature, "malformed " + s.TimeName + " in " + s.Header + " header"},
-			{"zero timestamp", testSecret, tk + "0" + s.Sep + sig, b, testNow, webhook.ErrSignature, "malformed"},
-			{"two timestamps", testSecret, ts + s.Sep + ts + s.Sep + sig, b, testNow, webhook.ErrSignature, "malformed"},
-			{"non-hex signature", testSecret, ts + s.Sep + s.SigKey + "=zz" + sig[len(s.SigKey)+3:], b, testNow, webhook.ErrSignature, "no " + s.SigKey + " signature in"},
-			{"short signature", testSecret, ts + s.Sep + s.SigKey + "=abcd", b, testNow, webhook.ErrSignature, "no " + s.SigKey + " signature in"},
-			{"other separator", testSecret, strings.ReplaceAll(good, s.Sep, "|"), b, testNow, webhook.ErrSignature, "malformed " + s.TimeName},
+			{"empty secret", "", good, b, testNow, ErrSignature, "empty secret"},
+			{"tampered body", testSecret, good, []byte(`{}`), testNow, ErrSignature, "no " + s.SigKey + " signature matches"},
+			{"stale", testSecret, good, b, testNow.Add(6 * time.Minute), ErrStale, s.TimeName + " 1700000000 is 6m0s from now, tolerance 5m0s"},
+			{"future", testSecret, good, b, testNow.Add(-6 * time.Minute), ErrStale, "-6m0s from now"},
+			{"stale but forged", testSecret, other, b, testNow.Add(time.Hour), ErrSignature, "matches"},
+			{"missing", testSecret, "", b, testNow, ErrSignature, "missing " + s.Header + " header"},
+			{"too long", testSecret, good + s.Sep + strings.Repeat("x", 4096), b, testNow, ErrSignature, s.Header + " header longer than 4096 bytes"},
+			{"no timestamp", testSecret, sig, b, testNow, ErrSignature, "no " + s.TimeName + " in " + s.Header + " header"},
+			{"no signature", testSecret, ts, b, testNow, ErrSignature, "no " + s.SigKey + " signature in " + s.Header + " header"},
+			{"bad timestamp", testSecret, tk + "abc" + s.Sep + sig, b, testNow, ErrSignature, "malformed " + s.TimeName + " in " + s.Header + " header"},
+			{"zero timestamp", testSecret, tk + "0" + s.Sep + sig, b, testNow, ErrSignature, "malformed"},
+			{"two timestamps", testSecret, ts + s.Sep + ts + s.Sep + sig, b, testNow, ErrSignature, "malformed"},
+			{"non-hex signature", testSecret, ts + s.Sep + s.SigKey + "=zz" + sig[len(s.SigKey)+3:], b, testNow, ErrSignature, "no " + s.SigKey + " signature in"},
+			{"short signature", testSecret, ts + s.Sep + s.SigKey + "=abcd", b, testNow, ErrSignature, "no " + s.SigKey + " signature in"},
+			{"other separator", testSecret, strings.ReplaceAll(good, s.Sep, "|"), b, testNow, ErrSignature, "malformed " + s.TimeName},
 		}
 		for _, tt := range tests {
 			t.Run(s.Header+"/"+tt.name, func(t *testing.T) {
@@ -98,7 +96,7 @@ func TestSchemeVerifyComparesAtMostMaxSignatures(t *testing.T) {
 	wrong := "v1=" + strings.Repeat("00", 32)
 	h := ts + strings.Repeat(","+wrong, maxSignatures) + "," + sig
 	err := stripeLike.Verify(testSecret, http.Header{"Stripe-Signature": {h}}, b, testNow, time.Minute)
-	if !errors.Is(err, webhook.ErrSignature) {
+	if !errors.Is(err, ErrSignature) {
 		t.Fatalf("signature past the limit was compared: %v", err)
 	}
 }
@@ -114,7 +112,7 @@ func FuzzSchemeVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		for _, s := range []Scheme{stripeLike, paddleLike} {
 			err := s.Verify(testSecret, http.Header{s.Header: {h}}, b, testNow, time.Minute)
-			if err != nil && !errors.Is(err, webhook.ErrSignature) && !errors.Is(err, webhook.ErrStale) {
+			if err != nil && !errors.Is(err, ErrSignature) && !errors.Is(err, ErrStale) {
 				t.Fatalf("%s %q: %v", s.Header, h, err)
 			}
 		}

@@ -9,10 +9,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/codes/admin"
+	"github.com/heldsway/heldsway/codes/registry"
 	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/connectors/click"
+	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
@@ -28,8 +28,8 @@ type Ingest struct {
 	log      *zap.Logger
 	server   *edge.Server
 	client   *kgo.Client
-	registry *codes.Registry
-	writer   *codes.Writer
+	registry *registry.Registry
+	writer   *registry.Writer
 	syncer   *codesync.Syncer
 }
 
@@ -55,7 +55,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 			in = nil
 		}
 	}()
-	in.registry, err = codes.NewRegistry(codes.RegistryConfig{Topic: cfg.Topics.Codes, Serde: cfg.Serde, Conn: cfg.Conn}, log.Named("registry"))
+	in.registry, err = registry.NewRegistry(registry.RegistryConfig{Topic: cfg.Topics.Codes, Serde: cfg.Serde, Conn: cfg.Conn}, log.Named("registry"))
 	if err != nil {
 		return in, err
 	}
@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 	pub := publish.New(in.client, cfg.Serde, publish.Config{Timeout: cfg.PublishTimeout}, log.Named("publish"))
 	srv.AddCheck("kafka", pub.Ping)
 
-	(&conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: cfg.Topics, Log: log.Named("conversion")}).Register(srv, cfg.APIToken)
+	(&conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: cfg.Topics, Logger: log.Named("conversion")}).Register(srv, cfg.APIToken)
 
 	tracker, err := click.New(click.Config{
 		Destinations:   cfg.Destinations,
@@ -84,9 +84,9 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 	tracker.Register(srv, cfg.APIToken)
 	srv.Metrics().Register(tracker.Collectors()...)
 
-	wcfg := codes.WriterConfig{Conn: cfg.Conn}
+	wcfg := registry.WriterConfig{Conn: cfg.Conn}
 	if cfg.Sync == nil {
-		in.writer, err = codes.NewWriter(in.registry, wcfg, log.Named("codes"))
+		in.writer, err = registry.NewWriter(in.registry, wcfg, log.Named("codes"))
 	} else {
 		in.writer, in.syncer, err = codesync.NewWriter(in.registry, wcfg, codesync.Config{
 			Remotes: cfg.Sync.Remotes,
@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 	if err != nil {
 		return in, err
 	}
-	(&admin.Handlers{Registry: in.registry, Writer: in.writer}).Register(srv, cfg.APIToken)
+	(&codeadmin.Handlers{Registry: in.registry, Writer: in.writer}).Register(srv, cfg.APIToken)
 
 	platforms, err := webhookPlatforms(&cfg, hasher, in.registry)
 	if err != nil {
@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 			DeadLetterTopic: cfg.Topics.DeadLetter,
 			MaxBodyBytes:    srv.Config().MaxBodyBytes,
 			Observe:         srv.Metrics().ObserveWebhook,
-			Log:             log.Named("webhook"),
+			Logger:          log.Named("webhook"),
 		})
 		if len(stores) > 0 {
 			log.Info("webhooks enabled", zap.String("platform", p.Name()), zap.Int("stores", len(stores)))

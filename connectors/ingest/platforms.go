@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/paddle"
 	"github.com/heldsway/heldsway/connectors/shopify"
@@ -17,7 +17,7 @@ import (
 // Stripe promotion code and Paddle discount ids are resolved from the
 // registry first, then through the platform's API when a store has an API
 // key.
-func webhookPlatforms(cfg *Config, hasher *identity.Hasher, reg *codes.Registry) ([]webhook.Platform, error) {
+func webhookPlatforms(cfg *Config, hasher *identity.Hasher, reg *registry.Registry) ([]webhook.Platform, error) {
 	stripeCfg := stripe.Config{Topics: cfg.Topics, Hasher: hasher, Tolerance: cfg.WebhookTolerance, Promotions: stripe.Chain{registryStripe{reg}}}
 	if keys := cfg.Stores["stripe"].APIKeys; len(keys) > 0 {
 		api, err := stripe.NewClient(stripe.ClientConfig{BaseURL: cfg.StripeAPI, SecretKeys: keys})
@@ -45,7 +45,7 @@ func webhookPlatforms(cfg *Config, hasher *identity.Hasher, reg *codes.Registry)
 
 // registryStripe resolves Stripe promotion code ids from the codes the
 // registry synced to Stripe, before asking Stripe's API.
-type registryStripe struct{ r *codes.Registry }
+type registryStripe struct{ r *registry.Registry }
 
 func (s registryStripe) Code(_ context.Context, store, promoID string) (string, error) {
 	if c, ok := s.r.ByRemoteID("stripe", store, promoID); ok {
@@ -55,7 +55,7 @@ func (s registryStripe) Code(_ context.Context, store, promoID string) (string, 
 }
 
 // registryPaddle does the same for Paddle discount ids.
-type registryPaddle struct{ r *codes.Registry }
+type registryPaddle struct{ r *registry.Registry }
 
 func (p registryPaddle) Code(_ context.Context, store, discountID string) (string, error) {
 	if c, ok := p.r.ByRemoteID("paddle", store, discountID); ok {

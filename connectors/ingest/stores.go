@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/codes/registry"
 	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/connectors/webhook"
 )
@@ -201,20 +201,20 @@ func SyncRemotes(stores map[string]Stores) ([]codesync.Remote, error) {
 				err error
 			)
 			switch platform {
-			case codes.PlatformShopify:
+			case registry.PlatformShopify:
 				r, err = codesync.NewShopify(codesync.ShopifyConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, AccessToken: key, Currency: spec.Currency})
-			case codes.PlatformWooCommerce:
+			case registry.PlatformWooCommerce:
 				ck, cs, ok := strings.Cut(key, ":")
 				if !ok {
 					return nil, fmt.Errorf("store %s/%s: the WooCommerce API key must be consumer key and secret as ck_...:cs_...", platform, id)
 				}
 				r, err = codesync.NewWooCommerce(codesync.WooCommerceConfig{StoreID: id, BaseURL: spec.APIURL, ConsumerKey: ck, ConsumerSecret: cs, Currency: spec.Currency})
-			case codes.PlatformStripe:
+			case registry.PlatformStripe:
 				r, err = codesync.NewStripe(codesync.StripeConfig{StoreID: id, BaseURL: spec.APIURL, Version: spec.APIVersion, SecretKey: key, Duration: spec.Duration, DurationInMonths: spec.Months})
-			case codes.PlatformPaddle:
+			case registry.PlatformPaddle:
 				r, err = codesync.NewPaddle(codesync.PaddleConfig{StoreID: id, BaseURL: spec.APIURL, APIKey: key, Recur: spec.Recur, MaxRecurringIntervals: spec.RecurMonths})
 			default:
-				err = fmt.Errorf("%w: %s", codes.ErrUnknownPlatform, platform)
+				err = fmt.Errorf("%w: %s", registry.ErrUnknownPlatform, platform)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("store %s/%s: %w", platform, id, err)

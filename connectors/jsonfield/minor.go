@@ -3,7 +3,7 @@ package jsonfield
 import (
 	"fmt"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Minor parses d as a decimal amount in cur to signed minor units, for the

@@ -2,21 +2,21 @@ package paddle
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
+	"github.com/heldsway/heldsway/connectors/paddle/paddleapi"
 )
 
 // Base URLs of the Paddle Billing API.
 const (
-	DefaultBaseURL = "https://api.paddle.com"
-	SandboxBaseURL = "https://sandbox-api.paddle.com"
+	DefaultBaseURL = paddleapi.DefaultBaseURL
+	SandboxBaseURL = paddleapi.SandboxBaseURL
 )
 
 // ClientConfig configures a Client.
@@ -57,6 +57,8 @@ func (c ClientConfig) api() apiclient.Config {
 // Client reads discounts from the Paddle API. It implements Discounts.
 type Client struct {
 	api apiclient.Conn
+	// stores holds each store's API client, by store id.
+	stores map[string]*paddleapi.Client
 }
 
 var _ Discounts = (*Client)(nil)
@@ -67,7 +69,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: api}, nil
+	c := &Client{api: api, stores: make(map[string]*paddleapi.Client, len(api.Keys))}
+	for store, key := range api.Keys {
+		if c.stores[store], err = paddleapi.New(paddleapi.Config{BaseURL: api.BaseURL, Key: key, HTTPClient: api.HTTP}); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // RateLimitError is a 429 answer; it wraps ErrTemporary.
@@ -110,48 +118,9 @@ func (c *Client) Code(ctx context.Context, storeID, discountID string) (string, 
 	if code, ok := c.api.Cache.Get(ck, c.api.Now()); ok {
 		return code, nil
 	}
-	key, ok := c.api.Keys[storeID]
+	api, ok := c.stores[storeID]
 	if !ok {
 		return "", fmt.Errorf("%w: no API key for store %q", ErrTemporary, storeID)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api.BaseURL+"/discounts/"+discountID, nil)
-	if err != nil {
-		return "", fmt.Errorf("%w: building request: %w", ErrTemporary, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.api.HTTP.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: getting discount %s: %w", ErrTemporary, discountID, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("%w: reading discount %s: %w", ErrTemporary, discountID, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusTooManyRequests:
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return "", fmt.Errorf("getting discount %s: %w", discountID, &RateLimitError{RetryAfter: time.Duration(max(secs, 0)) * time.Second})
-	default:
-		var e struct {
-			Error struct {
-				Type   string `json:"type"`
-				Code   string `json:"code"`
-				Detail string `json:"detail"`
-			} `json:"error"`
-		}
-		_ = json.Unmarshal(body, &e)
-		msg := e.Error.Detail
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		kind := ErrTemporary
-		if resp.StatusCode == http.StatusNotFound {
-			kind = ErrNotFound
-		}
-		return "", fmt.Errorf("%w: getting discount %s: paddle answered %d: %s", kind, discountID, resp.StatusCode, msg)
 	}
 	var d struct {
 		Data struct {
@@ -159,8 +128,28 @@ func (c *Client) Code(ctx context.Context, storeID, discountID string) (string, 
 			Code *string `json:"code"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &d); err != nil || d.Data.ID == "" {
-		return "", fmt.Errorf("%w: decoding discount %s: %v", ErrTemporary, discountID, err)
+	_, err := api.Do(ctx, paddleapi.Request{Method: http.MethodGet, Path: "/discounts/" + discountID}, &d)
+	var ae *paddleapi.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+		secs, _ := strconv.Atoi(ae.RetryAfter)
+		return "", fmt.Errorf("getting discount %s: %w", discountID, &RateLimitError{RetryAfter: time.Duration(max(secs, 0)) * time.Second})
+	case errors.As(err, &ae):
+		msg := ae.Detail
+		if msg == "" {
+			msg = http.StatusText(ae.Status)
+		}
+		kind := ErrTemporary
+		if ae.Status == http.StatusNotFound {
+			kind = ErrNotFound
+		}
+		return "", fmt.Errorf("%w: getting discount %s: paddle answered %d: %s", kind, discountID, ae.Status, msg)
+	default:
+		return "", fmt.Errorf("%w: getting discount %s: %w", ErrTemporary, discountID, err)
+	}
+	if d.Data.ID == "" {
+		return "", fmt.Errorf("%w: decoding discount %s: no data.id", ErrTemporary, discountID)
 	}
 	code := ""
 	if d.Data.Code != nil {

@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func FuzzPaddleEvent(f *testing.F) {
@@ -66,7 +67,7 @@ func FuzzPaddleSignatureHeader(f *testing.F) {
 			}
 			return
 		}
-		if !errors.Is(err, webhook.ErrSignature) && !errors.Is(err, webhook.ErrStale) {
+		if !errors.Is(err, hmacsig.ErrSignature) && !errors.Is(err, hmacsig.ErrStale) {
 			t.Fatalf("unexpected error kind: %v", err)
 		}
 	})

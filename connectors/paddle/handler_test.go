@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
 
 func TestHandler(t *testing.T) {
@@ -38,7 +39,7 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
+			rec := &webhooktest.Recorder{}
 			srv := httptest.NewServer(&webhook.Handler{
 				Platform:        newTestPlatform(t, nil),
 				Stores:          []webhook.Store{{ID: "other", Secret: "pdl_ntfset_other"}, {ID: testStore, Secret: testSecret}},
@@ -56,8 +57,8 @@ func TestHandler(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if resp.StatusCode != tt.status || len(rec.events) != tt.records {
-				t.Fatalf("status %d with %d records, want %d with %d", resp.StatusCode, len(rec.events), tt.status, tt.records)
+			if resp.StatusCode != tt.status || len(rec.Events()) != tt.records {
+				t.Fatalf("status %d with %d records, want %d with %d", resp.StatusCode, len(rec.Events()), tt.status, tt.records)
 			}
 		})
 	}

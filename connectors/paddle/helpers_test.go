@@ -3,14 +3,12 @@ package paddle
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -63,26 +61,13 @@ func newTestPlatform(t testing.TB, d Discounts) *Platform {
 	return New(cfg)
 }
 
-func loadJSON(t testing.TB, name string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // notify builds a webhook body: the fixture event envelope (from the
 // Go SDK's events.json) with a notification_id, typ, and data from file
 // (its "data" member when the file is an API response or an event).
 func notify(t testing.TB, typ, file string, mutate func(d map[string]any)) []byte {
 	t.Helper()
-	env := loadJSON(t, "event.transaction.completed.json")
-	data := loadJSON(t, file)
+	env := webhooktest.LoadJSON(t, "event.transaction.completed.json")
+	data := webhooktest.LoadJSON(t, file)
 	if inner, ok := data["data"].(map[string]any); ok {
 		data = inner
 	}
@@ -104,20 +89,3 @@ func delivery(b []byte) webhook.Delivery {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func dump(v any) string {
-	b, _ := json.MarshalIndent(v, "", " ")
-	return string(b)
-}
-
-type recorder struct {
-	mu     sync.Mutex
-	events []publish.Event
-}
-
-func (r *recorder) Publish(_ context.Context, evs ...publish.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, evs...)
-	return nil
-}

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // Name is the platform name in events and paths.
@@ -141,10 +142,6 @@ type adjustment struct {
 	} `json:"totals"`
 }
 
-func payloadErr(format string, args ...any) error {
-	return fmt.Errorf("%w: paddle: "+format, append([]any{webhook.ErrPayload}, args...)...)
-}
-
 func clip(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "..."
@@ -160,10 +157,10 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	}
 	var n notification
 	if err := json.Unmarshal(d.Body, &n); err != nil {
-		return webhook.Result{}, payloadErr("decoding notification: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding notification: %v", err)
 	}
 	if n.EventID == "" || n.EventType == "" {
-		return webhook.Result{}, payloadErr("not a notification: missing event_id or event_type")
+		return webhook.Result{}, webhook.PayloadError(Name, "not a notification: missing event_id or event_type")
 	}
 	switch n.EventType {
 	case "transaction.completed":
@@ -180,11 +177,11 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 func occurredAt(n notification, now time.Time) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, n.OccurredAt)
 	if err != nil {
-		return time.Time{}, payloadErr("occurred_at %q: %v", clip(n.OccurredAt), err)
+		return time.Time{}, webhook.PayloadError(Name, "occurred_at %q: %v", clip(n.OccurredAt), err)
 	}
 	t = t.UTC()
 	if err := eventtime.Check("occurred_at", t, now); err != nil {
-		return time.Time{}, payloadErr("%w", err)
+		return time.Time{}, webhook.PayloadError(Name, "%w", err)
 	}
 	return t, nil
 }
@@ -192,20 +189,13 @@ func occurredAt(n notification, now time.Time) (time.Time, error) {
 // minor parses a lowest-denomination integer string.
 func minor(name, s string) (int64, error) {
 	if s == "" || strings.ContainsAny(s, ".-+") {
-		return 0, payloadErr("%s %q is not a non-negative integer", name, clip(s))
+		return 0, webhook.PayloadError(Name, "%s %q is not a non-negative integer", name, clip(s))
 	}
 	v, err := money.ParseScale(s, 0)
 	if err != nil {
-		return 0, payloadErr("%s: %v", name, err)
+		return 0, webhook.PayloadError(Name, "%s: %v", name, err)
 	}
 	return v, nil
-}
-
-func optional(s *string) *string {
-	if s == nil || *s == "" {
-		return nil
-	}
-	return s
 }
 
 // ids reads heldsway_vid / heldsway_cid from custom_data (any JSON object;
@@ -229,10 +219,10 @@ func ids(raw json.RawMessage) (visitor, click string) {
 func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Result, error) {
 	var tx transaction
 	if err := json.Unmarshal(n.Data, &tx); err != nil {
-		return webhook.Result{}, payloadErr("decoding transaction: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding transaction: %v", err)
 	}
 	if !strings.HasPrefix(tx.ID, "txn_") {
-		return webhook.Result{}, payloadErr("transaction.completed data is not a transaction")
+		return webhook.Result{}, webhook.PayloadError(Name, "transaction.completed data is not a transaction")
 	}
 	if tx.Status != "completed" {
 		return webhook.Result{Ignored: "transaction status " + clip(tx.Status) + " is not completed"}, nil
@@ -241,7 +231,7 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 		return webhook.Result{Ignored: "payment method change is not an order"}, nil
 	}
 	if tx.Details == nil || tx.Details.Totals == nil {
-		return webhook.Result{}, payloadErr("transaction %s has no details.totals", clip(tx.ID))
+		return webhook.Result{}, webhook.PayloadError(Name, "transaction %s has no details.totals", clip(tx.ID))
 	}
 	tt := tx.Details.Totals
 	var amounts [4]int64
@@ -254,52 +244,53 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 	}
 	cur, _, err := money.Currency(tx.CurrencyCode)
 	if err != nil {
-		return webhook.Result{}, payloadErr("%v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "%v", err)
 	}
 	at, err := occurredAt(n, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}
-	store := d.Store.ID
-	o := &schemas.Order{
-		EventID:     schemas.ID(Name, store, "order", tx.ID),
-		OrderID:     tx.ID,
-		Platform:    Name,
-		StoreID:     store,
-		SourceEvent: n.EventType,
-		Currency:    cur,
-		Subtotal:    amounts[0],
-		Discount:    amounts[1],
-		Tax:         amounts[2],
-		Total:       amounts[3],
-		OccurredAt:  at,
-		ReceivedAt:  d.Now,
+	c := checkout.Checkout{
+		Platform:        Name,
+		Store:           d.Store.ID,
+		OrderID:         tx.ID,
+		SourceEvent:     n.EventType,
+		Currency:        cur,
+		Subtotal:        amounts[0],
+		Discount:        amounts[1],
+		Tax:             amounts[2],
+		Total:           amounts[3],
+		CustomerID:      deref(tx.CustomerID),
+		KeyByCustomerID: true,
+		OccurredAt:      at,
+		ReceivedAt:      d.Now,
 	}
-	if id := optional(tx.DiscountID); id != nil {
+	if id := checkout.OptionalPtr(tx.DiscountID); id != nil {
 		code, err := p.code(d.Context(), d.Store.ID, tx)
 		if err != nil {
 			return webhook.Result{}, err
 		}
 		if code != "" {
-			o.Codes = []schemas.AppliedCode{{Code: code, Amount: o.Discount, RemoteID: id}}
+			c.Codes = []schemas.AppliedCode{{Code: code, Amount: c.Discount, RemoteID: id}}
 		}
 	}
-	sub, err := subscription(tx, d.Now)
-	if err != nil {
+	if c.Subscription, err = subscription(tx, d.Now); err != nil {
 		return webhook.Result{}, err
 	}
-	o.Subscription = sub
-	visitor, click := ids(tx.CustomData)
-	c := schemas.Customer{CustomerID: optional(tx.CustomerID)}
-	if visitor != "" {
-		c.VisitorID = &visitor
+	c.VisitorID, c.ClickID = ids(tx.CustomData)
+	// Paddle webhooks carry no email: nothing to hash.
+	o, err := checkout.Build(c, nil)
+	if err != nil {
+		return webhook.Result{}, webhook.PayloadError(Name, "%w", err)
 	}
-	if click != "" {
-		c.ClickID = &click
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: o.Customer.Key, Value: o}}}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	c.Key = identity.CustomerKey(visitor, click, "", customerRef(store, tx.CustomerID), schemas.OrderRef(Name, store, tx.ID))
-	o.Customer = c
-	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: c.Key, Value: o}}}, nil
+	return *s
 }
 
 // subscription is the Subscription of a transaction: nil without a
@@ -314,10 +305,10 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 // names a subscription but has no subscription_id is refused: published as
 // a one-off order it would earn on every renewal.
 func subscription(tx transaction, now time.Time) (*schemas.Subscription, error) {
-	id := optional(tx.SubscriptionID)
+	id := checkout.OptionalPtr(tx.SubscriptionID)
 	if id == nil {
 		if strings.HasPrefix(tx.Origin, "subscription_") {
-			return nil, payloadErr("transaction %s has origin %s but no subscription_id", clip(tx.ID), clip(tx.Origin))
+			return nil, webhook.PayloadError(Name, "transaction %s has origin %s but no subscription_id", clip(tx.ID), clip(tx.Origin))
 		}
 		return nil, nil
 	}
@@ -362,12 +353,12 @@ func (p *Platform) code(parent context.Context, storeID string, tx transaction) 
 			return "", fmt.Errorf("%w: resolving discount %s: %w", ErrTemporary, clip(id), err)
 		}
 	}
-	norm, err := codes.Normalize(code)
+	norm, err := promocode.Normalize(code)
 	if err != nil {
 		// Not a code HeldSway could have issued: keep the id so RemoteID
 		// can still be matched.
-		if norm, err = codes.Normalize(id); err != nil {
-			return "", payloadErr("discount id %q: %v", clip(id), err)
+		if norm, err = promocode.Normalize(id); err != nil {
+			return "", webhook.PayloadError(Name, "discount id %q: %v", clip(id), err)
 		}
 	}
 	return norm, nil
@@ -376,10 +367,10 @@ func (p *Platform) code(parent context.Context, storeID string, tx transaction) 
 func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Result, error) {
 	var a adjustment
 	if err := json.Unmarshal(n.Data, &a); err != nil {
-		return webhook.Result{}, payloadErr("decoding adjustment: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding adjustment: %v", err)
 	}
 	if !strings.HasPrefix(a.ID, "adj_") {
-		return webhook.Result{}, payloadErr("%s data is not an adjustment", clip(n.EventType))
+		return webhook.Result{}, webhook.PayloadError(Name, "%s data is not an adjustment", clip(n.EventType))
 	}
 	if a.Action != "refund" {
 		return webhook.Result{Ignored: "adjustment action " + clip(a.Action) + " is not a refund"}, nil
@@ -388,10 +379,10 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 		return webhook.Result{Ignored: "refund status " + clip(a.Status) + ": published once approved"}, nil
 	}
 	if a.TransactionID == "" {
-		return webhook.Result{}, payloadErr("adjustment %s has no transaction_id", clip(a.ID))
+		return webhook.Result{}, webhook.PayloadError(Name, "adjustment %s has no transaction_id", clip(a.ID))
 	}
 	if a.Totals == nil {
-		return webhook.Result{}, payloadErr("adjustment %s has no totals", clip(a.ID))
+		return webhook.Result{}, webhook.PayloadError(Name, "adjustment %s has no totals", clip(a.ID))
 	}
 	amt, err := minor("subtotal", a.Totals.Subtotal)
 	if err != nil {
@@ -407,7 +398,7 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 	}
 	cur, _, err := money.Currency(curCode)
 	if err != nil {
-		return webhook.Result{}, payloadErr("%v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "%v", err)
 	}
 	at, err := occurredAt(n, d.Now)
 	if err != nil {
@@ -415,7 +406,7 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 	}
 	store := d.Store.ID
 	rf := &schemas.Refund{
-		EventID:    schemas.ID(Name, store, "refund", a.TransactionID, a.ID),
+		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: a.TransactionID, RefundID: a.ID}),
 		RefundID:   a.ID,
 		OrderID:    a.TransactionID,
 		Platform:   Name,
@@ -424,18 +415,9 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 		Amount:     amt,
 		Total:      total,
 		Full:       a.Type != nil && *a.Type == "full",
-		Reason:     optional(a.Reason),
+		Reason:     checkout.OptionalPtr(a.Reason),
 		OccurredAt: at,
 		ReceivedAt: d.Now,
 	}
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: schemas.OrderRef(Name, store, a.TransactionID), Value: rf}}}, nil
-}
-
-// customerRef is platform/store/customer id for the customer key; empty
-// without a customer id.
-func customerRef(store string, id *string) string {
-	if id == nil || *id == "" {
-		return ""
-	}
-	return schemas.OrderRef(Name, store, *id)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -102,7 +103,7 @@ func TestTransactionCompleted(t *testing.T) {
 				return
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("order\n got %s\nwant %s", dump(got), dump(tt.want))
+				t.Fatalf("order\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tt.want))
 			}
 		})
 	}
@@ -180,7 +181,7 @@ func TestAdjustment(t *testing.T) {
 				t.Fatalf("topic %q key %q", ev.Topic, ev.Key)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("refund\n got %s\nwant %s", dump(got), dump(tt.want))
+				t.Fatalf("refund\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tt.want))
 			}
 		})
 	}

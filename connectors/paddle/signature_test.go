@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 )
 
 // TestVectors verifies Paddle's own SDK vectors. Their timestamps are old,
@@ -61,10 +61,10 @@ func TestVectors(t *testing.T) {
 			if !ok {
 				t.Fatal("no secret verifies the vector")
 			}
-			if err := p.Verify(secrets[len(secrets)-1], h, body, now.Add(time.Hour)); !errors.Is(err, webhook.ErrStale) {
+			if err := p.Verify(secrets[len(secrets)-1], h, body, now.Add(time.Hour)); !errors.Is(err, hmacsig.ErrStale) {
 				t.Fatalf("an hour later: %v, want stale", err)
 			}
-			if err := p.Verify(secrets[len(secrets)-1], h, append(body, ' '), now); !errors.Is(err, webhook.ErrSignature) {
+			if err := p.Verify(secrets[len(secrets)-1], h, append(body, ' '), now); !errors.Is(err, hmacsig.ErrSignature) {
 				t.Fatalf("tampered: %v", err)
 			}
 		})
@@ -88,16 +88,16 @@ func TestVerify(t *testing.T) {
 		{"valid", good, b, testNow, nil},
 		{"multiple h1, second matches", other + ";" + h1, b, testNow, nil},
 		{"dummy h1 skipped", ts + ";h1=dummy;" + h1, b, testNow, nil},
-		{"tampered", good, []byte(`{"event_id":"evt_2"}`), testNow, webhook.ErrSignature},
-		{"wrong secret", other, b, testNow, webhook.ErrSignature},
-		{"stale", good, b, testNow.Add(6 * time.Minute), webhook.ErrStale},
-		{"future", good, b, testNow.Add(-6 * time.Minute), webhook.ErrStale},
-		{"missing", "", b, testNow, webhook.ErrSignature},
-		{"no ts", h1, b, testNow, webhook.ErrSignature},
-		{"no h1", ts, b, testNow, webhook.ErrSignature},
-		{"bad ts", "ts=x;" + h1, b, testNow, webhook.ErrSignature},
-		{"two ts", ts + ";" + ts + ";" + h1, b, testNow, webhook.ErrSignature},
-		{"stripe-style commas", strings.ReplaceAll(good, ";", ","), b, testNow, webhook.ErrSignature},
+		{"tampered", good, []byte(`{"event_id":"evt_2"}`), testNow, hmacsig.ErrSignature},
+		{"wrong secret", other, b, testNow, hmacsig.ErrSignature},
+		{"stale", good, b, testNow.Add(6 * time.Minute), hmacsig.ErrStale},
+		{"future", good, b, testNow.Add(-6 * time.Minute), hmacsig.ErrStale},
+		{"missing", "", b, testNow, hmacsig.ErrSignature},
+		{"no ts", h1, b, testNow, hmacsig.ErrSignature},
+		{"no h1", ts, b, testNow, hmacsig.ErrSignature},
+		{"bad ts", "ts=x;" + h1, b, testNow, hmacsig.ErrSignature},
+		{"two ts", ts + ";" + ts + ";" + h1, b, testNow, hmacsig.ErrSignature},
+		{"stripe-style commas", strings.ReplaceAll(good, ";", ","), b, testNow, hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
-	if err := p.Verify("", http.Header{SignatureHeader: {good}}, b, testNow); !errors.Is(err, webhook.ErrSignature) {
+	if err := p.Verify("", http.Header{SignatureHeader: {good}}, b, testNow); !errors.Is(err, hmacsig.ErrSignature) {
 		t.Fatalf("empty secret: %v", err)
 	}
 }

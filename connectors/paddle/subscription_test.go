@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -63,7 +64,7 @@ func TestTransactionSubscription(t *testing.T) {
 				t.Fatalf("got %d events, ignored %q", len(res.Events), res.Ignored)
 			}
 			if got := res.Events[0].Value.(*schemas.Order).Subscription; !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("subscription\n got %s\nwant %s", dump(got), dump(tc.want))
+				t.Fatalf("subscription\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tc.want))
 			}
 		})
 	}

@@ -38,7 +38,7 @@
 //     shipping_lines[].price when absent), Tax = total_tax, Total =
 //     total_price. A negative, malformed or over-precise amount, or an
 //     unknown currency, is a payload error.
-//   - Codes = discount_codes[], normalised with codes.Normalize, each with
+//   - Codes = discount_codes[], normalised with promocode.Normalize, each with
 //     its amount; a repeated code is summed; a code Normalize refuses (it
 //     cannot be in the registry) is left out instead of failing the order.
 //   - Customer: EmailHash = Hasher.Email(email, else contact_email, else
@@ -73,4 +73,8 @@
 //   - Currency is the shop currency of the refund's money sets. Reason =
 //     note (at most 1 KiB). OccurredAt = the refund's created_at (else
 //     processed_at), within eventtime's window like an order's.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe, which keeps the ids described here.
 package shopify

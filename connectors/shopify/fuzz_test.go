@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // checkResult fails on any Parse outcome that breaks the package's
@@ -66,9 +67,9 @@ func fuzzParse(f *testing.F, topic string, seeds ...[]byte) {
 }
 
 func FuzzShopifyOrder(f *testing.F) {
-	fuzzParse(f, TopicOrdersPaid, fixture(f, orderFile), []byte(`{"id":1,"currency":"usd","total_price":"1","total_line_items_price":"1","created_at":"2008-01-10T16:00:00Z"}`))
+	fuzzParse(f, TopicOrdersPaid, webhooktest.Fixture(f, orderFile), []byte(`{"id":1,"currency":"usd","total_price":"1","total_line_items_price":"1","created_at":"2008-01-10T16:00:00Z"}`))
 }
 
 func FuzzShopifyRefund(f *testing.F) {
-	fuzzParse(f, TopicRefundsCreate, fixture(f, refundFile), []byte(`{"id":1,"order_id":2,"created_at":"2025-04-02T16:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1","currency":"EUR"}]}`))
+	fuzzParse(f, TopicRefundsCreate, webhooktest.Fixture(f, refundFile), []byte(`{"id":1,"order_id":2,"created_at":"2025-04-02T16:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1","currency":"EUR"}]}`))
 }

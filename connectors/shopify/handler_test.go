@@ -2,43 +2,25 @@ package shopify
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// recorder is an in-test webhook.Publisher that keeps what it was given.
-type recorder struct {
-	mu     sync.Mutex
-	events []publish.Event
-	err    error
-}
-
-func (r *recorder) Publish(_ context.Context, events ...publish.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	r.events = append(r.events, events...)
-	return nil
-}
-
 // TestHandler runs deliveries through the shared webhook handler.
 func TestHandler(t *testing.T) {
-	order := fixture(t, orderFile)
-	refund := fixture(t, refundFile)
-	pending := mutate(t, order, func(m map[string]any) { m["financial_status"] = "pending" })
-	bad := mutate(t, order, func(m map[string]any) { m["currency"] = "ZZZ" })
+	order := webhooktest.Fixture(t, orderFile)
+	refund := webhooktest.Fixture(t, refundFile)
+	pending := webhooktest.Mutate(t, order, func(m map[string]any) { m["financial_status"] = "pending" })
+	bad := webhooktest.Mutate(t, order, func(m map[string]any) { m["currency"] = "ZZZ" })
 	stores := []webhook.Store{{ID: "other.myshopify.com", Secret: "other-secret"}, {ID: testStore, Secret: testSecret}}
 	tests := []struct {
 		name    string
@@ -59,7 +41,7 @@ func TestHandler(t *testing.T) {
 		{name: "unpaid order created", topic: TopicOrdersCreate, body: pending, status: http.StatusAccepted},
 		{name: "unused topic", topic: "products/update", body: []byte(`{"id":1}`), status: http.StatusAccepted},
 		{name: "bad payload dead-lettered", topic: TopicOrdersPaid, body: bad, status: http.StatusOK, events: 1},
-		{name: "bad signature", topic: TopicOrdersPaid, body: order, sig: sign("wrong", order), status: http.StatusUnauthorized},
+		{name: "bad signature", topic: TopicOrdersPaid, body: order, sig: webhooktest.HMACBase64("wrong", order), status: http.StatusUnauthorized},
 		{name: "no signature", topic: TopicOrdersPaid, body: order, sig: "-", status: http.StatusUnauthorized},
 		{name: "too large", topic: TopicOrdersPaid, body: order, max: 1024, status: http.StatusRequestEntityTooLarge},
 		{name: "kafka down", topic: TopicOrdersPaid, body: order, pubErr: publish.ErrUnavailable, status: http.StatusServiceUnavailable},
@@ -67,7 +49,7 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{err: tt.pubErr}
+			rec := &webhooktest.Recorder{Err: tt.pubErr}
 			h := &webhook.Handler{
 				Platform:        newPlatform(t),
 				Stores:          stores,
@@ -85,7 +67,7 @@ func TestHandler(t *testing.T) {
 			req.Header.Set("X-Shopify-Shop-Domain", testStore)
 			switch tt.sig {
 			case "":
-				req.Header.Set("X-Shopify-Hmac-Sha256", sign(testSecret, tt.body))
+				req.Header.Set("X-Shopify-Hmac-Sha256", webhooktest.HMACBase64(testSecret, tt.body))
 			case "-":
 			default:
 				req.Header.Set("X-Shopify-Hmac-Sha256", tt.sig)
@@ -95,12 +77,12 @@ func TestHandler(t *testing.T) {
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
 			}
-			if len(rec.events) != tt.events {
-				t.Fatalf("published %d events, want %d", len(rec.events), tt.events)
+			if len(rec.Events()) != tt.events {
+				t.Fatalf("published %d events, want %d", len(rec.Events()), tt.events)
 			}
 			if tt.events == 1 && tt.eventID == "" {
-				if dl, ok := rec.events[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || rec.events[0].Topic != "dead" {
-					t.Fatalf("published %+v, want the raw body as a dead letter", rec.events[0])
+				if dl, ok := rec.Events()[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || rec.Events()[0].Topic != "dead" {
+					t.Fatalf("published %+v, want the raw body as a dead letter", rec.Events()[0])
 				}
 			}
 			if tt.eventID != "" {
@@ -110,7 +92,7 @@ func TestHandler(t *testing.T) {
 				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || len(resp.EventIDs) != 1 || resp.EventIDs[0] != tt.eventID {
 					t.Fatalf("answer %s, want event id %s (%v)", w.Body, tt.eventID, err)
 				}
-				switch v := rec.events[0].Value.(type) {
+				switch v := rec.Events()[0].Value.(type) {
 				case *schemas.Order:
 					if v.StoreID != testStore {
 						t.Fatalf("store %q, want %q", v.StoreID, testStore)
@@ -128,13 +110,13 @@ func TestHandler(t *testing.T) {
 }
 
 func TestHandlerUnavailableIsRetryable(t *testing.T) {
-	rec := &recorder{err: errors.New("broker gone")}
+	rec := &webhooktest.Recorder{Err: errors.New("broker gone")}
 	h := &webhook.Handler{Platform: newPlatform(t), Stores: []webhook.Store{{ID: testStore, Secret: testSecret}}, Publisher: rec,
 		Now: func() time.Time { return orderNow }}
-	body := fixture(t, orderFile)
+	body := webhooktest.Fixture(t, orderFile)
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", bytes.NewReader(body))
 	req.Header.Set("X-Shopify-Topic", TopicOrdersPaid)
-	req.Header.Set("X-Shopify-Hmac-Sha256", sign(testSecret, body))
+	req.Header.Set("X-Shopify-Hmac-Sha256", webhooktest.HMACBase64(testSecret, body))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {

@@ -7,15 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Cart attribute (note_attributes) names and landing-site query parameters
@@ -83,24 +83,24 @@ type priceSet struct {
 	} `json:"shop_money"`
 }
 
-// eventID is schemas.ID("shopify", store, order id, topic), and for
-// orders/updated also the order's updated_at: each update is its own
-// event, a redelivery of one update the same.
-func eventID(store, orderID, topic, updatedAt string) string {
+// occurrence is what makes a delivery of an order its own event: the
+// topic, and for orders/updated also the order's updated_at (each update
+// is its own event, a redelivery of one update the same).
+func occurrence(topic, updatedAt string) []string {
 	if topic == TopicOrdersUpdated {
-		return schemas.ID(Name, store, orderID, topic, updatedAt)
+		return []string{topic, updatedAt}
 	}
-	return schemas.ID(Name, store, orderID, topic)
+	return []string{topic}
 }
 
 func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result, error) {
 	var o order
 	if err := json.Unmarshal(d.Body, &o); err != nil {
-		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding %s body: %v", topic, err)
 	}
 	orderID, err := o.ID.Check("order id", true)
 	if err != nil {
-		return webhook.Result{}, payloadErr("%s: %v", topic, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "%s: %v", topic, err)
 	}
 	if (topic == TopicOrdersCreate || topic == TopicOrdersUpdated) && !paidOnCreate[o.FinancialStatus] {
 		return webhook.Result{Ignored: fmt.Sprintf("%s of order %s with financial_status %q: not paid, waiting for orders/paid",
@@ -108,13 +108,12 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	}
 	ord, err := p.mapOrder(&o, orderID, topic, d)
 	if err != nil {
-		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "order %s: %w", orderID, err)
 	}
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: ord.Customer.Key, Value: ord}}}, nil
 }
 
 func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
-	store := d.Store.ID
 	cur, _, err := money.Currency(o.Currency)
 	if err != nil {
 		return nil, fmt.Errorf("currency: %w", err)
@@ -158,21 +157,17 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		email = firstNonEmpty(email, c.Email)
 		firstOrder = isFirstOrder(c.OrdersCount)
 	}
-	emailHash := p.cfg.Hasher.Email(email)
-	ref := schemas.OrderRef(Name, store, orderID)
-	var landing *string
+	var landing string
 	// Published without what may identify the buyer (urlscrub); a
 	// landing_site that is not a URL is dropped.
 	if s := string(o.LandingSite); s != "" && len(s) <= maxURL {
-		if s = urlscrub.Lenient(s); s != "" {
-			landing = &s
-		}
+		landing = urlscrub.Lenient(s)
 	}
-	return &schemas.Order{
-		EventID:     eventID(store, orderID, topic, o.UpdatedAt),
-		OrderID:     orderID,
+	return checkout.Build(checkout.Checkout{
 		Platform:    Name,
-		StoreID:     store,
+		Store:       d.Store.ID,
+		OrderID:     orderID,
+		Occurrence:  occurrence(topic, o.UpdatedAt),
 		SourceEvent: topic,
 		Currency:    cur,
 		Subtotal:    subtotal,
@@ -181,18 +176,15 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		Tax:         tax,
 		Total:       total,
 		Codes:       applied,
-		Customer: schemas.Customer{
-			Key:        identity.CustomerKey(visitor, click, emailHash, "", ref),
-			VisitorID:  optional(visitor),
-			ClickID:    optional(click),
-			EmailHash:  optional(emailHash),
-			CustomerID: optional(customerID),
-			FirstOrder: firstOrder,
-		},
-		LandingURL: landing,
-		OccurredAt: occurred,
-		ReceivedAt: d.Now,
-	}, nil
+		VisitorID:   visitor,
+		ClickID:     click,
+		Email:       email,
+		CustomerID:  customerID,
+		FirstOrder:  firstOrder,
+		LandingURL:  landing,
+		OccurredAt:  occurred,
+		ReceivedAt:  d.Now,
+	}, p.cfg.Hasher)
 }
 
 // shipping is total_shipping_price_set in shop money, or the sum of the
@@ -207,8 +199,8 @@ func (o *order) shipping(cur string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if sum += v; sum > money.Max {
-			return 0, fmt.Errorf("shipping_lines: sum exceeds %d minor units", money.Max)
+		if sum, err = checkout.Add(sum, v); err != nil {
+			return 0, fmt.Errorf("shipping_lines: %w", err)
 		}
 	}
 	return sum, nil
@@ -219,27 +211,17 @@ func (o *order) shipping(cur string) (int64, error) {
 // that cannot be normalised (e.g. it contains a space) cannot be in the
 // registry, so it is left out rather than failing the order.
 func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
-	out := make([]schemas.AppliedCode, 0, len(o.DiscountCodes))
-	at := map[string]int{}
+	var out checkout.Codes
 	for i, dc := range o.DiscountCodes {
 		v, err := dc.Amount.NonNegative(fmt.Sprintf("discount_codes[%d].amount", i), cur, false)
 		if err != nil {
 			return nil, err
 		}
-		c, err := codes.Normalize(dc.Code)
-		if err != nil {
-			continue
+		if err := out.Add(dc.Code, v); err != nil {
+			return nil, fmt.Errorf("discount_codes: %w", err)
 		}
-		if j, ok := at[c]; ok {
-			if out[j].Amount += v; out[j].Amount > money.Max {
-				return nil, fmt.Errorf("discount_codes: %s sums over %d minor units", c, money.Max)
-			}
-			continue
-		}
-		at[c] = len(out)
-		out = append(out, schemas.AppliedCode{Code: c, Amount: v})
 	}
-	return out, nil
+	return out.List(), nil
 }
 
 // visitor returns the visitor and click ids carried into checkout: cart
@@ -321,13 +303,6 @@ func occurredAt(createdAt, processedAt string, now time.Time) (time.Time, error)
 		return time.Time{}, err
 	}
 	return t, nil
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func parseOrder(t *testing.T, topic string, body []byte) *schemas.Order {
@@ -35,11 +37,11 @@ func parseOrder(t *testing.T, topic string, body []byte) *schemas.Order {
 
 // TestOrderFixture maps Shopify's documented order, field by field.
 func TestOrderFixture(t *testing.T) {
-	emailHash := testHasher(t).Email("bob.norman@mail.example.com")
+	emailHash := webhooktest.Hasher(t).Email("bob.norman@mail.example.com")
 	for _, topic := range []string{TopicOrdersPaid, TopicOrdersCreate} {
 		t.Run(topic, func(t *testing.T) {
 			// financial_status partially_refunded: published on create too.
-			got := parseOrder(t, topic, fixture(t, orderFile))
+			got := parseOrder(t, topic, webhooktest.Fixture(t, orderFile))
 			want := &schemas.Order{
 				EventID:     schemas.ID("shopify", testStore, "450789469", topic),
 				OrderID:     "450789469",
@@ -63,7 +65,7 @@ func TestOrderFixture(t *testing.T) {
 				OccurredAt: time.Date(2008, 1, 10, 16, 0, 0, 0, time.UTC),
 				ReceivedAt: orderNow,
 			}
-			jsonEqual(t, got, want)
+			webhooktest.JSONEqual(t, got, want)
 			if got.Subtotal-got.Discount+got.Shipping+got.Tax != got.Total {
 				t.Errorf("subtotal - discount + shipping + tax != total")
 			}
@@ -72,14 +74,14 @@ func TestOrderFixture(t *testing.T) {
 }
 
 func TestOrderNeverPublishesClearEmail(t *testing.T) {
-	o := parseOrder(t, TopicOrdersPaid, fixture(t, orderFile))
+	o := parseOrder(t, TopicOrdersPaid, webhooktest.Fixture(t, orderFile))
 	if s := fmt.Sprintf("%+v %+v", *o, *o.Customer.EmailHash); strings.Contains(strings.ToLower(s), "bob.norman") {
 		t.Fatalf("published order contains the clear email: %s", s)
 	}
 }
 
 func TestOrderEventIDs(t *testing.T) {
-	body := fixture(t, orderFile)
+	body := webhooktest.Fixture(t, orderFile)
 	created := parseOrder(t, TopicOrdersCreate, body)
 	paid := parseOrder(t, TopicOrdersPaid, body)
 	again := parseOrder(t, TopicOrdersPaid, body)
@@ -94,7 +96,7 @@ func TestOrderEventIDs(t *testing.T) {
 	}
 	// orders/updated: each update (updated_at) is its own event, with the
 	// order's current money; a redelivery of one update is the same.
-	edited := mutate(t, body, func(m map[string]any) {
+	edited := webhooktest.Mutate(t, body, func(m map[string]any) {
 		m["updated_at"], m["total_line_items_price"], m["total_price"] = "2026-11-23T10:00:00-05:00", "100.00", "100.00"
 	})
 	upd := parseOrder(t, TopicOrdersUpdated, body)
@@ -135,7 +137,7 @@ func TestOrderPaidRule(t *testing.T) {
 		{TopicOrdersPaid, "pending", true},
 	} {
 		t.Run(tt.topic+"/"+tt.status, func(t *testing.T) {
-			body := mutate(t, fixture(t, orderFile), func(m map[string]any) { m["financial_status"] = tt.status })
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) { m["financial_status"] = tt.status })
 			res, err := newPlatform(t).Parse(delivery(tt.topic, body))
 			if err != nil {
 				t.Fatal(err)
@@ -157,7 +159,7 @@ func TestOrderVisitor(t *testing.T) {
 		}
 		return out
 	}
-	emailKey := "e:" + testHasher(t).Email("bob.norman@mail.example.com")
+	emailKey := "e:" + webhooktest.Hasher(t).Email("bob.norman@mail.example.com")
 	tests := []struct {
 		name           string
 		attrs          []any
@@ -177,13 +179,13 @@ func TestOrderVisitor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := mutate(t, fixture(t, orderFile), func(m map[string]any) {
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) {
 				m["note_attributes"] = tt.attrs
 				m["landing_site"] = tt.landing
 			})
 			o := parseOrder(t, TopicOrdersPaid, body)
-			jsonEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.Customer.Key},
-				[]any{optional(tt.visitor), optional(tt.click), tt.key})
+			webhooktest.JSONEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.Customer.Key},
+				[]any{checkout.Optional(tt.visitor), checkout.Optional(tt.click), tt.key})
 		})
 	}
 }
@@ -196,13 +198,13 @@ func TestOrderLandingScrubbed(t *testing.T) {
 		{"https://u:p@shop.example/account/jane@example.com?token=t", "https://shop.example/account/-"},
 		{"mailto:jane@example.com", nil},
 	} {
-		body := mutate(t, fixture(t, orderFile), func(m map[string]any) { m["landing_site"] = tt.in })
+		body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) { m["landing_site"] = tt.in })
 		o := parseOrder(t, TopicOrdersPaid, body)
 		var want *string
 		if s, ok := tt.want.(string); ok {
 			want = &s
 		}
-		jsonEqual(t, o.LandingURL, want)
+		webhooktest.JSONEqual(t, o.LandingURL, want)
 	}
 }
 
@@ -212,19 +214,19 @@ func TestOrderFirstOrder(t *testing.T) {
 		want  *bool
 	}{{nil, nil}, {0, nil}, {1, ptr(true)}, {2, ptr(false)}, {17, ptr(false)}} {
 		t.Run(fmt.Sprint(tt.count), func(t *testing.T) {
-			body := mutate(t, fixture(t, orderFile), func(m map[string]any) {
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) {
 				c := m["customer"].(map[string]any)
 				if tt.count != nil {
 					c["orders_count"] = tt.count
 				}
 			})
-			jsonEqual(t, parseOrder(t, TopicOrdersPaid, body).Customer.FirstOrder, tt.want)
+			webhooktest.JSONEqual(t, parseOrder(t, TopicOrdersPaid, body).Customer.FirstOrder, tt.want)
 		})
 	}
 }
 
 func TestOrderCodes(t *testing.T) {
-	body := mutate(t, fixture(t, orderFile), func(m map[string]any) {
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) {
 		m["discount_codes"] = []any{
 			map[string]any{"code": "tenoff", "amount": "6.00", "type": "fixed_amount"},
 			map[string]any{"code": " TenOff ", "amount": "4.00", "type": "fixed_amount"},
@@ -232,14 +234,14 @@ func TestOrderCodes(t *testing.T) {
 			map[string]any{"code": "ＳＨＩＰ", "amount": "0.00", "type": "shipping"},
 		}
 	})
-	jsonEqual(t, parseOrder(t, TopicOrdersPaid, body).Codes, []schemas.AppliedCode{
+	webhooktest.JSONEqual(t, parseOrder(t, TopicOrdersPaid, body).Codes, []schemas.AppliedCode{
 		{Code: "TENOFF", Amount: 1000},
 		{Code: "SHIP", Amount: 0},
 	})
 }
 
 func TestOrderAmounts(t *testing.T) {
-	body := mutate(t, fixture(t, orderFile), func(m map[string]any) {
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) {
 		delete(m, "total_shipping_price_set")
 		m["shipping_lines"] = []any{map[string]any{"price": "5"}, map[string]any{"price": "1.0"}}
 		m["currency"] = "jpy"
@@ -250,7 +252,7 @@ func TestOrderAmounts(t *testing.T) {
 		m["discount_codes"] = []any{map[string]any{"code": "TENOFF", "amount": "10.0"}}
 	})
 	o := parseOrder(t, TopicOrdersPaid, body)
-	jsonEqual(t, []any{o.Currency, o.Subtotal, o.Discount, o.Shipping, o.Tax, o.Total, o.Codes[0].Amount},
+	webhooktest.JSONEqual(t, []any{o.Currency, o.Subtotal, o.Discount, o.Shipping, o.Tax, o.Total, o.Codes[0].Amount},
 		[]any{"JPY", 597, 10, 6, 12, 605, 10})
 }
 
@@ -293,7 +295,7 @@ func TestOrderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := tt.body
 			if body == nil {
-				body = mutate(t, fixture(t, orderFile), tt.edit)
+				body = webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), tt.edit)
 			}
 			_, err := newPlatform(t).Parse(delivery(TopicOrdersPaid, body))
 			if !errors.Is(err, webhook.ErrPayload) {
@@ -310,7 +312,7 @@ func TestOrderErrors(t *testing.T) {
 }
 
 func TestOrderProcessedAtFallback(t *testing.T) {
-	body := mutate(t, fixture(t, orderFile), func(m map[string]any) {
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, orderFile), func(m map[string]any) {
 		delete(m, "created_at")
 		m["processed_at"] = "2024-02-29T23:59:59.9999+01:00"
 	})

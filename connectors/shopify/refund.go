@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // maxReason is the longest refund reason kept, in bytes.
@@ -44,15 +45,15 @@ type refund struct {
 func (p *Platform) parseRefund(d webhook.Delivery) (webhook.Result, error) {
 	var r refund
 	if err := json.Unmarshal(d.Body, &r); err != nil {
-		return webhook.Result{}, payloadErr("decoding refunds/create body: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding refunds/create body: %v", err)
 	}
 	refundID, err := r.ID.Check("refund id", true)
 	if err != nil {
-		return webhook.Result{}, payloadErr("refunds/create: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "refunds/create: %v", err)
 	}
 	rf, err := p.mapRefund(&r, refundID, d)
 	if err != nil {
-		return webhook.Result{}, payloadErr("refund %s: %w", refundID, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "refund %s: %w", refundID, err)
 	}
 	key := schemas.OrderRef(Name, rf.StoreID, rf.OrderID)
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: key, Value: rf}}}, nil
@@ -97,7 +98,7 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 		return nil, err
 	}
 	return &schemas.Refund{
-		EventID:    schemas.ID(Name, store, "refund", refundID),
+		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: orderID, RefundID: refundID}),
 		RefundID:   refundID,
 		OrderID:    orderID,
 		Platform:   Name,
@@ -106,7 +107,7 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 		Amount:     amt,
 		Total:      total,
 		Full:       false, // a refund alone does not say; see the package doc
-		Reason:     optional(truncate(string(r.Note), maxReason)),
+		Reason:     checkout.Optional(truncate(string(r.Note), maxReason)),
 		OccurredAt: occurred,
 		ReceivedAt: d.Now,
 	}, nil

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func parseRefund(t *testing.T, body []byte) *schemas.Refund {
@@ -33,7 +34,7 @@ func parseRefund(t *testing.T, body []byte) *schemas.Refund {
 
 // TestRefundFixture maps Shopify's documented refund, field by field.
 func TestRefundFixture(t *testing.T) {
-	got := parseRefund(t, fixture(t, refundFile))
+	got := parseRefund(t, webhooktest.Fixture(t, refundFile))
 	want := &schemas.Refund{
 		EventID:    schemas.ID("shopify", testStore, "refund", "509562969"),
 		RefundID:   "509562969",
@@ -48,8 +49,8 @@ func TestRefundFixture(t *testing.T) {
 		OccurredAt: time.Date(2025, 4, 2, 16, 38, 15, 0, time.UTC),
 		ReceivedAt: refundNow,
 	}
-	jsonEqual(t, got, want)
-	if again := parseRefund(t, fixture(t, refundFile)); again.EventID != got.EventID {
+	webhooktest.JSONEqual(t, got, want)
+	if again := parseRefund(t, webhooktest.Fixture(t, refundFile)); again.EventID != got.EventID {
 		t.Error("a redelivery has a different event id")
 	}
 }
@@ -82,7 +83,7 @@ func TestRefundAmounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := parseRefund(t, mutate(t, fixture(t, refundFile), tt.edit))
+			r := parseRefund(t, webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), tt.edit))
 			if r.Amount != tt.amount || r.Total != tt.total {
 				t.Fatalf("amount %d total %d, want %d %d", r.Amount, r.Total, tt.amount, tt.total)
 			}
@@ -92,11 +93,11 @@ func TestRefundAmounts(t *testing.T) {
 
 func TestRefundReason(t *testing.T) {
 	long := strings.Repeat("é", 600) // 1200 bytes
-	r := parseRefund(t, mutate(t, fixture(t, refundFile), func(m map[string]any) { m["note"] = long }))
+	r := parseRefund(t, webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), func(m map[string]any) { m["note"] = long }))
 	if len(*r.Reason) > maxReason || !strings.HasPrefix(long, *r.Reason) || len(*r.Reason) != 1024 {
 		t.Fatalf("reason of %d bytes not cut on a rune boundary at 1 KiB", len(*r.Reason))
 	}
-	r = parseRefund(t, mutate(t, fixture(t, refundFile), func(m map[string]any) { m["note"] = nil }))
+	r = parseRefund(t, webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), func(m map[string]any) { m["note"] = nil }))
 	if r.Reason != nil {
 		t.Fatalf("null note gave reason %q", *r.Reason)
 	}
@@ -134,7 +135,7 @@ func TestRefundErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := tt.body
 			if body == nil {
-				body = mutate(t, fixture(t, refundFile), tt.edit)
+				body = webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), tt.edit)
 			}
 			_, err := newPlatform(t).Parse(delivery(TopicRefundsCreate, body))
 			if !errors.Is(err, webhook.ErrPayload) {

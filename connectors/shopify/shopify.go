@@ -108,7 +108,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	case TopicRefundsCreate:
 		return p.parseRefund(d)
 	case "":
-		return webhook.Result{}, payloadErr("missing %s header", headerTopic)
+		return webhook.Result{}, webhook.PayloadError(Name, "missing %s header", headerTopic)
 	}
 	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", jsonfield.Abbrev([]byte(topic)))}, nil
 }
@@ -120,10 +120,4 @@ func header(h http.Header, names ...string) string {
 		}
 	}
 	return ""
-}
-
-// payloadErr returns an error wrapping webhook.ErrPayload. Arguments that
-// are errors may be wrapped with %w.
-func payloadErr(format string, args ...any) error {
-	return fmt.Errorf("%w: shopify: "+format, append([]any{webhook.ErrPayload}, args...)...)
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
 
 // TestFixturesMatchShared checks the testdata copies against the shared
@@ -22,7 +24,7 @@ func TestFixturesMatchShared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(shared, fixture(t, name)) {
+		if !bytes.Equal(shared, webhooktest.Fixture(t, name)) {
 			t.Errorf("testdata/%s differs from the shared fixture", name)
 		}
 	}
@@ -30,8 +32,8 @@ func TestFixturesMatchShared(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	p := newPlatform(t)
-	body := fixture(t, orderFile)
-	good := sign(testSecret, body)
+	body := webhooktest.Fixture(t, orderFile)
+	good := webhooktest.HMACBase64(testSecret, body)
 	tests := []struct {
 		name   string
 		header string
@@ -42,13 +44,13 @@ func TestVerify(t *testing.T) {
 	}{
 		{"valid", headerHMAC, good, body, testSecret, nil},
 		{"valid lower-case events header", "shopify-hmac-sha256", good, body, testSecret, nil},
-		{"tampered body", headerHMAC, good, append(bytes.Clone(body[:len(body)-2]), '}'), testSecret, webhook.ErrSignature},
-		{"wrong secret", headerHMAC, good, body, "another-secret", webhook.ErrSignature},
-		{"missing header", "", "", body, testSecret, webhook.ErrSignature},
-		{"base64 garbage", headerHMAC, "!!not base64!!", body, testSecret, webhook.ErrSignature},
-		{"short mac", headerHMAC, "c2hvcnQ=", body, testSecret, webhook.ErrSignature},
-		{"tampered signature", headerHMAC, "3f" + good[2:], body, testSecret, webhook.ErrSignature},
-		{"empty secret", headerHMAC, sign("", body), body, "", webhook.ErrSignature},
+		{"tampered body", headerHMAC, good, append(bytes.Clone(body[:len(body)-2]), '}'), testSecret, hmacsig.ErrSignature},
+		{"wrong secret", headerHMAC, good, body, "another-secret", hmacsig.ErrSignature},
+		{"missing header", "", "", body, testSecret, hmacsig.ErrSignature},
+		{"base64 garbage", headerHMAC, "!!not base64!!", body, testSecret, hmacsig.ErrSignature},
+		{"short mac", headerHMAC, "c2hvcnQ=", body, testSecret, hmacsig.ErrSignature},
+		{"tampered signature", headerHMAC, "3f" + good[2:], body, testSecret, hmacsig.ErrSignature},
+		{"empty secret", headerHMAC, webhooktest.HMACBase64("", body), body, "", hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,9 +99,9 @@ func TestParseTopics(t *testing.T) {
 		{"", false, webhook.ErrPayload},
 	} {
 		t.Run(tt.topic, func(t *testing.T) {
-			body := fixture(t, orderFile)
+			body := webhooktest.Fixture(t, orderFile)
 			if tt.topic == TopicRefundsCreate {
-				body = fixture(t, refundFile)
+				body = webhooktest.Fixture(t, refundFile)
 			}
 			res, err := p.Parse(delivery(tt.topic, body))
 			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
@@ -116,15 +118,15 @@ func TestParseTopics(t *testing.T) {
 }
 
 func TestParseInvalidConfig(t *testing.T) {
-	p := New(Config{Topics: testTopics(t)})
-	if _, err := p.Parse(delivery(TopicOrdersPaid, fixture(t, orderFile))); !errors.Is(err, ErrConfig) {
+	p := New(Config{Topics: webhooktest.Topics(t)})
+	if _, err := p.Parse(delivery(TopicOrdersPaid, webhooktest.Fixture(t, orderFile))); !errors.Is(err, ErrConfig) {
 		t.Fatalf("Parse with no Hasher = %v, want ErrConfig", err)
 	}
 }
 
 func TestEventsTopicHeaderVariant(t *testing.T) {
 	p := newPlatform(t)
-	d := delivery("", fixture(t, orderFile))
+	d := delivery("", webhooktest.Fixture(t, orderFile))
 	d.Header.Set("Shopify-Topic", TopicOrdersPaid)
 	res, err := p.Parse(d)
 	if err != nil || len(res.Events) != 1 {

@@ -2,19 +2,19 @@ package stripe
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
+	"github.com/heldsway/heldsway/connectors/stripe/stripeapi"
 )
 
 // DefaultBaseURL is the Stripe API.
-const DefaultBaseURL = "https://api.stripe.com"
+const DefaultBaseURL = stripeapi.DefaultBaseURL
 
 // ClientConfig configures a Client.
 type ClientConfig struct {
@@ -58,6 +58,8 @@ func (c ClientConfig) api() apiclient.Config {
 // each invoice is asked about once per delivery).
 type Client struct {
 	api apiclient.Conn
+	// stores holds each store's API client, by store id.
+	stores map[string]*stripeapi.Client
 }
 
 var (
@@ -71,7 +73,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: api}, nil
+	c := &Client{api: api, stores: make(map[string]*stripeapi.Client, len(api.Keys))}
+	for store, key := range api.Keys {
+		if c.stores[store], err = stripeapi.New(stripeapi.Config{BaseURL: api.BaseURL, Key: key, HTTPClient: api.HTTP}); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // validID reports whether id looks like a Stripe object id with prefix, so
@@ -135,60 +143,32 @@ func (c *Client) InvoiceDiscounts(ctx context.Context, storeID, invoiceID string
 	return out, nil
 }
 
-// apiError is Stripe's error body.
-type apiError struct {
-	Error struct {
-		Type    string `json:"type"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// get performs an authenticated GET and decodes a 200 body into out. A 404
-// wraps ErrNotFound; every other failure wraps ErrTemporary, including 401
-// and 403: a wrong key is fixed by an operator while Stripe keeps retrying,
-// which loses nothing.
+// get performs an authenticated GET through the store's stripeapi.Client
+// and decodes a 200 body into out. A 404 wraps ErrNotFound; every other
+// failure wraps ErrTemporary, including 401 and 403: a wrong key is fixed
+// by an operator while Stripe keeps retrying, which loses nothing.
 func (c *Client) get(ctx context.Context, storeID, path string, q url.Values, out any) error {
-	key, ok := c.api.Keys[storeID]
+	api, ok := c.stores[storeID]
 	if !ok {
 		return fmt.Errorf("%w: no API key for store %q", ErrTemporary, storeID)
 	}
-	u := c.api.BaseURL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("%w: building request: %w", ErrTemporary, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.api.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrTemporary, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%w: reading response: %w", ErrTemporary, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e apiError
-		_ = json.Unmarshal(body, &e)
-		msg := e.Error.Message
+	_, err := api.Do(ctx, stripeapi.Request{Method: http.MethodGet, Path: path, Query: q}, out)
+	var ae *stripeapi.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		msg := ae.Message
 		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
+			msg = http.StatusText(ae.Status)
 		}
 		kind := ErrTemporary
-		if resp.StatusCode == http.StatusNotFound {
+		if ae.Status == http.StatusNotFound {
 			kind = ErrNotFound
 		}
-		return fmt.Errorf("%w: stripe answered %d: %s", kind, resp.StatusCode, msg)
+		return fmt.Errorf("%w: stripe answered %d: %s", kind, ae.Status, msg)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%w: decoding response: %w", ErrTemporary, err)
-	}
-	return nil
+	return fmt.Errorf("%w: %w", ErrTemporary, err)
 }
 
 var _ PaymentInvoices = (*Client)(nil)

@@ -97,4 +97,8 @@
 // ReceivedAt is Delivery.Now.
 // Unhandled event types are ignored (202). Malformed payloads wrap
 // webhook.ErrPayload.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe, which keeps the ids described here.
 package stripe

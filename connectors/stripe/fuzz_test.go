@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func FuzzStripeEvent(f *testing.F) {
@@ -75,7 +76,7 @@ func FuzzStripeSignatureHeader(f *testing.F) {
 			}
 			return
 		}
-		if !errors.Is(err, webhook.ErrSignature) && !errors.Is(err, webhook.ErrStale) {
+		if !errors.Is(err, hmacsig.ErrSignature) && !errors.Is(err, hmacsig.ErrStale) {
 			t.Fatalf("unexpected error kind: %v", err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -38,7 +39,7 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
+			rec := &webhooktest.Recorder{}
 			h := &webhook.Handler{
 				Platform:        newTestPlatform(t, tt.promos),
 				Stores:          []webhook.Store{{ID: "acct_other", Secret: "whsec_store2"}, {ID: testStore, Secret: testSecret}},
@@ -62,10 +63,10 @@ func TestHandler(t *testing.T) {
 			} else if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
 			}
-			if len(rec.events) != tt.records {
-				t.Fatalf("published %d records, want %d", len(rec.events), tt.records)
+			if len(rec.Events()) != tt.records {
+				t.Fatalf("published %d records, want %d", len(rec.Events()), tt.records)
 			}
-			for _, ev := range rec.events {
+			for _, ev := range rec.Events() {
 				if dl, ok := ev.Value.(*schemas.DeadLetter); ok {
 					if ev.Topic != "dead" || !bytes.Equal(dl.Value, tt.body) || dl.Reason == "" {
 						t.Fatalf("dead letter %+v on %s, want the raw body and a reason", dl, ev.Topic)

@@ -3,15 +3,12 @@ package stripe
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -29,22 +26,6 @@ const (
 // event dated more than 400 days from the clock. Tests of the window set
 // Now themselves.
 var testNow = time.Date(2009, 2, 14, 0, 31, 30, 0, time.UTC)
-
-func testHasher(t testing.TB) *identity.Hasher {
-	h, err := identity.NewHasher([]byte("0123456789abcdef0123"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func testTopics(t testing.TB) schemas.Topics {
-	tp, err := schemas.NewTopics("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tp
-}
 
 // fakeCodes is a PromotionCodes double that counts calls.
 type fakeCodes struct {
@@ -86,32 +67,19 @@ func newTestPlatform(t testing.TB, promos PromotionCodes) *Platform {
 	if promos == nil {
 		promos = &fakeCodes{codes: map[string]string{testPromo: "fall20"}}
 	}
-	cfg := Config{Topics: testTopics(t), Hasher: testHasher(t), Promotions: promos}
+	cfg := Config{Topics: webhooktest.Topics(t), Hasher: webhooktest.Hasher(t), Promotions: promos}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	return New(cfg)
 }
 
-func loadJSON(t testing.TB, name string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // body wraps the fixture object in the fixture event envelope with typ,
 // after mutate changed the object.
 func body(t testing.TB, typ, objFile string, mutate func(o map[string]any)) []byte {
 	t.Helper()
-	ev := loadJSON(t, "fixtures3.event.json")
-	obj := loadJSON(t, objFile)
+	ev := webhooktest.LoadJSON(t, "fixtures3.event.json")
+	obj := webhooktest.LoadJSON(t, objFile)
 	if mutate != nil {
 		mutate(obj)
 	}
@@ -138,29 +106,6 @@ func paidSession(o map[string]any) {
 	o["total_details"] = map[string]any{"amount_discount": 2000, "amount_shipping": 500, "amount_tax": 1180}
 	o["discounts"] = []any{map[string]any{"coupon": "Z4OV52SU", "promotion_code": testPromo}}
 	o["metadata"] = map[string]any{"heldsway_vid": testVID}
-}
-
-type recorder struct {
-	mu     sync.Mutex
-	events []publish.Event
-	err    error
-}
-
-func (r *recorder) Publish(_ context.Context, evs ...publish.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	r.events = append(r.events, evs...)
-	return nil
-}
-
-var _ webhook.Publisher = (*recorder)(nil)
-
-func dump(v any) string {
-	b, _ := json.MarshalIndent(v, "", " ")
-	return string(b)
 }
 
 func orderOf(t testing.TB, res webhook.Result) *schemas.Order {

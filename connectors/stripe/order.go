@@ -3,11 +3,10 @@ package stripe
 import (
 	"context"
 	"fmt"
-
-	"github.com/heldsway/heldsway/codes"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
+	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 func (p *Platform) checkoutSession(ctx context.Context, d webhook.Delivery, ev event) (webhook.Result, error) {
@@ -16,7 +15,7 @@ func (p *Platform) checkoutSession(ctx context.Context, d webhook.Delivery, ev e
 		return webhook.Result{}, err
 	}
 	if s.ID == "" || (s.Object != "" && s.Object != "checkout.session") {
-		return webhook.Result{}, payloadErr("%s data.object is not a checkout session", clip(ev.Type))
+		return webhook.Result{}, webhook.PayloadError(Name, "%s data.object is not a checkout session", clip(ev.Type))
 	}
 	switch s.Mode {
 	case "payment":
@@ -29,7 +28,7 @@ func (p *Platform) checkoutSession(ctx context.Context, d webhook.Delivery, ev e
 		return webhook.Result{Ignored: "checkout session payment_status " + clip(s.PaymentStatus) + ": waiting for payment"}, nil
 	}
 	if s.AmountTotal == nil || s.AmountSubtotal == nil || s.Currency == nil {
-		return webhook.Result{}, payloadErr("checkout session %s has no amount_total, amount_subtotal or currency", clip(s.ID))
+		return webhook.Result{}, webhook.PayloadError(Name, "checkout session %s has no amount_total, amount_subtotal or currency", clip(s.ID))
 	}
 	at, err := eventTime(ev, s.Created, d.Now)
 	if err != nil {
@@ -84,7 +83,7 @@ func (p *Platform) invoice(ctx context.Context, d webhook.Delivery, ev event) (w
 		return webhook.Result{}, err
 	}
 	if inv.ID == "" || (inv.Object != "" && inv.Object != "invoice") {
-		return webhook.Result{}, payloadErr("%s data.object is not an invoice", clip(ev.Type))
+		return webhook.Result{}, webhook.PayloadError(Name, "%s data.object is not an invoice", clip(ev.Type))
 	}
 	subID := inv.Subscription.ID
 	var subMeta map[string]string
@@ -104,7 +103,7 @@ func (p *Platform) invoice(ctx context.Context, d webhook.Delivery, ev event) (w
 		return webhook.Result{Ignored: "invoice status " + clip(inv.Status) + " is not paid"}, nil
 	}
 	if inv.Total == nil || inv.Subtotal == nil {
-		return webhook.Result{}, payloadErr("invoice %s has no total or subtotal", clip(inv.ID))
+		return webhook.Result{}, webhook.PayloadError(Name, "invoice %s has no total or subtotal", clip(inv.ID))
 	}
 	at, err := eventTime(ev, inv.Created, d.Now)
 	if err != nil {
@@ -164,7 +163,7 @@ func (p *Platform) invoice(ctx context.Context, d webhook.Delivery, ev event) (w
 	}
 	for _, t := range inv.TotalDiscounts {
 		if t.Amount < 0 || t.Amount > money.Max || in.discount+t.Amount > money.Max {
-			return webhook.Result{}, payloadErr("invoice %s discount amounts out of range", clip(inv.ID))
+			return webhook.Result{}, webhook.PayloadError(Name, "invoice %s discount amounts out of range", clip(inv.ID))
 		}
 		add(t.Discount)
 		amounts[t.Discount.ID] += t.Amount
@@ -236,13 +235,13 @@ func (p *Platform) appliedCodes(ctx context.Context, storeID string, promos []pr
 				return nil, temporary("resolving promotion code "+clip(pr.ID), err)
 			}
 		}
-		norm, err := codes.Normalize(code)
+		norm, err := promocode.Normalize(code)
 		if err != nil {
 			// Unknown to every source, or not a code HeldSway could have
 			// issued: keep the id so RemoteID can still be matched.
-			norm, err = codes.Normalize(pr.ID)
+			norm, err = promocode.Normalize(pr.ID)
 			if err != nil {
-				return nil, payloadErr("promotion code id %q: %v", clip(pr.ID), err)
+				return nil, webhook.PayloadError(Name, "promotion code id %q: %v", clip(pr.ID), err)
 			}
 		}
 		var amt int64

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Name is the platform name in events and paths.
@@ -108,10 +109,6 @@ func (p *Platform) Verify(secret string, h http.Header, body []byte, now time.Ti
 	return signature.Verify(secret, h, body, now, p.cfg.Tolerance)
 }
 
-func payloadErr(format string, args ...any) error {
-	return fmt.Errorf("%w: stripe: "+format, append([]any{webhook.ErrPayload}, args...)...)
-}
-
 // Parse implements webhook.Platform. Errors wrap webhook.ErrPayload, or
 // ErrTemporary when a lookup failed and a redelivery may succeed.
 func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
@@ -120,10 +117,10 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	}
 	var ev event
 	if err := json.Unmarshal(d.Body, &ev); err != nil {
-		return webhook.Result{}, payloadErr("decoding event: %v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding event: %v", err)
 	}
 	if ev.ID == "" || ev.Type == "" || (ev.Object != "" && ev.Object != "event") {
-		return webhook.Result{}, payloadErr("not an event: missing id or type")
+		return webhook.Result{}, webhook.PayloadError(Name, "not an event: missing id or type")
 	}
 	ctx, cancel := context.WithTimeout(d.Context(), p.cfg.ResolveTimeout)
 	defer cancel()
@@ -150,10 +147,10 @@ func clip(s string) string {
 
 func decodeObject(ev event, want string, v any) error {
 	if len(ev.Data.Object) == 0 {
-		return payloadErr("%s event has no data.object", clip(ev.Type))
+		return webhook.PayloadError(Name, "%s event has no data.object", clip(ev.Type))
 	}
 	if err := json.Unmarshal(ev.Data.Object, v); err != nil {
-		return payloadErr("decoding %s: %v", want, err)
+		return webhook.PayloadError(Name, "decoding %s: %v", want, err)
 	}
 	return nil
 }
@@ -166,7 +163,7 @@ func eventTime(ev event, fallback int64, now time.Time) (time.Time, error) {
 		field, t = "data.object.created", fallback
 	}
 	if t <= 0 || t > 1<<40 {
-		return time.Time{}, payloadErr("event %s has no valid created time", clip(ev.ID))
+		return time.Time{}, webhook.PayloadError(Name, "event %s has no valid created time", clip(ev.ID))
 	}
 	return checkTime(field, t, now)
 }
@@ -176,14 +173,14 @@ func eventTime(ev event, fallback int64, now time.Time) (time.Time, error) {
 func checkTime(field string, secs int64, now time.Time) (time.Time, error) {
 	t := timeUnix(secs)
 	if err := eventtime.Check(field, t, now); err != nil {
-		return time.Time{}, payloadErr("%w", err)
+		return time.Time{}, webhook.PayloadError(Name, "%w", err)
 	}
 	return t, nil
 }
 
 func amount(name string, v int64) (int64, error) {
 	if v < 0 || v > money.Max {
-		return 0, payloadErr("%s %d is out of range", name, v)
+		return 0, webhook.PayloadError(Name, "%s %d is out of range", name, v)
 	}
 	return v, nil
 }
@@ -191,7 +188,7 @@ func amount(name string, v int64) (int64, error) {
 func currency(c string) (string, error) {
 	cur, _, err := money.Currency(c)
 	if err != nil {
-		return "", payloadErr("%v", err)
+		return "", webhook.PayloadError(Name, "%v", err)
 	}
 	return cur, nil
 }
@@ -213,13 +210,6 @@ func strOr(ps ...*string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
 
 // ids finds our visitor and click ids in metadata (first map that has a
 // well-formed one wins) and in a client_reference_id.
@@ -255,58 +245,31 @@ type orderInput struct {
 }
 
 func (p *Platform) order(d webhook.Delivery, in orderInput) (webhook.Result, error) {
-	for _, a := range []struct {
-		name string
-		v    int64
-	}{{"subtotal", in.subtotal}, {"discount", in.discount}, {"shipping", in.shipping}, {"tax", in.tax}, {"total", in.total}} {
-		if _, err := amount(a.name, a.v); err != nil {
-			return webhook.Result{}, err
-		}
-	}
-	cur, err := currency(in.currency)
+	o, err := checkout.Build(checkout.Checkout{
+		Platform:        Name,
+		Store:           d.Store.ID,
+		OrderID:         in.orderID,
+		SourceEvent:     in.ev.Type,
+		Currency:        in.currency,
+		Subtotal:        in.subtotal,
+		Discount:        in.discount,
+		Shipping:        in.shipping,
+		Tax:             in.tax,
+		Total:           in.total,
+		Codes:           in.codes,
+		VisitorID:       in.visitor,
+		ClickID:         in.click,
+		Email:           in.email,
+		CustomerID:      in.customerID,
+		KeyByCustomerID: true,
+		Subscription:    in.subscription,
+		OccurredAt:      in.occurredAt,
+		ReceivedAt:      d.Now,
+	}, p.cfg.Hasher)
 	if err != nil {
-		return webhook.Result{}, err
+		return webhook.Result{}, webhook.PayloadError(Name, "%w", err)
 	}
-	store := d.Store.ID
-	c := schemas.Customer{
-		VisitorID:  optional(in.visitor),
-		ClickID:    optional(in.click),
-		CustomerID: optional(in.customerID),
-	}
-	emailHash := ""
-	if p.cfg.Hasher != nil {
-		emailHash = p.cfg.Hasher.Email(in.email)
-	}
-	c.EmailHash = optional(emailHash)
-	c.Key = identity.CustomerKey(in.visitor, in.click, emailHash, customerRef(store, in.customerID), schemas.OrderRef(Name, store, in.orderID))
-	o := &schemas.Order{
-		EventID:      schemas.ID(Name, store, "order", in.orderID),
-		OrderID:      in.orderID,
-		Platform:     Name,
-		StoreID:      store,
-		SourceEvent:  in.ev.Type,
-		Currency:     cur,
-		Subtotal:     in.subtotal,
-		Discount:     in.discount,
-		Shipping:     in.shipping,
-		Tax:          in.tax,
-		Total:        in.total,
-		Codes:        in.codes,
-		Customer:     c,
-		Subscription: in.subscription,
-		OccurredAt:   in.occurredAt,
-		ReceivedAt:   d.Now,
-	}
-	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: c.Key, Value: o}}}, nil
+	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Orders, Key: o.Customer.Key, Value: o}}}, nil
 }
 
 func timeUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
-
-// customerRef is platform/store/customer id for the customer key; empty
-// without a customer id.
-func customerRef(store, id string) string {
-	if id == "" {
-		return ""
-	}
-	return schemas.OrderRef(Name, store, id)
-}

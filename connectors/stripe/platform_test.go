@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 func TestCheckoutSession(t *testing.T) {
-	h := testHasher(t)
+	h := webhooktest.Hasher(t)
 	emailHash := h.Email("example@example.com")
 	pi := "pi_1PgafyB7WZ01zgkWSjxsAJo3"
 	created := time.Unix(1234567890, 0).UTC()
@@ -120,7 +121,7 @@ func TestCheckoutSession(t *testing.T) {
 				t.Fatalf("topic %q key %q", ev.Topic, ev.Key)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("order\n got %s\nwant %s", dump(got), dump(tt.want))
+				t.Fatalf("order\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tt.want))
 			}
 		})
 	}
@@ -184,7 +185,7 @@ func TestInvoice(t *testing.T) {
 			o["customer_email"] = "Jane@Example.com"
 		}, nil, base(func(o *schemas.Order) {
 			o.Subscription = &schemas.Subscription{ID: "sub_1"}
-			o.Customer.EmailHash = ptr(testHasher(t).Email("jane@example.com"))
+			o.Customer.EmailHash = ptr(webhooktest.Hasher(t).Email("jane@example.com"))
 		}), ""},
 		{"no lookup configured: bare discount ids skipped", "fixtures3.invoice.json", "invoice.paid", paid("subscription_cycle"),
 			nil, base(func(o *schemas.Order) { o.Codes = nil; o.Subscription = &schemas.Subscription{ID: "sub_1"} }), ""},
@@ -230,7 +231,7 @@ func TestInvoice(t *testing.T) {
 				t.Fatalf("got %d events, ignored %q", len(res.Events), res.Ignored)
 			}
 			if got := res.Events[0].Value.(*schemas.Order); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("order\n got %s\nwant %s", dump(got), dump(tt.want))
+				t.Fatalf("order\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tt.want))
 			}
 		})
 	}
@@ -240,7 +241,7 @@ func TestRefunds(t *testing.T) {
 	re := "re_1Pgc72B7WZ01zgkWqPvrRrPE"
 	ch := "ch_1PgafuB7WZ01zgkWXYmPNZs8"
 	at := time.Unix(1234567890, 0).UTC()
-	refundFix := loadJSON(t, "fixtures3.refund.json")
+	refundFix := webhooktest.LoadJSON(t, "fixtures3.refund.json")
 	refundFix["status"] = "succeeded"
 	refundFix["reason"] = "requested_by_customer"
 	want := func(order string, full bool) *schemas.Refund {
@@ -320,7 +321,7 @@ func TestRefunds(t *testing.T) {
 					t.Fatalf("topic %q key %q", ev.Topic, ev.Key)
 				}
 				if !reflect.DeepEqual(got, tt.want[i]) {
-					t.Fatalf("refund\n got %s\nwant %s", dump(got), dump(tt.want[i]))
+					t.Fatalf("refund\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tt.want[i]))
 				}
 			}
 		})
@@ -405,9 +406,9 @@ func TestRedeliverySameEventID(t *testing.T) {
 // eventtime's window of the server clock.
 func TestEventTimeWindow(t *testing.T) {
 	old := testNow.AddDate(0, 0, -401).Unix()
-	refundFix := loadJSON(t, "fixtures3.refund.json")
+	refundFix := webhooktest.LoadJSON(t, "fixtures3.refund.json")
 	refundFix["status"] = "succeeded"
-	oldRefund := loadJSON(t, "fixtures3.refund.json")
+	oldRefund := webhooktest.LoadJSON(t, "fixtures3.refund.json")
 	oldRefund["id"], oldRefund["status"], oldRefund["created"] = "re_old", "succeeded", old
 	withCreated := func(b []byte, created any) []byte {
 		var ev map[string]any

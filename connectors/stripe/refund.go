@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
@@ -19,7 +20,7 @@ func (p *Platform) chargeRefunded(ctx context.Context, d webhook.Delivery, ev ev
 		return webhook.Result{}, err
 	}
 	if ch.ID == "" || (ch.Object != "" && ch.Object != "charge") {
-		return webhook.Result{}, payloadErr("charge.refunded data.object is not a charge")
+		return webhook.Result{}, webhook.PayloadError(Name, "charge.refunded data.object is not a charge")
 	}
 	if ch.Refunds == nil || len(ch.Refunds.Data) == 0 {
 		return webhook.Result{Ignored: "charge.refunded without a refunds list (API version 2022-11-15 or later): refunds come from refund.created/refund.updated"}, nil
@@ -71,7 +72,7 @@ func (p *Platform) refundEvent(ctx context.Context, d webhook.Delivery, ev event
 		return webhook.Result{}, err
 	}
 	if r.ID == "" || (r.Object != "" && r.Object != "refund") {
-		return webhook.Result{}, payloadErr("%s data.object is not a refund", clip(ev.Type))
+		return webhook.Result{}, webhook.PayloadError(Name, "%s data.object is not a refund", clip(ev.Type))
 	}
 	if r.Status != "succeeded" {
 		return webhook.Result{Ignored: "refund status " + clip(r.Status) + ": published once succeeded"}, nil
@@ -107,14 +108,14 @@ func (p *Platform) refundOrderID(ctx context.Context, storeID, invoiceID, paymen
 		return paymentIntent, nil
 	}
 	if chargeID == "" {
-		return "", payloadErr("refund names neither a charge nor a payment intent")
+		return "", webhook.PayloadError(Name, "refund names neither a charge nor a payment intent")
 	}
 	return chargeID, nil
 }
 
 func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string, full bool) (publish.Event, error) {
 	if r.ID == "" {
-		return publish.Event{}, payloadErr("refund without an id")
+		return publish.Event{}, webhook.PayloadError(Name, "refund without an id")
 	}
 	amt, err := amount("refund amount", r.Amount)
 	if err != nil {
@@ -137,7 +138,7 @@ func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string
 	}
 	store := d.Store.ID
 	rf := &schemas.Refund{
-		EventID:    schemas.ID(Name, store, "refund", orderID, r.ID),
+		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: orderID, RefundID: r.ID}),
 		RefundID:   r.ID,
 		OrderID:    orderID,
 		Platform:   Name,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 )
 
 func TestVerify(t *testing.T) {
@@ -27,21 +27,21 @@ func TestVerify(t *testing.T) {
 		{"valid", good, b, testNow, nil},
 		{"multiple v1, second matches", other + "," + v1, b, testNow, nil},
 		{"v0 and spaces ignored", ts + ", v0=abc, " + v1, b, testNow, nil},
-		{"tampered body", good, []byte(`{"id":"evt_2","type":"plan.created"}`), testNow, webhook.ErrSignature},
-		{"wrong secret", other, b, testNow, webhook.ErrSignature},
-		{"stale", good, b, testNow.Add(6 * time.Minute), webhook.ErrStale},
+		{"tampered body", good, []byte(`{"id":"evt_2","type":"plan.created"}`), testNow, hmacsig.ErrSignature},
+		{"wrong secret", other, b, testNow, hmacsig.ErrSignature},
+		{"stale", good, b, testNow.Add(6 * time.Minute), hmacsig.ErrStale},
 		{"within tolerance", good, b, testNow.Add(5 * time.Minute), nil},
-		{"future", good, b, testNow.Add(-6 * time.Minute), webhook.ErrStale},
-		{"stale but forged", Sign("whsec_other", testNow, b), b, testNow.Add(time.Hour), webhook.ErrSignature},
-		{"missing", "", b, testNow, webhook.ErrSignature},
-		{"no timestamp", v1, b, testNow, webhook.ErrSignature},
-		{"no v1", ts, b, testNow, webhook.ErrSignature},
-		{"bad timestamp", "t=abc," + v1, b, testNow, webhook.ErrSignature},
-		{"negative timestamp", "t=-5," + v1, b, testNow, webhook.ErrSignature},
-		{"two timestamps", ts + "," + ts + "," + v1, b, testNow, webhook.ErrSignature},
-		{"non-hex v1", ts + ",v1=zz" + v1[5:], b, testNow, webhook.ErrSignature},
-		{"short v1", ts + ",v1=abcd", b, testNow, webhook.ErrSignature},
-		{"garbage", "nonsense", b, testNow, webhook.ErrSignature},
+		{"future", good, b, testNow.Add(-6 * time.Minute), hmacsig.ErrStale},
+		{"stale but forged", Sign("whsec_other", testNow, b), b, testNow.Add(time.Hour), hmacsig.ErrSignature},
+		{"missing", "", b, testNow, hmacsig.ErrSignature},
+		{"no timestamp", v1, b, testNow, hmacsig.ErrSignature},
+		{"no v1", ts, b, testNow, hmacsig.ErrSignature},
+		{"bad timestamp", "t=abc," + v1, b, testNow, hmacsig.ErrSignature},
+		{"negative timestamp", "t=-5," + v1, b, testNow, hmacsig.ErrSignature},
+		{"two timestamps", ts + "," + ts + "," + v1, b, testNow, hmacsig.ErrSignature},
+		{"non-hex v1", ts + ",v1=zz" + v1[5:], b, testNow, hmacsig.ErrSignature},
+		{"short v1", ts + ",v1=abcd", b, testNow, hmacsig.ErrSignature},
+		{"garbage", "nonsense", b, testNow, hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
-	if err := p.Verify("", http.Header{SignatureHeader: {good}}, b, testNow); !errors.Is(err, webhook.ErrSignature) {
+	if err := p.Verify("", http.Header{SignatureHeader: {good}}, b, testNow); !errors.Is(err, hmacsig.ErrSignature) {
 		t.Fatalf("empty secret: %v", err)
 	}
 }
@@ -64,7 +64,7 @@ func TestVerifyTolerance(t *testing.T) {
 	p := New(Config{Tolerance: time.Second})
 	b := []byte("{}")
 	h := http.Header{SignatureHeader: {Sign(testSecret, testNow, b)}}
-	if err := p.Verify(testSecret, h, b, testNow.Add(2*time.Second)); !errors.Is(err, webhook.ErrStale) {
+	if err := p.Verify(testSecret, h, b, testNow.Add(2*time.Second)); !errors.Is(err, hmacsig.ErrStale) {
 		t.Fatalf("got %v, want stale", err)
 	}
 }

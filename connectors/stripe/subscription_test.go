@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -58,7 +59,7 @@ func TestInvoiceSubscription(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := orderOf(t, res).Subscription; !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("subscription\n got %s\nwant %s", dump(got), dump(tc.want))
+				t.Fatalf("subscription\n got %s\nwant %s", webhooktest.Dump(got), webhooktest.Dump(tc.want))
 			}
 		})
 	}

@@ -4,7 +4,8 @@
 // each configured store's secret in constant time, map the payload to
 // canonical events, publish them, and answer only after Kafka acknowledged.
 //
-// Answers: 401 for a missing or bad signature (or a stale timestamp), 413
+// Answers: 401 for a missing or bad signature (or a stale timestamp:
+// hmacsig.ErrSignature, hmacsig.ErrStale), 413
 // for an oversized body (4xx only for the signature and the HTTP request
 // itself, never for what a correctly signed body says), 202 for a topic
 // HeldSway does not use (logged, nothing published), 200 once the events

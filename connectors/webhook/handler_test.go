@@ -94,7 +94,7 @@ func TestBadSignatureWarningRateLimited(t *testing.T) {
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef-hash"))
 	now := campaignNow
 	h := &webhook.Handler{Platform: shopify.New(shopify.Config{Topics: topics, Hasher: hasher}),
-		Stores: []webhook.Store{{ID: "s", Secret: "secret"}}, Now: func() time.Time { return now }, Log: zap.New(core)}
+		Stores: []webhook.Store{{ID: "s", Secret: "secret"}}, Now: func() time.Time { return now }, Logger: zap.New(core)}
 	send := func(signed bool) {
 		r := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", strings.NewReader("{}"))
 		if signed {

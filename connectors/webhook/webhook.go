@@ -15,16 +15,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/schemas"
 )
 
 var (
-	// ErrSignature means the signature is missing, malformed or wrong.
-	ErrSignature = errors.New("webhook: signature verification failed")
-	// ErrStale means a signed timestamp is outside the tolerance window
-	// (a replay, or a badly skewed clock).
-	ErrStale = errors.New("webhook: signature timestamp outside tolerance")
 	// ErrPayload wraps errors about a body that cannot be mapped.
 	ErrPayload = errors.New("webhook: invalid payload")
 	// ErrTemporary wraps errors that say nothing about the delivery itself
@@ -91,7 +87,7 @@ type Platform interface {
 	StoreHint(h http.Header) string
 	// Verify checks the request's signature with secret against the raw
 	// body; now is for timestamp tolerance. It must compare in constant
-	// time and return an error wrapping ErrSignature or ErrStale.
+	// time and return an error wrapping hmacsig.ErrSignature or hmacsig.ErrStale.
 	Verify(secret string, h http.Header, body []byte, now time.Time) error
 	// Parse maps a verified delivery to events. Errors wrap ErrPayload.
 	Parse(d Delivery) (Result, error)
@@ -133,7 +129,8 @@ type Handler struct {
 	// "too_large", "unreadable", "unavailable", "no_store", "temporary")
 	// for metrics.
 	Observe func(platform, outcome string, publishLatency time.Duration)
-	Log     *zap.Logger
+	// Logger receives the handler's logs. Default zap.NewNop().
+	Logger *zap.Logger
 	// WarnEvery bounds the "webhook rejected" warnings of refused
 	// signatures to one per period; the rest are counted and the count is
 	// logged with the next one. Default 1m.
@@ -153,7 +150,7 @@ func (h *Handler) observe(outcome string, d time.Duration) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := h.Log
+	log := h.Logger
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -191,7 +188,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	store, err := h.verify(r.Header, body, received)
 	if err != nil {
 		outcome := "bad_signature"
-		if errors.Is(err, ErrStale) {
+		if errors.Is(err, hmacsig.ErrStale) {
 			outcome = "stale"
 		}
 		h.rejected(log, outcome, err, received)
@@ -336,12 +333,12 @@ func (h *Handler) verify(hd http.Header, body []byte, now time.Time) (Store, err
 		if err == nil {
 			return s, nil
 		}
-		if firstErr == nil || errors.Is(err, ErrStale) {
+		if firstErr == nil || errors.Is(err, hmacsig.ErrStale) {
 			firstErr = err
 		}
 	}
 	if firstErr == nil {
-		firstErr = fmt.Errorf("%w: no store matched", ErrSignature)
+		firstErr = fmt.Errorf("%w: no store matched", hmacsig.ErrSignature)
 	}
 	return Store{}, firstErr
 }

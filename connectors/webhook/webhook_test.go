@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -26,9 +27,9 @@ func (fakePlatform) Verify(secret string, h http.Header, _ []byte, _ time.Time) 
 	case secret:
 		return nil
 	case "stale":
-		return fmt.Errorf("%w: t=1", ErrStale)
+		return fmt.Errorf("%w: t=1", hmacsig.ErrStale)
 	}
-	return fmt.Errorf("%w: no match", ErrSignature)
+	return fmt.Errorf("%w: no match", hmacsig.ErrSignature)
 }
 func (fakePlatform) Parse(d Delivery) (Result, error) {
 	if string(d.Body) == "ok" {

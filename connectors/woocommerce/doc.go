@@ -43,7 +43,7 @@
 //     Shipping = shipping_total, Tax = total_tax, Total = total. A
 //     negative, malformed or over-precise amount, or an unknown currency,
 //     is a payload error.
-//   - Codes = coupon_lines[].code normalised with codes.Normalize (so
+//   - Codes = coupon_lines[].code normalised with promocode.Normalize (so
 //     WooCommerce's lower-case codes match), each with its discount; a
 //     repeated code is summed; a code Normalize refuses is left out.
 //   - Customer: EmailHash = Hasher.Email(billing.email), never the clear
@@ -89,4 +89,8 @@
 //
 // A refund deleted in WooCommerce disappears from later deliveries; the
 // Refund already published stays.
+//
+// The package reads the payload into a checkout.Checkout; checkout.Build
+// assembles and checks the schemas.Order, and every event id comes from
+// checkout.EventID, the one recipe, which keeps the ids described here.
 package woocommerce

@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 func FuzzWooOrder(f *testing.F) {
 	for _, name := range []string{couponFile, refundedFile, docsFile} {
-		f.Add(fixture(f, name))
+		f.Add(webhooktest.Fixture(f, name))
 	}
 	f.Add([]byte("webhook_id=1"))
 	f.Add([]byte(`{"id":1,"status":"completed","currency":"eur","total":"10","date_created_gmt":"2018-04-03T00:00:00","refunds":[{"id":2,"total":"-10"},{"id":"3","total":"-1"}]}`))

@@ -2,42 +2,24 @@ package woocommerce
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
 )
 
-// recorder is an in-test webhook.Publisher that keeps what it was given.
-type recorder struct {
-	mu     sync.Mutex
-	events []publish.Event
-	err    error
-}
-
-func (r *recorder) Publish(_ context.Context, events ...publish.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	r.events = append(r.events, events...)
-	return nil
-}
-
 // TestHandler runs deliveries through the shared webhook handler.
 func TestHandler(t *testing.T) {
-	paid := fixture(t, couponFile)
-	refunded := fixture(t, refundedFile)
-	pending := mutate(t, paid, func(m map[string]any) { m["status"] = "pending" })
-	bad := mutate(t, paid, func(m map[string]any) { m["total"] = "lots" })
+	paid := webhooktest.Fixture(t, couponFile)
+	refunded := webhooktest.Fixture(t, refundedFile)
+	pending := webhooktest.Mutate(t, paid, func(m map[string]any) { m["status"] = "pending" })
+	bad := webhooktest.Mutate(t, paid, func(m map[string]any) { m["total"] = "lots" })
 	stores := []webhook.Store{{ID: "https://other.example/", Secret: "other-secret"}, {ID: testStore, Secret: testSecret}}
 	tests := []struct {
 		name     string
@@ -65,7 +47,7 @@ func TestHandler(t *testing.T) {
 		{name: "unpaid order", topic: TopicOrderCreated, body: pending, status: http.StatusAccepted},
 		{name: "unused topic", topic: "product.updated", body: []byte(`{"id":1}`), status: http.StatusAccepted},
 		{name: "bad payload", topic: TopicOrderUpdated, body: bad, status: http.StatusOK, deadLettered: true},
-		{name: "bad signature", topic: TopicOrderCreated, body: paid, sig: sign("wrong", paid), status: http.StatusUnauthorized},
+		{name: "bad signature", topic: TopicOrderCreated, body: paid, sig: webhooktest.HMACBase64("wrong", paid), status: http.StatusUnauthorized},
 		{name: "no signature", topic: TopicOrderCreated, body: paid, sig: "-", status: http.StatusUnauthorized},
 		{name: "too large", topic: TopicOrderCreated, body: paid, max: 1024, status: http.StatusRequestEntityTooLarge},
 		{name: "kafka down", topic: TopicOrderCreated, body: paid, pubErr: publish.ErrUnavailable, status: http.StatusServiceUnavailable},
@@ -73,7 +55,7 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{err: tt.pubErr}
+			rec := &webhooktest.Recorder{Err: tt.pubErr}
 			h := &webhook.Handler{
 				Platform:        newPlatform(t),
 				Stores:          stores,
@@ -98,7 +80,7 @@ func TestHandler(t *testing.T) {
 			}
 			switch tt.sig {
 			case "":
-				req.Header.Set("X-WC-Webhook-Signature", sign(testSecret, tt.body))
+				req.Header.Set("X-WC-Webhook-Signature", webhooktest.HMACBase64(testSecret, tt.body))
 			case "-":
 			default:
 				req.Header.Set("X-WC-Webhook-Signature", tt.sig)
@@ -109,16 +91,16 @@ func TestHandler(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
 			}
 			if tt.deadLettered {
-				if len(rec.events) != 1 || rec.events[0].Topic != "dead" {
-					t.Fatalf("published %+v, want one dead letter", rec.events)
+				if len(rec.Events()) != 1 || rec.Events()[0].Topic != "dead" {
+					t.Fatalf("published %+v, want one dead letter", rec.Events())
 				}
-				if dl, ok := rec.events[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || dl.Reason == "" {
-					t.Fatalf("dead letter %+v, want the raw body and a reason", rec.events[0].Value)
+				if dl, ok := rec.Events()[0].Value.(*schemas.DeadLetter); !ok || !bytes.Equal(dl.Value, tt.body) || dl.Reason == "" {
+					t.Fatalf("dead letter %+v, want the raw body and a reason", rec.Events()[0].Value)
 				}
 				return
 			}
-			if len(rec.events) != len(tt.eventIDs) {
-				t.Fatalf("published %d events, want %d", len(rec.events), len(tt.eventIDs))
+			if len(rec.Events()) != len(tt.eventIDs) {
+				t.Fatalf("published %d events, want %d", len(rec.Events()), len(tt.eventIDs))
 			}
 			if tt.status != http.StatusOK {
 				return
@@ -129,7 +111,7 @@ func TestHandler(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
 				t.Fatal(err)
 			}
-			jsonEqual(t, resp.EventIDs, tt.eventIDs)
+			webhooktest.JSONEqual(t, resp.EventIDs, tt.eventIDs)
 		})
 	}
 }

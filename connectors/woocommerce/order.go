@@ -8,15 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heldsway/heldsway/codes"
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Order meta_data keys HeldSway's checkout snippet writes, with or without
@@ -98,11 +98,11 @@ func (o *order) paid() bool {
 func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result, error) {
 	var o order
 	if err := json.Unmarshal(d.Body, &o); err != nil {
-		return webhook.Result{}, payloadErr("decoding %s body: %v", topic, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "decoding %s body: %v", topic, err)
 	}
 	orderID, err := o.ID.Check("order id", true)
 	if err != nil {
-		return webhook.Result{}, payloadErr("%s: %v", topic, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "%s: %v", topic, err)
 	}
 	paid := o.paid()
 	if !paid && len(o.Refunds) == 0 {
@@ -110,7 +110,7 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 	}
 	ord, err := p.mapOrder(&o, orderID, topic, d)
 	if err != nil {
-		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "order %s: %w", orderID, err)
 	}
 	var events []publish.Event
 	if paid {
@@ -127,12 +127,12 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 		case errors.As(err, &re) && !re.Ahead && len(o.Refunds) > 0:
 			// left out; the refunds follow
 		default:
-			return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+			return webhook.Result{}, webhook.PayloadError(Name, "order %s: %w", orderID, err)
 		}
 	}
 	refunds, err := p.mapRefunds(&o, ord, d)
 	if err != nil {
-		return webhook.Result{}, payloadErr("order %s: %w", orderID, err)
+		return webhook.Result{}, webhook.PayloadError(Name, "order %s: %w", orderID, err)
 	}
 	key := schemas.OrderRef(Name, ord.StoreID, orderID)
 	for _, rf := range refunds {
@@ -142,7 +142,6 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 }
 
 func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
-	store := d.Store.ID
 	cur, _, err := money.Currency(o.Currency)
 	if err != nil {
 		return nil, fmt.Errorf("currency: %w", err)
@@ -153,7 +152,7 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		if err != nil {
 			return nil, err
 		}
-		if subtotal, err = add(subtotal, v); err != nil {
+		if subtotal, err = checkout.Add(subtotal, v); err != nil {
 			return nil, fmt.Errorf("line_items: %w", err)
 		}
 	}
@@ -189,13 +188,10 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		customerID = "" // a guest checkout
 	}
 	visitor, click, landing := o.visitor()
-	emailHash := p.cfg.Hasher.Email(string(o.Billing.Email))
-	ref := schemas.OrderRef(Name, store, orderID)
-	return &schemas.Order{
-		EventID:     schemas.ID(Name, store, orderID, paidKind),
-		OrderID:     orderID,
+	return checkout.Build(checkout.Checkout{
 		Platform:    Name,
-		StoreID:     store,
+		Store:       d.Store.ID,
+		OrderID:     orderID,
 		SourceEvent: topic,
 		Currency:    cur,
 		Subtotal:    subtotal,
@@ -204,45 +200,32 @@ func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery)
 		Tax:         tax,
 		Total:       total,
 		Codes:       applied,
-		Customer: schemas.Customer{
-			Key:        identity.CustomerKey(visitor, click, emailHash, "", ref),
-			VisitorID:  optional(visitor),
-			ClickID:    optional(click),
-			EmailHash:  optional(emailHash),
-			CustomerID: optional(customerID),
-			FirstOrder: o.firstOrder(),
-		},
-		LandingURL: optional(urlscrub.Lenient(landing)),
-		OccurredAt: occurred,
-		ReceivedAt: d.Now,
-	}, nil
+		VisitorID:   visitor,
+		ClickID:     click,
+		Email:       string(o.Billing.Email),
+		CustomerID:  customerID,
+		FirstOrder:  o.firstOrder(),
+		LandingURL:  urlscrub.Lenient(landing),
+		OccurredAt:  occurred,
+		ReceivedAt:  d.Now,
+	}, p.cfg.Hasher)
 }
 
 // codes returns the coupon lines, normalised, each with its discount
 // (without tax, like discount_total); a repeated code is summed; a code
 // Normalize refuses cannot be in the registry and is left out.
 func (o *order) codes(cur string) ([]schemas.AppliedCode, error) {
-	out := make([]schemas.AppliedCode, 0, len(o.CouponLines))
-	at := map[string]int{}
+	var out checkout.Codes
 	for i, cl := range o.CouponLines {
 		v, err := cl.Discount.NonNegative(fmt.Sprintf("coupon_lines[%d].discount", i), cur, false)
 		if err != nil {
 			return nil, err
 		}
-		c, err := codes.Normalize(cl.Code)
-		if err != nil {
-			continue
+		if err := out.Add(cl.Code, v); err != nil {
+			return nil, fmt.Errorf("coupon_lines: %w", err)
 		}
-		if j, ok := at[c]; ok {
-			if out[j].Amount, err = add(out[j].Amount, v); err != nil {
-				return nil, fmt.Errorf("coupon_lines: %s: %w", c, err)
-			}
-			continue
-		}
-		at[c] = len(out)
-		out = append(out, schemas.AppliedCode{Code: c, Amount: v})
 	}
-	return out, nil
+	return out.List(), nil
 }
 
 func (o *order) meta(keys []string) string {
@@ -334,18 +317,4 @@ func gmtTime(field, s string) (time.Time, error) {
 		}
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
-}
-
-func add(a, b int64) (int64, error) {
-	if s := a + b; s <= money.Max {
-		return s, nil
-	}
-	return 0, fmt.Errorf("sum exceeds %d minor units", money.Max)
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/identity"
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // parse returns the order (nil if none) and refunds a delivery maps to.
@@ -61,7 +63,7 @@ func parseOrder(t *testing.T, topic string, body []byte) *schemas.Order {
 
 // TestOrderFixtures maps WooCommerce's documented orders, field by field.
 func TestOrderFixtures(t *testing.T) {
-	h := testHasher(t)
+	h := webhooktest.Hasher(t)
 	hash := func(email string) *string { s := h.Email(email); return &s }
 	tests := []struct {
 		file, topic string
@@ -111,11 +113,11 @@ func TestOrderFixtures(t *testing.T) {
 			if tt.file == refundedFile {
 				w.ReceivedAt = refundedNow
 			}
-			got, _ := parseAt(t, tt.topic, fixture(t, tt.file), w.ReceivedAt)
+			got, _ := parseAt(t, tt.topic, webhooktest.Fixture(t, tt.file), w.ReceivedAt)
 			if got == nil {
 				t.Fatal("no order published")
 			}
-			jsonEqual(t, got, w)
+			webhooktest.JSONEqual(t, got, w)
 			if got.Subtotal-got.Discount+got.Shipping+got.Tax != got.Total {
 				t.Errorf("subtotal - discount + shipping + tax != total")
 			}
@@ -129,10 +131,10 @@ func TestOrderFixtures(t *testing.T) {
 // TestOrderEventID: every delivery of a paid order has one event id, so
 // order.updated repeats dedup downstream.
 func TestOrderEventID(t *testing.T) {
-	body := fixture(t, couponFile)
+	body := webhooktest.Fixture(t, couponFile)
 	created := parseOrder(t, TopicOrderCreated, body)
 	updated := parseOrder(t, TopicOrderUpdated, body)
-	completed := parseOrder(t, TopicOrderUpdated, mutate(t, body, func(m map[string]any) { m["status"] = "completed" }))
+	completed := parseOrder(t, TopicOrderUpdated, webhooktest.Mutate(t, body, func(m map[string]any) { m["status"] = "completed" }))
 	if created.EventID != updated.EventID || updated.EventID != completed.EventID {
 		t.Fatal("deliveries of one paid order have different event ids")
 	}
@@ -161,7 +163,7 @@ func TestOrderPaidRule(t *testing.T) {
 		{"", "2020-01-01T00:00:00", false},
 	} {
 		t.Run(tt.status, func(t *testing.T) {
-			body := mutate(t, fixture(t, couponFile), func(m map[string]any) {
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), func(m map[string]any) {
 				m["status"] = tt.status
 				m["date_paid_gmt"] = tt.datePaid
 			})
@@ -186,7 +188,7 @@ func TestOrderVisitor(t *testing.T) {
 		}
 		return out
 	}
-	emailKey := "e:" + testHasher(t).Email("scrambled@scrambled.com")
+	emailKey := "e:" + webhooktest.Hasher(t).Email("scrambled@scrambled.com")
 	entry := "https://shop.example/landing?hs_vid=" + v1 + "&hs_cid=" + c2
 	tests := []struct {
 		name                    string
@@ -207,10 +209,10 @@ func TestOrderVisitor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := mutate(t, fixture(t, couponFile), func(m map[string]any) { m["meta_data"] = tt.meta })
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), func(m map[string]any) { m["meta_data"] = tt.meta })
 			o := parseOrder(t, TopicOrderUpdated, body)
-			jsonEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.LandingURL, o.Customer.Key},
-				[]any{optional(tt.visitor), optional(tt.click), optional(tt.landing), tt.key})
+			webhooktest.JSONEqual(t, []any{o.Customer.VisitorID, o.Customer.ClickID, o.LandingURL, o.Customer.Key},
+				[]any{checkout.Optional(tt.visitor), checkout.Optional(tt.click), checkout.Optional(tt.landing), tt.key})
 		})
 	}
 }
@@ -221,25 +223,25 @@ func TestOrderFirstOrderMeta(t *testing.T) {
 		want  *bool
 	}{{nil, nil}, {"yes", ptr(true)}, {"1", ptr(true)}, {"TRUE", ptr(true)}, {"no", ptr(false)}, {"0", ptr(false)}, {"maybe", nil}, {1, nil}} {
 		t.Run(fmt.Sprint(tt.value), func(t *testing.T) {
-			body := mutate(t, fixture(t, couponFile), func(m map[string]any) {
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), func(m map[string]any) {
 				if tt.value != nil {
 					m["meta_data"] = []any{map[string]any{"key": "_heldsway_first_order", "value": tt.value}}
 				}
 			})
-			jsonEqual(t, parseOrder(t, TopicOrderUpdated, body).Customer.FirstOrder, tt.want)
+			webhooktest.JSONEqual(t, parseOrder(t, TopicOrderUpdated, body).Customer.FirstOrder, tt.want)
 		})
 	}
 }
 
 func TestOrderCodes(t *testing.T) {
-	body := mutate(t, fixture(t, couponFile), func(m map[string]any) {
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), func(m map[string]any) {
 		m["coupon_lines"] = []any{
 			map[string]any{"code": "sarah10", "discount": "20"},
 			map[string]any{"code": "SARAH10", "discount": "5.5"},
 			map[string]any{"code": "bad code", "discount": "4.5"},
 		}
 	})
-	jsonEqual(t, parseOrder(t, TopicOrderUpdated, body).Codes, []schemas.AppliedCode{{Code: "SARAH10", Amount: 2550}})
+	webhooktest.JSONEqual(t, parseOrder(t, TopicOrderUpdated, body).Codes, []schemas.AppliedCode{{Code: "SARAH10", Amount: 2550}})
 }
 
 func TestOrderErrors(t *testing.T) {
@@ -277,7 +279,7 @@ func TestOrderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := tt.body
 			if body == nil {
-				body = mutate(t, fixture(t, couponFile), tt.edit)
+				body = webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), tt.edit)
 			}
 			_, err := newPlatform(t).Parse(delivery(TopicOrderUpdated, body))
 			if !errors.Is(err, webhook.ErrPayload) {
@@ -294,7 +296,7 @@ func TestOrderErrors(t *testing.T) {
 }
 
 func TestOrderDateCreatedFallback(t *testing.T) {
-	body := mutate(t, fixture(t, refundedFile), func(m map[string]any) {
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, refundedFile), func(m map[string]any) {
 		delete(m, "date_created_gmt")
 		m["date_created"] = "2019-06-06T10:00:00"
 	})

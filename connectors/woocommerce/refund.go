@@ -6,6 +6,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
@@ -66,7 +67,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 	out := make([]*schemas.Refund, 0, len(entries))
 	var refunded, credited int64 // totals and amounts of the refunds so far
 	for _, e := range entries {
-		if refunded, err = add(refunded, e.total); err != nil {
+		if refunded, err = checkout.Add(refunded, e.total); err != nil {
 			return nil, fmt.Errorf("refunds: %w", err)
 		}
 		left := net - credited
@@ -78,7 +79,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 		amt = min(amt, e.total) // never more merchandise than money returned
 		credited += amt
 		out = append(out, &schemas.Refund{
-			EventID:     schemas.ID(Name, ord.StoreID, "refund", e.id),
+			EventID:     checkout.EventID(checkout.EventKey{Platform: Name, Store: ord.StoreID, OrderID: ord.OrderID, RefundID: e.id}),
 			RefundID:    e.id,
 			OrderID:     ord.OrderID,
 			Platform:    Name,
@@ -87,7 +88,7 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 			Amount:      amt,
 			Total:       e.total,
 			Full:        full,
-			Reason:      optional(truncate(e.reason, maxReason)),
+			Reason:      checkout.Optional(truncate(e.reason, maxReason)),
 			CustomerKey: &ord.Customer.Key,
 			OccurredAt:  occurred,
 			ReceivedAt:  d.Now,

@@ -6,16 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heldsway/heldsway/connectors/money"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // TestRefundFixture maps the refunds[] of WooCommerce's partially refunded
 // order, field by field. The order has no tax, so each refund's total is
 // merchandise (8.10 and 16.20 are one and two units of a 8.10 item).
 func TestRefundFixture(t *testing.T) {
-	o, got := parseAt(t, TopicOrderUpdated, fixture(t, refundedFile), refundedNow)
+	o, got := parseAt(t, TopicOrderUpdated, webhooktest.Fixture(t, refundedFile), refundedNow)
 	if o == nil {
 		t.Fatal("the completed order was not published with its refunds")
 	}
@@ -33,9 +34,9 @@ func TestRefundFixture(t *testing.T) {
 			Reason: ptr("Sold out"), CustomerKey: &key, OccurredAt: at, ReceivedAt: refundedNow,
 		},
 	}
-	jsonEqual(t, got, want)
+	webhooktest.JSONEqual(t, got, want)
 
-	_, again := parseAt(t, TopicOrderUpdated, fixture(t, refundedFile), refundedNow)
+	_, again := parseAt(t, TopicOrderUpdated, webhooktest.Fixture(t, refundedFile), refundedNow)
 	for i := range again {
 		if again[i].EventID != got[i].EventID {
 			t.Fatal("a repeated order.updated gives other refund event ids")
@@ -72,13 +73,13 @@ func TestRefundAmounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := mutate(t, fixture(t, couponFile), func(m map[string]any) { m["refunds"] = tt.refunds })
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, couponFile), func(m map[string]any) { m["refunds"] = tt.refunds })
 			_, rs := parse(t, TopicOrderUpdated, body)
 			var got []want
 			for _, r := range rs {
 				got = append(got, want{r.RefundID, r.Amount, r.Total, r.Full})
 			}
-			jsonEqual(t, got, tt.want)
+			webhooktest.JSONEqual(t, got, tt.want)
 		})
 	}
 }
@@ -86,7 +87,7 @@ func TestRefundAmounts(t *testing.T) {
 // TestRefundOfUnpaidOrder: a cancelled order carrying refunds publishes
 // the refunds but not the order.
 func TestRefundOfUnpaidOrder(t *testing.T) {
-	body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { m["status"] = "cancelled" })
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, refundedFile), func(m map[string]any) { m["status"] = "cancelled" })
 	o, rs := parseAt(t, TopicOrderUpdated, body, refundedNow)
 	if o != nil || len(rs) != 2 {
 		t.Fatalf("order %v, %d refunds; want no order and 2 refunds", o, len(rs))
@@ -94,7 +95,7 @@ func TestRefundOfUnpaidOrder(t *testing.T) {
 }
 
 func TestRefundOccurredAtDefaultsToNow(t *testing.T) {
-	body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { delete(m, "date_modified_gmt") })
+	body := webhooktest.Mutate(t, webhooktest.Fixture(t, refundedFile), func(m map[string]any) { delete(m, "date_modified_gmt") })
 	if _, rs := parseAt(t, TopicOrderUpdated, body, refundedNow); !rs[0].OccurredAt.Equal(refundedNow) {
 		t.Fatalf("OccurredAt = %v, want the delivery time", rs[0].OccurredAt)
 	}
@@ -112,7 +113,7 @@ func TestRefundErrors(t *testing.T) {
 		{"bad total", []any{map[string]any{"id": 3, "total": "-1.0.0"}}, "refunds[0].total", money.ErrAmount},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			body := mutate(t, fixture(t, refundedFile), func(m map[string]any) { m["refunds"] = tt.refunds })
+			body := webhooktest.Mutate(t, webhooktest.Fixture(t, refundedFile), func(m map[string]any) { m["refunds"] = tt.refunds })
 			_, err := newPlatform(t).Parse(deliveryAt(TopicOrderUpdated, body, refundedNow))
 			if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse error = %v, want ErrPayload saying %q", err, tt.want)
@@ -144,7 +145,7 @@ func TestProrate(t *testing.T) {
 // order (which every earlier delivery carried under the same event id);
 // anything ahead of the clock refuses the delivery.
 func TestRefundTimeWindow(t *testing.T) {
-	base := fixture(t, refundedFile) // created 2019-06-06T17:17:55, modified 17:18:38
+	base := webhooktest.Fixture(t, refundedFile) // created 2019-06-06T17:17:55, modified 17:18:38
 	tests := []struct {
 		name    string
 		edit    func(m map[string]any)
@@ -170,7 +171,7 @@ func TestRefundTimeWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newPlatform(t).Parse(deliveryAt(TopicOrderUpdated, mutate(t, base, tt.edit), refundedNow))
+			res, err := newPlatform(t).Parse(deliveryAt(TopicOrderUpdated, webhooktest.Mutate(t, base, tt.edit), refundedNow))
 			if tt.want != "" {
 				if !errors.Is(err, webhook.ErrPayload) || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("Parse = %+v, %v; want ErrPayload saying %q", res, err, tt.want)

@@ -146,13 +146,7 @@ func (p *Platform) Parse(d webhook.Delivery) (webhook.Result, error) {
 	case TopicOrderCreated, TopicOrderUpdated:
 		return p.parseOrder(d, topic)
 	case "":
-		return webhook.Result{}, payloadErr("missing %s header", headerTopic)
+		return webhook.Result{}, webhook.PayloadError(Name, "missing %s header", headerTopic)
 	}
 	return webhook.Result{Ignored: fmt.Sprintf("topic %q is not used", jsonfield.Abbrev([]byte(topic)))}, nil
-}
-
-// payloadErr returns an error wrapping webhook.ErrPayload. Arguments that
-// are errors may be wrapped with %w.
-func payloadErr(format string, args ...any) error {
-	return fmt.Errorf("%w: woocommerce: "+format, append([]any{webhook.ErrPayload}, args...)...)
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heldsway/heldsway/connectors/hmacsig"
 	"github.com/heldsway/heldsway/connectors/webhook"
+	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 )
 
 // TestFixturesMatchShared checks the testdata copies against the shared
@@ -22,7 +24,7 @@ func TestFixturesMatchShared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(shared, fixture(t, name)) {
+		if !bytes.Equal(shared, webhooktest.Fixture(t, name)) {
 			t.Errorf("testdata/%s differs from the shared fixture", name)
 		}
 	}
@@ -30,8 +32,8 @@ func TestFixturesMatchShared(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	p := newPlatform(t)
-	body := fixture(t, couponFile)
-	good := sign(testSecret, body)
+	body := webhooktest.Fixture(t, couponFile)
+	good := webhooktest.HMACBase64(testSecret, body)
 	tests := []struct {
 		name   string
 		sig    string
@@ -40,19 +42,19 @@ func TestVerify(t *testing.T) {
 		err    error
 	}{
 		{"valid", good, body, testSecret, nil},
-		{"tampered body", good, append(bytes.Clone(body), ' '), testSecret, webhook.ErrSignature},
-		{"wrong secret", good, body, "another-secret", webhook.ErrSignature},
-		{"missing header", "", body, testSecret, webhook.ErrSignature},
-		{"base64 garbage", "%%%", body, testSecret, webhook.ErrSignature},
-		{"short mac", "c2hvcnQ=", body, testSecret, webhook.ErrSignature},
-		{"empty secret", sign("", body), body, "", webhook.ErrSignature},
-		{"secret stored escaped", sign(`a&b"c`, body), body, "a&amp;b&quot;c", nil},
+		{"tampered body", good, append(bytes.Clone(body), ' '), testSecret, hmacsig.ErrSignature},
+		{"wrong secret", good, body, "another-secret", hmacsig.ErrSignature},
+		{"missing header", "", body, testSecret, hmacsig.ErrSignature},
+		{"base64 garbage", "%%%", body, testSecret, hmacsig.ErrSignature},
+		{"short mac", "c2hvcnQ=", body, testSecret, hmacsig.ErrSignature},
+		{"empty secret", webhooktest.HMACBase64("", body), body, "", hmacsig.ErrSignature},
+		{"secret stored escaped", webhooktest.HMACBase64(`a&b"c`, body), body, "a&amp;b&quot;c", nil},
 		{"ping unsigned", "", []byte("webhook_id=17"), testSecret, nil},
 		{"ping with any signature", "garbage", []byte("webhook_id=17"), testSecret, nil},
-		{"ping with extra field", "", []byte("webhook_id=17&x=1"), testSecret, webhook.ErrSignature},
-		{"ping without id", "", []byte("webhook_id="), testSecret, webhook.ErrSignature},
-		{"ping with word id", "", []byte("webhook_id=abc"), testSecret, webhook.ErrSignature},
-		{"ping with newline", "", []byte("webhook_id=17\n"), testSecret, webhook.ErrSignature},
+		{"ping with extra field", "", []byte("webhook_id=17&x=1"), testSecret, hmacsig.ErrSignature},
+		{"ping without id", "", []byte("webhook_id="), testSecret, hmacsig.ErrSignature},
+		{"ping with word id", "", []byte("webhook_id=abc"), testSecret, hmacsig.ErrSignature},
+		{"ping with newline", "", []byte("webhook_id=17\n"), testSecret, hmacsig.ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +100,7 @@ func TestParseTopics(t *testing.T) {
 		{"", false, webhook.ErrPayload},
 	} {
 		t.Run(tt.topic, func(t *testing.T) {
-			res, err := newPlatform(t).Parse(delivery(tt.topic, fixture(t, couponFile)))
+			res, err := newPlatform(t).Parse(delivery(tt.topic, webhooktest.Fixture(t, couponFile)))
 			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
 				t.Fatalf("Parse error = %v, want %v", err, tt.err)
 			}
@@ -110,8 +112,8 @@ func TestParseTopics(t *testing.T) {
 }
 
 func TestParseInvalidConfig(t *testing.T) {
-	p := New(Config{Hasher: testHasher(t)})
-	if _, err := p.Parse(delivery(TopicOrderCreated, fixture(t, couponFile))); !errors.Is(err, ErrConfig) {
+	p := New(Config{Hasher: webhooktest.Hasher(t)})
+	if _, err := p.Parse(delivery(TopicOrderCreated, webhooktest.Fixture(t, couponFile))); !errors.Is(err, ErrConfig) {
 		t.Fatalf("Parse with no topics = %v, want ErrConfig", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/heldsway/heldsway/pipeline/fraud"
@@ -228,7 +227,7 @@ func (c *Candidate) decode(data []byte) error {
 	return d.end()
 }
 
-// MaxUsageOrders bounds CodeUsage.Orders.
+// MaxUsageOrders bounds the orders CodeUsage remembers per code.
 const MaxUsageOrders = 1024
 
 // UsedOrder is an order stage 2 resolved for a code.
@@ -236,37 +235,6 @@ type UsedOrder struct {
 	Key      string `json:"k"`
 	Version  int32  `json:"v"`
 	Consumed bool   `json:"c,omitempty"`
-}
-
-// CodeUsage is stage 2's usage state for one code: the global count and
-// the latest orders resolved, so that a revision or a duplicate of an
-// order does not count a use twice.
-type CodeUsage struct {
-	Uses   int64       `json:"u"`
-	Orders []UsedOrder `json:"o,omitempty"`
-}
-
-// Resolve applies ResolveUse with the code's count and records the use,
-// keeping the latest MaxUsageOrders orders.
-func (u *CodeUsage) Resolve(c Candidate) (d Decision, ok bool) {
-	i := slices.IndexFunc(u.Orders, func(o UsedOrder) bool { return o.Key == c.OrderKey })
-	var prev *UsedOrder
-	if i >= 0 {
-		prev = &u.Orders[i]
-	}
-	d, rec, ok := ResolveUse(c, u.Uses, prev)
-	switch {
-	case !ok:
-		return Decision{}, false
-	case prev != nil:
-		*prev = rec
-	default:
-		if rec.Consumed {
-			u.Uses++
-		}
-		u.Orders = appendBounded(u.Orders, rec, MaxUsageOrders)
-	}
-	return d, true
 }
 
 // ResolveUse is stage 2's usage step for one candidate. uses is the code's
@@ -293,19 +261,4 @@ func ResolveUse(c Candidate, uses int64, prev *UsedOrder) (d Decision, rec UsedO
 		return *c.WithCode, rec, true
 	}
 	return c.Fallback, rec, true
-}
-
-// Marshal encodes the usage state for storage (JSON).
-func (u *CodeUsage) Marshal() ([]byte, error) { return json.Marshal(u) }
-
-// UnmarshalCodeUsage decodes what CodeUsage.Marshal wrote.
-func UnmarshalCodeUsage(data []byte) (CodeUsage, error) {
-	var u CodeUsage
-	if err := json.Unmarshal(data, &u); err != nil {
-		return CodeUsage{}, fmt.Errorf("%w: decoding code usage: %v", ErrCorrupt, err)
-	}
-	if u.Uses < 0 || len(u.Orders) > MaxUsageOrders {
-		return CodeUsage{}, fmt.Errorf("%w: code usage %d uses, %d orders", ErrCorrupt, u.Uses, len(u.Orders))
-	}
-	return u, nil
 }

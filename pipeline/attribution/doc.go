@@ -1,8 +1,10 @@
 // Package attribution is the pure domain logic of HeldSway's three stream
 // stages: who is credited for an order, what they earn, and how refunds
-// reverse it. It does no I/O: a stage loads the state struct it keeps in
-// Pebble, calls a function here, stores the updated state (Marshal) and
-// publishes the records returned. Every outcome is deterministic in its
+// reverse it. It does no I/O of its own: a stage loads the state struct
+// it keeps in Pebble, calls a function here, stores the updated state
+// (Marshal) and publishes the records returned; CodeUsage reads and writes
+// stage 2's usage entries through the UsageState the stage passes (its
+// transaction). Every outcome is deterministic in its
 // inputs; processing time (now) is only written as DecidedAt/DetectedAt
 // and bounds the grace period for late clicks. Fraud detectors live in
 // package fraud.
@@ -17,8 +19,15 @@
 //
 // Stage 2, keyed by code (CodeUsage and fraud.CodeStats state):
 //
-//	decision, ok := usage.Resolve(cand)  // or Resolve(cand, usesSoFar)
+//	usage := attribution.CodeUsage{State: tx}  // the stage's transaction
+//	decision, ok, err := usage.Resolve(cand)   // a candidate (a usage limit)
+//	err = usage.Count(redeemed.Code)           // a redemption stage 1 published
 //	if r, ok := cand.Redemption(); ok { res := stats.Observe(r, program.Defaults.Leak, now) }
+//
+// CodeUsage keeps per code a UsageCounter, a UsedOrder per order resolved
+// and a ring of the latest MaxUsageOrders orders (usage.go); Resolve is
+// ResolveUse over them. The processor and the limits scenarios run this
+// same code.
 //
 // Stage 3, keyed by order (OrderLedger state):
 //
@@ -26,6 +35,12 @@
 //	adjustments, ledger := attribution.Reverse(ledger, refund, now)
 //
 // # Rules
+//
+// A decision is four steps, one file each: the touches (touches.go: each
+// code and click judged, then listed), the credit (rules.go: a standing
+// credit, else the function of the order's rule in creditRules, keyed by
+// Rule), the commission (earn.go) and the fraud detectors (detect.go);
+// Attributor.decide calls them in that order.
 //
 // A click qualifies when it is not a bot, has an affiliate (its own, else
 // its code's owner), is not after the order's event time, is at most the
@@ -89,8 +104,9 @@
 // (Customer.FirstOrder when the platform says, else whether the customer
 // state saw an earlier order). The global usage limit is stage 2's: a
 // Candidate carries the decision with the code and the fallback built as
-// if the code were invalid for usage_limit_reached; Resolve picks. An
-// invalid code earns nothing and the order falls back to its clicks.
+// if the code were invalid for usage_limit_reached; stage 2 picks
+// (CodeUsage.Resolve, by the code's uses so far). An invalid code earns
+// nothing and the order falls back to its clicks.
 //
 // # Commission
 //

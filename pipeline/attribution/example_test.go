@@ -31,11 +31,16 @@ func Example() {
 		Subtotal: 10000, Discount: 1000, Total: 9500, Codes: []schemas.AppliedCode{{Code: "SARAH10"}}, OccurredAt: now,
 	}, lookup, now)
 
-	// Stage 2.
-	var usage attribution.CodeUsage
-	d, _ := usage.Resolve(cand)
+	// Stage 2: the processor passes its transaction as the state; a map
+	// serves here.
+	usage := attribution.CodeUsage{State: mapState{}}
+	d, _, err := usage.Resolve(cand)
+	if err != nil {
+		panic(err)
+	}
+	cnt, _ := usage.Counter("SARAH10")
 	att := d.Attribution
-	fmt.Println(att.Status, att.Method, *att.AffiliateID, att.Commission, "uses:", usage.Uses)
+	fmt.Println(att.Status, att.Method, *att.AffiliateID, att.Commission, "uses:", cnt.Uses)
 
 	// Stage 3.
 	_, ledger := attribution.Revise(attribution.OrderLedger{}, att, now)
@@ -45,3 +50,10 @@ func Example() {
 	// approved code aff-sarah 900 uses: 1
 	// aff-sarah -450 partial_refund
 }
+
+// mapState is an attribution.UsageState in memory.
+type mapState map[string][]byte
+
+func (m mapState) Get(key []byte) ([]byte, bool, error) { v, ok := m[string(key)]; return v, ok, nil }
+func (m mapState) Set(key, val []byte)                  { m[string(key)] = append([]byte(nil), val...) }
+func (m mapState) Delete(key []byte)                    { delete(m, string(key)) }

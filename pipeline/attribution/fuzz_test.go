@@ -2,8 +2,11 @@ package attribution
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +14,9 @@ import (
 )
 
 // seedState builds real states to seed the fuzzers with.
-func seedState(t testing.TB) (Customer, Candidate, OrderLedger, CodeUsage) {
+// The fourth result is the code's usage in the JSON of earlier versions
+// (converted by CodeUsage when read).
+func seedState(t testing.TB) (Customer, Candidate, OrderLedger, []byte) {
 	p := NewProgram()
 	p.Defaults.Commission = Commission{Type: "percent", Value: 1000}
 	a := New(p)
@@ -30,11 +35,18 @@ func seedState(t testing.TB) (Customer, Candidate, OrderLedger, CodeUsage) {
 		Subscription: &schemas.Subscription{ID: "sub_1"}, OccurredAt: t0.Add(time.Minute)}, lookup, t0.Add(time.Minute))
 	a.Order(&st, schemas.Order{EventID: "e5", OrderID: "o5", Platform: "p", StoreID: "s", Currency: "USD", Subtotal: 500,
 		Subscription: &schemas.Subscription{ID: "sub_2", Cycle: 3}, OccurredAt: t0.Add(2 * time.Minute)}, lookup, t0.Add(2*time.Minute))
-	var u CodeUsage
-	d, _ := u.Resolve(cand)
+	u := CodeUsage{State: memState{}}
+	d, _, err := u.Resolve(cand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := json.Marshal(legacyUsage{Uses: 1, Orders: []UsedOrder{{Key: cand.OrderKey, Version: cand.Version, Consumed: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, l := Reverse(OrderLedger{}, schemas.Refund{RefundID: "r", Amount: 10, Currency: "USD"}, t0)
 	_, l = Revise(l, d.Attribution, t0)
-	return st, cand, l, u
+	return st, cand, l, legacy
 }
 
 func mustMarshal(t testing.TB, f func() ([]byte, error)) []byte {
@@ -100,8 +112,9 @@ func FuzzUnmarshalCandidate(f *testing.F) {
 		if b2 := mustMarshal(t, c2.Marshal); !bytes.Equal(b1, b2) {
 			t.Fatalf("unstable encoding")
 		}
-		var u CodeUsage
-		u.Resolve(c2)
+		if _, _, err := (CodeUsage{State: memState{}}).Resolve(c2); err != nil {
+			t.Fatalf("resolving a decoded candidate: %v", err)
+		}
 		Resolve(c2, 5)
 	})
 }
@@ -127,22 +140,42 @@ func FuzzUnmarshalOrderLedger(f *testing.F) {
 	})
 }
 
-func FuzzUnmarshalCodeUsage(f *testing.F) {
-	_, _, _, u := seedState(f)
-	f.Add(mustMarshal(f, u.Marshal))
+// FuzzCodeUsageConvert reads a code's usage in the JSON of earlier
+// versions: CodeUsage converts it or returns ErrCorrupt, and the entries
+// it writes decode and serve a new order.
+func FuzzCodeUsageConvert(f *testing.F) {
+	_, cand, _, legacy := seedState(f)
+	f.Add(legacy)
 	f.Add([]byte(`{"u":-1}`))
+	f.Add([]byte(`{"u":3000,"o":[{"k":"a","v":1,"c":true},{"k":"a","v":2}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		u, err := UnmarshalCodeUsage(data)
+		if len(data) == 0 || data[0] != '{' {
+			return // not the earlier format
+		}
+		st := memState{KeyUsageCounter + "C": data}
+		u := CodeUsage{State: st}
+		cnt, err := u.Counter("C")
 		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
 			return
 		}
-		b1 := mustMarshal(t, u.Marshal)
-		u2, err := UnmarshalCodeUsage(b1)
-		if err != nil {
-			t.Fatalf("re-decoding: %v", err)
+		again, err := u.Counter("C")
+		if err != nil || again != cnt {
+			t.Fatalf("converted counter %+v read back as %+v, %v", cnt, again, err)
 		}
-		if b2 := mustMarshal(t, u2.Marshal); !bytes.Equal(b1, b2) {
-			t.Fatalf("unstable encoding")
+		for k, v := range st {
+			if key, ok := strings.CutPrefix(k, KeyUsedOrder+"C\x00"); ok {
+				if _, err := UnmarshalUsed(key, v); err != nil {
+					t.Fatalf("converted order %q: %v", key, err)
+				}
+			}
+		}
+		c := cand
+		c.OrderKey = "new order"
+		if _, ok, err := u.Resolve(c); err != nil || !ok {
+			t.Fatalf("resolving a new order after conversion: ok %v, %v", ok, err)
 		}
 	})
 }

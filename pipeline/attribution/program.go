@@ -308,7 +308,7 @@ func Load(path string) (*Program, error) {
 	return p, nil
 }
 
-// normalizeCode is the registry's normal form of a code (codes.Normalize:
+// normalizeCode is the registry's normal form of a code (promocode.Normalize:
 // trimmed, NFKC, upper case) without its rejections, which the registry
 // applies when codes are issued. It is repeated here so that program
 // loading does not depend on the registry package.

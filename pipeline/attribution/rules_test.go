@@ -220,3 +220,25 @@ func TestNoRevisionAfterForgettingClicks(t *testing.T) {
 		t.Fatalf("round trip: %v, %v", back.ForgotClicksUntil, err)
 	}
 }
+
+// TestCreditRulesTable checks that every rule a Program accepts has its
+// function in creditRules (a rule without one would credit no one) and
+// that the table holds nothing else.
+func TestCreditRulesTable(t *testing.T) {
+	for _, r := range allRules {
+		if !r.Valid() {
+			t.Errorf("rule %q: not valid", r)
+		}
+		if creditRules[r] == nil {
+			t.Errorf("rule %q: no credit function", r)
+		}
+	}
+	for r := range creditRules {
+		if !r.Valid() {
+			t.Errorf("creditRules holds %q, which a Program rejects", r)
+		}
+	}
+	if len(creditRules) != len(allRules) {
+		t.Errorf("creditRules has %d rules, allRules %d", len(creditRules), len(allRules))
+	}
+}

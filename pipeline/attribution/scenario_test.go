@@ -33,8 +33,10 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 //	                   cycle=, started= or sub= make it a subscription payment
 //	                   (of subscription sub, default "sub")
 //	resolve uses=N     resolves the last candidate (Resolve)
-//	redeem             resolves every candidate so far through one CodeUsage per
-//	                   code (again: the earlier ones are duplicates)
+//	redeem             passes every candidate so far through stage 2's usage
+//	                   step, as the processor does (see scenario.redeem), over
+//	                   a real state store kept for the file (again: the earlier
+//	                   ones are duplicates)
 //	attribution [last] | [v= net= aff= commission=] | [v= net= shares=(A:600,B:400)]
 //	                   feeds the ledger (last: the last resolved decision)
 //	refund id= amount= [full] [currency=USD] [at=]
@@ -56,6 +58,7 @@ func TestScenarios(t *testing.T) {
 		s := &scenario{prog: NewProgram(), registry: map[string]schemas.Code{}, clock: t0.Add(-48 * time.Hour), snaps: snapStore{}}
 		s.attr = New(s.prog)
 		s.attr.SetAffiliates(s.affiliates)
+		s.openUsage = func() *storeState { return openStoreState(t) }
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			return s.run(t, d)
 		})
@@ -69,12 +72,15 @@ type scenario struct {
 	customer Customer
 	// snaps holds the decided orders' snapshots: the customer is stored
 	// and read back after every record, as the processor does.
-	snaps  snapStore
-	clock  time.Time
-	cands  []Candidate
-	last   *Decision
-	usage  map[string]*CodeUsage
-	ledger OrderLedger
+	snaps snapStore
+	clock time.Time
+	cands []Candidate
+	last  *Decision
+	// usage is stage 2's usage state in a real state store, opened by
+	// openUsage at the first redeem.
+	usage     *storeState
+	openUsage func() *storeState
+	ledger    OrderLedger
 }
 
 // affiliates derives the affiliate lookup from the scenario's registry.
@@ -270,23 +276,17 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		return fmt.Sprintf("consumed=%v\n%s", consumed, fmtDecision("", dec))
 	case "redeem":
 		if s.usage == nil {
-			s.usage = map[string]*CodeUsage{}
+			s.usage = s.openUsage()
 		}
 		var b strings.Builder
 		for _, c := range s.cands {
-			u := s.usage[c.Code]
-			if u == nil {
-				u = &CodeUsage{}
-				s.usage[c.Code] = u
-			}
-			dec, ok := u.Resolve(c)
+			dec, ok, uses := s.redeem(t, c)
 			if !ok {
 				fmt.Fprintf(&b, "%s v%d: duplicate\n", c.Fallback.Attribution.OrderID, c.Version)
 				continue
 			}
-			dec2 := dec
-			s.last = &dec2
-			fmt.Fprintf(&b, "%s v%d: uses=%d %s\n", c.Fallback.Attribution.OrderID, c.Version, u.Uses, summary(dec.Attribution))
+			s.last = &dec
+			fmt.Fprintf(&b, "%s v%d: uses=%d %s\n", c.Fallback.Attribution.OrderID, c.Version, uses, summary(dec.Attribution))
 		}
 		return b.String()
 	case "attribution":
@@ -493,4 +493,34 @@ func fmtAdjustments(adjs []schemas.Adjustment) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// redeem is the processor's path for candidate c, in one transaction on
+// the scenario's state store: a candidate stage 1 publishes itself (no
+// valid code, or a code without a usage limit) counts a use of its code at
+// its first version (CodeUsage.Count, the processor's observe); any other
+// goes through CodeUsage.Resolve (its redeem). uses is the code's count
+// after it.
+func (s *scenario) redeem(t *testing.T, c Candidate) (d Decision, ok bool, uses int64) {
+	t.Helper()
+	s.usage.begin()
+	defer s.usage.commit(t)
+	u := CodeUsage{State: s.usage}
+	var err error
+	if final, isFinal := c.Final(); isFinal {
+		d, ok = final, true
+		if c.Code != "" && c.Version == 1 {
+			err = u.Count(c.Code)
+		}
+	} else {
+		d, ok, err = u.Resolve(c)
+	}
+	if err != nil {
+		t.Fatalf("redeeming %s v%d: %v", c.OrderKey, c.Version, err)
+	}
+	cnt, err := u.Counter(c.Code)
+	if err != nil {
+		t.Fatalf("reading the usage of %q: %v", c.Code, err)
+	}
+	return d, ok, cnt.Uses
 }

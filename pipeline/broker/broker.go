@@ -40,8 +40,8 @@ type Config struct {
 	SlowTxnWarn time.Duration
 }
 
-// Validate reports whether c is usable, after defaults are applied.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
@@ -51,6 +51,12 @@ func (c *Config) Validate() error {
 	if c.SlowTxnWarn <= 0 {
 		c.SlowTxnWarn = DefaultSlowTxnWarn
 	}
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if c.DataDir == "" {
 		return errors.New("broker: data dir is required")
 	}
@@ -90,6 +96,7 @@ func Start(cfg Config, log *zap.Logger) (*Broker, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -10,8 +10,11 @@
 // the broker acknowledged survives a crash of the process. After a crash,
 // before clients connect, the broker aborts the transactions left open and
 // completes the one whose commit the crash interrupted (its commit journal,
-// journal.go), so a transaction's outputs and consumed offsets are
-// committed together or not at all.
+// journal.go; the repair, repair.go), so a transaction's outputs and
+// consumed offsets are committed together or not at all. The journal and
+// the repair are this embedded, single-machine broker's own crash recovery,
+// making up for what kfake does not persist; they are not Kafka features,
+// and a deployment on real Kafka or Redpanda does not use them.
 //
 // Production deployments point HeldSway at real Kafka or Redpanda instead
 // (--brokers); nothing else changes.

@@ -19,6 +19,11 @@ import (
 	"github.com/heldsway/heldsway/state"
 )
 
+// The commit journal belongs to the embedded, single-machine broker only:
+// it makes up for what kfake lacks, and is not a Kafka feature. Real Kafka
+// and Redpanda (--brokers) keep their own transaction log; nothing in this
+// file runs against them.
+//
 // Why a commit journal: kfake ends a transaction (EndTxn commit) with a
 // series of separate appends, each fsynced with SyncWrites: a commit
 // marker to each partition the transaction wrote, one after the other;

@@ -24,6 +24,12 @@ const runningFile = "heldsway.running"
 // repairTimeout bounds the repair pass.
 const repairTimeout = 2 * time.Minute
 
+// The crash repair belongs to the embedded, single-machine broker only: it
+// runs on the broker's own data directory before clients connect, to make
+// up for what kfake lacks, and is not a Kafka feature. Real Kafka and
+// Redpanda (--brokers) write their abort markers themselves; nothing in
+// this file runs against them.
+//
 // Why a repair: when kfake reloads a data directory after a crash, it
 // treats a transaction that was open at the crash as aborted, but writes
 // no abort marker into the log. A read_committed consumer that later reads

@@ -272,6 +272,7 @@ func TestCrashDuringTxnCommit(t *testing.T) {
 
 			log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
 			cfg := Config{Listen: "127.0.0.1:0", DataDir: img}
+			cfg.EnsureDefaults()
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

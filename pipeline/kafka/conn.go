@@ -36,7 +36,15 @@ type Conn struct {
 	ClientID string
 }
 
-// Validate checks c and applies defaults.
+// EnsureDefaults sets c's zero fields to their defaults (ClientID
+// "heldsway").
+func (c *Conn) EnsureDefaults() {
+	if c.ClientID == "" {
+		c.ClientID = "heldsway"
+	}
+}
+
+// Validate reports whether c is usable. It does not change c.
 func (c *Conn) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: no brokers configured")
@@ -45,9 +53,6 @@ func (c *Conn) Validate() error {
 		if strings.TrimSpace(b) == "" || !strings.Contains(b, ":") {
 			return fmt.Errorf("kafka: broker %q: want host:port", b)
 		}
-	}
-	if c.ClientID == "" {
-		c.ClientID = "heldsway"
 	}
 	switch strings.ToUpper(c.SASLMechanism) {
 	case "":
@@ -64,8 +69,10 @@ func (c *Conn) Validate() error {
 	return nil
 }
 
-// Opts returns the franz-go options that connect with c.
+// Opts returns the franz-go options that connect with c, its defaults
+// applied.
 func (c Conn) Opts() ([]kgo.Opt, error) {
+	c.EnsureDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -14,8 +14,8 @@
 //
 // State, per stage partition: stage 1 keeps a customer's hot value under
 // c/<customer> and decided orders' snapshots under r/<hash><customer>;
-// stage 2 a usage counter, a ring of resolved orders and leak statistics
-// per code; stage 3 a ledger per order (docs/DESIGN.md, State layout).
+// stage 2 a usage counter, a ring of resolved orders (both through
+// attribution.CodeUsage) and leak statistics per code; stage 3 a ledger per order (docs/DESIGN.md, State layout).
 // Memory is split among the stages from Config.MemoryBytes (memory.go).
 //
 // The code registry is the compacted codes topic, read by every instance

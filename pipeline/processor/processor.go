@@ -50,8 +50,27 @@ type Config struct {
 	Logger *zap.Logger
 }
 
-// Validate applies defaults and checks c.
-func (c *Config) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults (a nil Program
+// becomes attribution.NewProgram(), a nil Logger zap.NewNop()).
+func (c *Config) EnsureDefaults() {
+	if c.Program == nil {
+		c.Program = attribution.NewProgram()
+	}
+	if c.GroupPrefix == "" {
+		c.GroupPrefix = "heldsway-processor"
+	}
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = DefaultMemoryBytes
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}
@@ -65,23 +84,11 @@ func (c *Config) Validate() error {
 	case c.InstanceID == "":
 		return errors.New("processor: instance id is required")
 	}
-	if c.Program == nil {
-		c.Program = attribution.NewProgram()
-	}
 	if err := c.Program.Validate(); err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}
-	if c.GroupPrefix == "" {
-		c.GroupPrefix = "heldsway-processor"
-	}
-	if c.MemoryBytes == 0 {
-		c.MemoryBytes = DefaultMemoryBytes
-	}
 	if c.MemoryBytes < MinMemoryBytes {
 		return fmt.Errorf("processor: memory budget %d bytes: at least %d (256 MiB)", c.MemoryBytes, MinMemoryBytes)
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
 	}
 	return nil
 }
@@ -103,6 +110,7 @@ type Processor struct {
 
 // New builds a processor; Run starts it.
 func New(cfg Config) (*Processor, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

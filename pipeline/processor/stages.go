@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,11 +19,11 @@ import (
 const (
 	keyCustomer = "c/" // attribute: customer key -> attribution.Customer (hot value)
 	keyDecided  = "r/" // attribute: order key hash (8 bytes) ‖ customer key -> attribution.Snapshot
-	keyUsage    = "u/" // redeem: code -> attribution.UsageCounter
-	keyUsed     = "v/" // redeem: code \x00 order key -> attribution.UsedOrder
-	keyRing     = "q/" // redeem: code \x00 ring slot -> order key
-	keyStats    = "s/" // redeem: code -> fraud.CodeStats
-	keyLedger   = "o/" // adjust: order ref -> attribution.OrderLedger
+	// redeem: a code's usage (attribution.CodeUsage) under
+	// attribution.KeyUsageCounter ("u/"), KeyUsedOrder ("v/") and
+	// KeyUsageRing ("q/").
+	keyStats  = "s/" // redeem: code -> fraud.CodeStats
+	keyLedger = "o/" // adjust: order ref -> attribution.OrderLedger
 )
 
 // decidedKey is the state key of a decided order's snapshot: the hash
@@ -207,7 +206,7 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		d, _ = attribution.Resolve(c, 0)
 	} else {
 		var ok bool
-		if d, ok, err = p.resolveUse(tx, c); err != nil || !ok {
+		if d, ok, err = usage(tx).Resolve(c); err != nil || !ok {
 			return err // !ok: a duplicate of a version already published
 		}
 		if r, ok := c.Redemption(); ok && c.Version == 1 {
@@ -247,14 +246,9 @@ func (p *Processor) observe(tx *stream.Tx, rec *kgo.Record) error {
 	if err != nil {
 		return err
 	}
-	ckey := keyUsage + r.Code
-	cnt, err := p.loadCounter(tx, ckey, r.Code)
-	if err != nil {
+	if err := usage(tx).Count(r.Code); err != nil {
 		return err
 	}
-	cnt.Uses++
-	cnt.Resolved++ // the ring's cursor; no slot: no limit to resolve again
-	tx.Set([]byte(ckey), cnt.Marshal())
 
 	skey := keyStats + r.Code
 	stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
@@ -285,97 +279,21 @@ func (p *Processor) observe(tx *stream.Tx, rec *kgo.Record) error {
 	return nil
 }
 
-// resolveUse applies attribution.ResolveUse to the code's stored usage:
-// its counter, the order's record, and the ring slot the order takes when
-// it is new (evicting the order that held the slot, as CodeUsage does).
-func (p *Processor) resolveUse(tx *stream.Tx, c attribution.Candidate) (attribution.Decision, bool, error) {
-	ckey := keyUsage + c.Code
-	cnt, err := p.loadCounter(tx, ckey, c.Code)
-	if err != nil {
-		return attribution.Decision{}, false, err
-	}
-	okey := keyUsed + c.Code + "\x00" + c.OrderKey
-	var prev *attribution.UsedOrder
-	b, found, err := tx.Get([]byte(okey))
-	if err != nil {
-		return attribution.Decision{}, false, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, okey, err)
-	}
-	if found {
-		u, err := attribution.UnmarshalUsed(c.OrderKey, b)
-		if err != nil {
-			return attribution.Decision{}, false, fmt.Errorf("decoding state %q: %w", okey, err)
-		}
-		prev = &u
-	}
-	d, rec, ok := attribution.ResolveUse(c, cnt.Uses, prev)
-	if !ok {
-		return attribution.Decision{}, false, nil
-	}
-	if prev == nil {
-		if rec.Consumed {
-			cnt.Uses++
-		}
-		if err := p.takeSlot(tx, c.Code, cnt.Slot(), c.OrderKey); err != nil {
-			return attribution.Decision{}, false, err
-		}
-		cnt.Resolved++
-		tx.Set([]byte(ckey), cnt.Marshal())
-	}
-	tx.Set([]byte(okey), rec.MarshalUsed())
-	return d, true, nil
+// usage is stage 2's usage store over the transaction.
+func usage(tx *stream.Tx) attribution.CodeUsage {
+	return attribution.CodeUsage{State: usageState{tx}}
 }
 
-// takeSlot records orderKey in the code's ring slot, forgetting the order
-// that held it.
-func (p *Processor) takeSlot(tx *stream.Tx, code string, slot int64, orderKey string) error {
-	skey := []byte(keyRing + code + "\x00" + strconv.FormatInt(slot, 10))
-	old, found, err := tx.Get(skey)
-	if err != nil {
-		return fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, skey, err)
-	}
-	if found {
-		tx.Delete([]byte(keyUsed + code + "\x00" + string(old)))
-	}
-	tx.Set(skey, []byte(orderKey))
-	return nil
-}
+// usageState is the transaction as attribution.CodeUsage reads it: a read
+// that fails aborts the transaction (it is retried, not dead-lettered).
+type usageState struct{ *stream.Tx }
 
-// loadCounter reads a code's counter. A value in the JSON format of
-// earlier versions (one attribution.CodeUsage per code) is converted to
-// the current entries in the same transaction.
-func (p *Processor) loadCounter(tx *stream.Tx, key, code string) (attribution.UsageCounter, error) {
-	b, found, err := tx.Get([]byte(key))
-	switch {
-	case err != nil:
-		return attribution.UsageCounter{}, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, key, err)
-	case !found:
-		return attribution.UsageCounter{}, nil
-	case len(b) > 0 && b[0] == '{':
-		old, err := attribution.UnmarshalCodeUsage(b)
-		if err != nil {
-			return attribution.UsageCounter{}, fmt.Errorf("decoding state %q: %w", key, err)
-		}
-		cnt := attribution.UsageCounter{Uses: old.Uses}
-		for _, o := range old.Orders {
-			if err := p.takeSlot(tx, code, cnt.Slot(), o.Key); err != nil {
-				return attribution.UsageCounter{}, err
-			}
-			cnt.Resolved++
-			tx.Set([]byte(keyUsed+code+"\x00"+o.Key), o.MarshalUsed())
-		}
-		// Uses beyond the orders kept means the ring is full; keep the
-		// next slot on the oldest order.
-		for cnt.Resolved < cnt.Uses {
-			cnt.Resolved += attribution.MaxUsageOrders
-		}
-		tx.Set([]byte(key), cnt.Marshal())
-		return cnt, nil
-	}
-	cnt, err := attribution.UnmarshalUsageCounter(b)
+func (s usageState) Get(key []byte) ([]byte, bool, error) {
+	b, ok, err := s.Tx.Get(key)
 	if err != nil {
-		return attribution.UsageCounter{}, fmt.Errorf("decoding state %q: %w", key, err)
+		return nil, false, fmt.Errorf("%w: reading state %q: %w", stream.ErrAbort, key, err)
 	}
-	return cnt, nil
+	return b, ok, nil
 }
 
 // adjust is stage 3: one order's attributions and refunds.

@@ -23,9 +23,8 @@ type topicPartition struct {
 // broker holds more of it, the other inputs' later records wait for it,
 // for at most maxIdle of time spent waiting in polls. Time the stage spends
 // processing a batch does not count: under load one batch can take longer
-// than maxIdle, and a partition whose fetch simply had not come back yet
-// (its fetching paused while its queue was full, resumed at the end of
-// the batch) would be skipped, its older records processed after newer
+// than maxIdle, and a partition whose next fetch simply had not been
+// polled yet would be skipped, its older records processed after newer
 // ones of the other inputs (orders decided before the clicks that preceded
 // them). A backlog read topic by topic (a whole fetch of
 // orders before the clicks that came first) is then still applied in the

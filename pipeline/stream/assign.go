@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/backoff"
 )
 
 // restoreChunk is how many changelog records a restore writes per Pebble
@@ -169,7 +171,7 @@ func sameOffsets(topics []string, a, b map[string]int64) bool {
 // fetchCommitted returns the group's committed input offsets of parts,
 // waiting while a transaction holds them unstable.
 func (s *Stage) fetchCommitted(ctx context.Context, parts map[int32]bool) (map[int32]map[string]int64, error) {
-	bo := backoff{min: 20 * time.Millisecond, max: time.Second}
+	bo := backoff.New(20*time.Millisecond, time.Second)
 	for {
 		resps, err := s.adm.FetchOffsets(kadm.RequireStable(ctx), s.cfg.Group)
 		unstable := errors.Is(err, kerr.UnstableOffsetCommit)
@@ -199,7 +201,7 @@ func (s *Stage) fetchCommitted(ctx context.Context, parts map[int32]bool) (map[i
 		if !unstable {
 			return out, nil
 		}
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil, ctx.Err()
 		}
 	}
@@ -246,7 +248,7 @@ func (s *Stage) restore(ctx context.Context, need map[int32]map[string]int64) er
 // that it settles for the last stable offset.
 func (s *Stage) changelogEnds(ctx context.Context, parts []int32) (map[int32]int64, error) {
 	deadline := time.Now().Add(s.cfg.TransactionTimeout)
-	bo := backoff{min: 20 * time.Millisecond, max: 500 * time.Millisecond}
+	bo := backoff.New(20*time.Millisecond, 500*time.Millisecond)
 	for {
 		stable, err := s.adm.ListCommittedOffsets(ctx, s.cfg.Changelog)
 		if err != nil {
@@ -281,7 +283,7 @@ func (s *Stage) changelogEnds(ctx context.Context, parts []int32) (map[int32]int
 			}
 			return ends, nil
 		}
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil, ctx.Err()
 		}
 	}

@@ -109,20 +109,58 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives the stage's logs. Default zap.NewNop().
 	Logger *zap.Logger
-	// Clock stamps Stats.LastCommit. It decides no outcome: the runtime
-	// has no wall-clock timers. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock; it stamps Stats.LastCommit. It decides no outcome:
+	// the runtime has no wall-clock timers. Default time.Now.
+	Now func() time.Time
 
 	createDeadLetter bool // DeadLetter was defaulted: create its topic
 }
 
-// Validate applies defaults and reports whether c is usable.
-func (c *Config) Validate() error {
-	if c.Name == "" {
-		return errors.New("stream: config: name is required")
-	}
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()), the state store's included.
+func (c *Config) EnsureDefaults() {
 	if c.Group == "" {
 		c.Group = c.Name
+	}
+	if c.Changelog == "" && c.Group != "" {
+		c.Changelog = c.Group + "-changelog"
+	}
+	if c.ChangelogReplication == 0 {
+		c.ChangelogReplication = -1
+	}
+	if c.ValueCacheBytes == 0 {
+		c.ValueCacheBytes = 48 << 20
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = 10000
+	}
+	if c.MaxInputIdle == 0 {
+		c.MaxInputIdle = 500 * time.Millisecond
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = 30 * time.Second
+	}
+	if c.MinBackoff == 0 {
+		c.MinBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.State.EnsureDefaults()
+}
+
+// Validate reports whether c, with defaults applied, is usable. It does
+// not change c.
+func (c Config) Validate() error {
+	c.EnsureDefaults()
+	if c.Name == "" {
+		return errors.New("stream: config: name is required")
 	}
 	if len(c.Inputs) == 0 {
 		return errors.New("stream: config: at least one input topic is required")
@@ -139,14 +177,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("stream: config: followed input %q is not an input", t)
 		}
 	}
-	if c.Changelog == "" {
-		c.Changelog = c.Group + "-changelog"
-	}
 	if seen[c.Changelog] {
 		return fmt.Errorf("stream: config: changelog %q is also an input", c.Changelog)
-	}
-	if c.ChangelogReplication == 0 {
-		c.ChangelogReplication = -1
 	}
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("stream: config: %w", err)
@@ -157,41 +189,17 @@ func (c *Config) Validate() error {
 	if c.InstanceID == "" {
 		return errors.New("stream: config: instance id is required")
 	}
-	if c.ValueCacheBytes == 0 {
-		c.ValueCacheBytes = 48 << 20
-	}
-	if c.MaxPollRecords == 0 {
-		c.MaxPollRecords = 10000
-	}
-	if c.MaxInputIdle == 0 {
-		c.MaxInputIdle = 500 * time.Millisecond
-	}
 	if c.MaxInputIdle < 0 {
 		return fmt.Errorf("stream: config: max input idle %v: must not be negative", c.MaxInputIdle)
 	}
 	if c.MaxPollRecords < 1 {
 		return fmt.Errorf("stream: config: max poll records %d: must be positive", c.MaxPollRecords)
 	}
-	if c.TransactionTimeout == 0 {
-		c.TransactionTimeout = 30 * time.Second
-	}
 	if c.TransactionTimeout < time.Second {
 		return fmt.Errorf("stream: config: transaction timeout %s: must be at least 1s", c.TransactionTimeout)
 	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = 100 * time.Millisecond
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 5 * time.Second
-	}
 	if c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff {
 		return fmt.Errorf("stream: config: backoff %s..%s: need 0 < min <= max", c.MinBackoff, c.MaxBackoff)
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
-	}
-	if c.Clock == nil {
-		c.Clock = time.Now
 	}
 	if err := c.State.Validate(); err != nil {
 		return fmt.Errorf("stream: config: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/state"
 )
@@ -88,6 +89,7 @@ type testHooks struct {
 // New validates cfg and returns a stage that runs process on every input
 // record. Call Run to start it.
 func New(cfg Config, process ProcessFunc) (*Stage, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -106,8 +108,8 @@ func New(cfg Config, process ProcessFunc) (*Stage, error) {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
 	s := &Stage{cfg: cfg, conn: conn, process: process, log: cfg.Logger.With(zap.String("stage", cfg.Name))}
-	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Clock
-	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Clock
+	s.dlqLog.every, s.dlqLog.clock = time.Second, cfg.Now
+	s.skipLog.every, s.skipLog.clock = 10*time.Second, cfg.Now
 	s.mu.owned = make(map[int32]bool)
 	if cfg.ValueCacheBytes > 0 {
 		s.cache = newValueCache(cfg.ValueCacheBytes)
@@ -149,7 +151,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	defer cl.Close()
 	s.adm = kadm.NewClient(cl)
 
-	bo := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff}
+	bo := backoff.New(s.cfg.MinBackoff, s.cfg.MaxBackoff)
 	for {
 		err := s.ensureTopics(ctx, cl)
 		if err == nil {
@@ -159,7 +161,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			return err
 		}
 		s.log.Warn("preparing topics; retrying", zap.Error(err))
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil
 		}
 	}
@@ -172,20 +174,20 @@ func (s *Stage) Run(ctx context.Context) error {
 			s.store = nil
 		}
 	}()
-	bo.reset()
+	bo.Reset()
 	for {
 		if s.store == nil {
 			st, err := state.Open(s.cfg.StateDir, s.cfg.State, s.log.Named("state"))
 			if err != nil {
 				s.log.Error("opening state store; retrying", zap.Error(err))
-				if !bo.wait(ctx) {
+				if !bo.Wait(ctx) {
 					return nil
 				}
 				continue
 			}
 			s.store = st
 		}
-		err := s.runSession(ctx, &bo)
+		err := s.runSession(ctx, bo)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -198,7 +200,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			}
 			s.store = nil
 		}
-		if !bo.wait(ctx) {
+		if !bo.Wait(ctx) {
 			return nil
 		}
 	}
@@ -235,7 +237,7 @@ func (s *Stage) ensureTopics(ctx context.Context, cl *kgo.Client) error {
 
 // runSession runs one group transact session until ctx is done or an
 // error needs a fresh session.
-func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
+func (s *Stage) runSession(ctx context.Context, bo *backoff.Backoff) error {
 	opts := append([]kgo.Opt{}, s.conn...)
 	opts = append(opts, s.cfg.GroupOpts...)
 	opts = append(opts,
@@ -345,9 +347,9 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff) error {
 		sess.AllowRebalance()
 		switch {
 		case err == nil:
-			bo.reset()
+			bo.Reset()
 		case errors.Is(err, errRetryBatch) && s.align == nil:
-			if !bo.wait(ctx) {
+			if !bo.Wait(ctx) {
 				return ctx.Err()
 			}
 		default:
@@ -481,7 +483,7 @@ func (s *Stage) processBatch(ctx context.Context, sess *kgo.GroupTransactSession
 	s.stats.processed.Add(n)
 	s.stats.deadLettered.Add(dead)
 	s.mu.Lock()
-	s.mu.lastCommit = s.cfg.Clock()
+	s.mu.lastCommit = s.cfg.Now()
 	s.mu.Unlock()
 
 	// Step 4: the Kafka transaction is committed; record the state and the

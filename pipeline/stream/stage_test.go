@@ -287,7 +287,11 @@ func TestConfigValidate(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
-			if err == nil && (c.Group != "n" || c.Changelog != "n-changelog" || c.MaxPollRecords != 10000 || c.Logger == nil || c.Clock == nil) {
+			if c.Logger != nil || c.Now != nil || c.State.CacheSize != 0 {
+				t.Fatal("Validate changed the config: defaults are EnsureDefaults' job")
+			}
+			c.EnsureDefaults()
+			if err == nil && (c.Group != "n" || c.Changelog != "n-changelog" || c.MaxPollRecords != 10000 || c.Logger == nil || c.Now == nil) {
 				t.Fatalf("defaults not applied: %+v", c)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 )
 
@@ -32,16 +33,21 @@ type TableConfig struct {
 	Logger *zap.Logger
 }
 
-// Validate applies defaults and reports whether c is usable.
-func (c *TableConfig) Validate() error {
+// EnsureDefaults sets c's zero fields to their defaults: a nil Logger
+// becomes zap.NewNop().
+func (c *TableConfig) EnsureDefaults() {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports whether c is usable.
+func (c TableConfig) Validate() error {
 	if c.Topic == "" {
 		return errors.New("stream: table config: topic is required")
 	}
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("stream: table config: %w", err)
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
 	}
 	return nil
 }
@@ -64,6 +70,7 @@ type Table struct {
 
 // NewTable returns a table; call Run to fill it.
 func NewTable(cfg TableConfig) (*Table, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -131,7 +138,7 @@ func (t *Table) Run(ctx context.Context) error {
 
 	// The ends to reach: the last stable offsets now.
 	var pending map[int32]int64
-	bo := backoff{min: 50 * time.Millisecond, max: 2 * time.Second}
+	bo := backoff.New(50*time.Millisecond, 2*time.Second)
 	for pending == nil {
 		ends, err := adm.ListCommittedOffsets(ctx, t.cfg.Topic)
 		if err == nil {
@@ -142,7 +149,7 @@ func (t *Table) Run(ctx context.Context) error {
 				return nil
 			}
 			t.log.Warn("listing table end offsets; retrying", zap.Error(err))
-			if !bo.wait(ctx) {
+			if !bo.Wait(ctx) {
 				return nil
 			}
 		}

@@ -131,11 +131,11 @@ func TestBackoff(t *testing.T) {
 	limit := time.Second
 	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
 	for i, w := range want {
-		if got := backoff(i+1, limit); got != w*time.Millisecond {
+		if got := retryPolicy(limit).Delay(i + 1); got != w*time.Millisecond {
 			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w*time.Millisecond)
 		}
 	}
-	if got := backoff(1000, 10*time.Second); got != 10*time.Second {
+	if got := retryPolicy(10 * time.Second).Delay(1000); got != 10*time.Second {
 		t.Errorf("backoff(1000) = %v", got)
 	}
 }

@@ -55,8 +55,9 @@ const (
 // ErrConfig is wrapped by every Config.Validate error.
 var ErrConfig = errors.New("clickhouse: invalid config")
 
-// withDefaults returns c with zero fields set to their defaults.
-func (c Config) withDefaults() Config {
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()).
+func (c *Config) EnsureDefaults() {
 	if c.Group == "" {
 		c.Group = DefaultGroup
 	}
@@ -75,12 +76,12 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
-	return c
 }
 
-// Validate reports whether c, with defaults applied, can run a Sink.
+// Validate reports whether c, with defaults applied, can run a Sink. It
+// does not change c.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c.EnsureDefaults()
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -15,7 +15,8 @@ func TestConfigValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
-	d := good.withDefaults()
+	d := good
+	d.EnsureDefaults()
 	if d.Group != DefaultGroup || d.FlushRows != 10000 || d.FlushInterval != time.Second || d.MaxBackoff != DefaultMaxBackoff || d.Logger == nil || d.Serde == nil {
 		t.Fatalf("defaults = %+v", d)
 	}

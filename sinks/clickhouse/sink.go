@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"github.com/heldsway/heldsway/pipeline/backoff"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -56,10 +57,10 @@ type Sink struct {
 
 // New returns a Sink for cfg.
 func New(cfg Config) (*Sink, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	return &Sink{cfg: cfg, log: cfg.Logger, routes: topicTables(cfg.Topics), now: time.Now}, nil
 }
 
@@ -363,24 +364,16 @@ func (s *Sink) retry(ctx context.Context, what string, f func() error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d := backoff(attempt, s.cfg.MaxBackoff)
+		d := retryPolicy(s.cfg.MaxBackoff).Delay(attempt)
 		s.log.Warn(what+" failed; retrying", zap.Error(err), zap.Int("attempt", attempt), zap.Duration("backoff", d))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 }
 
-// backoff is the wait after the attempt-th failure: 100ms doubling, capped
-// at limit.
-func backoff(attempt int, limit time.Duration) time.Duration {
-	d := 100 * time.Millisecond
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
+// retryPolicy is the sink's backoff between attempts: 100ms doubling,
+// capped at limit (Config.MaxBackoff).
+func retryPolicy(limit time.Duration) backoff.Policy {
+	return backoff.Policy{Min: 100 * time.Millisecond, Max: limit}
 }

@@ -47,11 +47,24 @@ type optionFunc func(*Handler)
 
 func (f optionFunc) apply(h *Handler) { f(h) }
 
-// WithLogger logs failed queries to log.
-func WithLogger(log *zap.Logger) Option { return optionFunc(func(h *Handler) { h.log = log }) }
+// WithLogger logs failed queries to log; nil keeps zap.NewNop().
+func WithLogger(log *zap.Logger) Option {
+	return optionFunc(func(h *Handler) {
+		if log != nil {
+			h.log = log
+		}
+	})
+}
 
-// WithClock sets the clock that decides the default date range.
-func WithClock(now func() time.Time) Option { return optionFunc(func(h *Handler) { h.now = now }) }
+// WithClock sets the clock that decides the default date range; nil
+// keeps time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(h *Handler) {
+		if now != nil {
+			h.now = now
+		}
+	})
+}
 
 // New returns the dashboard over src.
 func New(src Source, opts ...Option) *Handler {

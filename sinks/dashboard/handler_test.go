@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -134,5 +135,30 @@ func TestRequireToken(t *testing.T) {
 	}
 	if rec := login(""); rec.Code != 401 {
 		t.Errorf("empty token login: %d", rec.Code)
+	}
+}
+
+// downSource fails every query as an unreachable ClickHouse would.
+type downSource struct{}
+
+func (downSource) Codes(context.Context, analytics.Query) ([]analytics.CodeStats, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:9000: connection refused")
+}
+
+func (downSource) Daily(context.Context, analytics.Query) ([]analytics.DayStats, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:9000: connection refused")
+}
+
+// TestNilOptions: WithLogger(nil) and WithClock(nil) keep the defaults
+// (zap.NewNop(), time.Now), so a failed query (which logs) and a request
+// without a date range (which reads the clock) are answered, not a panic.
+func TestNilOptions(t *testing.T) {
+	h := New(downSource{}, WithLogger(nil), WithClock(nil))
+	for _, path := range []string{"/dashboard/api/codes", "/dashboard/api/daily"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "analytics unavailable") {
+			t.Errorf("GET %s: %d %s, want 503 analytics unavailable", path, rec.Code, rec.Body)
+		}
 	}
 }

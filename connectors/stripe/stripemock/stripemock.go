@@ -1,6 +1,7 @@
 // Package stripemock starts the official stripe-mock for contract tests:
 // the binary named by STRIPE_MOCK_BIN or found on PATH (`make tools`
-// installs it into bin/), on free loopback ports.
+// installs it into bin/), on free loopback ports. It waits for it to answer
+// up to HELDSWAY_STRIPE_MOCK_TIMEOUT (default 2m).
 package stripemock
 
 import (
@@ -37,7 +38,17 @@ func Start(t testing.TB) string {
 		_ = cmd.Wait()
 	})
 	base := "http://" + httpAddr
-	deadline := time.Now().Add(15 * time.Second)
+	bound := 2 * time.Minute
+	if v := os.Getenv("HELDSWAY_STRIPE_MOCK_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("HELDSWAY_STRIPE_MOCK_TIMEOUT: %v", err)
+		}
+		bound = d
+	}
+	// stripe-mock loads Stripe's whole OpenAPI spec before it listens: on a
+	// loaded machine that takes far longer than on a quiet one.
+	deadline := time.Now().Add(bound)
 	for {
 		resp, err := http.Get(base + "/v1/coupons/ping")
 		if err == nil {
@@ -45,7 +56,7 @@ func Start(t testing.TB) string {
 			return base
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not answer on %s: %v", base, err)
+			t.Fatalf("stripe-mock did not answer on %s within %s (HELDSWAY_STRIPE_MOCK_TIMEOUT): %v", base, bound, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // AffiliateStats are one affiliate's figures over its codes, in one

@@ -24,6 +24,14 @@ type Config struct {
 	Logger *zap.Logger
 }
 
+// EnsureDefaults sets c's zero fields to their defaults: a nil Logger
+// becomes zap.NewNop().
+func (c *Config) EnsureDefaults() {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
 // Validate reports whether c can make a Client.
 func (c Config) Validate() error {
 	if c.DSN == "" {
@@ -48,11 +56,9 @@ type Client struct {
 
 // New returns a Client for cfg without connecting.
 func New(cfg Config) (*Client, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
 	}
 	return &Client{cfg: cfg, log: cfg.Logger}, nil
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/heldsway/heldsway/connectors/money"
+	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // SortKeys are the columns Sort orders by, all descending except code.

@@ -1,0 +1,22 @@
+// Package checkout turns what a store platform says about a paid checkout
+// into HeldSway's canonical records. It is where the five order sources
+// (the Shopify, WooCommerce, Stripe and Paddle webhooks and the conversion
+// API) meet: each reads its own payload into a neutral Checkout and calls
+// Build, so every schemas.Order is assembled, checked and keyed one way.
+//
+// Main names:
+//   - Checkout, a paid checkout in neutral terms (minor units, plain ids);
+//     Build validates it and returns the schemas.Order.
+//   - EventKey and EventID, the one recipe for the event ids of orders and
+//     refunds. Event ids are idempotency keys already stored in Kafka and
+//     ClickHouse, so the platforms that published before the recipe was
+//     unified keep their layouts, held in one table in eventid.go; a new
+//     platform gets the shared layout.
+//   - Codes, the discount codes of a checkout: normalised, a repeated code
+//     summed, a code that cannot be normalised left out.
+//   - Optional and Add, the small conversions every mapping needs.
+//
+// Guarantees: Build refuses an order without a platform or an order id, an
+// unknown currency, an amount below zero or above money.Max, and a missing
+// event time; it never publishes an email, only its Hasher token.
+package checkout

@@ -1,0 +1,12 @@
+// Package stripeapi is HeldSway's one HTTP client of the Stripe API: the
+// webhook side (connectors/stripe, which resolves promotion codes and
+// invoices while mapping a delivery) and the code sync (codes/sync, which
+// creates and updates promotion codes) both send their requests through a
+// Client, so base URL, authentication, API version, timeout, body limit
+// and error reading are the same for both.
+//
+// A Client holds one account's key. Do sends a request and decodes a 2xx
+// answer; any other answer is an *Error with Stripe's error fields, and a
+// request that got no answer is a *TransportError. Callers classify them
+// (retry, not found, temporary) in their own terms.
+package stripeapi
