@@ -135,9 +135,9 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
-// Validate applies the defaults and checks c.
+// Validate reports whether c is usable. It does not change c: call
+// EnsureDefaults first (New does).
 func (c *Config) Validate() error {
-	c.EnsureDefaults()
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -36,6 +36,7 @@ type Ingest struct {
 // New builds the edge and loads the code registry (waiting at most
 // cfg.RegistryWait). It does not listen yet: Listen or Run does.
 func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -82,6 +82,11 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := validConfig()
 			tt.mod(&c)
+			before := c
+			if err := before.Validate(); err == nil && (before.PublishTimeout != 0 || before.Serde != nil || before.Logger != nil) {
+				t.Fatalf("Validate changed the config: %+v", before)
+			}
+			c.EnsureDefaults()
 			err := c.Validate()
 			if (err == nil) != tt.ok {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)

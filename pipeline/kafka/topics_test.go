@@ -163,6 +163,12 @@ func TestConnValidate(t *testing.T) {
 			if err := c.Validate(); (err == nil) != tt.ok {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
+			if c.ClientID != "" {
+				t.Fatalf("Validate set ClientID to %q: only EnsureDefaults applies defaults", c.ClientID)
+			}
+			if c.EnsureDefaults(); c.ClientID != "heldsway" {
+				t.Fatalf("EnsureDefaults: ClientID %q, want heldsway", c.ClientID)
+			}
 			if _, err := c.NewClient(); (err == nil) != tt.ok {
 				t.Fatalf("NewClient() = %v, want ok=%v", err, tt.ok)
 			}
