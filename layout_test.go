@@ -6,7 +6,7 @@
 // Folders are import paths cut to their first path elements under the
 // module, at two depths: the top-level folders that follow the data flow
 // (connectors, schemas, pipeline, state, sinks, codes, bench, cmd) and the
-// folders below them (connectors/shopify, codes/sync, sinks/clickhouse:
+// folders below them (connectors/shopify, connectors/codesync, sinks/clickhouse:
 // sinks/clickhouse/analytics belongs to sinks/clickhouse). A package may
 // import a package of its own folder. Test files are not counted: an
 // external test package may import the packages that use it (the webhook

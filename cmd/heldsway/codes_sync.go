@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes/registry"
-	codesync "github.com/heldsway/heldsway/codes/sync"
+	"github.com/heldsway/heldsway/connectors/codesync"
 	"github.com/heldsway/heldsway/connectors/ingest"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )

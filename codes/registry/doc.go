@@ -29,13 +29,13 @@
 // changes, each Apply in one Kafka transaction, with optimistic version
 // checks: Version increments per change and EventID is
 // schemas.ID(code, version). After writing, the Writer calls its Syncer
-// (package codes/sync) with the definition changes.
+// (package connectors/codesync) with the definition changes.
 //
 // Validate checks a definition and names each problem by its field
 // (FieldError, the Field constants); Select, Deactivate and Expire plan
 // changes over a Lookup (the Registry, or NewMemLookup in tests).
 // Importing and exporting code definitions as CSV, and generating codes
 // from a rule, are package codes/csvfile; pushing codes to the store
-// platforms is codes/sync; the HTTP admin API is connectors/codeadmin.
+// platforms is connectors/codesync; the HTTP admin API is connectors/codeadmin.
 // The package imports no connector and no CSV code.
 package registry

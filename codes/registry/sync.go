@@ -15,7 +15,7 @@ type Applied struct {
 }
 
 // Syncer pushes code definitions to the store platforms (package
-// codes/sync). A Writer calls it after its changes are durable in the
+// connectors/codesync). A Writer calls it after its changes are durable in the
 // registry topic, with every change that altered a definition (creations,
 // deletions and updates for which SameDefinition is false); updates that
 // only touch Platforms, which is what a syncer itself writes, are not

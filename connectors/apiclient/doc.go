@@ -8,7 +8,7 @@
 // returns a Conn, the ready-to-use settings a client keeps.
 //
 // HTTP is the request mechanics every platform API client sends through
-// (stripeapi, paddleapi, and codes/sync's Shopify and WooCommerce
+// (stripeapi, paddleapi, and connectors/codesync's Shopify and WooCommerce
 // remotes): a Request in, the 2xx body decoded, a *StatusError (with the
 // raw body, for the platform to read its error object) or a
 // *TransportError (no whole answer) out, answers read up to MaxBody.

@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
-	codesync "github.com/heldsway/heldsway/codes/sync"
+	"github.com/heldsway/heldsway/connectors/codesync"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/webhook"

@@ -10,9 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/codes/registry"
-	codesync "github.com/heldsway/heldsway/codes/sync"
 	"github.com/heldsway/heldsway/connectors/click"
 	"github.com/heldsway/heldsway/connectors/codeadmin"
+	"github.com/heldsway/heldsway/connectors/codesync"
 	"github.com/heldsway/heldsway/connectors/conversion"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"

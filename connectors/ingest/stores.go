@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/heldsway/heldsway/codes/registry"
-	codesync "github.com/heldsway/heldsway/codes/sync"
+	"github.com/heldsway/heldsway/connectors/codesync"
 	"github.com/heldsway/heldsway/connectors/webhook"
 )
 

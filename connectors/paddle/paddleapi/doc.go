@@ -1,6 +1,6 @@
 // Package paddleapi is HeldSway's one HTTP client of the Paddle Billing
 // API: the webhook side (connectors/paddle, which resolves discount ids
-// while mapping a delivery) and the code sync (codes/sync, which creates
+// while mapping a delivery) and the code sync (connectors/codesync, which creates
 // and updates discounts) both send their requests through a Client, so
 // base URL, authentication, timeout, body limit and error reading are the
 // same for both.

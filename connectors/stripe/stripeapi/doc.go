@@ -1,6 +1,6 @@
 // Package stripeapi is HeldSway's one HTTP client of the Stripe API: the
 // webhook side (connectors/stripe, which resolves promotion codes and
-// invoices while mapping a delivery) and the code sync (codes/sync, which
+// invoices while mapping a delivery) and the code sync (connectors/codesync, which
 // creates and updates promotion codes) both send their requests through a
 // Client, so base URL, authentication, API version, timeout, body limit
 // and error reading are the same for both.

@@ -1,4 +1,4 @@
-// Package sync pushes registry codes to the store platforms — Shopify
+// Package codesync pushes registry codes to the store platforms — Shopify
 // (REST Admin price rules and discount codes), WooCommerce (wc/v3
 // coupons), Stripe (coupons and promotion codes) and Paddle Billing
 // (discounts) — and imports the coupons stores already have.
@@ -120,4 +120,4 @@
 // restrictions, free shipping, customer restrictions, a Shopify price rule
 // with several codes, a Stripe coupon of another duration, ...) are
 // skipped with the reason, never imported half.
-package sync
+package codesync
