@@ -208,7 +208,9 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 //
 // An input partition that is behind (the broker holds more of it) with
 // nothing queued holds back every record newer than the last one it
-// delivered, since what it delivers next may be older than those; after
+// delivered, since what it delivers next may be older than those, and
+// every record stamped like that last one that sorts after it in the
+// tie-break, since what it delivers next may carry the same timestamp; after
 // maxIdle spent waiting in polls without a delivery it is ignored until
 // it delivers again.
 // Aligning all partitions, not just the inputs of one, keeps what the
@@ -270,16 +272,25 @@ func (a *aligner) take(limit int) (out []*kgo.Record, wait time.Duration, more b
 		}
 		return true, a.last[k] // zero (holds everything) before any delivery
 	}
+	// The cutoff is the earliest (timestamp, tie-break position) a
+	// holding partition may still deliver: its next record is not older
+	// than its last, and may carry the same timestamp (milliseconds: a
+	// fast producer stamps a hundred records alike). A record with that
+	// same timestamp may go first only if it sorts before the holder in
+	// the tie-break; otherwise the holder's next record, say a click
+	// produced just before an order in the same millisecond, would be
+	// processed after it.
 	var cutoff time.Time
+	cutoffAt := 0 // the holder's index in keys
 	bounded := false
-	bound := func(t time.Time) {
-		if !bounded || t.Before(cutoff) {
-			cutoff, bounded = t, true
+	bound := func(t time.Time, i int) {
+		if !bounded || t.Before(cutoff) || t.Equal(cutoff) && i < cutoffAt {
+			cutoff, cutoffAt, bounded = t, i, true
 		}
 	}
 	for i := range keys {
 		if h, t := holds(i); h {
-			bound(t)
+			bound(t, i)
 		}
 	}
 	for {
@@ -289,7 +300,10 @@ func (a *aligner) take(limit int) (out []*kgo.Record, wait time.Duration, more b
 				best = i
 			}
 		}
-		if best < 0 || (bounded && qs[best][0].Timestamp.After(cutoff)) {
+		if best < 0 {
+			break
+		}
+		if ts := qs[best][0].Timestamp; bounded && (ts.After(cutoff) || ts.Equal(cutoff) && best > cutoffAt) {
 			break
 		}
 		if len(out) >= limit {
@@ -301,7 +315,7 @@ func (a *aligner) take(limit int) (out []*kgo.Record, wait time.Duration, more b
 		out = append(out, r)
 		a.pos[keys[best]] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
 		if h, t := holds(best); h {
-			bound(t)
+			bound(t, best)
 		}
 	}
 	held := false
