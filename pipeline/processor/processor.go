@@ -38,12 +38,6 @@ type Config struct {
 	GroupPrefix string
 	// MaxPollRecords bounds the records of one transaction. Default 10000.
 	MaxPollRecords int
-	// InputLateness is how long stage 1 lets a click or an order that was
-	// produced earlier, by another producer, arrive after a record stamped
-	// later (stream.Config.InputLateness): an order is not decided before a
-	// click stamped earlier that is still on its way. Default 100ms;
-	// negative turns it off.
-	InputLateness time.Duration
 	// MemoryBytes is the memory budget the stages' caches and memtables
 	// are sized from (see memoryPlan); the Go heap (open transactions,
 	// decoding, Kafka buffers) takes what they leave. Default 1 GiB; at
@@ -67,9 +61,6 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MemoryBytes == 0 {
 		c.MemoryBytes = DefaultMemoryBytes
-	}
-	if c.InputLateness == 0 {
-		c.InputLateness = 100 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -169,7 +160,6 @@ func New(cfg Config) (*Processor, error) {
 			GroupOpts:       append([]kgo.Opt{kgo.InstanceID(cfg.InstanceID)}, cfg.GroupOpts...),
 			MaxPollRecords:  cfg.MaxPollRecords,
 			AlignInputs:     s.align,
-			InputLateness:   lateness(s.align, cfg.InputLateness),
 			ValueCacheBytes: plan[s.name].valueCache,
 			State: state.Config{
 				CacheSize:    plan[s.name].blockCache,
@@ -298,13 +288,4 @@ func (p *Processor) deadLetter(stage string) stream.DeadLetterFunc {
 		}
 		return p.cfg.Topics.DeadLetter, []byte(rec.Topic), b
 	}
-}
-
-// lateness is the InputLateness of a stage: the configured one for an
-// aligned stage, none for the others or when it is turned off.
-func lateness(aligned bool, d time.Duration) time.Duration {
-	if !aligned || d < 0 {
-		return 0
-	}
-	return d
 }

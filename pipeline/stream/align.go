@@ -66,13 +66,7 @@ type aligner struct {
 	// after maxIdle without a delivery (each such stretch once).
 	skipped int64
 	escaped map[topicPartition]bool
-	// lateness is how long after its timestamp a record may still reach
-	// the broker behind records stamped later (Config.InputLateness): an
-	// input partition that is caught up but has nothing queued holds back
-	// records newer than that, since a record produced before them may
-	// still be on its way. Zero: a caught-up partition holds nothing.
-	lateness time.Duration
-	paused   map[topicPartition]bool
+	paused  map[topicPartition]bool
 	// follow are inputs whose partitions never hold others back: their
 	// records are taken in timestamp order with the rest, but an input
 	// that is behind waits for nobody (Config.FollowInputs).
@@ -232,7 +226,7 @@ func (a *aligner) caughtUp(k topicPartition) bool {
 // that included it, so the stage must poll everything the consumer has
 // buffered: a partition left in the consumer's buffer would look caught up
 // on stale news.
-func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.Duration, more bool) {
+func (a *aligner) take(limit int) (out []*kgo.Record, wait time.Duration, more bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// Every known input partition, in tie-break order.
@@ -266,20 +260,8 @@ func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.D
 	// than its last, and the cutoff it sets.
 	holds := func(i int) (bool, time.Time) {
 		k := keys[i]
-		if len(qs[i]) > 0 || a.follow[k.topic] {
+		if len(qs[i]) > 0 || a.follow[k.topic] || a.caughtUp(k) {
 			return false, time.Time{}
-		}
-		if a.caughtUp(k) {
-			if a.lateness <= 0 {
-				return false, time.Time{}
-			}
-			// What is still on its way to it was stamped no earlier than
-			// now - lateness, and not before its last record.
-			c := now.Add(-a.lateness)
-			if l := a.last[k]; l.After(c) {
-				c = l
-			}
-			return true, c
 		}
 		if waited, ok := a.dry[k]; ok && waited >= a.maxIdle {
 			if !a.escaped[k] {
@@ -348,24 +330,9 @@ func (a *aligner) take(now time.Time, limit int) (out []*kgo.Record, wait time.D
 	if more || !held {
 		return out, 0, more
 	}
-	// Records wait for the input partitions that hold them back: a
-	// caught-up one until the oldest record waiting is lateness old, one
-	// that is behind for at most maxIdle of polling.
+	// Records wait for the input partitions that hold them back.
 	for i, k := range keys {
 		if h, _ := holds(i); !h {
-			continue
-		}
-		if a.caughtUp(k) {
-			var oldest time.Time
-			for _, q := range qs {
-				if len(q) > 0 && (oldest.IsZero() || q[0].Timestamp.Before(oldest)) {
-					oldest = q[0].Timestamp
-				}
-			}
-			left := max(oldest.Add(a.lateness).Sub(now), time.Millisecond)
-			if wait == 0 || left < wait {
-				wait = left
-			}
 			continue
 		}
 		waited, ok := a.dry[k]

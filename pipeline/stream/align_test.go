@@ -114,7 +114,7 @@ func TestAlignerTake(t *testing.T) {
 			a.end[topicPartition{"clicks", 0}] = 9 // the broker says more clicks exist
 		}
 		a.add(s.fetches, s.waited)
-		got, wait, _ := a.take(time.Time{}, 100)
+		got, wait, _ := a.take(100)
 		if names(got) != s.want || wait != s.wait {
 			t.Fatalf("%s: took %q wait %v, want %q wait %v", s.name, names(got), wait, s.want, s.wait)
 		}
@@ -157,7 +157,7 @@ func TestAlignerFlowControl(t *testing.T) {
 	a := newAligner([]string{"a", "b"}, time.Second, 4)
 	a.assigned(0, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 10, "b": 10})
 	a.add(fetch(fp(10, rec("a", 0, 0, 1), rec("a", 0, 1, 2), rec("a", 0, 2, 3), rec("a", 0, 3, 4))), 0)
-	if got, _, _ := a.take(time.Time{}, 100); len(got) != 0 {
+	if got, _, _ := a.take(100); len(got) != 0 {
 		t.Fatalf("took %s while b is behind", names(got))
 	}
 	pause, resume := a.flowControl()
@@ -165,7 +165,7 @@ func TestAlignerFlowControl(t *testing.T) {
 		t.Fatalf("pause %v resume %v", pause, resume)
 	}
 	a.add(fetch(fp(10, rec("b", 0, 0, 3))), 0)
-	if got, _, _ := a.take(time.Time{}, 100); names(got) != "a0@1 a0@2 a0@3 b0@3" {
+	if got, _, _ := a.take(100); names(got) != "a0@1 a0@2 a0@3 b0@3" {
 		t.Fatalf("took %s", names(got))
 	}
 	pause, resume = a.flowControl()
@@ -296,11 +296,11 @@ func TestAlignerMergesPartitions(t *testing.T) {
 		a.assigned(p, map[string]int64{"a": 0, "b": 0}, map[string]int64{"a": 2, "b": 0})
 	}
 	a.add(fetch(fp(2, rec("a", 0, 0, 1), rec("a", 0, 1, 3)), fp(2, rec("a", 1, 0, 2), rec("a", 1, 1, 3))), 0)
-	got, wait, more := a.take(time.Time{}, 3)
+	got, wait, more := a.take(3)
 	if names(got) != "a0@1 a1@2 a0@3" || wait != 0 || !more {
 		t.Fatalf("took %s wait %v more %v", names(got), wait, more)
 	}
-	got, _, more = a.take(time.Time{}, 3)
+	got, _, more = a.take(3)
 	if names(got) != "a1@3" || more {
 		t.Fatalf("then took %s more %v", names(got), more)
 	}
@@ -319,7 +319,7 @@ func TestAlignerFollowInput(t *testing.T) {
 		// holds is behind (end 2, nothing fetched yet); orders has records.
 		a.assigned(0, map[string]int64{"orders": 0, "holds": 0}, map[string]int64{"orders": 2, "holds": 2})
 		a.add(fetch(fp(2, rec("orders", 0, 0, 10), rec("orders", 0, 1, 20))), 0)
-		got, _, _ := a.take(time.Time{}, 100)
+		got, _, _ := a.take(100)
 		want := ""
 		if follow {
 			want = "orders0@10 orders0@20"
@@ -329,7 +329,7 @@ func TestAlignerFollowInput(t *testing.T) {
 		}
 		// The fed-back records, older than what was taken, come next.
 		a.add(fetch(fp(2, rec("holds", 0, 0, 5), rec("holds", 0, 1, 15))), 0)
-		got, _, _ = a.take(time.Time{}, 100)
+		got, _, _ = a.take(100)
 		want = "holds0@5 holds0@15"
 		if !follow {
 			want = "holds0@5 orders0@10 holds0@15 orders0@20"
@@ -352,11 +352,11 @@ func TestAlignerTimestampTies(t *testing.T) {
 	a := newAligner([]string{"clicks", "orders"}, 500*time.Millisecond, 100)
 	a.assigned(0, map[string]int64{"clicks": 0, "orders": 0}, map[string]int64{"clicks": 3, "orders": 2})
 	a.add(fetch(fp(3, rec("clicks", 0, 0, 10)), fp(2, rec("orders", 0, 0, 10), rec("orders", 0, 1, 10))), 0)
-	if got, wait, _ := a.take(time.Time{}, 100); names(got) != "clicks0@10" || wait != 500*time.Millisecond {
+	if got, wait, _ := a.take(100); names(got) != "clicks0@10" || wait != 500*time.Millisecond {
 		t.Fatalf("took %q wait %v; want the click only, the orders stamped like the last click waiting", names(got), wait)
 	}
 	a.add(fetch(fp(3, rec("clicks", 0, 1, 10), rec("clicks", 0, 2, 11))), 0)
-	if got, _, _ := a.take(time.Time{}, 100); names(got) != "clicks0@10 orders0@10 orders0@10 clicks0@11" {
+	if got, _, _ := a.take(100); names(got) != "clicks0@10 orders0@10 orders0@10 clicks0@11" {
 		t.Fatalf("then took %q", names(got))
 	}
 
@@ -365,39 +365,7 @@ func TestAlignerTimestampTies(t *testing.T) {
 	a = newAligner([]string{"clicks", "orders"}, 500*time.Millisecond, 100)
 	a.assigned(0, map[string]int64{"clicks": 0, "orders": 0}, map[string]int64{"clicks": 2, "orders": 3})
 	a.add(fetch(fp(2, rec("clicks", 0, 0, 10), rec("clicks", 0, 1, 11)), fp(3, rec("orders", 0, 0, 10))), 0)
-	if got, _, _ := a.take(time.Time{}, 100); names(got) != "clicks0@10 orders0@10" {
+	if got, _, _ := a.take(100); names(got) != "clicks0@10 orders0@10" {
 		t.Fatalf("took %q; want the tied click and order, the click at 11 waiting", names(got))
-	}
-}
-
-// TestAlignerLateness: producers of different inputs race, so a click
-// stamped before an order can reach the broker after it. With a lateness,
-// an input partition that is caught up with nothing queued holds back the
-// records stamped within the lateness of now, and tells the stage how long
-// to wait for them.
-func TestAlignerLateness(t *testing.T) {
-	a := newAligner([]string{"clicks", "orders"}, 500*time.Millisecond, 100)
-	a.lateness = 100 * time.Millisecond
-	a.assigned(0, map[string]int64{"clicks": 0, "orders": 0}, map[string]int64{"clicks": 0, "orders": 2})
-	a.add(fetch(fp(2, rec("orders", 0, 0, 1000), rec("orders", 0, 1, 1050))), 0)
-	// At 1080 ms both orders are younger than 100 ms: the clicks partition,
-	// caught up, may still get a click stamped earlier.
-	if got, wait, _ := a.take(time.UnixMilli(1080), 100); names(got) != "" || wait != 20*time.Millisecond {
-		t.Fatalf("at 1080: took %q wait %v, want nothing and 20ms", names(got), wait)
-	}
-	// The click stamped 990 lands after them: it goes first.
-	a.add(fetch(fp(1, rec("clicks", 0, 0, 990))), 0)
-	if got, wait, _ := a.take(time.UnixMilli(1090), 100); names(got) != "clicks0@990" || wait != 10*time.Millisecond {
-		t.Fatalf("at 1090: took %q wait %v", names(got), wait)
-	}
-	// Exactly 100 ms old: a click stamped 1000 could still sort first.
-	if got, wait, _ := a.take(time.UnixMilli(1100), 100); names(got) != "" || wait != time.Millisecond {
-		t.Fatalf("at 1100: took %q wait %v", names(got), wait)
-	}
-	if got, wait, _ := a.take(time.UnixMilli(1101), 100); names(got) != "orders0@1000" || wait != 49*time.Millisecond {
-		t.Fatalf("at 1101: took %q wait %v", names(got), wait)
-	}
-	if got, _, _ := a.take(time.UnixMilli(1151), 100); names(got) != "orders0@1050" {
-		t.Fatalf("at 1151: took %q", names(got))
 	}
 }

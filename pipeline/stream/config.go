@@ -89,16 +89,6 @@ type Config struct {
 	// matters only when the broker's offsets say more is coming that
 	// never does, such as records of aborted transactions. Default 500ms.
 	MaxInputIdle time.Duration
-	// InputLateness is how long after its timestamp (the producer's
-	// clock) a record may reach the broker behind records of other inputs
-	// stamped later: producers of different inputs race, and a click
-	// produced a millisecond before an order can land after it. With
-	// AlignInputs, an input partition that is caught up with nothing
-	// queued holds back the other inputs' records stamped within
-	// InputLateness of now (by the wall clock), so that what is still on
-	// its way is taken first. It adds up to InputLateness of latency at
-	// the head of the log. Default 0 (a caught-up partition holds nothing).
-	InputLateness time.Duration
 	// ValueCacheBytes bounds the in-memory cache of committed state values
 	// (and of keys known to be absent) in front of Pebble. Default 48 MiB;
 	// negative disables it.
@@ -201,9 +191,6 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInputIdle < 0 {
 		return fmt.Errorf("stream: config: max input idle %v: must not be negative", c.MaxInputIdle)
-	}
-	if c.InputLateness < 0 {
-		return fmt.Errorf("stream: config: input lateness %v: must not be negative", c.InputLateness)
 	}
 	if c.MaxPollRecords < 1 {
 		return fmt.Errorf("stream: config: max poll records %d: must be positive", c.MaxPollRecords)

@@ -257,7 +257,6 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff.Backoff) error {
 	)
 	if s.cfg.AlignInputs && len(s.cfg.Inputs) > 1 {
 		s.align = newAligner(s.cfg.Inputs, s.cfg.MaxInputIdle, s.cfg.MaxPollRecords, s.cfg.FollowInputs...)
-		s.align.lateness = s.cfg.InputLateness
 	}
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
@@ -324,7 +323,7 @@ func (s *Stage) runSession(ctx context.Context, bo *backoff.Backoff) error {
 		var recs []*kgo.Record
 		if s.align != nil {
 			s.align.add(fetches, polled)
-			recs, wait, more = s.align.take(time.Now(), s.cfg.MaxPollRecords)
+			recs, wait, more = s.align.take(s.cfg.MaxPollRecords)
 			if n := s.align.takeSkipped(); n > 0 {
 				s.stats.alignSkips.Add(n)
 				if s.skipLog.allow() {
