@@ -114,6 +114,13 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 			lookup: lookup, affiliates: a.affiliates, hold: d.Hold}
 		cand := a.candidate(in)
 		if g := KeyHash(cand.digest()); g != d.Digest {
+			if cand.Code != "" && cand.AffiliateClicked && t.AffiliateID == cand.AffiliateID {
+				// Did the version before, without this click, have one
+				// from the code's owner?
+				before := *in
+				before.clicks = slices.DeleteFunc(slices.Clone(in.clicks), func(c ClickTouch) bool { return c.ClickID == t.ClickID })
+				cand.ClickArrived = !a.candidate(&before).AffiliateClicked
+			}
 			d.Version, d.Digest = in.version, g
 			d.published(&cand)
 			out = append(out, cand)

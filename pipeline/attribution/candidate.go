@@ -29,10 +29,15 @@ type Candidate struct {
 	AffiliateClicked bool `json:"ac,omitempty"`
 	// RequiresClick: the code is a link partner's (registry flag), so the
 	// leak detector's no-click ratio applies to it.
-	RequiresClick bool      `json:"rc,omitempty"`
-	OccurredAt    time.Time `json:"t"`
-	WithCode      *Decision `json:"w,omitempty"`
-	Fallback      Decision  `json:"f"`
+	RequiresClick bool `json:"rc,omitempty"`
+	// ClickArrived is set on a revision that a click from the code's owner
+	// caused, when the version before had none (AffiliateClicked was
+	// false): stage 2's leak detector counted that redemption as unclicked
+	// and is sent a correction. Stage 1 only; not encoded.
+	ClickArrived bool      `json:"-"`
+	OccurredAt   time.Time `json:"t"`
+	WithCode     *Decision `json:"w,omitempty"`
+	Fallback     Decision  `json:"f"`
 }
 
 // digest summarises the decisions stage 2 can pick: the fallback matters

@@ -72,6 +72,10 @@ type Redeemed struct {
 	AffiliateClicked         bool
 	RequiresClick            bool
 	CustomerKey              string
+	// Correction: the order, counted before as a redemption without a
+	// click from the code's owner, has one now (a click that reached
+	// stage 1 after the order); the detector counts it as clicked.
+	Correction bool
 }
 
 // Redeemed returns the redemption of a candidate with a valid code, for
@@ -102,6 +106,7 @@ func (r *Redeemed) Marshal() []byte {
 	e.boolean(r.AffiliateClicked)
 	e.boolean(r.RequiresClick)
 	e.str(r.CustomerKey)
+	e.boolean(r.Correction)
 	return e.b
 }
 
@@ -125,6 +130,9 @@ func UnmarshalRedeemed(data []byte) (Redeemed, error) {
 	r.AffiliateClicked = d.boolean()
 	r.RequiresClick = d.boolean()
 	r.CustomerKey = d.str()
+	if len(d.b) > 0 { // records written before corrections have no flag
+		r.Correction = d.boolean()
+	}
 	if err := d.end(); err != nil {
 		return Redeemed{}, fmt.Errorf("%w: decoding redemption: %v", ErrCorrupt, err)
 	}

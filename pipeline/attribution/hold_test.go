@@ -133,3 +133,56 @@ func TestHoldAfterClicksForgotten(t *testing.T) {
 		t.Fatal("holding changed the earlier version's reasons")
 	}
 }
+
+// TestClickArrived: a link partner's code redeemed before the partner's
+// click reached stage 1 is decided unclicked (stage 2's leak detector
+// counts it so); the click's revision says the click arrived, so stage 1
+// sends the detector a correction, and its redemption record carries the
+// flag through the codec. A click from another affiliate, or a second
+// click of the owner, is no such revision.
+func TestClickArrived(t *testing.T) {
+	a := New(NewProgram())
+	code := schemas.Code{Code: "LINK", AffiliateID: "site", Status: "active", RequiresClick: true}
+	lookup := func(c string) (schemas.Code, bool) { return code, c == code.Code }
+	snaps := snapStore{}
+	var st Customer
+	cand, ok, err := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD",
+		Subtotal: 1000, Total: 1000, Codes: []schemas.AppliedCode{{Code: "LINK"}}, OccurredAt: t0}, lookup, t0)
+	if err != nil || !ok || cand.AffiliateClicked || cand.ClickArrived {
+		t.Fatalf("version 1: ok %v err %v clicked %v arrived %v", ok, err, cand.AffiliateClicked, cand.ClickArrived)
+	}
+	st = snaps.store(t, &st)
+	arrived := func(ev, id, aff string, at time.Duration) []bool {
+		t.Helper()
+		revs, err := a.Click(&st, schemas.Click{EventID: ev, ClickID: id, AffiliateID: ptr(aff), Code: ptr("LINK"), OccurredAt: t0.Add(-at)}, lookup, t0.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = snaps.store(t, &st)
+		var out []bool
+		for _, r := range revs {
+			out = append(out, r.ClickArrived)
+			if r.ClickArrived {
+				rd := r.Redeemed("cust")
+				rd.Correction = true
+				back, err := UnmarshalRedeemed(rd.Marshal())
+				if err != nil || !back.Correction || !back.AffiliateClicked {
+					t.Fatalf("correction round trip: %+v, %v", back, err)
+				}
+			}
+		}
+		return out
+	}
+	if got := arrived("c1", "k1", "site", time.Minute); !slices.Equal(got, []bool{true}) {
+		t.Fatalf("the owner's late click: revisions %v, want one with the click arrived", got)
+	}
+	if got := arrived("c2", "k2", "site", 2*time.Minute); slices.Contains(got, true) {
+		t.Fatalf("a second click of the owner: revisions %v", got)
+	}
+	// A record written before corrections existed has no flag byte.
+	r := cand.Redeemed("cust")
+	b := r.Marshal()
+	if back, err := UnmarshalRedeemed(b[:len(b)-1]); err != nil || back.Correction || back.Code != "LINK" {
+		t.Fatalf("old redemption record: %+v, %v", back, err)
+	}
+}

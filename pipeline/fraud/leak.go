@@ -237,6 +237,20 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 	return LeakResult{Flag: &f, Active: true, Pause: cfg.AutoPause}
 }
 
+// Clicked corrects a redemption Observe counted without a click from the
+// code's affiliate that has one after all (the click reached the stage
+// after the order): its bucket's no-click count goes down by one. A
+// bucket no longer kept, or one without unclicked redemptions, is left
+// alone. It judges nothing: a flag already raised stands.
+func (s *CodeStats) Clicked(r Redemption, cfg LeakConfig) {
+	size := cfg.Bucket.Milliseconds()
+	b := floorDiv(r.Order.OccurredAt.UnixMilli(), size) * size
+	i, found := slices.BinarySearchFunc(s.Buckets, b, func(x Bucket, t int64) int { return cmp64(x.Start, t) })
+	if found && s.Buckets[i].NoClick > 0 {
+		s.Buckets[i].NoClick--
+	}
+}
+
 // LeakFlagID is the deterministic id of the code_leak flag of the episode
 // that started in the bucket beginning at bucketStart (unix ms).
 func LeakFlagID(code string, bucketStart int64) string {

@@ -184,3 +184,33 @@ func TestCodeStatsCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeStatsClicked: a correction takes one redemption of its bucket
+// off the no-click count, never below zero, and leaves buckets no longer
+// kept alone.
+func TestCodeStatsClicked(t *testing.T) {
+	var cfg LeakConfig
+	cfg.EnsureDefaults()
+	at := time.Date(2026, 1, 10, 12, 30, 0, 0, time.UTC)
+	red := func(min int, clicked bool) Redemption {
+		return Redemption{Code: "C", AffiliateID: "a", RequiresClick: true, AffiliateClicked: clicked,
+			Order: OrderRef{OrderID: fmt.Sprint("o", min), OccurredAt: at.Add(time.Duration(min) * time.Minute)}}
+	}
+	var s CodeStats
+	s.Observe(red(0, false), cfg, at)
+	s.Observe(red(1, false), cfg, at)
+	s.Observe(red(2, true), cfg, at)
+	s.Clicked(red(0, true), cfg)
+	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 1 {
+		t.Fatalf("after one correction: %+v", b)
+	}
+	s.Clicked(red(1, true), cfg)
+	s.Clicked(red(2, true), cfg)
+	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 0 {
+		t.Fatalf("corrections past zero: %+v", b)
+	}
+	s.Clicked(red(-600, true), cfg) // a bucket never kept
+	if len(s.Buckets) != 1 {
+		t.Fatalf("a correction made a bucket: %+v", s.Buckets)
+	}
+}

@@ -160,8 +160,11 @@ func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record)
 			if err := p.publish(tx, rec, d); err != nil {
 				return err
 			}
-			if c.Code != "" && c.Version == 1 {
+			if c.Code != "" && (c.Version == 1 || c.ClickArrived) {
+				// Version 1 is counted; a revision a late click from the
+				// code's owner caused corrects the no-click count.
 				r := c.Redeemed(string(rec.Key))
+				r.Correction = c.Version > 1
 				tx.ProduceRecord(&kgo.Record{Topic: p.redemptions, Key: []byte("code/" + c.Code), Value: r.Marshal(), Timestamp: rec.Timestamp})
 			}
 			continue
@@ -245,6 +248,15 @@ func (p *Processor) observe(tx *stream.Tx, rec *kgo.Record) error {
 	r, err := attribution.UnmarshalRedeemed(rec.Value)
 	if err != nil {
 		return err
+	}
+	if r.Correction {
+		skey := keyStats + r.Code
+		stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
+		if err != nil {
+			return err
+		}
+		stats.Clicked(r.Redemption(), p.cfg.Program.Defaults.Leak)
+		return save(tx, skey, &stats)
 	}
 	if err := usage(tx).Count(r.Code); err != nil {
 		return err
