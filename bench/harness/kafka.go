@@ -104,27 +104,11 @@ func (p *producer) wait() error {
 	return nil
 }
 
-// produceWindow is how many records produceAll has in flight at most.
-// Kafka keeps no order across partitions, even from one producer: a
-// produce request carries at most one batch per partition, so with a deep
-// buffer (clicks, three quarters of the events, queue batches behind one
-// another) an order lands in Kafka before the click produced just before
-// it. In the world those are minutes apart, and live traffic reaches Kafka
-// in that order; a window the size of one request's batches keeps the
-// replay so.
-const produceWindow = 2000
-
-// produceAll produces in.refs[from:to] as fast as the client goes, at most
-// produceWindow records in flight, each record stamped with the time it
-// was handed to the client.
+// produceAll produces in.refs[from:to] as fast as the client goes, each
+// record stamped with the time it was handed to the client.
 func produceAll(ctx context.Context, cl *kgo.Client, in *inputs, from, to int, topics schemas.Topics) error {
 	p := &producer{cl: cl}
 	for i := from; i < to; i++ {
-		if (i-from)%produceWindow == 0 && i > from {
-			if err := cl.Flush(ctx); err != nil {
-				return fmt.Errorf("producing inputs: %w", err)
-			}
-		}
 		r := in.record(i, topics)
 		r.Timestamp = time.Now()
 		p.produce(ctx, r)
