@@ -172,6 +172,9 @@ func (p *Program) EnsureDefaults() {
 	if d.InjectionSeverity == "" {
 		d.InjectionSeverity = fraud.SeverityReview
 	}
+	if d.Leak.Settle == 0 {
+		d.Leak.Settle = d.Grace // a decision is final after the grace period
+	}
 	d.Leak.EnsureDefaults()
 }
 

@@ -15,7 +15,10 @@
 //   - CodeStats.Observe (code_leak, stage 2): a code's redemptions in the
 //     current event-time bucket jump above max(MinCount, Factor x median of
 //     the previous Buckets buckets), or most of its recent redeemers (over a
-//     minimum sample) never clicked its affiliate. One flag per code per
+//     minimum sample) never clicked its affiliate, counting only
+//     redemptions whose click status is final (counted at least Settle
+//     of record time ago, or corrected by a late click: CodeStats.Clicked).
+//     One flag per code per
 //     leak episode; an episode ends after Cooldown of event time without
 //     the condition. CodeStats is the per-code state stage 2 stores
 //     (Marshal/Unmarshal).

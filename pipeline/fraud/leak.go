@@ -42,7 +42,24 @@ type LeakConfig struct {
 	// AutoPause sets LeakResult.Pause when an episode starts, for the stage
 	// to pause the code. Default false.
 	AutoPause bool `yaml:"auto_pause"`
+	// Settle is how long, in record time, a redemption counted without a
+	// click from the code's affiliate may still be corrected by a late
+	// click (see CodeStats.Clicked). Until then it is left out of the
+	// no-click ratio, both sides: a flag is judged only on redemptions
+	// whose click status is final. The spike trigger counts every
+	// redemption at once. Default: the program's grace period for late
+	// clicks (attribution.Defaults.Grace, 10m), which is how long stage 1
+	// revises a decision.
+	Settle time.Duration `yaml:"settle"`
 }
+
+// DefaultSettle is LeakConfig.Settle's default outside a program: the
+// program's default grace period.
+const DefaultSettle = 10 * time.Minute
+
+// maxPending bounds CodeStats.Pending: past it, the oldest unsettled
+// redemption counts as settled (its no-click status final) early.
+const maxPending = 256
 
 // maxBuckets bounds LeakConfig.Buckets (90 days of hours).
 const maxBuckets = 2160
@@ -73,6 +90,9 @@ func (c *LeakConfig) EnsureDefaults() {
 	if c.Severity == "" {
 		c.Severity = SeverityReview
 	}
+	if c.Settle == 0 {
+		c.Settle = DefaultSettle
+	}
 }
 
 // Validate checks a config after EnsureDefaults; errors name the YAML field.
@@ -94,6 +114,8 @@ func (c *LeakConfig) Validate() error {
 		return fmt.Errorf("cooldown: %v must not be negative", c.Cooldown)
 	case !ValidSeverity(c.Severity):
 		return fmt.Errorf("severity: %q must be review or reject", c.Severity)
+	case c.Settle < 0 || c.Settle > 24*time.Hour:
+		return fmt.Errorf("settle: %v must be in [0, 24h]", c.Settle)
 	}
 	return nil
 }
@@ -129,6 +151,17 @@ type CodeStats struct {
 	EpisodeStart int64 `json:"e,omitempty"`
 	// LastTrigger is the event time (unix ms) the condition last held.
 	LastTrigger int64 `json:"t,omitempty"`
+	// Pending are the redemptions of a code that requires a click, counted
+	// without one less than Settle ago (record time), in the order seen:
+	// a late click may still correct them, so the no-click ratio leaves
+	// them out. At most maxPending.
+	Pending []Pending `json:"p,omitempty"`
+}
+
+// Pending is one unsettled no-click redemption.
+type Pending struct {
+	Bucket int64 `json:"b"` // its bucket's start, unix ms
+	Seen   int64 `json:"s"` // the record time it was counted at, unix ms
 }
 
 // LeakResult is what Observe found.
@@ -149,6 +182,7 @@ type LeakResult struct {
 // redemption older than the retained buckets is not counted but still
 // reports whether an episode is active.
 func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakResult {
+	s.settle(now, cfg)
 	at := r.Order.OccurredAt.UnixMilli()
 	size := cfg.Bucket.Milliseconds()
 	b := floorDiv(at, size) * size
@@ -163,6 +197,12 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 	s.Buckets[i].Count++
 	if !r.AffiliateClicked {
 		s.Buckets[i].NoClick++
+		if r.RequiresClick && cfg.Settle > 0 {
+			if len(s.Pending) == maxPending {
+				s.Pending = slices.Delete(s.Pending, 0, 1)
+			}
+			s.Pending = append(s.Pending, Pending{Bucket: b, Seen: now.UnixMilli()})
+		}
 	}
 	cur := s.Buckets[i]
 	// Keep two spans: a redemption up to a span late (another stage-1
@@ -176,6 +216,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 		k++
 	}
 	s.Buckets = s.Buckets[k:]
+	s.Pending = slices.DeleteFunc(s.Pending, func(p Pending) bool { return p.Bucket < s.Buckets[0].Start })
 
 	median := s.baseline(b, cfg, size)
 	threshold := max(cfg.MinCount, mulDivSat(cfg.FactorPercent, median, 100))
@@ -185,6 +226,12 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 		if x.Start >= last-span { // the ratio covers the latest span
 			total += x.Count
 			noClick += x.NoClick
+		}
+	}
+	for _, p := range s.Pending { // not final yet: left out of both sides
+		if p.Bucket >= last-span {
+			total--
+			noClick--
 		}
 	}
 	ratioBP := int64(0)
@@ -222,6 +269,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 		"sample":            itoa(total),
 		"no_click":          itoa(noClick),
 		"no_click_ratio_bp": itoa(ratioBP),
+		"unsettled":         itoa(int64(len(s.Pending))),
 		"order_id":          r.Order.OrderID,
 	}
 	f := schemas.Flag{
@@ -248,6 +296,21 @@ func (s *CodeStats) Clicked(r Redemption, cfg LeakConfig) {
 	i, found := slices.BinarySearchFunc(s.Buckets, b, func(x Bucket, t int64) int { return cmp64(x.Start, t) })
 	if found && s.Buckets[i].NoClick > 0 {
 		s.Buckets[i].NoClick--
+		// The redemption it corrects is one of the bucket's unsettled
+		// ones, unless it settled already.
+		if j := slices.IndexFunc(s.Pending, func(p Pending) bool { return p.Bucket == b }); j >= 0 {
+			s.Pending = slices.Delete(s.Pending, j, j+1)
+		}
+	}
+}
+
+// settle drops the pending redemptions counted Settle or more before now:
+// their no-click status is final.
+func (s *CodeStats) settle(now time.Time, cfg LeakConfig) {
+	until := now.Add(-cfg.Settle).UnixMilli()
+	s.Pending = slices.DeleteFunc(s.Pending, func(p Pending) bool { return p.Seen <= until })
+	if len(s.Pending) == 0 {
+		s.Pending = nil
 	}
 }
 
@@ -282,17 +345,26 @@ func (s *CodeStats) baseline(b int64, cfg LeakConfig, size int64) int64 {
 // count, each bucket's start (the first as a varint, then the gap to the
 // previous one as a uvarint, which keeps them strictly ascending), count
 // and no-click count as uvarints, then EpisodeStart and LastTrigger as
-// varints. Earlier versions wrote JSON, which starts with '{';
+// varints. formatPending adds the pending redemptions: their count as a
+// uvarint, then each one's bucket start and record time as varints, each
+// the difference to the previous one (the first to 0). Stats without
+// pending redemptions are written as formatBinary, which versions before
+// Settle read. Earlier versions wrote JSON, which starts with '{';
 // UnmarshalCodeStats still reads it.
 const (
-	formatJSON   = '{'
-	formatBinary = 0x02
+	formatJSON    = '{'
+	formatBinary  = 0x02
+	formatPending = 0x03
 )
 
 // Marshal encodes the stats for storage.
 func (s *CodeStats) Marshal() ([]byte, error) {
-	b := make([]byte, 0, 8+len(s.Buckets)*8)
-	b = append(b, formatBinary)
+	b := make([]byte, 0, 8+len(s.Buckets)*8+len(s.Pending)*6)
+	if len(s.Pending) == 0 {
+		b = append(b, formatBinary)
+	} else {
+		b = append(b, formatPending)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s.Buckets)))
 	for i, x := range s.Buckets {
 		if x.Count < 0 || x.NoClick < 0 || x.NoClick > x.Count {
@@ -312,7 +384,42 @@ func (s *CodeStats) Marshal() ([]byte, error) {
 	}
 	b = binary.AppendVarint(b, s.EpisodeStart)
 	b = binary.AppendVarint(b, s.LastTrigger)
+	if len(s.Pending) > 0 {
+		if err := s.checkPending(); err != nil {
+			return nil, fmt.Errorf("fraud: encoding code stats: %v", err)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s.Pending)))
+		var pb, ps int64
+		for _, p := range s.Pending {
+			// Differences of two int64s wrap in uint64 and back.
+			b = binary.AppendVarint(b, int64(uint64(p.Bucket)-uint64(pb)))
+			b = binary.AppendVarint(b, int64(uint64(p.Seen)-uint64(ps)))
+			pb, ps = p.Bucket, p.Seen
+		}
+	}
 	return b, nil
+}
+
+// checkPending: at most maxPending, and no bucket has more pending
+// redemptions than no-click ones (so none of a bucket not kept).
+func (s *CodeStats) checkPending() error {
+	if len(s.Pending) > maxPending {
+		return fmt.Errorf("%d pending redemptions", len(s.Pending))
+	}
+	var counts []int64
+	for i, p := range s.Pending {
+		j, found := slices.BinarySearchFunc(s.Buckets, p.Bucket, func(x Bucket, t int64) int { return cmp64(x.Start, t) })
+		if !found {
+			return fmt.Errorf("pending redemption %d: no bucket at %d", i, p.Bucket)
+		}
+		if counts == nil {
+			counts = make([]int64, len(s.Buckets))
+		}
+		if counts[j]++; counts[j] > s.Buckets[j].NoClick {
+			return fmt.Errorf("bucket %d: more pending than %d no-click", j, s.Buckets[j].NoClick)
+		}
+	}
+	return nil
 }
 
 // ErrCorrupt is wrapped by Unmarshal errors.
@@ -334,9 +441,9 @@ func UnmarshalCodeStats(data []byte) (CodeStats, error) {
 		if err := json.Unmarshal(data, &s); err != nil {
 			return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
 		}
-	case len(data) > 0 && data[0] == formatBinary:
+	case len(data) > 0 && (data[0] == formatBinary || data[0] == formatPending):
 		var err error
-		if s, err = decodeCodeStats(data[1:]); err != nil {
+		if s, err = decodeCodeStats(data[1:], data[0] == formatPending); err != nil {
 			return CodeStats{}, fmt.Errorf("%w: decoding code stats: %v", ErrCorrupt, err)
 		}
 	default:
@@ -353,13 +460,19 @@ func UnmarshalCodeStats(data []byte) (CodeStats, error) {
 			return CodeStats{}, fmt.Errorf("%w: buckets out of order", ErrCorrupt)
 		}
 	}
+	if err := s.checkPending(); err != nil {
+		return CodeStats{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
 	if len(s.Buckets) == 0 {
 		s.Buckets = nil
+	}
+	if len(s.Pending) == 0 {
+		s.Pending = nil
 	}
 	return s, nil
 }
 
-func decodeCodeStats(b []byte) (CodeStats, error) {
+func decodeCodeStats(b []byte, pending bool) (CodeStats, error) {
 	var s CodeStats
 	uv := func() (uint64, error) {
 		v, n := binary.Uvarint(b)
@@ -423,6 +536,29 @@ func decodeCodeStats(b []byte) (CodeStats, error) {
 	}
 	if s.LastTrigger, err = sv(); err != nil {
 		return s, err
+	}
+	if pending {
+		n, err := uv()
+		if err != nil {
+			return s, err
+		}
+		if n == 0 || n > maxPending {
+			return s, fmt.Errorf("%d pending redemptions", n)
+		}
+		s.Pending = make([]Pending, n)
+		var pb, ps int64
+		for i := range s.Pending {
+			db, err := sv()
+			if err != nil {
+				return s, err
+			}
+			ds, err := sv()
+			if err != nil {
+				return s, err
+			}
+			pb, ps = int64(uint64(pb)+uint64(db)), int64(uint64(ps)+uint64(ds))
+			s.Pending[i] = Pending{Bucket: pb, Seen: ps}
+		}
 	}
 	if len(b) != 0 {
 		return s, fmt.Errorf("%d trailing bytes", len(b))

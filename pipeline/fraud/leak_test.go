@@ -2,6 +2,7 @@ package fraud
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -22,9 +23,14 @@ var t0 = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 // Regenerate with `go test ./pipeline/fraud -run TestLeakScenarios -rewrite`.
 //
 //	config          input: LeakConfig as YAML (defaults otherwise)
-//	redeem at= [n=1] [clicked] [link] [code=CODE]   (link: the code requires a click)
-//	                n redemptions at the offset from T0; prints any flag
-//	                and whether the code is in an episode after them
+//	redeem at= [seen=] [n=1] [clicked] [link] [code=CODE]   (link: the code requires a click)
+//	                n redemptions at the offset from T0 (event time),
+//	                counted at record time seen (an offset from T0, default
+//	                at); prints any flag and whether the code is in an
+//	                episode after them
+//	correct at= [n=1] [code=CODE]
+//	                n late clicks correct redemptions at the offset from T0
+//	                counted without one (CodeStats.Clicked)
 //	stats [code=]   prints the retained buckets
 func TestLeakScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
@@ -50,10 +56,16 @@ func TestLeakScenarios(t *testing.T) {
 				var at, code string
 				n := 1
 				d.ScanArgs(t, "at", &at)
+				seenArg := at
+				d.MaybeScanArgs(t, "seen", &seenArg)
 				d.MaybeScanArgs(t, "n", &n)
 				code = "LEAK"
 				d.MaybeScanArgs(t, "code", &code)
 				off, err := time.ParseDuration(at)
+				if err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				seen, err := time.ParseDuration(seenArg)
 				if err != nil {
 					d.Fatalf(t, "%v", err)
 				}
@@ -67,7 +79,7 @@ func TestLeakScenarios(t *testing.T) {
 				for i := range n {
 					r := Redemption{Code: code, AffiliateID: "aff", AffiliateClicked: d.HasArg("clicked"), RequiresClick: d.HasArg("link"),
 						Order: OrderRef{OrderID: fmt.Sprint("o-", at, "-", i), OccurredAt: t0.Add(off)}}
-					res = s.Observe(r, cfg, t0)
+					res = s.Observe(r, cfg, t0.Add(seen))
 					if res.Flag != nil {
 						fmt.Fprintf(&b, "flag #%d %s %s pause=%v", i+1, res.Flag.Type, res.Flag.Severity, res.Pause)
 						keys := make([]string, 0, len(res.Flag.Evidence))
@@ -85,6 +97,21 @@ func TestLeakScenarios(t *testing.T) {
 				}
 				fmt.Fprintf(&b, "active=%v", res.Active)
 				return b.String()
+			case "correct":
+				var at string
+				n := 1
+				code := "LEAK"
+				d.ScanArgs(t, "at", &at)
+				d.MaybeScanArgs(t, "n", &n)
+				d.MaybeScanArgs(t, "code", &code)
+				off, err := time.ParseDuration(at)
+				if err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				for range n {
+					stats[code].Clicked(Redemption{Code: code, Order: OrderRef{OccurredAt: t0.Add(off)}}, cfg)
+				}
+				return fmt.Sprintf("pending=%d", len(stats[code].Pending))
 			case "stats":
 				code := "LEAK"
 				d.MaybeScanArgs(t, "code", &code)
@@ -132,6 +159,11 @@ func FuzzUnmarshalCodeStats(f *testing.F) {
 	}
 	seed, _ := s.Marshal()
 	f.Add(seed)
+	for i := range 5 {
+		s.Observe(Redemption{Code: "C", RequiresClick: true, Order: OrderRef{OccurredAt: t0.Add(time.Duration(i) * 31 * time.Minute)}}, cfg, t0.Add(time.Duration(i)*time.Minute))
+	}
+	seed, _ = s.Marshal()
+	f.Add(seed)
 	f.Add([]byte(`{"b":[{"s":5,"c":1,"n":2}]}`))
 	f.Add([]byte(`{"b":[{"s":5,"c":1},{"s":5,"c":1}]}`))
 	f.Add([]byte(`{"b":[{"s":-9223372036854775808,"c":1},{"s":9223372036854775807,"c":1}]}`))
@@ -178,10 +210,82 @@ func TestCodeStatsCodec(t *testing.T) {
 		}
 	}
 	b, _ := want.Marshal()
+	if b[0] != formatBinary {
+		t.Fatalf("stats without pending redemptions written as format %#x, want %#x (read by earlier versions)", b[0], formatBinary)
+	}
 	for _, bad := range [][]byte{nil, {0x07}, b[:len(b)-1], append(slices.Clone(b), 0)} {
 		if _, err := UnmarshalCodeStats(bad); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%x: err %v, want ErrCorrupt", bad, err)
 		}
+	}
+
+	withPending := want
+	withPending.Pending = []Pending{{-3600000, 1_700_000_000_000}, {7200000, 1_700_000_000_500}, {7200000, 1_699_000_000_000}}
+	pb, err := withPending.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalCodeStats(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(withPending) {
+		t.Fatalf("decoded %+v, want %+v", got, withPending)
+	}
+	for name, p := range map[string][]Pending{
+		"no such bucket":             {{0 + 1, 5}},
+		"more pending than no-click": {{-3600000, 5}, {-3600000, 6}},
+		"a bucket without no-click":  {{0, 5}},
+	} {
+		s := want
+		s.Pending = p
+		if _, err := s.Marshal(); err == nil {
+			t.Errorf("%s: encoded", name)
+		}
+		// The same, written by hand past Marshal's check.
+		s.Pending = nil
+		raw, _ := s.Marshal()
+		raw[0] = formatPending
+		raw = binary.AppendUvarint(raw, uint64(len(p)))
+		var lb, ls int64
+		for _, x := range p {
+			raw = binary.AppendVarint(raw, x.Bucket-lb)
+			raw = binary.AppendVarint(raw, x.Seen-ls)
+			lb, ls = x.Bucket, x.Seen
+		}
+		if _, err := UnmarshalCodeStats(raw); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: decoded, err %v", name, err)
+		}
+	}
+}
+
+// TestCodeStatsPendingBound: a flood of unclicked redemptions of a link
+// code within Settle keeps at most maxPending pending (the oldest settle
+// early), and the stored value stays decodable.
+func TestCodeStatsPendingBound(t *testing.T) {
+	var cfg LeakConfig
+	cfg.EnsureDefaults()
+	var s CodeStats
+	for i := range 3 * maxPending {
+		s.Observe(Redemption{Code: "C", RequiresClick: true, Order: OrderRef{OccurredAt: t0.Add(time.Duration(i) * time.Second)}}, cfg, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if len(s.Pending) != maxPending {
+		t.Fatalf("%d pending, want %d", len(s.Pending), maxPending)
+	}
+	if want := t0.Add(time.Duration(2*maxPending) * time.Millisecond).UnixMilli(); s.Pending[0].Seen != want {
+		t.Fatalf("oldest pending seen at %d, want %d", s.Pending[0].Seen, want)
+	}
+	b, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := UnmarshalCodeStats(b); err != nil {
+		t.Fatal(err)
+	}
+	// Past Settle, all settle.
+	s.Observe(Redemption{Code: "C", AffiliateClicked: true, RequiresClick: true, Order: OrderRef{OccurredAt: t0}}, cfg, t0.Add(time.Hour))
+	if len(s.Pending) != 0 {
+		t.Fatalf("%d pending after Settle", len(s.Pending))
 	}
 }
 
@@ -201,13 +305,13 @@ func TestCodeStatsClicked(t *testing.T) {
 	s.Observe(red(1, false), cfg, at)
 	s.Observe(red(2, true), cfg, at)
 	s.Clicked(red(0, true), cfg)
-	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 1 {
-		t.Fatalf("after one correction: %+v", b)
+	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 1 || len(s.Pending) != 1 {
+		t.Fatalf("after one correction: %+v, %d pending", b, len(s.Pending))
 	}
 	s.Clicked(red(1, true), cfg)
 	s.Clicked(red(2, true), cfg)
-	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 0 {
-		t.Fatalf("corrections past zero: %+v", b)
+	if b := s.Buckets[0]; b.Count != 3 || b.NoClick != 0 || len(s.Pending) != 0 {
+		t.Fatalf("corrections past zero: %+v, %d pending", b, len(s.Pending))
 	}
 	s.Clicked(red(-600, true), cfg) // a bucket never kept
 	if len(s.Buckets) != 1 {
