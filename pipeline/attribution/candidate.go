@@ -33,7 +33,8 @@ type Candidate struct {
 	// ClickArrived is set on a revision that a click from the code's owner
 	// caused, when the version before had none (AffiliateClicked was
 	// false): stage 2's leak detector counted that redemption as unclicked
-	// and is sent a correction. Stage 1 only; not encoded.
+	// and is sent a correction (with the candidate itself, when stage 2
+	// decides it). Encoded as a trailing flag, only when set.
 	ClickArrived bool      `json:"-"`
 	OccurredAt   time.Time `json:"t"`
 	WithCode     *Decision `json:"w,omitempty"`
@@ -145,6 +146,11 @@ func (c *Candidate) Marshal() ([]byte, error) {
 	if !slim {
 		e.decision(&c.Fallback)
 	}
+	if c.ClickArrived {
+		// Trailing and only when set: candidates without it are what
+		// versions before it wrote and read.
+		e.boolean(true)
+	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encoding candidate: %w", e.err)
 	}
@@ -228,6 +234,9 @@ func (c *Candidate) decode(data []byte) error {
 	}
 	if f != formatCandidateSlim {
 		c.Fallback = d.decision()
+	}
+	if len(d.b) > 0 && d.err == nil {
+		c.ClickArrived = d.boolean()
 	}
 	return d.end()
 }

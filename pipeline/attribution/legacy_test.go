@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -240,5 +241,45 @@ func TestSlimCandidate(t *testing.T) {
 	bad := append([]byte{formatCandidateSlim}, full[1:]...)
 	if _, err := UnmarshalCandidate(bad); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+}
+
+// TestCandidateClickArrived: ClickArrived travels to stage 2 as a
+// trailing flag written only when set, so a candidate without it is
+// byte for byte what versions before it wrote, and theirs still decode.
+func TestCandidateClickArrived(t *testing.T) {
+	a := New(NewProgram())
+	max := int64(5)
+	code := schemas.Code{Code: "C", AffiliateID: "x", Status: "active", MaxUses: &max}
+	lookup := func(c string) (schemas.Code, bool) { return code, c == code.Code }
+	var st Customer
+	cand, ok, _ := a.Order(&st, schemas.Order{EventID: "e1", OrderID: "o1", Platform: "p", StoreID: "s", Currency: "USD",
+		Subtotal: 1000, Total: 1000, Codes: []schemas.AppliedCode{{Code: "C"}}, OccurredAt: t0}, lookup, t0)
+	if !ok || cand.MaxUses == nil {
+		t.Fatalf("candidate %+v", cand)
+	}
+	for _, slim := range []bool{false, true} {
+		c := cand
+		if slim {
+			c.MaxUses = nil
+		}
+		plain := mustMarshal(t, c.Marshal)
+		c.ClickArrived = true
+		arrived := mustMarshal(t, c.Marshal)
+		if len(arrived) != len(plain)+1 || !bytes.Equal(arrived[:len(plain)], plain) {
+			t.Fatalf("slim %v: with ClickArrived %d bytes, without %d: want one trailing byte", slim, len(arrived), len(plain))
+		}
+		for _, tc := range []struct {
+			data []byte
+			want bool
+		}{{plain, false}, {arrived, true}} {
+			back, err := UnmarshalCandidate(tc.data)
+			if err != nil || back.ClickArrived != tc.want {
+				t.Fatalf("slim %v: decoded ClickArrived %v (err %v), want %v", slim, back.ClickArrived, err, tc.want)
+			}
+		}
+		if _, err := UnmarshalCandidate(append(slices.Clone(arrived), 1)); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("slim %v: a second trailing byte: got %v, want ErrCorrupt", slim, err)
+		}
 	}
 }

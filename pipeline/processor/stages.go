@@ -212,7 +212,19 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		if d, ok, err = usage(tx).Resolve(c); err != nil || !ok {
 			return err // !ok: a duplicate of a version already published
 		}
-		if r, ok := c.Redemption(); ok && c.Version == 1 {
+		if r, ok := c.Redemption(); ok && c.Version > 1 && c.ClickArrived {
+			// A late click from the code's owner revised an order the
+			// leak detector counted without one: correct its count.
+			skey := keyStats + c.Code
+			stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
+			if err != nil {
+				return err
+			}
+			stats.Clicked(r, p.cfg.Program.Defaults.Leak)
+			if err := save(tx, skey, &stats); err != nil {
+				return err
+			}
+		} else if ok && c.Version == 1 {
 			skey := keyStats + c.Code
 			stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
 			if err != nil {
