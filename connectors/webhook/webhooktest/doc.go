@@ -25,5 +25,5 @@
 //
 // What the suite waits for (acknowledgements, topic creation, reading
 // back) is bounded by HELDSWAY_TEST_WAIT (a Go duration, default 30s); the
-// cases where Kafka cannot acknowledge wait 2s.
+// cases where Kafka cannot acknowledge wait 1s.
 package webhooktest

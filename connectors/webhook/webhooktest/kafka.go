@@ -30,7 +30,7 @@ const DefaultWait = 30 * time.Second
 
 // downTimeout is how long the publisher of the "Kafka down" cases waits
 // for an acknowledgement that cannot come.
-const downTimeout = 2 * time.Second
+const downTimeout = time.Second
 
 // waitBound is WaitEnv's duration, or DefaultWait.
 func waitBound(t testing.TB) time.Duration {
