@@ -73,9 +73,9 @@ func Build(c Checkout, h *identity.Hasher) (*schemas.Order, error) {
 	if c.Platform == "" || c.OrderID == "" {
 		return nil, fmt.Errorf("%w: platform and order id are required", ErrCheckout)
 	}
-	cur, _, err := money.Currency(c.Currency)
+	cur, _, err := Currency(c.Currency)
 	if err != nil {
-		return nil, fmt.Errorf("%w: currency: %w", ErrCheckout, err)
+		return nil, err
 	}
 	for _, a := range []struct {
 		name string

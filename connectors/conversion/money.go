@@ -22,12 +22,3 @@ func amount(field string, v int64) error {
 	}
 	return nil
 }
-
-// currency validates an ISO-4217 code for field "currency".
-func currency(s string) (string, error) {
-	c, _, err := money.Currency(s)
-	if err != nil {
-		return "", fmt.Errorf("currency: %w", err)
-	}
-	return c, nil
-}

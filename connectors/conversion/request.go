@@ -114,7 +114,7 @@ func (r *OrderRequest) ToOrder(h *identity.Hasher, now time.Time) (*schemas.Orde
 	if store == "" {
 		store = DefaultStore
 	}
-	cur, err := currency(r.Currency)
+	cur, _, err := checkout.Currency(r.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (r *RefundRequest) ToRefund(now time.Time) (*schemas.Refund, error) {
 	if store == "" {
 		store = DefaultStore
 	}
-	cur, err := currency(r.Currency)
+	cur, _, err := checkout.Currency(r.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -271,21 +271,20 @@ func (r *RefundRequest) ToRefund(now time.Time) (*schemas.Refund, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Reason) > 1024 {
-		return nil, errors.New("reason: longer than 1024 bytes")
+	if len(r.Reason) > checkout.MaxReason {
+		return nil, fmt.Errorf("reason: longer than %d bytes", checkout.MaxReason)
 	}
-	return &schemas.Refund{
-		EventID:    checkout.EventID(checkout.EventKey{Platform: Platform, Store: store, OrderID: orderID, RefundID: refundID}),
-		RefundID:   refundID,
-		OrderID:    orderID,
+	return checkout.BuildRefund(checkout.Refund{
 		Platform:   Platform,
-		StoreID:    store,
+		Store:      store,
+		OrderID:    orderID,
+		RefundID:   refundID,
 		Currency:   cur,
 		Amount:     *r.Amount,
 		Total:      total,
 		Full:       r.Full,
-		Reason:     checkout.Optional(r.Reason),
+		Reason:     r.Reason,
 		OccurredAt: occurred,
 		ReceivedAt: now,
-	}, nil
+	})
 }

@@ -23,6 +23,9 @@ func TestPlatformConformance(t *testing.T) {
 		},
 		Tolerance: 5 * time.Minute,
 		Usable:    webhooktest.Request{Body: notify(t, "transaction.completed", "event.transaction.completed.json", nil), At: testNow},
+		Refund: webhooktest.Request{Body: notify(t, "adjustment.updated", "notification_data.adjustment.created.json", func(d map[string]any) {
+			d["status"] = "approved"
+		}), At: testNow},
 		Unusable: webhooktest.Request{Body: notify(t, "transaction.completed", "event.transaction.completed.json", func(d map[string]any) {
 			d["currency_code"] = "GB"
 		}), At: testNow},

@@ -242,9 +242,9 @@ func (p *Platform) transaction(d webhook.Delivery, n notification) (webhook.Resu
 		}
 		amounts[i] = v
 	}
-	cur, _, err := money.Currency(tx.CurrencyCode)
+	cur, _, err := checkout.Currency(tx.CurrencyCode)
 	if err != nil {
-		return webhook.Result{}, webhook.PayloadError(Name, "%v", err)
+		return webhook.Result{}, webhook.PayloadError(Name, "%w", err)
 	}
 	at, err := occurredAt(n, d.Now)
 	if err != nil {
@@ -396,28 +396,26 @@ func (p *Platform) adjustment(d webhook.Delivery, n notification) (webhook.Resul
 	if curCode == "" {
 		curCode = a.Totals.CurrencyCode
 	}
-	cur, _, err := money.Currency(curCode)
-	if err != nil {
-		return webhook.Result{}, webhook.PayloadError(Name, "%v", err)
-	}
 	at, err := occurredAt(n, d.Now)
 	if err != nil {
 		return webhook.Result{}, err
 	}
 	store := d.Store.ID
-	rf := &schemas.Refund{
-		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: a.TransactionID, RefundID: a.ID}),
-		RefundID:   a.ID,
-		OrderID:    a.TransactionID,
+	rf, err := checkout.BuildRefund(checkout.Refund{
 		Platform:   Name,
-		StoreID:    store,
-		Currency:   cur,
+		Store:      store,
+		OrderID:    a.TransactionID,
+		RefundID:   a.ID,
+		Currency:   curCode,
 		Amount:     amt,
 		Total:      total,
 		Full:       a.Type != nil && *a.Type == "full",
-		Reason:     checkout.OptionalPtr(a.Reason),
+		Reason:     deref(a.Reason),
 		OccurredAt: at,
 		ReceivedAt: d.Now,
+	})
+	if err != nil {
+		return webhook.Result{}, webhook.PayloadError(Name, "%w", err)
 	}
 	return webhook.Result{Events: []publish.Event{{Topic: p.cfg.Topics.Refunds, Key: schemas.OrderRef(Name, store, a.TransactionID), Value: rf}}}, nil
 }

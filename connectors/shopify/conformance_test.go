@@ -26,6 +26,7 @@ func TestPlatformConformance(t *testing.T) {
 			h.Set(headerHMAC, webhooktest.HMACBase64(secret, body))
 		},
 		Usable:   webhooktest.Request{Header: header(TopicOrdersPaid), Body: order, At: orderNow},
+		Refund:   webhooktest.Request{Header: header(TopicRefundsCreate), Body: webhooktest.Fixture(t, refundFile), At: refundNow},
 		Unusable: webhooktest.Request{Header: header(TopicOrdersPaid), Body: webhooktest.Mutate(t, order, func(m map[string]any) { m["currency"] = "ZZZ" }), At: orderNow},
 		Ignored:  webhooktest.Request{Header: header("products/update"), Body: []byte(`{"id":1}`), At: orderNow},
 	})

@@ -15,7 +15,6 @@ import (
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
-	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Cart attribute (note_attributes) names and landing-site query parameters
@@ -114,9 +113,9 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 }
 
 func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
-	cur, _, err := money.Currency(o.Currency)
+	cur, _, err := checkout.Currency(o.Currency)
 	if err != nil {
-		return nil, fmt.Errorf("currency: %w", err)
+		return nil, err
 	}
 	subtotal, err := o.TotalLineItemsPrice.NonNegative("total_line_items_price", cur, true)
 	if err != nil {

@@ -3,7 +3,6 @@ package shopify
 import (
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/jsonfield"
@@ -12,9 +11,6 @@ import (
 	"github.com/heldsway/heldsway/schemas"
 	"github.com/heldsway/heldsway/schemas/money"
 )
-
-// maxReason is the longest refund reason kept, in bytes.
-const maxReason = 1024
 
 // refund is the part of Shopify's REST Refund resource HeldSway reads.
 type refund struct {
@@ -82,10 +78,10 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 		if err != nil {
 			return nil, err
 		}
-		if amt, err = add(amt, v); err != nil {
+		if amt, err = checkout.Add(amt, v); err != nil {
 			return nil, err
 		}
-		if lineTax, err = add(lineTax, t); err != nil {
+		if lineTax, err = checkout.Add(lineTax, t); err != nil {
 			return nil, err
 		}
 	}
@@ -97,20 +93,19 @@ func (p *Platform) mapRefund(r *refund, refundID string, d webhook.Delivery) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &schemas.Refund{
-		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: orderID, RefundID: refundID}),
-		RefundID:   refundID,
-		OrderID:    orderID,
+	return checkout.BuildRefund(checkout.Refund{
 		Platform:   Name,
-		StoreID:    store,
+		Store:      store,
+		OrderID:    orderID,
+		RefundID:   refundID,
 		Currency:   cur,
 		Amount:     amt,
 		Total:      total,
 		Full:       false, // a refund alone does not say; see the package doc
-		Reason:     checkout.Optional(truncate(string(r.Note), maxReason)),
+		Reason:     string(r.Note),
 		OccurredAt: occurred,
 		ReceivedAt: d.Now,
-	}, nil
+	})
 }
 
 // currency is the shop currency of the refund's money sets, or the
@@ -138,11 +133,8 @@ func (r *refund) currency() (string, error) {
 	if code == "" {
 		return "", fmt.Errorf("currency: no money set or transaction names one")
 	}
-	cur, _, err := money.Currency(code)
-	if err != nil {
-		return "", fmt.Errorf("currency: %w", err)
-	}
-	return cur, nil
+	cur, _, err := checkout.Currency(code)
+	return cur, err
 }
 
 // total is what was returned to the buyer: the sum of the successful
@@ -171,14 +163,14 @@ func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if sum, err = add(sum, v); err != nil {
+		if sum, err = checkout.Add(sum, v); err != nil {
 			return 0, err
 		}
 	}
 	if !foreign {
 		return sum, nil
 	}
-	sum, err := add(lines, lineTax)
+	sum, err := checkout.Add(lines, lineTax)
 	if err != nil {
 		return 0, err
 	}
@@ -188,7 +180,7 @@ func (r *refund) total(cur string, lines, lineTax int64) (int64, error) {
 			if err != nil {
 				return 0, err
 			}
-			if sum, err = add(sum, v); err != nil {
+			if sum, err = checkout.Add(sum, v); err != nil {
 				return 0, err
 			}
 		}
@@ -202,22 +194,4 @@ func shopOr(set *priceSet, fallback jsonfield.Decimal) jsonfield.Decimal {
 		return set.ShopMoney.Amount
 	}
 	return fallback
-}
-
-func add(a, b int64) (int64, error) {
-	if s := a + b; s <= money.Max {
-		return s, nil
-	}
-	return 0, fmt.Errorf("sum exceeds %d minor units", money.Max)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

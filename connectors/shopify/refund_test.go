@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/connectors/webhook/webhooktest"
 	"github.com/heldsway/heldsway/schemas"
@@ -94,7 +95,7 @@ func TestRefundAmounts(t *testing.T) {
 func TestRefundReason(t *testing.T) {
 	long := strings.Repeat("é", 600) // 1200 bytes
 	r := parseRefund(t, webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), func(m map[string]any) { m["note"] = long }))
-	if len(*r.Reason) > maxReason || !strings.HasPrefix(long, *r.Reason) || len(*r.Reason) != 1024 {
+	if len(*r.Reason) > checkout.MaxReason || !strings.HasPrefix(long, *r.Reason) || len(*r.Reason) != 1024 {
 		t.Fatalf("reason of %d bytes not cut on a rune boundary at 1 KiB", len(*r.Reason))
 	}
 	r = parseRefund(t, webhooktest.Mutate(t, webhooktest.Fixture(t, refundFile), func(m map[string]any) { m["note"] = nil }))

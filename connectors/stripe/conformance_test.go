@@ -23,6 +23,7 @@ func TestPlatformConformance(t *testing.T) {
 		},
 		Tolerance: 5 * time.Minute,
 		Usable:    webhooktest.Request{Body: body(t, "checkout.session.completed", "fixtures3.checkout.session.json", paidSession), At: testNow},
+		Refund:    webhooktest.Request{Body: body(t, "refund.created", "fixtures3.refund.json", nil), At: testNow},
 		Unusable: webhooktest.Request{Body: body(t, "checkout.session.completed", "fixtures3.checkout.session.json", func(o map[string]any) {
 			paidSession(o)
 			o["currency"] = "zzz"

@@ -15,7 +15,6 @@ import (
 	"github.com/heldsway/heldsway/connectors/publish"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
-	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Name is the platform name in events and paths.
@@ -176,21 +175,6 @@ func checkTime(field string, secs int64, now time.Time) (time.Time, error) {
 		return time.Time{}, webhook.PayloadError(Name, "%w", err)
 	}
 	return t, nil
-}
-
-func amount(name string, v int64) (int64, error) {
-	if v < 0 || v > money.Max {
-		return 0, webhook.PayloadError(Name, "%s %d is out of range", name, v)
-	}
-	return v, nil
-}
-
-func currency(c string) (string, error) {
-	cur, _, err := money.Currency(c)
-	if err != nil {
-		return "", webhook.PayloadError(Name, "%v", err)
-	}
-	return cur, nil
 }
 
 func orDefault(v *int64) int64 {

@@ -114,20 +114,10 @@ func (p *Platform) refundOrderID(ctx context.Context, storeID, invoiceID, paymen
 }
 
 func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string, full bool) (publish.Event, error) {
-	if r.ID == "" {
-		return publish.Event{}, webhook.PayloadError(Name, "refund without an id")
-	}
-	amt, err := amount("refund amount", r.Amount)
-	if err != nil {
-		return publish.Event{}, err
-	}
-	cur, err := currency(r.Currency)
-	if err != nil {
-		return publish.Event{}, err
-	}
 	// The refund's own time, not its charge's or order's; the event's
 	// when the refund has none.
 	var at time.Time
+	var err error
 	if r.Created > 0 && r.Created < 1<<40 {
 		at, err = checkTime("refund created", r.Created, d.Now)
 	} else {
@@ -137,22 +127,21 @@ func (p *Platform) refund(d webhook.Delivery, ev event, r refund, orderID string
 		return publish.Event{}, err
 	}
 	store := d.Store.ID
-	rf := &schemas.Refund{
-		EventID:    checkout.EventID(checkout.EventKey{Platform: Name, Store: store, OrderID: orderID, RefundID: r.ID}),
-		RefundID:   r.ID,
-		OrderID:    orderID,
+	rf, err := checkout.BuildRefund(checkout.Refund{
 		Platform:   Name,
-		StoreID:    store,
-		Currency:   cur,
-		Amount:     amt,
-		Total:      amt,
+		Store:      store,
+		OrderID:    orderID,
+		RefundID:   r.ID,
+		Currency:   r.Currency,
+		Amount:     r.Amount,
+		Total:      r.Amount,
 		Full:       full,
-		Reason:     r.Reason,
+		Reason:     strOr(r.Reason),
 		OccurredAt: at,
 		ReceivedAt: d.Now,
-	}
-	if rf.Reason != nil && *rf.Reason == "" {
-		rf.Reason = nil
+	})
+	if err != nil {
+		return publish.Event{}, webhook.PayloadError(Name, "%w", err)
 	}
 	return publish.Event{Topic: p.cfg.Topics.Refunds, Key: schemas.OrderRef(Name, store, orderID), Value: rf}, nil
 }

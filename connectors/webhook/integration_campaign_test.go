@@ -282,7 +282,7 @@ func TestIntegrationBadInputCampaign(t *testing.T) {
 			// A refund's own time, not its event's.
 			setTime: func(m map[string]any, t time.Time) { obj(m)["created"] = t.Unix() }, timeField: "refund created",
 			setText: func(m map[string]any, s string) { obj(m)["reason"] = s },
-			amounts: intAmount(func(m map[string]any, v json.Number) { obj(m)["amount"] = v }, "refund amount -1 is out of range"),
+			amounts: intAmount(func(m map[string]any, v json.Number) { obj(m)["amount"] = v }, "checkout: invalid checkout: amount -1 is out of range"),
 			setCurrency: func(m map[string]any, c string) {
 				obj(m)["currency"] = strings.ToLower(c)
 			},

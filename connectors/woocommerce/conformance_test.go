@@ -26,6 +26,7 @@ func TestPlatformConformance(t *testing.T) {
 			h.Set(headerSignature, webhooktest.HMACBase64(secret, body))
 		},
 		Usable:   webhooktest.Request{Header: header(TopicOrderCreated), Body: order, At: testNow},
+		Refund:   webhooktest.Request{Header: header(TopicOrderUpdated), Body: webhooktest.Fixture(t, refundedFile), At: refundedNow},
 		Unusable: webhooktest.Request{Header: header(TopicOrderCreated), Body: webhooktest.Mutate(t, order, func(m map[string]any) { m["currency"] = "ZZZ" }), At: testNow},
 		Ignored:  webhooktest.Request{Header: header("product.updated"), Body: []byte(`{"id":1}`), At: testNow},
 	})

@@ -16,7 +16,6 @@ import (
 	"github.com/heldsway/heldsway/connectors/urlscrub"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
-	"github.com/heldsway/heldsway/schemas/money"
 )
 
 // Order meta_data keys HeldSway's checkout snippet writes, with or without
@@ -142,9 +141,9 @@ func (p *Platform) parseOrder(d webhook.Delivery, topic string) (webhook.Result,
 }
 
 func (p *Platform) mapOrder(o *order, orderID, topic string, d webhook.Delivery) (*schemas.Order, error) {
-	cur, _, err := money.Currency(o.Currency)
+	cur, _, err := checkout.Currency(o.Currency)
 	if err != nil {
-		return nil, fmt.Errorf("currency: %w", err)
+		return nil, err
 	}
 	var subtotal int64
 	for i, li := range o.LineItems {

@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
-	"unicode/utf8"
 
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/eventtime"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/schemas"
 )
-
-// maxReason is the longest refund reason kept, in bytes.
-const maxReason = 1024
 
 // mapRefunds maps the order's refunds[] to one Refund each. An entry
 // carries only id, reason and total (negative, tax and shipping included),
@@ -78,21 +74,24 @@ func (p *Platform) mapRefunds(o *order, ord *schemas.Order, d webhook.Delivery) 
 		}
 		amt = min(amt, e.total) // never more merchandise than money returned
 		credited += amt
-		out = append(out, &schemas.Refund{
-			EventID:     checkout.EventID(checkout.EventKey{Platform: Name, Store: ord.StoreID, OrderID: ord.OrderID, RefundID: e.id}),
-			RefundID:    e.id,
-			OrderID:     ord.OrderID,
+		rf, err := checkout.BuildRefund(checkout.Refund{
 			Platform:    Name,
-			StoreID:     ord.StoreID,
+			Store:       ord.StoreID,
+			OrderID:     ord.OrderID,
+			RefundID:    e.id,
 			Currency:    cur,
 			Amount:      amt,
 			Total:       e.total,
 			Full:        full,
-			Reason:      checkout.Optional(truncate(e.reason, maxReason)),
-			CustomerKey: &ord.Customer.Key,
+			Reason:      e.reason,
+			CustomerKey: ord.Customer.Key,
 			OccurredAt:  occurred,
 			ReceivedAt:  d.Now,
 		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rf)
 	}
 	return out, nil
 }
@@ -132,15 +131,4 @@ func numeric(s string) bool {
 		}
 	}
 	return s != "" && (len(s) == 1 || s[0] != '0')
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -2,8 +2,8 @@ package webhooktest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -43,6 +43,9 @@ type Platform struct {
 	Tolerance time.Duration
 	// Usable is a delivery that publishes at least one order or refund.
 	Usable Request
+	// Refund is a delivery that publishes at least one refund; its body
+	// nil when the platform has none to test.
+	Refund Request
 	// Unusable is a delivery whose content cannot be used (Parse fails
 	// with webhook.ErrPayload).
 	Unusable Request
@@ -50,24 +53,25 @@ type Platform struct {
 	Ignored Request
 }
 
-// deadLetterTopic is where the suite's handlers dead-letter.
-const deadLetterTopic = "test.dead-letter"
-
 // decoy is a store configured before the one the requests come from.
 var decoy = webhook.Store{ID: "decoy-store", Secret: "decoy-secret-0123456789"}
 
 // Run checks p against the contract every webhook platform owes
-// webhook.Handler. Run it from each platform's tests.
+// webhook.Handler, through the path production takes: the handler
+// publishes with a publish.Publisher on a kgo client to the embedded
+// broker (pipeline/broker) over TCP, and each case reads back and decodes
+// the Avro records that landed on its own topics. One broker serves the
+// whole run; the last case stops it. Run it from each platform's tests.
 func Run(t *testing.T, p Platform) {
-	topics := Topics(t)
-	serve := func(t *testing.T, rec *Recorder, r Request, sign func(http.Header, []byte)) *httptest.ResponseRecorder {
+	kc := startCluster(t)
+	serve := func(t *testing.T, topics schemas.Topics, pub webhook.Publisher, r Request, sign func(http.Header, []byte)) *httptest.ResponseRecorder {
 		t.Helper()
 		pl := p.New(t, topics)
 		h := &webhook.Handler{
 			Platform:        pl,
 			Stores:          []webhook.Store{decoy, p.Store},
-			Publisher:       rec,
-			DeadLetterTopic: deadLetterTopic,
+			Publisher:       pub,
+			DeadLetterTopic: topics.DeadLetter,
 			Now:             func() time.Time { return r.At },
 		}
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/"+pl.Name(), bytes.NewReader(r.Body))
@@ -87,54 +91,81 @@ func Run(t *testing.T, p Platform) {
 	signed := func(secret string, at time.Time) func(http.Header, []byte) {
 		return func(h http.Header, body []byte) { p.Sign(h, secret, body, at) }
 	}
-	name := p.New(t, topics).Name()
+	name := p.New(t, Topics(t)).Name()
 
-	t.Run("signed request is published", func(t *testing.T) {
-		rec := &Recorder{}
-		w := serve(t, rec, p.Usable, signed(p.Store.Secret, p.Usable.At))
-		if w.Code != http.StatusOK {
-			t.Fatalf("status %d, want 200; body %s", w.Code, w.Body)
-		}
-		ids := checkPublished(t, name, p.Store.ID, topics, rec.Events())
-		var resp struct {
-			Status   string   `json:"status"`
-			EventIDs []string `json:"event_ids"`
-		}
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Status != "accepted" || !slices.Equal(resp.EventIDs, ids) {
-			t.Fatalf("answer %s, want accepted with event ids %q (%v)", w.Body, ids, err)
-		}
-	})
+	type deliveryCase struct {
+		name   string
+		r      Request
+		refund bool // a refund must be among what lands
+	}
+	published := []deliveryCase{{"signed request is published", p.Usable, false}}
+	if p.Refund.Body != nil {
+		published = append(published, deliveryCase{"signed refund is published", p.Refund, true})
+	}
+	for _, tt := range published {
+		t.Run(tt.name, func(t *testing.T) {
+			topics := kc.newTopics(t, true)
+			w := serve(t, topics, kc.pub, tt.r, signed(p.Store.Secret, tt.r.At))
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200; body %s", w.Code, w.Body)
+			}
+			// Read right after the answer: what it acknowledged is in
+			// Kafka, as the platform's Parse made it (through Avro).
+			got := kc.landed(t, topics)
+			ids := checkPublished(t, name, p.Store.ID, topics, got)
+			JSONEqual(t, got, kc.parsed(t, p.New(t, topics), p.Store, tt.r))
+			if tt.refund && !slices.ContainsFunc(got, func(ev publish.Event) bool { _, ok := ev.Value.(*schemas.Refund); return ok }) {
+				t.Fatalf("landed %s, want a refund", Dump(got))
+			}
+			var resp struct {
+				Status   string   `json:"status"`
+				EventIDs []string `json:"event_ids"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Status != "accepted" || !slices.Equal(resp.EventIDs, ids) {
+				t.Fatalf("answer %s, want accepted with event ids %q (%v)", w.Body, ids, err)
+			}
+		})
+	}
 
 	t.Run("redelivery is idempotent", func(t *testing.T) {
-		first, again := &Recorder{}, &Recorder{}
-		serve(t, first, p.Usable, signed(p.Store.Secret, p.Usable.At))
+		topics := kc.newTopics(t, true)
+		if w := serve(t, topics, kc.pub, p.Usable, signed(p.Store.Secret, p.Usable.At)); w.Code != http.StatusOK {
+			t.Fatalf("delivery: status %d; body %s", w.Code, w.Body)
+		}
+		first := kc.landed(t, topics)
 		later := p.Usable
 		later.At = later.At.Add(time.Minute)
 		// A platform retries with the same body; schemes that sign a time
 		// sign the retry anew.
-		if w := serve(t, again, later, signed(p.Store.Secret, later.At)); w.Code != http.StatusOK {
+		if w := serve(t, topics, kc.pub, later, signed(p.Store.Secret, later.At)); w.Code != http.StatusOK {
 			t.Fatalf("redelivery: status %d; body %s", w.Code, w.Body)
 		}
-		a := checkPublished(t, name, p.Store.ID, topics, first.Events())
-		b := checkPublished(t, name, p.Store.ID, topics, again.Events())
-		if !slices.Equal(a, b) {
-			t.Fatalf("event ids %q, then %q on redelivery", a, b)
+		all := kc.landed(t, topics)
+		if len(all) != 2*len(first) {
+			t.Fatalf("%d records after the delivery, %d after the redelivery; want it published again", len(first), len(all))
 		}
-		for i, ev := range first.Events() {
-			if ev2 := again.Events()[i]; ev.Topic != ev2.Topic || ev.Key != ev2.Key {
-				t.Fatalf("event %d on %s keyed %q, then on %s keyed %q", i, ev.Topic, ev.Key, ev2.Topic, ev2.Key)
+		// Both land (Kafka keeps both) with one event id, on one topic
+		// with one key: downstream keeps the first.
+		checkPublished(t, name, p.Store.ID, topics, all)
+		byID := map[string][]publish.Event{}
+		for _, ev := range all {
+			byID[eventID(ev.Value)] = append(byID[eventID(ev.Value)], ev)
+		}
+		for id, evs := range byID {
+			if len(evs) != 2 || evs[0].Topic != evs[1].Topic || evs[0].Key != evs[1].Key {
+				t.Fatalf("event %s: %s; want the delivery and the redelivery on one topic with one key", id, Dump(evs))
 			}
 		}
 	})
 
 	t.Run("store is the one whose secret verifies", func(t *testing.T) {
 		// The headers may name another store: only the secret decides.
-		rec := &Recorder{}
-		w := serve(t, rec, p.Usable, signed(decoy.Secret, p.Usable.At))
+		topics := kc.newTopics(t, true)
+		w := serve(t, topics, kc.pub, p.Usable, signed(decoy.Secret, p.Usable.At))
 		if w.Code != http.StatusOK {
 			t.Fatalf("status %d, want 200; body %s", w.Code, w.Body)
 		}
-		checkPublished(t, name, decoy.ID, topics, rec.Events())
+		checkPublished(t, name, decoy.ID, topics, kc.landed(t, topics))
 	})
 
 	refused := []struct {
@@ -156,13 +187,13 @@ func Run(t *testing.T, p Platform) {
 	}
 	for _, tt := range refused {
 		t.Run("refused: "+tt.name, func(t *testing.T) {
-			rec := &Recorder{}
-			w := serve(t, rec, tt.r, tt.sign)
+			topics := kc.newTopics(t, true)
+			w := serve(t, topics, kc.pub, tt.r, tt.sign)
 			if w.Code != http.StatusUnauthorized {
 				t.Fatalf("status %d, want 401; body %s", w.Code, w.Body)
 			}
-			if evs := rec.Events(); len(evs) != 0 {
-				t.Fatalf("published %d events for a refused request", len(evs))
+			if evs := kc.landed(t, topics); len(evs) != 0 {
+				t.Fatalf("%s landed in Kafka for a refused request", Dump(evs))
 			}
 		})
 	}
@@ -176,32 +207,34 @@ func Run(t *testing.T, p Platform) {
 	}
 	for _, tt := range deadLettered {
 		t.Run("dead-lettered: "+tt.name, func(t *testing.T) {
+			topics := kc.newTopics(t, true)
 			var ids []string
-			for range 2 { // a redelivery is the same dead letter
-				rec := &Recorder{}
-				w := serve(t, rec, tt.r, signed(p.Store.Secret, tt.r.At))
+			for i := range 2 { // a redelivery is the same dead letter
+				w := serve(t, topics, kc.pub, tt.r, signed(p.Store.Secret, tt.r.At))
 				if w.Code != http.StatusOK {
 					t.Fatalf("status %d, want 200 once dead-lettered; body %s", w.Code, w.Body)
 				}
-				evs := rec.Events()
-				if len(evs) != 1 || evs[0].Topic != deadLetterTopic {
-					t.Fatalf("published %s, want one dead letter on %s", Dump(evs), deadLetterTopic)
+				evs := kc.landed(t, topics)
+				if len(evs) != i+1 || evs[i].Topic != topics.DeadLetter {
+					t.Fatalf("landed %s after delivery %d, want one more dead letter on %s", Dump(evs), i+1, topics.DeadLetter)
 				}
-				dl, ok := evs[0].Value.(*schemas.DeadLetter)
+				dl, ok := evs[i].Value.(*schemas.DeadLetter)
 				if !ok {
-					t.Fatalf("published %T, want *schemas.DeadLetter", evs[0].Value)
+					t.Fatalf("landed %T, want *schemas.DeadLetter", evs[i].Value)
 				}
-				if !bytes.Equal(dl.Value, tt.r.Body) || dl.Source != "webhook/"+name || dl.EventID == "" ||
+				if !bytes.Equal(dl.Value, tt.r.Body) || dl.Source != "webhook/"+name || dl.EventID == "" || evs[i].Key != p.Store.ID ||
 					!strings.Contains(dl.Reason, webhook.ErrPayload.Error()) {
-					t.Fatalf("dead letter %+v: want the raw body, source webhook/%s and a reason wrapping %q", dl, name, webhook.ErrPayload)
+					t.Fatalf("dead letter keyed %q %+v: want the raw body, source webhook/%s, key %s and a reason wrapping %q",
+						evs[i].Key, dl, name, p.Store.ID, webhook.ErrPayload)
 				}
 				var resp struct {
 					Status  string `json:"status"`
 					Reason  string `json:"reason"`
 					EventID string `json:"event_id"`
 				}
-				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Status != "dead_lettered" || resp.EventID != dl.EventID || resp.Reason == "" {
-					t.Fatalf("answer %s, want dead_lettered with a reason and event id %s (%v)", w.Body, dl.EventID, err)
+				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Status != "dead_lettered" || resp.EventID != dl.EventID ||
+					resp.Reason == "" || !strings.Contains(dl.Reason, resp.Reason) {
+					t.Fatalf("answer %s, want dead_lettered with the dead letter's reason (%q) and event id %s (%v)", w.Body, dl.Reason, dl.EventID, err)
 				}
 				ids = append(ids, dl.EventID)
 			}
@@ -212,22 +245,49 @@ func Run(t *testing.T, p Platform) {
 	}
 
 	t.Run("unused event answered 202", func(t *testing.T) {
-		rec := &Recorder{}
-		w := serve(t, rec, p.Ignored, signed(p.Store.Secret, p.Ignored.At))
+		topics := kc.newTopics(t, true)
+		w := serve(t, topics, kc.pub, p.Ignored, signed(p.Store.Secret, p.Ignored.At))
 		if w.Code != http.StatusAccepted || !strings.Contains(w.Body.String(), `"status":"ignored"`) {
 			t.Fatalf("status %d, want 202 ignored; body %s", w.Code, w.Body)
 		}
-		if evs := rec.Events(); len(evs) != 0 {
-			t.Fatalf("published %s for an unused event", Dump(evs))
+		if evs := kc.landed(t, topics); len(evs) != 0 {
+			t.Fatalf("%s landed in Kafka for an unused event", Dump(evs))
 		}
 	})
 
-	t.Run("kafka down answered 503", func(t *testing.T) {
-		rec := &Recorder{Err: errors.Join(publish.ErrUnavailable, errors.New("no broker"))}
-		w := serve(t, rec, p.Usable, signed(p.Store.Secret, p.Usable.At))
+	// Kafka cannot take the record: the answer must not be 2xx, so the
+	// platform delivers again.
+	unavailable := func(t *testing.T, w *httptest.ResponseRecorder) {
+		t.Helper()
 		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
-			t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After so the platform delivers again", w.Code, w.Header().Get("Retry-After"))
+			t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After so the platform delivers again; body %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 		}
+	}
+	down := kc.downPublisher(t)
+	for _, tt := range []struct {
+		name string
+		r    Request
+	}{
+		{"topic missing answered 503", p.Usable},
+		{"dead-letter topic missing answered 503", p.Unusable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			topics := kc.newTopics(t, false)
+			unavailable(t, serve(t, topics, down, tt.r, signed(p.Store.Secret, tt.r.At)))
+			kc.missing(t, topics.Orders, topics.Refunds, topics.DeadLetter)
+		})
+	}
+
+	// Last: it stops the run's broker.
+	t.Run("broker stopped answered 503", func(t *testing.T) {
+		topics := kc.newTopics(t, true)
+		ctx, cancel := context.WithTimeout(context.Background(), kc.wait)
+		defer cancel()
+		if err := down.Ping(ctx); err != nil {
+			t.Fatalf("the broker does not answer before it is stopped: %v", err)
+		}
+		kc.br.Close()
+		unavailable(t, serve(t, topics, down, p.Usable, signed(p.Store.Secret, p.Usable.At)))
 	})
 }
 
@@ -262,4 +322,15 @@ func checkPublished(t *testing.T, platform, store string, topics schemas.Topics,
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// eventID is the event id of an order or a refund; "" for anything else.
+func eventID(v any) string {
+	switch x := v.(type) {
+	case *schemas.Order:
+		return x.EventID
+	case *schemas.Refund:
+		return x.EventID
+	}
+	return ""
 }
