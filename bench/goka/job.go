@@ -134,12 +134,13 @@ func Run(ctx context.Context, cfg Config) error {
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
+	conns := clients{sc: sc, tm: tm}
 	in, out := cfg.Inputs, cfg.Outputs
 	// The registry: a Goka view over the codes topic, which also keeps the
 	// affiliate index the processor derives from its codes table.
 	affs := attribution.NewAffiliateIndex(j.serde)
 	j.attr.SetAffiliates(affs.Lookup)
-	codes, err := goka.NewView(brokers, goka.Table(in.Codes), rawCodec{},
+	codes, err := goka.NewView(brokers, goka.Table(in.Codes), rawCodec{}, append(conns.viewOptions(),
 		goka.WithViewHasher(kafkaHasher),
 		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, "codes"))),
 		goka.WithViewCallback(func(ctx goka.UpdateContext, s storage.Storage, key string, value []byte) error {
@@ -149,7 +150,7 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 			affs.Change([]byte(key), old, value)
 			return goka.DefaultUpdate(ctx, s, key, value)
-		}))
+		}))...)
 	if err != nil {
 		return fmt.Errorf("goka: building the codes view: %w", err)
 	}
@@ -181,13 +182,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	procs := make([]*goka.Processor, len(graphs))
 	for i, gg := range graphs {
-		p, err := goka.NewProcessor(brokers, gg,
-			goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
-			goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
-			goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, tm)),
+		p, err := goka.NewProcessor(brokers, gg, append(conns.processorOptions(),
 			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, groups[i]))),
 			goka.WithHasher(kafkaHasher),
-		)
+		)...)
 		if err != nil {
 			return fmt.Errorf("goka: building processor %s: %w", groups[i], err)
 		}
