@@ -298,45 +298,9 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 	}
 }
 
-// do sends r through the Paddle API client the webhook side uses too, and
-// puts its failures in the terms the syncer retries by: an answer outside
-// 2xx is an *APIError, no answer a transportError.
+// do sends r through the Paddle API client the webhook side uses too, its
+// failures in the terms the syncer retries by (apiError).
 func (p *Paddle) do(ctx context.Context, r paddleapi.Request, out any) (http.Header, error) {
 	h, err := p.api.Do(ctx, r, out)
-	var ae *paddleapi.Error
-	var te *paddleapi.TransportError
-	switch {
-	case errors.As(err, &ae):
-		return h, &APIError{Platform: registry.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
-			Message: paddleMessage([]byte(ae.Body)), RetryAfter: ae.RetryAfter}
-	case errors.As(err, &te):
-		return h, transportError{err}
-	}
-	return h, err
-}
-
-// paddleMessage reads Paddle's error body: {"error": {"code", "detail",
-// "errors": [{"field", "message"}]}}.
-func paddleMessage(b []byte) string {
-	var e struct {
-		Error struct {
-			Code   string `json:"code"`
-			Detail string `json:"detail"`
-			Errors []struct {
-				Field   string `json:"field"`
-				Message string `json:"message"`
-			} `json:"errors"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) != nil || e.Error.Detail == "" && e.Error.Code == "" {
-		return strings.TrimSpace(string(b))
-	}
-	m := e.Error.Detail
-	for _, f := range e.Error.Errors {
-		m += "; " + f.Field + ": " + f.Message
-	}
-	if e.Error.Code != "" {
-		m += " [" + e.Error.Code + "]"
-	}
-	return m
+	return h, apiError(registry.PlatformPaddle, err)
 }

@@ -397,35 +397,9 @@ func (s *Stripe) List(ctx context.Context, fn func(Coupon) error) error {
 	}
 }
 
-// do sends r through the Stripe API client the webhook side uses too, and
-// puts its failures in the terms the syncer retries by: an answer outside
-// 2xx is an *APIError, no answer a transportError.
+// do sends r through the Stripe API client the webhook side uses too, its
+// failures in the terms the syncer retries by (apiError).
 func (s *Stripe) do(ctx context.Context, r stripeapi.Request, out any) (http.Header, error) {
 	h, err := s.api.Do(ctx, r, out)
-	var ae *stripeapi.Error
-	var te *stripeapi.TransportError
-	switch {
-	case errors.As(err, &ae):
-		return h, &APIError{Platform: registry.PlatformStripe, Method: ae.Method, Path: ae.Path, Status: ae.Status,
-			Message: stripeMessage(ae), RetryAfter: ae.RetryAfter}
-	case errors.As(err, &te):
-		return h, transportError{err}
-	}
-	return h, err
-}
-
-// stripeMessage is the text of Stripe's error object: message, param and
-// code, or the raw body when it is not one.
-func stripeMessage(e *stripeapi.Error) string {
-	if e.Message == "" {
-		return e.Body
-	}
-	m := e.Message
-	if e.Param != "" {
-		m += " (param " + e.Param + ")"
-	}
-	if e.Code != "" {
-		m += " [" + e.Code + "]"
-	}
-	return m
+	return h, apiError(registry.PlatformStripe, err)
 }
