@@ -35,8 +35,13 @@ type PaddleConfig struct {
 	// the first payment only.
 	Recur                 bool
 	MaxRecurringIntervals int
-	// HTTPClient sends the requests. Default: 30s timeout.
+	// HTTPClient sends the requests. Default: paddleapi's, with a
+	// Timeout timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultRemoteTimeout (30s), the sync's own, not the
+	// webhook side's paddleapi.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Paddle syncs codes as Paddle Billing discounts enabled for checkout.
@@ -61,10 +66,13 @@ func NewPaddle(cfg PaddleConfig) (*Paddle, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultPaddleURL
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRemoteTimeout
+	}
 	if cfg.MaxRecurringIntervals < 0 {
 		return nil, errors.New("sync: paddle max recurring intervals must not be negative")
 	}
-	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
+	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient, Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("sync: paddle: %w", err)
 	}

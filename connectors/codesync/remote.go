@@ -268,6 +268,13 @@ func IsNotFound(err error) bool {
 // userAgent is sent with every request the sync makes.
 const userAgent = "heldsway-codes-sync"
 
+// DefaultRemoteTimeout bounds one request of a remote to its store, answer
+// read included, when its config gives no HTTPClient: every platform's
+// sync calls (Stripe and Paddle too, which send through the webhook side's
+// API clients with a timeout of their own). Store APIs answer a write
+// more slowly than a lookup, and a sync is no request a customer waits on.
+const DefaultRemoteTimeout = 30 * time.Second
+
 // client is the HTTP plumbing of the Shopify and WooCommerce remotes:
 // apiclient's, with the answers put in the terms the syncer retries by.
 // (Stripe and Paddle send through their platform's API client, shared with
@@ -297,7 +304,7 @@ func newClient(platform, base string, hc *http.Client, auth func(http.Header), m
 		return nil, fmt.Errorf("sync: %s: invalid API base URL %q", platform, base)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: DefaultRemoteTimeout}
 	}
 	h := http.Header{"User-Agent": {userAgent}}
 	auth(h)

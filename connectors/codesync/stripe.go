@@ -44,9 +44,13 @@ type StripeConfig struct {
 	// forever, or repeating for DurationInMonths. Default once.
 	Duration         string
 	DurationInMonths int
-	// HTTPClient sends the requests. Default: stripeapi's, a
-	// stripeapi.DefaultTimeout timeout, as the webhook side's lookups.
+	// HTTPClient sends the requests. Default: stripeapi's, with a
+	// Timeout timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultRemoteTimeout (30s), the sync's own, not the
+	// webhook side's stripeapi.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Stripe syncs codes as promotion codes of coupons. The coupon carries the
@@ -77,6 +81,9 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	if cfg.Version == "" {
 		cfg.Version = DefaultStripeVersion
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRemoteTimeout
+	}
 	switch cfg.Duration {
 	case "":
 		cfg.Duration = "once"
@@ -88,7 +95,8 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	default:
 		return nil, fmt.Errorf("sync: stripe coupon duration %q: want once, forever or repeating", cfg.Duration)
 	}
-	api, err := stripeapi.New(stripeapi.Config{BaseURL: cfg.BaseURL, Key: cfg.SecretKey, Version: cfg.Version, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
+	api, err := stripeapi.New(stripeapi.Config{BaseURL: cfg.BaseURL, Key: cfg.SecretKey, Version: cfg.Version, UserAgent: userAgent,
+		HTTPClient: cfg.HTTPClient, Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("sync: stripe: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
 )
@@ -33,15 +34,19 @@ type Config struct {
 	Key string
 	// UserAgent is sent as User-Agent. Default: Go's.
 	UserAgent string
-	// HTTPClient sends the requests. Default: a client with a
-	// DefaultTimeout timeout.
+	// HTTPClient sends the requests. Default: a client with a Timeout
+	// timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultTimeout; the code sync's remotes set their
+	// own (connectors/codesync.DefaultRemoteTimeout).
+	Timeout time.Duration
 }
 
 // account is c as the settings apiclient opens.
 func (c Config) account() apiclient.Account {
 	return apiclient.Account{Platform: "paddle", ErrConfig: ErrConfig, BaseURL: c.BaseURL, DefaultBaseURL: DefaultBaseURL,
-		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient,
+		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient, Timeout: c.Timeout,
 		ReadError: func(se *apiclient.StatusError) error { return readError(se) }}
 }
 

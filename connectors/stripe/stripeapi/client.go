@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
 )
@@ -34,15 +35,19 @@ type Config struct {
 	Version string
 	// UserAgent is sent as User-Agent. Default: Go's.
 	UserAgent string
-	// HTTPClient sends the requests. Default: a client with a
-	// DefaultTimeout timeout.
+	// HTTPClient sends the requests. Default: a client with a Timeout
+	// timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultTimeout; the code sync's remotes set their
+	// own (connectors/codesync.DefaultRemoteTimeout).
+	Timeout time.Duration
 }
 
 // account is c as the settings apiclient opens.
 func (c Config) account() apiclient.Account {
 	a := apiclient.Account{Platform: "stripe", ErrConfig: ErrConfig, BaseURL: c.BaseURL, DefaultBaseURL: DefaultBaseURL,
-		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient,
+		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient, Timeout: c.Timeout,
 		ReadError: func(se *apiclient.StatusError) error { return readError(se) }}
 	if c.Version != "" {
 		a.Header = http.Header{"Stripe-Version": {c.Version}}
