@@ -41,7 +41,7 @@ type Config struct {
 	// Program holds the attribution rules. Default
 	// attribution.NewProgram().
 	Program *attribution.Program
-	// Logger receives logs. Default zap.NewNop().
+	// Logger receives logs, Goka's own included. Default zap.NewNop().
 	Logger *zap.Logger
 }
 
@@ -141,6 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	affs := attribution.NewAffiliateIndex(j.serde)
 	j.attr.SetAffiliates(affs.Lookup)
 	codes, err := goka.NewView(brokers, goka.Table(in.Codes), rawCodec{}, append(conns.viewOptions(),
+		goka.WithViewLogger(zap.NewStdLog(j.log.Named("codes-view"))),
 		goka.WithViewHasher(kafkaHasher),
 		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, "codes"))),
 		goka.WithViewCallback(func(ctx goka.UpdateContext, s storage.Storage, key string, value []byte) error {
@@ -183,6 +184,7 @@ func Run(ctx context.Context, cfg Config) error {
 	procs := make([]*goka.Processor, len(graphs))
 	for i, gg := range graphs {
 		p, err := goka.NewProcessor(brokers, gg, append(conns.processorOptions(),
+			goka.WithLogger(zap.NewStdLog(j.log.Named(groups[i]))),
 			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, groups[i]))),
 			goka.WithHasher(kafkaHasher),
 		)...)
