@@ -46,7 +46,9 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 		return nil, fmt.Errorf("%w: hash key: %w", ErrConfig, err)
 	}
 	httpCfg := cfg.HTTP
-	httpCfg.Logger = log.Named("http")
+	if httpCfg.Logger == nil {
+		httpCfg.Logger = log.Named("http")
+	}
 	srv, err := edge.New(httpCfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
