@@ -93,8 +93,12 @@ func (j *job) attributeOne(ctx goka.Context, raw []byte, at time.Time) error {
 	for i := range cands {
 		c := &cands[i]
 		if _, ok := c.Final(); ok {
-			if c.Code != "" && c.Version == 1 {
+			if c.Code != "" && (c.Version == 1 || c.ClickArrived) {
+				// Version 1 is counted; a revision a late click from the
+				// code's owner caused corrects the no-click count, as the
+				// processor's stage 1 does.
 				r := c.Redeemed(ctx.Key())
+				r.Correction = c.Version > 1
 				redeem[i] = r.Marshal()
 			}
 			continue
@@ -110,7 +114,8 @@ func (j *job) attributeOne(ctx goka.Context, raw []byte, at time.Time) error {
 			// No valid code, or a code without a usage limit: nothing
 			// global decides the credit, so it is published here. The
 			// code-keyed processor's leak detector gets the redemption
-			// (version 1) and sends a hold back when it flags it.
+			// (version 1) and sends a hold back when it flags it, and a
+			// correction when a late click revised it.
 			if err := j.publish(ctx, d, at); err != nil {
 				return err
 			}

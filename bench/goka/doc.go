@@ -15,13 +15,15 @@
 //     without a valid code, or with a code without a usage limit, is
 //     published here (the latter also sent as an attribution.Redeemed to
 //     the internal redemptions topic, keyed by code, for the leak
-//     detector); one with a usage-limited code is emitted there as an
-//     attribution.Candidate. Leak holds come back on the internal holds
-//     topic, keyed by customer.
+//     detector, and again as a correction when a late click from the
+//     code's owner revises an order decided without one); one with a
+//     usage-limited code is emitted there as an attribution.Candidate.
+//     Leak holds come back on the internal holds topic, keyed by customer.
 //   - Group-redeem, keyed by code: usage limits (attribution.ResolveUse),
-//     use counts and the leak detector (fraud.CodeStats); publishes a
-//     candidate's attribution and flags, and sends a leak hold back for a
-//     redemption it flags.
+//     use counts and the leak detector (fraud.CodeStats, corrected by
+//     CodeStats.Clicked for late clicks); publishes a candidate's
+//     attribution and flags, and sends a leak hold back for a redemption
+//     it flags.
 //   - Group-adjust, keyed by order (attributions and refunds): the
 //     order's attribution.OrderLedger, emitting adjustments.
 //

@@ -9,10 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/pipeline/attribution"
@@ -22,8 +20,10 @@ import (
 
 // Config configures the Goka job.
 type Config struct {
-	// Brokers to connect to. Required.
-	Brokers []string
+	// Conn says how to reach Kafka, as for every other service. Required.
+	// Goka connects through Sarama with the same seed brokers, client id,
+	// TLS and SASL PLAIN; SCRAM is refused (see Validate).
+	Conn kafka.Conn
 	// Inputs names the input topics (Clicks, Orders, Refunds) and the code
 	// registry (Codes). Required.
 	Inputs schemas.Topics
@@ -41,7 +41,7 @@ type Config struct {
 	// Program holds the attribution rules. Default
 	// attribution.NewProgram().
 	Program *attribution.Program
-	// Logger receives logs. Default zap.NewNop().
+	// Logger receives logs, Goka's own included. Default zap.NewNop().
 	Logger *zap.Logger
 }
 
@@ -61,13 +61,17 @@ func (c *Config) EnsureDefaults() {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
+	c.Conn.EnsureDefaults()
 }
 
 // Validate reports whether c is usable. Call EnsureDefaults first: it
 // checks the program EnsureDefaults completed.
 func (c Config) Validate() error {
-	if len(c.Brokers) == 0 || c.Group == "" || c.StateDir == "" || c.Inputs.Orders == "" || c.Inputs.Codes == "" || c.Outputs.Attributions == "" {
-		return errors.New("goka: brokers, input and output topics, group and state dir are required")
+	if _, _, err := saramaConfig(c.Conn); err != nil {
+		return fmt.Errorf("goka: %w", err)
+	}
+	if c.Group == "" || c.StateDir == "" || c.Inputs.Orders == "" || c.Inputs.Codes == "" || c.Outputs.Attributions == "" {
+		return errors.New("goka: input and output topics, group and state dir are required")
 	}
 	if c.Program == nil {
 		return errors.New("goka: program is required")
@@ -123,18 +127,21 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := j.ensureTopics(ctx); err != nil {
 		return err
 	}
-	sc := goka.DefaultConfig()
-	sc.Version = sarama.V2_8_0_0
-	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
+	brokers, sc, err := saramaConfig(cfg.Conn)
+	if err != nil {
+		return fmt.Errorf("goka: %w", err)
+	}
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
+	conns := clients{sc: sc, tm: tm}
 	in, out := cfg.Inputs, cfg.Outputs
 	// The registry: a Goka view over the codes topic, which also keeps the
 	// affiliate index the processor derives from its codes table.
 	affs := attribution.NewAffiliateIndex(j.serde)
 	j.attr.SetAffiliates(affs.Lookup)
-	codes, err := goka.NewView(cfg.Brokers, goka.Table(in.Codes), rawCodec{},
+	codes, err := goka.NewView(brokers, goka.Table(in.Codes), rawCodec{}, append(conns.viewOptions(),
+		goka.WithViewLogger(zap.NewStdLog(j.log.Named("codes-view"))),
 		goka.WithViewHasher(kafkaHasher),
 		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, "codes"))),
 		goka.WithViewCallback(func(ctx goka.UpdateContext, s storage.Storage, key string, value []byte) error {
@@ -144,7 +151,7 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 			affs.Change([]byte(key), old, value)
 			return goka.DefaultUpdate(ctx, s, key, value)
-		}))
+		}))...)
 	if err != nil {
 		return fmt.Errorf("goka: building the codes view: %w", err)
 	}
@@ -176,13 +183,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	procs := make([]*goka.Processor, len(graphs))
 	for i, gg := range graphs {
-		p, err := goka.NewProcessor(cfg.Brokers, gg,
-			goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
-			goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
-			goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, tm)),
+		p, err := goka.NewProcessor(brokers, gg, append(conns.processorOptions(),
+			goka.WithLogger(zap.NewStdLog(j.log.Named(groups[i]))),
 			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, groups[i]))),
 			goka.WithHasher(kafkaHasher),
-		)
+		)...)
 		if err != nil {
 			return fmt.Errorf("goka: building processor %s: %w", groups[i], err)
 		}
@@ -237,9 +242,9 @@ func Run(ctx context.Context, cfg Config) error {
 // topic's partition count (Goka's inputs of one group must be
 // co-partitioned).
 func (j *job) ensureTopics(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(j.cfg.Brokers...))
+	cl, err := j.cfg.Conn.NewClient()
 	if err != nil {
-		return fmt.Errorf("goka: creating kafka client: %w", err)
+		return fmt.Errorf("goka: %w", err)
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

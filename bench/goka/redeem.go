@@ -67,7 +67,9 @@ func (j *job) redeemOne(ctx goka.Context, raw []byte, at time.Time) error {
 // code's use is counted and the leak detector sees it; when it flags the
 // redemption or the code is inside a leak episode, a hold goes back to
 // the customer-keyed processor, which publishes the order's next version
-// held.
+// held. A correction (a late click from the code's owner revised an order
+// counted without one) lowers the no-click count of the order's bucket
+// (fraud.CodeStats.Clicked) and counts no use, as the processor's stage 2.
 func (j *job) observe(ctx goka.Context, raw []byte, at time.Time) error {
 	r, err := attribution.UnmarshalRedeemed(raw)
 	if err != nil {
@@ -76,6 +78,11 @@ func (j *job) observe(ctx goka.Context, raw []byte, at time.Time) error {
 	st, _ := ctx.Value().(*codeValue)
 	if st == nil {
 		st = &codeValue{}
+	}
+	if r.Correction {
+		st.stats.Clicked(r.Redemption(), j.cfg.Program.Defaults.Leak)
+		ctx.SetValue(st)
+		return nil
 	}
 	st.counter.Uses++
 	st.counter.Resolved++

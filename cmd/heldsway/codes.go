@@ -80,7 +80,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("%w (is `heldsway broker` or `heldsway up` running, or --brokers set?)", err)
 	}
 	e := &codesEnv{log: log, env: env}
-	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn}, log.Named("codes"))
+	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn, Logger: log.Named("codes")})
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -646,7 +646,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return err
 			}
-			srv, err := edge.New(edge.Config{Addr: addr, MaxBodyBytes: maxImport, RequestTimeout: timeout}, e.log.Named("http"))
+			srv, err := edge.New(edge.Config{Addr: addr, MaxBodyBytes: maxImport, RequestTimeout: timeout, Logger: e.log.Named("http")})
 			if err != nil {
 				return usageError{err}
 			}

@@ -40,8 +40,9 @@ func (s *syncFlags) register(c *cobra.Command, withStoresFile bool) {
 // the sync (a no-op without it).
 func newCodesWriter(reg *registry.Registry, cfg registry.WriterConfig, sf *syncFlags, log *zap.Logger) (w *registry.Writer, stop func(), err error) {
 	stop = func() {}
+	cfg.Logger = log.Named("codes")
 	if !sf.enabled {
-		w, err = registry.NewWriter(reg, cfg, log.Named("codes"))
+		w, err = registry.NewWriter(reg, cfg)
 		return w, stop, err
 	}
 	if sf.storesFile == "" {
@@ -55,7 +56,7 @@ func newCodesWriter(reg *registry.Registry, cfg registry.WriterConfig, sf *syncF
 	if err != nil {
 		return nil, stop, usageError{fmt.Errorf("--sync: %w", err)}
 	}
-	w, s, err := codesync.NewWriter(reg, cfg, codesync.Config{Remotes: remotes, Retry: codesync.RetryPolicy{Attempts: sf.attempts}}, log)
+	w, s, err := codesync.NewWriter(reg, cfg, codesync.Config{Remotes: remotes, Retry: codesync.RetryPolicy{Attempts: sf.attempts}, Logger: log.Named("sync")})
 	if err != nil {
 		return nil, stop, usageError{err}
 	}
@@ -131,11 +132,11 @@ Paddle API key.`,
 				return err
 			}
 			defer e.Close()
-			cfg := codesync.Config{Remotes: remotes, DryRun: dryRun, DeleteInactive: deleteInactive, Retry: codesync.RetryPolicy{Attempts: attempts}}
+			cfg := codesync.Config{Remotes: remotes, DryRun: dryRun, DeleteInactive: deleteInactive, Retry: codesync.RetryPolicy{Attempts: attempts}, Logger: e.log.Named("sync")}
 			if e.w != nil {
 				cfg.Recorder = e.w
 			}
-			s, err := codesync.New(cfg, e.reg, e.log.Named("sync"))
+			s, err := codesync.New(cfg, e.reg)
 			if err != nil {
 				return usageError{err}
 			}

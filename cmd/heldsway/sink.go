@@ -159,7 +159,7 @@ func runSinkDashboard(ctx context.Context, g *globalFlags, ch *chFlags, s *click
 		return usageError{err}
 	}
 	defer a.Close()
-	srv, err := edge.New(edge.Config{Addr: addr}, log.Named("http"))
+	srv, err := edge.New(edge.Config{Addr: addr, Logger: log.Named("http")})
 	if err != nil {
 		return usageError{fmt.Errorf("--dashboard-addr: %w", err)}
 	}

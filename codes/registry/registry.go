@@ -31,6 +31,15 @@ type RegistryConfig struct {
 	Serde *schemas.Serde
 	// Conn says how to reach Kafka (seed brokers, TLS, SASL). Required.
 	Conn kafka.Conn
+	// Logger receives the registry's logs. Default zap.NewNop().
+	Logger *zap.Logger
+}
+
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *RegistryConfig) EnsureDefaults() {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
 }
 
 // Validate checks c.
@@ -74,12 +83,10 @@ var _ Lookup = (*Registry)(nil)
 
 // NewRegistry starts materialising the registry in the background. Call
 // WaitCaughtUp before trusting lookups, and Close when done.
-func NewRegistry(cfg RegistryConfig, log *zap.Logger) (*Registry, error) {
+func NewRegistry(cfg RegistryConfig) (*Registry, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if log == nil {
-		log = zap.NewNop()
 	}
 	cl, err := cfg.Conn.NewClient(
 		kgo.ConsumeTopics(cfg.Topic),
@@ -91,7 +98,7 @@ func NewRegistry(cfg RegistryConfig, log *zap.Logger) (*Registry, error) {
 		return nil, fmt.Errorf("registry: creating registry consumer: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	r := &Registry{cfg: cfg, log: log, cl: cl, stop: stop, done: make(chan struct{})}
+	r := &Registry{cfg: cfg, log: cfg.Logger, cl: cl, stop: stop, done: make(chan struct{})}
 	r.mu.x = newIndex()
 	r.mu.pos = map[int32]int64{}
 	r.mu.changed = make(chan struct{})

@@ -103,6 +103,8 @@ type WriterConfig struct {
 	WaitTimeout time.Duration
 	// Now is the clock stamping UpdatedAt. Default time.Now.
 	Now func() time.Time
+	// Logger receives the writer's logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
 // EnsureDefaults sets c's zero fields to their defaults (a random
@@ -118,6 +120,9 @@ func (c *WriterConfig) EnsureDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 
@@ -148,13 +153,10 @@ type Writer struct {
 }
 
 // NewWriter returns a Writer producing to reg's topic.
-func NewWriter(reg *Registry, cfg WriterConfig, log *zap.Logger) (*Writer, error) {
+func NewWriter(reg *Registry, cfg WriterConfig) (*Writer, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if log == nil {
-		log = zap.NewNop()
 	}
 	cl, err := cfg.Conn.NewClient(
 		kgo.TransactionalID(cfg.TransactionalID),
@@ -166,7 +168,7 @@ func NewWriter(reg *Registry, cfg WriterConfig, log *zap.Logger) (*Writer, error
 	if err != nil {
 		return nil, fmt.Errorf("registry: creating registry producer: %w", err)
 	}
-	return &Writer{reg: reg, cfg: cfg, log: log, cl: cl}, nil
+	return &Writer{reg: reg, cfg: cfg, log: cfg.Logger, cl: cl}, nil
 }
 
 // Close releases the producer.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -47,11 +46,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s: empty store id or %s for store %q", c.Platform, c.KeyName, store)
 		}
 	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%s: invalid base URL %q", c.Platform, c.BaseURL)
-		}
+	if c.BaseURL != "" && !validBaseURL(c.BaseURL) {
+		return fmt.Errorf("%s: invalid base URL %q", c.Platform, c.BaseURL)
 	}
 	if c.CacheSize < 0 || c.CacheTTL < 0 {
 		return errors.New(c.Platform + ": negative cache size or TTL")

@@ -7,6 +7,14 @@
 // checks it with the platform's wording; Open applies the defaults and
 // returns a Conn, the ready-to-use settings a client keeps.
 //
+// Account is the same for a client of one account sending with one key
+// (stripeapi, paddleapi): each converts its Config to an Account, whose
+// Validate wraps the platform's ErrConfig and whose NewClient returns the
+// Client (stripeapi.Client and paddleapi.Client are this type). Answered
+// is an answer outside 2xx as any platform's client reports it (a
+// *StatusError or the platform's error type with its reason), so that a
+// caller puts them in its own terms once (connectors/codesync).
+//
 // HTTP is the request mechanics every platform API client sends through
 // (stripeapi, paddleapi, and connectors/codesync's Shopify and WooCommerce
 // remotes): a Request in, the 2xx body decoded, a *StatusError (with the

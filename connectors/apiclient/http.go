@@ -43,6 +43,28 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s answered %d to %s %s", e.Platform, e.Status, e.Method, e.Path)
 }
 
+// Answer implements Answered: e itself.
+func (e *StatusError) Answer() *StatusError { return e }
+
+// Reason implements Answered: the body, which only the platform can read.
+func (e *StatusError) Reason() string { return e.Body }
+
+// Answered is an answer outside 2xx as a platform's client reports it: a
+// *StatusError, or the platform's error type read from one
+// (stripeapi.Error, paddleapi.Error). A caller that puts failures in its
+// own terms (connectors/codesync's retries) handles every platform
+// through it.
+type Answered interface {
+	error
+	// Answer is the answer: method, path, status, body, Retry-After.
+	Answer() *StatusError
+	// Reason is the platform's error message with what it names (field,
+	// code), or the body when the body is no error object.
+	Reason() string
+}
+
+var _ Answered = (*StatusError)(nil)
+
 // TransportError is a request that got no whole answer (refused, reset,
 // timed out, cancelled).
 type TransportError struct {
@@ -67,11 +89,15 @@ type HTTP struct {
 	// Header is set on every request (authentication, API version,
 	// User-Agent).
 	Header http.Header
+	// ReadError, when set, turns an answer outside 2xx into the
+	// platform's error type (which should implement Answered); default
+	// the *StatusError itself.
+	ReadError func(*StatusError) error
 }
 
 // Do sends r and decodes a 2xx body into out (when not nil). It returns the
-// answer's headers, a *StatusError for a status outside 2xx, a
-// *TransportError when there was no whole answer.
+// answer's headers, a *StatusError (or what ReadError makes of it) for a
+// status outside 2xx, a *TransportError when there was no whole answer.
 func (h HTTP) Do(ctx context.Context, r Request, out any) (http.Header, error) {
 	u := h.BaseURL + r.Path
 	if len(r.Query) > 0 {
@@ -113,8 +139,12 @@ func (h HTTP) Do(ctx context.Context, r Request, out any) (http.Header, error) {
 		return nil, &TransportError{Platform: h.Platform, Method: r.Method, Path: r.Path, Err: fmt.Errorf("reading answer: %w", err)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.Header, &StatusError{Platform: h.Platform, Method: r.Method, Path: r.Path, Status: resp.StatusCode,
+		se := &StatusError{Platform: h.Platform, Method: r.Method, Path: r.Path, Status: resp.StatusCode,
 			Body: strings.TrimSpace(string(b)), RetryAfter: resp.Header.Get("Retry-After")}
+		if h.ReadError != nil {
+			return resp.Header, h.ReadError(se)
+		}
+		return resp.Header, se
 	}
 	if out != nil && len(bytes.TrimSpace(b)) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {

@@ -66,6 +66,8 @@ type Config struct {
 	// TrustForwarded takes the client IP from X-Forwarded-For and the
 	// scheme from X-Forwarded-Proto (behind a proxy you run). Default false.
 	TrustForwarded bool
+	// Logger receives the tracker's logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
 // EnsureDefaults sets c's zero fields to their defaults.
@@ -75,6 +77,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 
@@ -124,15 +129,12 @@ type Tracker struct {
 }
 
 // New returns a Tracker.
-func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics schemas.Topics, log *zap.Logger) (*Tracker, error) {
+func New(cfg Config, codes Codes, pub Publisher, hasher *identity.Hasher, topics schemas.Topics) (*Tracker, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
-	return &Tracker{cfg: cfg, codes: codes, pub: pub, hasher: hasher, topics: topics, now: time.Now, log: log}, nil
+	return &Tracker{cfg: cfg, codes: codes, pub: pub, hasher: hasher, topics: topics, now: time.Now, log: cfg.Logger}, nil
 }
 
 // SetClock replaces the clock (tests).

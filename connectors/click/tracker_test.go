@@ -47,12 +47,12 @@ func newTestServer(t *testing.T, pub *recorder) *httptest.Server {
 	tr, err := New(Config{Destinations: map[string]string{
 		"default": "https://shop.example/?utm_source=aff",
 		"spring":  "https://shop.example/collections/spring",
-	}}, mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics, nil)
+	}}, mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr.SetClock(func() time.Time { return fixedNow })
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +157,11 @@ func TestRedirectAllowedAffiliate(t *testing.T) {
 			h, _ := identity.NewHasher([]byte("0123456789abcdef"))
 			topics, _ := schemas.NewTopics("t")
 			tr, err := New(Config{Destinations: map[string]string{"default": "https://shop.example/"}},
-				mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics, nil)
+				mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah", AllowedAffiliates: []string{"aff-mike"}}}, pub, h, topics)
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+			srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 			tr.Register(srv, "tok")
 			ts := httptest.NewServer(srv.Handler())
 			defer ts.Close()
@@ -338,8 +338,8 @@ func FuzzRedirectPath(f *testing.F) {
 	h, _ := identity.NewHasher([]byte("0123456789abcdef"))
 	topics, _ := schemas.NewTopics("t")
 	tr, _ := New(Config{Destinations: map[string]string{"default": "https://shop.example/", "spring": "https://shop.example/s"}},
-		mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "a"}}, pub, h, topics, nil)
-	srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+		mapCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "a"}}, pub, h, topics)
+	srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	tr.Register(srv, "tok")
 	hd := srv.Handler()
 	f.Fuzz(func(t *testing.T, path string) {
@@ -383,11 +383,11 @@ func TestBatchBodyLimit(t *testing.T) {
 	h, _ := identity.NewHasher([]byte("0123456789abcdef"))
 	topics, _ := schemas.NewTopics("t")
 	pub := &recorder{}
-	tr, err := New(Config{}, mapCodes{}, pub, h, topics, nil)
+	tr, err := New(Config{}, mapCodes{}, pub, h, topics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: 4096}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func newAPI(t *testing.T) (*httptest.Server, *registry.Registry) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 2, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func newAPI(t *testing.T) (*httptest.Server, *registry.Registry) {
 	if err := reg.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w, err := registry.NewWriter(reg, registry.WriterConfig{Conn: conn}, nil)
+	w, err := registry.NewWriter(reg, registry.WriterConfig{Conn: conn})
 	if err != nil {
 		t.Fatal(err)
 	}

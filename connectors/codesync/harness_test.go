@@ -288,7 +288,7 @@ func newHarness(t *testing.T, mod func(*Config), cs ...schemas.Code) *harness {
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := New(cfg, h.reg, nil)
+	s, err := New(cfg, h.reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestIntegrationWriter(t *testing.T) {
 	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn}, nil)
+	reg, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: schemas.NewSerde(), Conn: conn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestIntegrationWriter(t *testing.T) {
 		Remotes: remotesOf(ps),
 		Now:     clk.Now,
 		Sleep:   (&sleeps{}).Sleep,
-	}, nil)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

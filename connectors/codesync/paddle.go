@@ -35,8 +35,13 @@ type PaddleConfig struct {
 	// the first payment only.
 	Recur                 bool
 	MaxRecurringIntervals int
-	// HTTPClient sends the requests. Default: 30s timeout.
+	// HTTPClient sends the requests. Default: paddleapi's, with a
+	// Timeout timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultRemoteTimeout (30s), the sync's own, not the
+	// webhook side's paddleapi.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Paddle syncs codes as Paddle Billing discounts enabled for checkout.
@@ -61,10 +66,13 @@ func NewPaddle(cfg PaddleConfig) (*Paddle, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultPaddleURL
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRemoteTimeout
+	}
 	if cfg.MaxRecurringIntervals < 0 {
 		return nil, errors.New("sync: paddle max recurring intervals must not be negative")
 	}
-	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
+	api, err := paddleapi.New(paddleapi.Config{BaseURL: cfg.BaseURL, Key: cfg.APIKey, UserAgent: userAgent, HTTPClient: cfg.HTTPClient, Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("sync: paddle: %w", err)
 	}
@@ -298,45 +306,9 @@ func (p *Paddle) List(ctx context.Context, fn func(Coupon) error) error {
 	}
 }
 
-// do sends r through the Paddle API client the webhook side uses too, and
-// puts its failures in the terms the syncer retries by: an answer outside
-// 2xx is an *APIError, no answer a transportError.
+// do sends r through the Paddle API client the webhook side uses too, its
+// failures in the terms the syncer retries by (apiError).
 func (p *Paddle) do(ctx context.Context, r paddleapi.Request, out any) (http.Header, error) {
 	h, err := p.api.Do(ctx, r, out)
-	var ae *paddleapi.Error
-	var te *paddleapi.TransportError
-	switch {
-	case errors.As(err, &ae):
-		return h, &APIError{Platform: registry.PlatformPaddle, Method: ae.Method, Path: ae.Path, Status: ae.Status,
-			Message: paddleMessage([]byte(ae.Body)), RetryAfter: ae.RetryAfter}
-	case errors.As(err, &te):
-		return h, transportError{err}
-	}
-	return h, err
-}
-
-// paddleMessage reads Paddle's error body: {"error": {"code", "detail",
-// "errors": [{"field", "message"}]}}.
-func paddleMessage(b []byte) string {
-	var e struct {
-		Error struct {
-			Code   string `json:"code"`
-			Detail string `json:"detail"`
-			Errors []struct {
-				Field   string `json:"field"`
-				Message string `json:"message"`
-			} `json:"errors"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) != nil || e.Error.Detail == "" && e.Error.Code == "" {
-		return strings.TrimSpace(string(b))
-	}
-	m := e.Error.Detail
-	for _, f := range e.Error.Errors {
-		m += "; " + f.Field + ": " + f.Message
-	}
-	if e.Error.Code != "" {
-		m += " [" + e.Error.Code + "]"
-	}
-	return m
+	return h, apiError(registry.PlatformPaddle, err)
 }

@@ -268,6 +268,13 @@ func IsNotFound(err error) bool {
 // userAgent is sent with every request the sync makes.
 const userAgent = "heldsway-codes-sync"
 
+// DefaultRemoteTimeout bounds one request of a remote to its store, answer
+// read included, when its config gives no HTTPClient: every platform's
+// sync calls (Stripe and Paddle too, which send through the webhook side's
+// API clients with a timeout of their own). Store APIs answer a write
+// more slowly than a lookup, and a sync is no request a customer waits on.
+const DefaultRemoteTimeout = 30 * time.Second
+
 // client is the HTTP plumbing of the Shopify and WooCommerce remotes:
 // apiclient's, with the answers put in the terms the syncer retries by.
 // (Stripe and Paddle send through their platform's API client, shared with
@@ -275,9 +282,19 @@ const userAgent = "heldsway-codes-sync"
 type client struct {
 	platform string
 	http     apiclient.HTTP
-	// message extracts the error text from an error body.
-	message func(body []byte) string
 }
+
+// bodyAnswer is an answer outside 2xx whose reason the remote read from
+// its body.
+type bodyAnswer struct {
+	*apiclient.StatusError
+	reason string
+}
+
+// Reason implements apiclient.Answered.
+func (a *bodyAnswer) Reason() string { return a.reason }
+
+var _ apiclient.Answered = (*bodyAnswer)(nil)
 
 // newClient returns the client of platform's API at base; auth sets the
 // authentication headers.
@@ -287,11 +304,14 @@ func newClient(platform, base string, hc *http.Client, auth func(http.Header), m
 		return nil, fmt.Errorf("sync: %s: invalid API base URL %q", platform, base)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: DefaultRemoteTimeout}
 	}
 	h := http.Header{"User-Agent": {userAgent}}
 	auth(h)
-	return &client{platform: platform, http: apiclient.HTTP{Platform: platform, BaseURL: strings.TrimRight(base, "/"), Client: hc, Header: h}, message: message}, nil
+	read := func(se *apiclient.StatusError) error {
+		return &bodyAnswer{StatusError: se, reason: message([]byte(se.Body))}
+	}
+	return &client{platform: platform, http: apiclient.HTTP{Platform: platform, BaseURL: strings.TrimRight(base, "/"), Client: hc, Header: h, ReadError: read}}, nil
 }
 
 // request is one API call.
@@ -309,16 +329,24 @@ type request struct {
 // transportError when there was no answer.
 func (c *client) do(ctx context.Context, r request, out any) (http.Header, error) {
 	h, err := c.http.Do(ctx, apiclient.Request{Method: r.method, Path: r.path, Query: r.query, Form: r.form, JSON: r.json, Header: r.header}, out)
-	var se *apiclient.StatusError
+	return h, apiError(c.platform, err)
+}
+
+// apiError puts a platform API client's failure in the terms the syncer
+// retries by: an answer outside 2xx (apiclient.Answered) is an *APIError
+// carrying the platform's reason, no answer a transportError; anything
+// else is returned as it is.
+func apiError(platform string, err error) error {
+	var ae apiclient.Answered
 	var te *apiclient.TransportError
 	switch {
-	case errors.As(err, &se):
-		return h, &APIError{Platform: c.platform, Method: se.Method, Path: se.Path, Status: se.Status,
-			Message: c.message([]byte(se.Body)), RetryAfter: se.RetryAfter}
+	case errors.As(err, &ae):
+		a := ae.Answer()
+		return &APIError{Platform: platform, Method: a.Method, Path: a.Path, Status: a.Status, Message: ae.Reason(), RetryAfter: a.RetryAfter}
 	case errors.As(err, &te):
-		return h, transportError{err}
+		return transportError{err}
 	}
-	return h, err
+	return err
 }
 
 // bpDecimal renders basis points as a percentage: 1000 -> "10", 1250 ->

@@ -36,7 +36,8 @@ type ShopifyConfig struct {
 	// sent in it, and a code in another currency is refused. Default
 	// unknown: amounts are sent as they are, and read with two decimals.
 	Currency string
-	// HTTPClient sends the requests. Default: 30s timeout.
+	// HTTPClient sends the requests. Default: a client with a
+	// DefaultRemoteTimeout (30s) timeout.
 	HTTPClient *http.Client
 }
 

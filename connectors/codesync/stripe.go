@@ -44,9 +44,13 @@ type StripeConfig struct {
 	// forever, or repeating for DurationInMonths. Default once.
 	Duration         string
 	DurationInMonths int
-	// HTTPClient sends the requests. Default: stripeapi's, a
-	// stripeapi.DefaultTimeout timeout, as the webhook side's lookups.
+	// HTTPClient sends the requests. Default: stripeapi's, with a
+	// Timeout timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultRemoteTimeout (30s), the sync's own, not the
+	// webhook side's stripeapi.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Stripe syncs codes as promotion codes of coupons. The coupon carries the
@@ -77,6 +81,9 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	if cfg.Version == "" {
 		cfg.Version = DefaultStripeVersion
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRemoteTimeout
+	}
 	switch cfg.Duration {
 	case "":
 		cfg.Duration = "once"
@@ -88,7 +95,8 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	default:
 		return nil, fmt.Errorf("sync: stripe coupon duration %q: want once, forever or repeating", cfg.Duration)
 	}
-	api, err := stripeapi.New(stripeapi.Config{BaseURL: cfg.BaseURL, Key: cfg.SecretKey, Version: cfg.Version, UserAgent: userAgent, HTTPClient: cfg.HTTPClient})
+	api, err := stripeapi.New(stripeapi.Config{BaseURL: cfg.BaseURL, Key: cfg.SecretKey, Version: cfg.Version, UserAgent: userAgent,
+		HTTPClient: cfg.HTTPClient, Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("sync: stripe: %w", err)
 	}
@@ -397,35 +405,9 @@ func (s *Stripe) List(ctx context.Context, fn func(Coupon) error) error {
 	}
 }
 
-// do sends r through the Stripe API client the webhook side uses too, and
-// puts its failures in the terms the syncer retries by: an answer outside
-// 2xx is an *APIError, no answer a transportError.
+// do sends r through the Stripe API client the webhook side uses too, its
+// failures in the terms the syncer retries by (apiError).
 func (s *Stripe) do(ctx context.Context, r stripeapi.Request, out any) (http.Header, error) {
 	h, err := s.api.Do(ctx, r, out)
-	var ae *stripeapi.Error
-	var te *stripeapi.TransportError
-	switch {
-	case errors.As(err, &ae):
-		return h, &APIError{Platform: registry.PlatformStripe, Method: ae.Method, Path: ae.Path, Status: ae.Status,
-			Message: stripeMessage(ae), RetryAfter: ae.RetryAfter}
-	case errors.As(err, &te):
-		return h, transportError{err}
-	}
-	return h, err
-}
-
-// stripeMessage is the text of Stripe's error object: message, param and
-// code, or the raw body when it is not one.
-func stripeMessage(e *stripeapi.Error) string {
-	if e.Message == "" {
-		return e.Body
-	}
-	m := e.Message
-	if e.Param != "" {
-		m += " (param " + e.Param + ")"
-	}
-	if e.Code != "" {
-		m += " [" + e.Code + "]"
-	}
-	return m
+	return h, apiError(registry.PlatformStripe, err)
 }

@@ -60,6 +60,8 @@ type Config struct {
 	// Sleep waits between attempts. Default a timer honouring the
 	// context; tests inject one that does not sleep.
 	Sleep Sleeper
+	// Logger receives the syncer's logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
 // EnsureDefaults sets c's zero fields to their defaults, the retry
@@ -71,6 +73,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Sleep == nil {
 		c.Sleep = backoff.Sleep
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 
@@ -200,7 +205,7 @@ var _ registry.Syncer = (*Syncer)(nil)
 
 // New returns a Syncer reading codes from reg and starts its background
 // worker; Close stops it.
-func New(cfg Config, reg registry.Lookup, log *zap.Logger) (*Syncer, error) {
+func New(cfg Config, reg registry.Lookup) (*Syncer, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -208,12 +213,9 @@ func New(cfg Config, reg registry.Lookup, log *zap.Logger) (*Syncer, error) {
 	if reg == nil {
 		return nil, errors.New("sync: a registry is required")
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Syncer{
-		cfg: cfg, reg: reg, log: log, stop: stop,
+		cfg: cfg, reg: reg, log: cfg.Logger, stop: stop,
 		retry: retrier{p: cfg.Retry, sleep: cfg.Sleep, now: cfg.Now, rand: newRand()},
 		done:  make(chan struct{}), wake: make(chan struct{}, 1),
 	}

@@ -31,7 +31,8 @@ type WooCommerceConfig struct {
 	ConsumerSecret string
 	// Currency is the store's currency; see ShopifyConfig.Currency.
 	Currency string
-	// HTTPClient sends the requests. Default: 30s timeout.
+	// HTTPClient sends the requests. Default: a client with a
+	// DefaultRemoteTimeout (30s) timeout.
 	HTTPClient *http.Client
 }
 

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/schemas"
 )
@@ -17,10 +15,8 @@ import (
 // stores of cfg, and the Syncer doing it: the Syncer records each sync
 // outcome through the Writer, so the two are made together (cfg.Recorder
 // is set here). Close the Syncer (it may still record), then the Writer.
-func NewWriter(reg *registry.Registry, wcfg registry.WriterConfig, cfg Config, log *zap.Logger) (*registry.Writer, *Syncer, error) {
-	if log == nil {
-		log = zap.NewNop()
-	}
+// The Syncer logs to cfg.Logger, the Writer to wcfg.Logger.
+func NewWriter(reg *registry.Registry, wcfg registry.WriterConfig, cfg Config) (*registry.Writer, *Syncer, error) {
 	// The Syncer's worker may record before the Writer below exists (a
 	// recheck at start): it gets an error then and retries later.
 	var made atomic.Pointer[registry.Writer]
@@ -31,12 +27,12 @@ func NewWriter(reg *registry.Registry, wcfg registry.WriterConfig, cfg Config, l
 		}
 		return w.Put(ctx, c, base)
 	})
-	s, err := New(cfg, reg, log.Named("sync"))
+	s, err := New(cfg, reg)
 	if err != nil {
 		return nil, nil, err
 	}
 	wcfg.Syncer = s
-	w, err := registry.NewWriter(reg, wcfg, log.Named("codes"))
+	w, err := registry.NewWriter(reg, wcfg)
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -34,7 +34,7 @@ func TestBodyLimit(t *testing.T) {
 		{"handler limit above the server's", 2048, 1 << 20, 2049, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: tt.server}, nil)
+			srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: tt.server})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestBodyLimit(t *testing.T) {
 // codes or customer it is answered 409 naming what differs, and nothing
 // is published.
 func TestOrderConflict(t *testing.T) {
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestOrderConflict(t *testing.T) {
 // most AcceptedOrders orders, the least recently used going first; a
 // forgotten order id may then be posted with other content.
 func TestAcceptedMemoryBounds(t *testing.T) {
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

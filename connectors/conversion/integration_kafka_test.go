@@ -45,11 +45,11 @@ func TestIntegrationConversionToKafka(t *testing.T) {
 	}
 	serde := schemas.NewSerde(schemas.WithTopics(topics))
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef0123"))
-	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	srv, err := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := publish.New(cl, serde, publish.Config{}, nil)
+	pub := publish.New(cl, serde, publish.Config{})
 	srv.AddCheck("kafka", pub.Ping)
 	(&Handlers{Publisher: pub, Hasher: hasher, Topics: topics}).Register(srv, "tok")
 	if err := srv.Listen(); err != nil {
@@ -169,8 +169,8 @@ func TestIntegrationKafkaDown(t *testing.T) {
 	}
 	b.Close() // Kafka goes away.
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef0123"))
-	pub := publish.New(cl, schemas.NewSerde(schemas.WithTopics(topics)), publish.Config{Timeout: 2 * time.Second}, nil)
-	srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"}, nil)
+	pub := publish.New(cl, schemas.NewSerde(schemas.WithTopics(topics)), publish.Config{Timeout: 2 * time.Second})
+	srv, _ := edge.New(edge.Config{Addr: "127.0.0.1:0"})
 	srv.AddCheck("kafka", pub.Ping)
 	(&Handlers{Publisher: pub, Hasher: hasher, Topics: topics}).Register(srv, "tok")
 	if err := srv.Listen(); err != nil {

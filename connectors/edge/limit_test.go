@@ -13,7 +13,7 @@ import (
 // Retry-After at once instead of queueing; /healthz is not limited; once
 // the blocked requests finish, requests are served again.
 func TestMaxInFlight(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0", MaxInFlight: 2}, nil)
+	s, err := New(Config{Addr: "127.0.0.1:0", MaxInFlight: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +66,10 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 func TestMaxInFlightValidate(t *testing.T) {
-	if _, err := New(Config{MaxInFlight: -1}, nil); err == nil {
+	if _, err := New(Config{MaxInFlight: -1}); err == nil {
 		t.Fatal("negative MaxInFlight accepted")
 	}
-	s, err := New(Config{}, nil)
+	s, err := New(Config{})
 	if err != nil || s.Config().MaxInFlight != 1024 {
 		t.Fatalf("default MaxInFlight: %v %v", s.Config().MaxInFlight, err)
 	}

@@ -15,7 +15,7 @@ import (
 // TestClassPools: with the webhook pool full, redirects and the API are
 // still served; each class is refused only when its own pool is full.
 func TestClassPools(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0", MaxInFlight: 2, MaxPerClient: 100}, nil)
+	s, err := New(Config{Addr: "127.0.0.1:0", MaxInFlight: 2, MaxPerClient: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestClassPools(t *testing.T) {
 // forwarded address counts only with TrustForwarded.
 func TestMaxPerClient(t *testing.T) {
 	for _, trust := range []bool{false, true} {
-		s, err := New(Config{Addr: "127.0.0.1:0", MaxPerClient: 2, TrustForwarded: trust}, nil)
+		s, err := New(Config{Addr: "127.0.0.1:0", MaxPerClient: 2, TrustForwarded: trust})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestMaxPerClient(t *testing.T) {
 // TestBodyTimeout: a request whose body does not arrive within
 // BodyTimeout is cut off, and its slot is free again.
 func TestBodyTimeout(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0", BodyTimeout: 300 * time.Millisecond, MaxInFlight: 1}, nil)
+	s, err := New(Config{Addr: "127.0.0.1:0", BodyTimeout: 300 * time.Millisecond, MaxInFlight: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestBodyTimeout(t *testing.T) {
 // TestMetricsAddr: with MetricsAddr set, /metrics is served there and not
 // on Addr.
 func TestMetricsAddr(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0"}, nil)
+	s, err := New(Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestMetricsAddr(t *testing.T) {
 	if c := get(s.Addr()); c != http.StatusNotFound {
 		t.Errorf("/metrics on the public address: %d, want 404", c)
 	}
-	if _, err := New(Config{MetricsAddr: "nope"}, nil); err == nil {
+	if _, err := New(Config{MetricsAddr: "nope"}); err == nil {
 		t.Error("bad metrics address accepted")
 	}
 }

@@ -48,6 +48,8 @@ type Config struct {
 	// (and /healthz), and Addr no longer serves /metrics, so the metrics
 	// need not face the internet. Default "": /metrics on Addr.
 	MetricsAddr string
+	// Logger receives the server's logs. Default zap.NewNop().
+	Logger *zap.Logger
 }
 
 // EnsureDefaults sets c's zero fields to their defaults.
@@ -72,6 +74,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.BodyTimeout == 0 {
 		c.BodyTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 
@@ -128,15 +133,12 @@ type Server struct {
 }
 
 // New returns a server; register handlers before Run.
-func New(cfg Config, log *zap.Logger) (*Server, error) {
+func New(cfg Config) (*Server, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(), clients: newClientLimit(cfg.MaxPerClient)}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), metrics: newMetrics(), clients: newClientLimit(cfg.MaxPerClient)}
 	for c := range s.inflight {
 		s.inflight[c] = make(chan struct{}, cfg.MaxInFlight)
 	}

@@ -50,7 +50,8 @@ type Sync struct {
 // Config configures an Ingest.
 type Config struct {
 	// HTTP is the server: address, body and concurrency limits, metrics
-	// address. Defaults: see edge.Config.
+	// address. Defaults: see edge.Config, except the logger: Logger
+	// named "http".
 	HTTP edge.Config
 	// Conn says how to reach Kafka. Required.
 	Conn kafka.Conn

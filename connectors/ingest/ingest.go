@@ -45,7 +45,11 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: hash key: %w", ErrConfig, err)
 	}
-	srv, err := edge.New(cfg.HTTP, log.Named("http"))
+	httpCfg := cfg.HTTP
+	if httpCfg.Logger == nil {
+		httpCfg.Logger = log.Named("http")
+	}
+	srv, err := edge.New(httpCfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -56,7 +60,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 			in = nil
 		}
 	}()
-	in.registry, err = registry.NewRegistry(registry.RegistryConfig{Topic: cfg.Topics.Codes, Serde: cfg.Serde, Conn: cfg.Conn}, log.Named("registry"))
+	in.registry, err = registry.NewRegistry(registry.RegistryConfig{Topic: cfg.Topics.Codes, Serde: cfg.Serde, Conn: cfg.Conn, Logger: log.Named("registry")})
 	if err != nil {
 		return in, err
 	}
@@ -69,7 +73,7 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 	if err != nil {
 		return in, fmt.Errorf("ingest: creating the producer: %w", err)
 	}
-	pub := publish.New(in.client, cfg.Serde, publish.Config{Timeout: cfg.PublishTimeout}, log.Named("publish"))
+	pub := publish.New(in.client, cfg.Serde, publish.Config{Timeout: cfg.PublishTimeout, Logger: log.Named("publish")})
 	srv.AddCheck("kafka", pub.Ping)
 
 	(&conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: cfg.Topics, Logger: log.Named("conversion")}).Register(srv, cfg.APIToken)
@@ -78,22 +82,24 @@ func New(ctx context.Context, cfg Config) (in *Ingest, err error) {
 		Destinations:   cfg.Destinations,
 		CookieDomain:   cfg.CookieDomain,
 		TrustForwarded: cfg.HTTP.TrustForwarded,
-	}, in.registry, pub, hasher, cfg.Topics, log.Named("click"))
+		Logger:         log.Named("click"),
+	}, in.registry, pub, hasher, cfg.Topics)
 	if err != nil {
 		return in, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	tracker.Register(srv, cfg.APIToken)
 	srv.Metrics().Register(tracker.Collectors()...)
 
-	wcfg := registry.WriterConfig{Conn: cfg.Conn}
+	wcfg := registry.WriterConfig{Conn: cfg.Conn, Logger: log.Named("codes")}
 	if cfg.Sync == nil {
-		in.writer, err = registry.NewWriter(in.registry, wcfg, log.Named("codes"))
+		in.writer, err = registry.NewWriter(in.registry, wcfg)
 	} else {
 		in.writer, in.syncer, err = codesync.NewWriter(in.registry, wcfg, codesync.Config{
 			Remotes: cfg.Sync.Remotes,
 			Retry:   codesync.RetryPolicy{Attempts: cfg.Sync.Attempts},
 			Recheck: cfg.Sync.Recheck,
-		}, log)
+			Logger:  log.Named("sync"),
+		})
 		if err == nil {
 			log.Info("syncing code changes to stores", zap.Int("stores", len(cfg.Sync.Remotes)))
 		}

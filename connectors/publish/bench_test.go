@@ -32,7 +32,7 @@ func BenchmarkPublishParallel(b *testing.B) {
 			defer cl.Close()
 			kafka.EnsureTopics(context.Background(), cl, topics, kafka.TopicSpec{Partitions: 4})
 			serde := schemas.NewSerde(schemas.WithTopics(topics))
-			p := publish.New(cl, serde, publish.Config{}, nil)
+			p := publish.New(cl, serde, publish.Config{})
 			o := &schemas.Order{EventID: "e", OrderID: "o", Platform: "api", StoreID: "s", SourceEvent: "x", Currency: "EUR", Subtotal: 1, Total: 1, Customer: schemas.Customer{Key: "k"}, OccurredAt: time.Now(), ReceivedAt: time.Now()}
 			b.SetParallelism(16)
 			b.ResetTimer()

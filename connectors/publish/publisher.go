@@ -34,6 +34,18 @@ type Config struct {
 	// Timeout bounds how long Publish waits for Kafka to acknowledge.
 	// Default 10s.
 	Timeout time.Duration
+	// Logger receives the publisher's logs. Default zap.NewNop().
+	Logger *zap.Logger
+}
+
+// EnsureDefaults sets c's zero fields to their defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
 }
 
 // Publisher produces events and waits for their acknowledgement.
@@ -63,14 +75,9 @@ func ClientOpts(timeout time.Duration) []kgo.Opt {
 
 // New returns a Publisher producing through cl, which should be built with
 // ClientOpts.
-func New(cl *kgo.Client, enc Encoder, cfg Config, log *zap.Logger) *Publisher {
-	if log == nil {
-		log = zap.NewNop()
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	return &Publisher{cl: cl, enc: enc, timeout: cfg.Timeout, log: log}
+func New(cl *kgo.Client, enc Encoder, cfg Config) *Publisher {
+	cfg.EnsureDefaults()
+	return &Publisher{cl: cl, enc: enc, timeout: cfg.Timeout, log: cfg.Logger}
 }
 
 // Publish encodes and produces events and returns once Kafka acknowledged

@@ -87,13 +87,13 @@ func newStack(t testing.TB, edits ...func(*edge.Config)) *stack {
 		t.Fatal(err)
 	}
 	serde := schemas.NewSerde(schemas.WithTopics(topics))
-	pub := publish.New(cl, serde, publish.Config{}, nil)
+	pub := publish.New(cl, serde, publish.Config{})
 	hasher, _ := identity.NewHasher([]byte("0123456789abcdef-hash"))
 	cfg := edge.Config{Addr: "127.0.0.1:0", MaxBodyBytes: maxBody}
 	for _, e := range edits {
 		e(&cfg)
 	}
-	srv, err := edge.New(cfg, nil)
+	srv, err := edge.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func newStack(t testing.TB, edits ...func(*edge.Config)) *stack {
 	srv.AddCheck("kafka", pub.Ping)
 	(&conversion.Handlers{Publisher: pub, Hasher: hasher, Topics: topics, Now: st.clock}).Register(srv, apiToken)
 	tracker, err := click.New(click.Config{Destinations: map[string]string{"default": "https://shop.example/"}},
-		staticCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah"}}, pub, hasher, topics, nil)
+		staticCodes{"SARAH10": {Code: "SARAH10", AffiliateID: "aff-sarah"}}, pub, hasher, topics)
 	if err != nil {
 		t.Fatal(err)
 	}

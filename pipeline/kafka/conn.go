@@ -77,26 +77,11 @@ func (c Conn) Opts() ([]kgo.Opt, error) {
 		return nil, err
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID)}
-	if c.TLS || c.TLSCAFile != "" || c.TLSCertFile != "" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if c.TLSCAFile != "" {
-			pem, err := os.ReadFile(c.TLSCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("kafka: reading TLS CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("kafka: TLS CA file %s holds no PEM certificate", c.TLSCAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if c.TLSCertFile != "" {
-			cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("kafka: loading TLS client certificate: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	switch strings.ToUpper(c.SASLMechanism) {
@@ -108,6 +93,37 @@ func (c Conn) Opts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.SASLUser, Pass: c.SASLPassword}.AsSha512Mechanism()))
 	}
 	return opts, nil
+}
+
+// TLSConfig returns the TLS settings of c: nil when c does not use TLS
+// (TLS false and no CA or client certificate file), else TLS 1.2 or newer
+// trusting TLSCAFile (default the system pool) and presenting the client
+// certificate when one is set. Opts uses it; a client other than franz-go
+// (the bench's Goka peer) uses it to connect the same way.
+func (c Conn) TLSConfig() (*tls.Config, error) {
+	if !c.TLS && c.TLSCAFile == "" && c.TLSCertFile == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLSCAFile != "" {
+		pem, err := os.ReadFile(c.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: reading TLS CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("kafka: TLS CA file %s holds no PEM certificate", c.TLSCAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if c.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: loading TLS client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }
 
 // NewClient returns a franz-go client connected with c, plus extra (the

@@ -23,6 +23,7 @@ import (
 
 	gokajob "github.com/heldsway/heldsway/bench/goka"
 	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -88,7 +89,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return gokajob.Run(ctx, gokajob.Config{
-		Brokers: []string{*listen}, Inputs: in, Outputs: out, Group: *group, StateDir: filepath.Clean(*state),
+		Conn: kafka.Conn{Brokers: []string{*listen}, ClientID: "heldsway-goka-peer"}, Inputs: in, Outputs: out, Group: *group, StateDir: filepath.Clean(*state),
 		Program: prog, Logger: log.Named("goka"),
 	})
 }

@@ -80,7 +80,7 @@ func (k *Kafka) Topic(tb testing.TB) string {
 // Registry materialises topic and waits until it caught up.
 func (k *Kafka) Registry(tb testing.TB, topic string) *registry.Registry {
 	tb.Helper()
-	r, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: k.Serde, Conn: k.Conn}, nil)
+	r, err := registry.NewRegistry(registry.RegistryConfig{Topic: topic, Serde: k.Serde, Conn: k.Conn})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func (k *Kafka) Registry(tb testing.TB, topic string) *registry.Registry {
 // Writer writes to r's topic, calling s (nil: no syncer) after each write.
 func (k *Kafka) Writer(tb testing.TB, r *registry.Registry, s registry.Syncer) *registry.Writer {
 	tb.Helper()
-	w, err := registry.NewWriter(r, registry.WriterConfig{Conn: k.Conn, Syncer: s}, nil)
+	w, err := registry.NewWriter(r, registry.WriterConfig{Conn: k.Conn, Syncer: s})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,13 +1,11 @@
 package paddleapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
+	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
 )
@@ -36,63 +34,43 @@ type Config struct {
 	Key string
 	// UserAgent is sent as User-Agent. Default: Go's.
 	UserAgent string
-	// HTTPClient sends the requests. Default: a client with a
-	// DefaultTimeout timeout.
+	// HTTPClient sends the requests. Default: a client with a Timeout
+	// timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultTimeout; the code sync's remotes set their
+	// own (connectors/codesync.DefaultRemoteTimeout).
+	Timeout time.Duration
+}
+
+// account is c as the settings apiclient opens.
+func (c Config) account() apiclient.Account {
+	return apiclient.Account{Platform: "paddle", ErrConfig: ErrConfig, BaseURL: c.BaseURL, DefaultBaseURL: DefaultBaseURL,
+		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient, Timeout: c.Timeout,
+		ReadError: func(se *apiclient.StatusError) error { return readError(se) }}
 }
 
 // Validate reports a configuration that cannot work.
-func (c Config) Validate() error {
-	if c.Key == "" {
-		return fmt.Errorf("%w: a key is required", ErrConfig)
-	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: invalid base URL %q", ErrConfig, c.BaseURL)
-		}
-	}
-	return nil
-}
+func (c Config) Validate() error { return c.account().Validate() }
 
-// Client sends requests to the Paddle API for one account. It is safe for
-// concurrent use.
-type Client struct {
-	http apiclient.HTTP
-}
+// Client sends requests to the Paddle API for one account; an answer
+// outside 2xx is an *Error. It is safe for concurrent use.
+type Client = apiclient.Client
 
 // New returns a Client for cfg, defaults applied.
-func New(cfg Config) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout}
-	}
-	h := http.Header{"Authorization": {"Bearer " + cfg.Key}}
-	if cfg.UserAgent != "" {
-		h.Set("User-Agent", cfg.UserAgent)
-	}
-	return &Client{http: apiclient.HTTP{Platform: "paddle", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient, Header: h}}, nil
-}
+func New(cfg Config) (*Client, error) { return cfg.account().NewClient() }
 
 // Request is one API call: apiclient's.
 type Request = apiclient.Request
 
 // Error is an answer outside 2xx.
 type Error struct {
-	Method, Path string
-	Status       int
+	// StatusError is the answer: method, path, status, the body trimmed,
+	// Retry-After.
+	*apiclient.StatusError
 	// Type, Code and Detail are Paddle's error object's fields, empty
 	// when the body is not one.
 	Type, Code, Detail string
-	// Body is the answer's body, trimmed.
-	Body string
-	// RetryAfter is the Retry-After header, raw ("" when absent).
-	RetryAfter string
 }
 
 func (e *Error) Error() string {
@@ -103,25 +81,42 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("paddle answered %d to %s %s: %s", e.Status, e.Method, e.Path, msg)
 }
 
+// Reason implements apiclient.Answered: Paddle's detail with each field
+// error and the code, or the body when the body is no error object
+// ({"error": {"code", "detail", "errors": [{"field", "message"}]}}).
+func (e *Error) Reason() string {
+	var eb struct {
+		Error struct {
+			Code   string `json:"code"`
+			Detail string `json:"detail"`
+			Errors []struct {
+				Field   string `json:"field"`
+				Message string `json:"message"`
+			} `json:"errors"`
+		} `json:"error"`
+	}
+	if json.Unmarshal([]byte(e.Body), &eb) != nil || eb.Error.Detail == "" && eb.Error.Code == "" {
+		return e.Body
+	}
+	m := eb.Error.Detail
+	for _, f := range eb.Error.Errors {
+		m += "; " + f.Field + ": " + f.Message
+	}
+	if eb.Error.Code != "" {
+		m += " [" + eb.Error.Code + "]"
+	}
+	return m
+}
+
+var _ apiclient.Answered = (*Error)(nil)
+
 // TransportError is a request that got no answer (refused, reset, timed
 // out, cancelled): apiclient's.
 type TransportError = apiclient.TransportError
 
-// Do sends r and decodes a 2xx body into out (when not nil). It returns the
-// answer's headers, an *Error for a status outside 2xx, a *TransportError
-// when there was no answer.
-func (c *Client) Do(ctx context.Context, r Request, out any) (http.Header, error) {
-	h, err := c.http.Do(ctx, r, out)
-	var se *apiclient.StatusError
-	if !errors.As(err, &se) {
-		return h, err
-	}
-	return h, readError(se)
-}
-
 // readError reads the platform's error object from an answer outside 2xx.
 func readError(se *apiclient.StatusError) *Error {
-	e := &Error{Method: se.Method, Path: se.Path, Status: se.Status, Body: se.Body, RetryAfter: se.RetryAfter}
+	e := &Error{StatusError: se}
 	var eb struct {
 		Error struct {
 			Type, Code, Detail string

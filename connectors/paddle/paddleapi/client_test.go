@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -21,6 +22,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no key", Config{}, false},
 		{"base URL not http", Config{Key: "k", BaseURL: "ftp://x"}, false},
 		{"base URL", Config{Key: "k", BaseURL: SandboxBaseURL}, true},
+		{"timeout", Config{Key: "k", Timeout: time.Minute}, true},
+		{"negative timeout", Config{Key: "k", Timeout: -time.Second}, false},
 	} {
 		err := tt.cfg.Validate()
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrConfig)) {

@@ -1,13 +1,11 @@
 package stripeapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
+	"time"
 
 	"github.com/heldsway/heldsway/connectors/apiclient"
 )
@@ -37,66 +35,47 @@ type Config struct {
 	Version string
 	// UserAgent is sent as User-Agent. Default: Go's.
 	UserAgent string
-	// HTTPClient sends the requests. Default: a client with a
-	// DefaultTimeout timeout.
+	// HTTPClient sends the requests. Default: a client with a Timeout
+	// timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, answer read included, when HTTPClient
+	// is nil. Default DefaultTimeout; the code sync's remotes set their
+	// own (connectors/codesync.DefaultRemoteTimeout).
+	Timeout time.Duration
+}
+
+// account is c as the settings apiclient opens.
+func (c Config) account() apiclient.Account {
+	a := apiclient.Account{Platform: "stripe", ErrConfig: ErrConfig, BaseURL: c.BaseURL, DefaultBaseURL: DefaultBaseURL,
+		Key: c.Key, UserAgent: c.UserAgent, HTTPClient: c.HTTPClient, Timeout: c.Timeout,
+		ReadError: func(se *apiclient.StatusError) error { return readError(se) }}
+	if c.Version != "" {
+		a.Header = http.Header{"Stripe-Version": {c.Version}}
+	}
+	return a
 }
 
 // Validate reports a configuration that cannot work.
-func (c Config) Validate() error {
-	if c.Key == "" {
-		return fmt.Errorf("%w: a key is required", ErrConfig)
-	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: invalid base URL %q", ErrConfig, c.BaseURL)
-		}
-	}
-	return nil
-}
+func (c Config) Validate() error { return c.account().Validate() }
 
-// Client sends requests to the Stripe API for one account. It is safe for
-// concurrent use.
-type Client struct {
-	http apiclient.HTTP
-}
+// Client sends requests to the Stripe API for one account; an answer
+// outside 2xx is an *Error. It is safe for concurrent use.
+type Client = apiclient.Client
 
 // New returns a Client for cfg, defaults applied.
-func New(cfg Config) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout}
-	}
-	h := http.Header{"Authorization": {"Bearer " + cfg.Key}}
-	if cfg.Version != "" {
-		h.Set("Stripe-Version", cfg.Version)
-	}
-	if cfg.UserAgent != "" {
-		h.Set("User-Agent", cfg.UserAgent)
-	}
-	return &Client{http: apiclient.HTTP{Platform: "stripe", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient, Header: h}}, nil
-}
+func New(cfg Config) (*Client, error) { return cfg.account().NewClient() }
 
 // Request is one API call: apiclient's.
 type Request = apiclient.Request
 
 // Error is an answer outside 2xx.
 type Error struct {
-	Method, Path string
-	Status       int
+	// StatusError is the answer: method, path, status, the body trimmed,
+	// Retry-After.
+	*apiclient.StatusError
 	// Type, Code, Param and Message are Stripe's error object's fields,
 	// empty when the body is not one.
 	Type, Code, Param, Message string
-	// Body is the answer's body, trimmed.
-	Body string
-	// RetryAfter is the Retry-After header, raw ("" when absent).
-	RetryAfter string
 }
 
 func (e *Error) Error() string {
@@ -107,25 +86,31 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("stripe answered %d to %s %s: %s", e.Status, e.Method, e.Path, msg)
 }
 
+// Reason implements apiclient.Answered: Stripe's message with the param
+// and code it names, or the body when the body is no error object.
+func (e *Error) Reason() string {
+	if e.Message == "" {
+		return e.Body
+	}
+	m := e.Message
+	if e.Param != "" {
+		m += " (param " + e.Param + ")"
+	}
+	if e.Code != "" {
+		m += " [" + e.Code + "]"
+	}
+	return m
+}
+
+var _ apiclient.Answered = (*Error)(nil)
+
 // TransportError is a request that got no answer (refused, reset, timed
 // out, cancelled): apiclient's.
 type TransportError = apiclient.TransportError
 
-// Do sends r and decodes a 2xx body into out (when not nil). It returns the
-// answer's headers, an *Error for a status outside 2xx, a *TransportError
-// when there was no answer.
-func (c *Client) Do(ctx context.Context, r Request, out any) (http.Header, error) {
-	h, err := c.http.Do(ctx, r, out)
-	var se *apiclient.StatusError
-	if !errors.As(err, &se) {
-		return h, err
-	}
-	return h, readError(se)
-}
-
 // readError reads the platform's error object from an answer outside 2xx.
 func readError(se *apiclient.StatusError) *Error {
-	e := &Error{Method: se.Method, Path: se.Path, Status: se.Status, Body: se.Body, RetryAfter: se.RetryAfter}
+	e := &Error{StatusError: se}
 	var eb struct {
 		Error struct {
 			Type, Code, Param, Message string

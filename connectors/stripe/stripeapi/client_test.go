@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -22,6 +23,8 @@ func TestConfigValidate(t *testing.T) {
 		{"base URL not http", Config{Key: "k", BaseURL: "ftp://x"}, false},
 		{"base URL without host", Config{Key: "k", BaseURL: "http://"}, false},
 		{"base URL", Config{Key: "k", BaseURL: "http://127.0.0.1:1/"}, true},
+		{"timeout", Config{Key: "k", Timeout: time.Minute}, true},
+		{"negative timeout", Config{Key: "k", Timeout: -time.Second}, false},
 	} {
 		err := tt.cfg.Validate()
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrConfig)) {

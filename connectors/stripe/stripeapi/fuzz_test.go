@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzReadError reads arbitrary error bodies: never a panic, the body kept
-// whole, an Error message naming the status.
+// whole, an Error message naming the status, a reason (apiclient.Answered).
 func FuzzReadError(f *testing.F) {
 	f.Add(`{"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such promotion code: 'x'"}}`, 404)
 	f.Add(`{"error":"not an object"}`, 400)
@@ -18,6 +18,14 @@ func FuzzReadError(f *testing.F) {
 		e := readError(&apiclient.StatusError{Platform: "stripe", Method: "GET", Path: "/v1/x", Status: status, Body: body})
 		if e.Body != body || e.Status != status || !strings.HasPrefix(e.Error(), "stripe answered ") {
 			t.Fatalf("%#v from %q", e, body)
+		}
+		// The reason is the body itself or read from its error object;
+		// either way it never comes out empty for a body that is not.
+		if r := e.Reason(); body != "" && r == "" {
+			t.Fatalf("empty reason from %q", body)
+		}
+		if a := e.Answer(); a.Body != body || a.Status != status {
+			t.Fatalf("answer %#v from %q", a, body)
 		}
 	})
 }
