@@ -78,7 +78,7 @@ func startCluster(t *testing.T) *cluster {
 	serde := schemas.NewSerde()
 	return &cluster{
 		br: br, cl: cl, adm: kadm.NewClient(cl), serde: serde, wait: wait,
-		pub: publish.New(cl, serde, publish.Config{Timeout: wait}, nil),
+		pub: publish.New(cl, serde, publish.Config{Timeout: wait}),
 	}
 }
 
@@ -231,5 +231,5 @@ func (c *cluster) downPublisher(t *testing.T) *publish.Publisher {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return publish.New(cl, c.serde, publish.Config{Timeout: downTimeout}, nil)
+	return publish.New(cl, c.serde, publish.Config{Timeout: downTimeout})
 }
