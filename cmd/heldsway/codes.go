@@ -19,6 +19,7 @@ import (
 	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/codeadmin"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
@@ -46,7 +47,7 @@ func (f *codesFlags) register(c *cobra.Command, write bool) {
 // codesEnv is an open registry, and a writer when the command writes.
 type codesEnv struct {
 	log *zap.Logger
-	env *kafkaEnv
+	env *kafkaenv.Env
 	reg *registry.Registry
 	w   *registry.Writer
 
@@ -80,7 +81,7 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 		return nil, fmt.Errorf("%w (is `heldsway broker` or `heldsway up` running, or --brokers set?)", err)
 	}
 	e := &codesEnv{log: log, env: env}
-	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn}, log.Named("codes"))
+	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.Topics.Codes, Serde: env.Serde, Conn: env.Conn}, log.Named("codes"))
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -89,10 +90,10 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 	defer cancel()
 	if err := e.reg.WaitCaughtUp(wctx); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("loading the code registry from %s: %w", env.topics.Codes, err)
+		return nil, fmt.Errorf("loading the code registry from %s: %w", env.Topics.Codes, err)
 	}
 	if write {
-		e.w, e.stopSync, err = newCodesWriter(e.reg, registry.WriterConfig{Conn: env.conn}, &f.sync, log)
+		e.w, e.stopSync, err = newCodesWriter(e.reg, registry.WriterConfig{Conn: env.Conn}, &f.sync, log)
 		if err != nil {
 			e.Close()
 			return nil, err

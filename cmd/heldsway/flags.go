@@ -160,7 +160,7 @@ func (k *kafkaFlags) registerEmbedded(c *cobra.Command) {
 func (k *kafkaFlags) embedded() bool { return len(k.brokers) == 0 }
 
 // conn returns the connection settings; brokers default to the embedded
-// broker's address.
+// broker's address. kafkaenv.Open validates them.
 func (k *kafkaFlags) conn() (kafka.Conn, error) {
 	brokers := k.brokers
 	if len(brokers) == 0 {
@@ -179,9 +179,6 @@ func (k *kafkaFlags) conn() (kafka.Conn, error) {
 		SASLMechanism: k.saslMechanism,
 		SASLUser:      k.saslUser,
 		SASLPassword:  pass,
-	}
-	if err := c.Validate(); err != nil {
-		return kafka.Conn{}, usageError{err}
 	}
 	return c, nil
 }

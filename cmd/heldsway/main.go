@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 )
 
 func main() {
@@ -27,7 +29,7 @@ func main() {
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ue usageError
-		if errors.As(err, &ue) {
+		if errors.As(err, &ue) || kafkaenv.IsConfig(err) {
 			fmt.Fprintln(os.Stderr, "heldsway:", err)
 			os.Exit(2)
 		}
@@ -36,7 +38,8 @@ func main() {
 	}
 }
 
-// usageError marks errors in how the command was called (exit code 2).
+// usageError marks errors in how the command was called (exit code 2), as
+// do the packages' configuration errors (kafkaenv.IsConfig).
 type usageError struct{ error }
 
 func newRoot() *cobra.Command {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/pipeline/processor"
 )
 
@@ -66,7 +67,7 @@ func (p *procFlags) programFrom(c *cobra.Command) (*attribution.Program, error) 
 }
 
 // newProcessor builds the processor over env.
-func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv, log *zap.Logger) (*processor.Processor, error) {
+func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaenv.Env, log *zap.Logger) (*processor.Processor, error) {
 	prog, err := p.programFrom(c)
 	if err != nil {
 		return nil, usageError{err}
@@ -78,9 +79,9 @@ func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv,
 		}
 	}
 	proc, err := processor.New(processor.Config{
-		Conn:           env.conn,
-		Topics:         env.topics,
-		Serde:          env.serde,
+		Conn:           env.Conn,
+		Topics:         env.Topics,
+		Serde:          env.Serde,
 		Program:        prog,
 		StateDir:       g.path("state"),
 		InstanceID:     id,

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/sinks/clickhouse"
 	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
 )
@@ -63,18 +64,18 @@ func dsnWithPassword(dsn, file string) (string, error) {
 }
 
 // newSink builds the ClickHouse sink reading env's topics.
-func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, error) {
+func newSink(c *chFlags, env *kafkaenv.Env, log *zap.Logger) (*clickhouse.Sink, error) {
 	dsn, err := c.resolvedDSN()
 	if err != nil {
 		return nil, err
 	}
 	s, err := clickhouse.New(clickhouse.Config{
-		Conn:          env.conn,
-		Topics:        env.topics,
+		Conn:          env.Conn,
+		Topics:        env.Topics,
 		DSN:           dsn,
 		FlushRows:     c.flushRows,
 		FlushInterval: c.flushInterval,
-		Serde:         env.serde,
+		Serde:         env.Serde,
 		Logger:        log.Named("sink"),
 	})
 	if err != nil {

@@ -121,7 +121,7 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 	}
 	ran = true
 	run("ingest", ingest.Run)
-	log.Info("heldsway up", zap.String("http", ingest.Addr()), zap.Strings("kafka", env.conn.Brokers))
+	log.Info("heldsway up", zap.String("http", ingest.Addr()), zap.Strings("kafka", env.Conn.Brokers))
 	wg.Wait()
 	return errors.Join(errs...)
 }
