@@ -14,6 +14,7 @@ import (
 	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/sinks/clickhouse"
 	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
+	"github.com/heldsway/heldsway/sinks/dashboard"
 )
 
 // chFlags configure the ClickHouse sink.
@@ -129,7 +130,7 @@ heldsway up does on its --http-addr.`,
 				return err
 			} else if a != nil {
 				defer a.Close()
-				defer ch.startRefresher(cmd.Context(), a)()
+				defer a.StartRefresher(cmd.Context(), ch.rollupEvery)()
 			}
 			if dashAddr == "" {
 				return s.Run(cmd.Context())
@@ -165,7 +166,7 @@ func runSinkDashboard(ctx context.Context, g *globalFlags, ch *chFlags, s *click
 		return usageError{fmt.Errorf("--dashboard-addr: %w", err)}
 	}
 	srv.AddCheck("clickhouse", s.Ready)
-	mountDashboard(srv, a, token, log)
+	dashboard.Mount(srv, a, token, log)
 	if err := srv.Listen(); err != nil {
 		return err
 	}

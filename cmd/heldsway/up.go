@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/sinks/dashboard"
 )
 
 func newUpCmd(g *globalFlags) *cobra.Command {
@@ -113,7 +115,7 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 			if err != nil {
 				return err
 			}
-			mountDashboard(ingest.Server(), a, token, log)
+			dashboard.Mount(ingest.Server(), a, token, log)
 			run("rollup", ch.refresher(a))
 		}
 	} else {
