@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/pipeline/kafkaenv"
+	"github.com/heldsway/heldsway/pipeline/supervisor"
 	"github.com/heldsway/heldsway/sinks/clickhouse"
 	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
 	"github.com/heldsway/heldsway/sinks/dashboard"
@@ -170,11 +170,8 @@ func runSinkDashboard(ctx context.Context, g *globalFlags, ch *chFlags, s *click
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Run(ctx); cancel() }()
-	err = s.Run(ctx)
-	cancel()
-	return errors.Join(err, <-errc)
+	stages := supervisor.New(ctx, supervisor.Config{})
+	stages.Go("", srv.Run)
+	stages.Go("", s.Run)
+	return stages.Wait()
 }
