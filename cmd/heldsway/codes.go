@@ -316,19 +316,18 @@ give the same codes. A taken code gets two more such characters.`,
 	fs.StringVar(&affiliate, "affiliate", "", "affiliate id to generate a code for")
 	fs.StringVar(&name, "name", "", "the affiliate's full name ({first}, {last})")
 	fs.StringVar(&email, "email", "", "the affiliate's email ({email}); not stored")
-	for _, col := range []struct{ flag, col, usage string }{
-		{"coupon", "coupon", "coupon id (default derived from the discount, e.g. percent-10)"},
-		{"discount-type", "discount_type", "percent or fixed (default percent)"},
-		{"discount-value", "discount_value", "discount: percent (10, 12.5) or amount in currency"},
-		{"currency", "currency", "ISO-4217 currency of fixed amounts and min order"},
-		{"commission-type", "commission_type", "percent or fixed"},
-		{"commission-value", "commission_value", "commission: percent of net or amount per order"},
-		{"status", "status", "active, paused or inactive (default active)"},
-	} {
+	column := func(flag, col, usage string) {
 		v := new(string)
-		d[col.col] = v
-		fs.StringVar(v, col.flag, "", col.usage+"; for --from, used when the file has no such column")
+		d[col] = v
+		fs.StringVar(v, flag, "", usage+"; for --from, used when the file has no such column")
 	}
+	column("coupon", "coupon", "coupon id (default derived from the discount, e.g. percent-10)")
+	column("discount-type", "discount_type", "percent or fixed (default percent)")
+	column("discount-value", "discount_value", "discount: percent (10, 12.5) or amount in currency")
+	column("currency", "currency", "ISO-4217 currency of fixed amounts and min order")
+	column("commission-type", "commission_type", "percent or fixed")
+	column("commission-value", "commission_value", "commission: percent of net or amount per order")
+	column("status", "status", "active, paused or inactive (default active)")
 	fs.StringSliceVar(&set, "set", nil, "other column=value defaults, e.g. --set valid_until=2026-12-31 --set requires_click=yes")
 	return c
 }
