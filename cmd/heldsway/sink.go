@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,19 +48,14 @@ func (c *chFlags) resolvedDSN() (string, error) {
 // ClickHouse's "default".
 func dsnWithPassword(dsn, file string) (string, error) {
 	pass, err := secret("HELDSWAY_CLICKHOUSE_PASSWORD", file)
-	if err != nil || pass == "" {
-		return dsn, err
-	}
-	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--clickhouse: not a URL (the DSN is not shown: it may hold a password)")}
+		return "", err
 	}
-	user := "default"
-	if u.User != nil && u.User.Username() != "" {
-		user = u.User.Username()
+	dsn, err = clickhouse.DSNWithPassword(dsn, pass)
+	if err != nil {
+		return "", usageError{err}
 	}
-	u.User = url.UserPassword(user, pass)
-	return u.String(), nil
+	return dsn, nil
 }
 
 // newSink builds the ClickHouse sink reading env's topics.
