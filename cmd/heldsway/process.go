@@ -47,17 +47,19 @@ func (p *procFlags) programFrom(c *cobra.Command) (*attribution.Program, error) 
 			return nil, err
 		}
 	}
-	f := c.Flags()
-	if f.Changed("rule") || p.program == "" {
+	// A flag sets the program's default when it was given, or when there
+	// is no program file to take the default from.
+	set := func(flag string) bool { return p.program == "" || c.Flags().Changed(flag) }
+	if set("rule") {
 		prog.Defaults.Rule = attribution.Rule(p.rule)
 	}
-	if f.Changed("window") || p.program == "" {
+	if set("window") {
 		prog.Defaults.Window = p.window
 	}
-	if f.Changed("grace") || p.program == "" {
+	if set("grace") {
 		prog.Defaults.Grace = p.grace
 	}
-	if f.Changed("injection-threshold") || p.program == "" {
+	if set("injection-threshold") {
 		prog.Defaults.InjectionThreshold = p.injection
 	}
 	if err := prog.Validate(); err != nil {

@@ -54,14 +54,13 @@ const maxDecisions = 6
 // wiringExceptions are the functions that may break a rule of
 // TestWiringOnly, by name (Recv.Method for methods), with why.
 var wiringExceptions = map[string]string{
-	"applyLayers":           "flag machinery: sets each flag not given on the command line from the environment or the config file",
-	"sharedKey":             "flag machinery: a config-file key of another subcommand's flag",
-	"setFlag":               "flag machinery: a YAML list into a slice flag",
-	"collectFlagNames":      "flag machinery: the flag names of every subcommand, for the shared config file",
-	"byteSize.Set":          "a flag value type (--memory): its units",
-	"byteSize.String":       "a flag value type (--memory): its units",
-	"versionString":         "what --version prints, from the build info",
-	"procFlags.programFrom": "flag precedence: a flag the user set wins over the program file's default, one if per flag",
+	"applyLayers":      "flag machinery: sets each flag not given on the command line from the environment or the config file",
+	"sharedKey":        "flag machinery: a config-file key of another subcommand's flag",
+	"setFlag":          "flag machinery: a YAML list into a slice flag",
+	"collectFlagNames": "flag machinery: the flag names of every subcommand, for the shared config file",
+	"byteSize.Set":     "a flag value type (--memory): its units",
+	"byteSize.String":  "a flag value type (--memory): its units",
+	"versionString":    "what --version prints, from the build info",
 }
 
 // wiringProblems checks the named Go files; used reports the exceptions
