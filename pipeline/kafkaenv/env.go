@@ -2,7 +2,6 @@ package kafkaenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -158,11 +157,4 @@ func (e *Env) ensureTopics(ctx context.Context, partitions int32, timeout time.D
 	}
 	log.Info("kafka topics ready", zap.Strings("brokers", e.Conn.Brokers), zap.Strings("topics", e.Topics.All()))
 	return nil
-}
-
-// IsConfig reports whether err is (or wraps) an error in the caller's
-// configuration, of this package or any other with an IsConfig marker.
-func IsConfig(err error) bool {
-	var c interface{ IsConfig() bool }
-	return errors.As(err, &c) && c.IsConfig()
 }

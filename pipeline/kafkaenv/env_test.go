@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestConfigValidate(t *testing.T) {
 		if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
 		}
-		if err != nil && !IsConfig(err) {
+		if err != nil && !isConfig(err) {
 			t.Errorf("%s: %v is not a configuration error", tt.name, err)
 		}
 	}
@@ -90,7 +91,7 @@ func TestOpenEmbeddedAndTail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := env.Tail(ctx, TailConfig{Topic: "nosuch"}, &bytes.Buffer{}); !IsConfig(err) || !strings.Contains(err.Error(), `topic "nosuch" is not one of HeldSway's`) {
+	if err := env.Tail(ctx, TailConfig{Topic: "nosuch"}, &bytes.Buffer{}); !isConfig(err) || !strings.Contains(err.Error(), `topic "nosuch" is not one of HeldSway's`) {
 		t.Errorf("unknown topic: %v", err)
 	}
 	var out bytes.Buffer
@@ -118,4 +119,9 @@ func TestOpenEmbeddedAndTail(t *testing.T) {
 	if err := env.Tail(ctx, TailConfig{Topic: env.Topics.Clicks, Timeout: 200 * time.Millisecond}, &out); err != nil {
 		t.Errorf("tail with timeout: %v", err)
 	}
+}
+
+func isConfig(err error) bool {
+	var c *ConfigError
+	return errors.As(err, &c)
 }
