@@ -1,10 +1,9 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -13,11 +12,6 @@ import (
 
 	"github.com/heldsway/heldsway/bench/harness"
 )
-
-// gokaPeerName is the Goka peer's file name next to bin/heldsway (the
-// Makefile's build target builds both). Goka, Sarama and LevelDB are
-// linked into that binary, not into heldsway.
-const gokaPeerName = "heldsway-goka-peer"
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	var (
@@ -70,29 +64,18 @@ holds the 10M-event world in memory, about 9 GiB). docs/benchmarks.md has
 the latest figures.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bin := childBin
-			if bin == "" {
-				var err error
-				if bin, err = os.Executable(); err != nil {
-					return fmt.Errorf("finding the heldsway binary: %w", err)
-				}
+			bin, goka, err := harness.Binaries(childBin, gokaBin, cfg.SkipGoka)
+			var missing *harness.MissingPeerError
+			if errors.As(err, &missing) {
+				return usageError{err}
 			}
-			if gokaBin == "" && !cfg.SkipGoka {
-				self, err := os.Executable()
-				if err != nil {
-					return fmt.Errorf("finding the heldsway binary: %w", err)
-				}
-				gokaBin = filepath.Join(filepath.Dir(self), gokaPeerName)
-			}
-			if !cfg.SkipGoka {
-				if _, err := os.Stat(gokaBin); err != nil {
-					return usageError{fmt.Errorf("the Goka baseline runs %s (bench/cmd/goka-peer, built by make build next to bin/heldsway): %w; pass --goka-binary or --skip-goka", gokaBin, err)}
-				}
+			if err != nil {
+				return err
 			}
 			if workDir == "" {
 				workDir = g.path("bench")
 			}
-			cfg.Binary, cfg.GokaBinary, cfg.WorkDir, cfg.Sizes = bin, gokaBin, workDir, events
+			cfg.Binary, cfg.GokaBinary, cfg.WorkDir, cfg.Sizes = bin, goka, workDir, events
 			cfg.Progress = cmd.ErrOrStderr()
 			if childLog {
 				cfg.ChildLog = cmd.ErrOrStderr()
@@ -103,7 +86,7 @@ the latest figures.`,
 			}
 			rep, err := harness.Run(cmd.Context(), cfg)
 			if rep != nil {
-				if werr := writeReport(rep, out, md); werr != nil && err == nil {
+				if werr := rep.WriteFiles(out, md); err == nil {
 					err = werr
 				}
 				fmt.Fprint(cmd.OutOrStdout(), rep.Markdown())
@@ -136,27 +119,9 @@ the latest figures.`,
 	f.BoolVar(&keep, "keep", false, "keep the work dir (broker data, state, CPU profile) after the run")
 	f.BoolVar(&childLog, "child-logs", false, "show the children's logs")
 	f.StringVar(&childBin, "child-binary", "", "the heldsway binary the broker and processor children run (default this one): measure another build, e.g. a baseline, under this harness")
-	f.StringVar(&gokaBin, "goka-binary", "", "the Goka peer the Goka baseline runs as a child (bench/cmd/goka-peer; default "+gokaPeerName+" next to this binary)")
+	f.StringVar(&gokaBin, "goka-binary", "", "the Goka peer the Goka baseline runs as a child (bench/cmd/goka-peer; default "+harness.GokaPeerName+" next to this binary)")
 	c.AddCommand(newBenchProcessCmd(g))
 	return c
-}
-
-func writeReport(rep *harness.Report, out, md string) error {
-	if out != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", out, err)
-		}
-	}
-	if md != "" {
-		if err := os.WriteFile(md, []byte(rep.Markdown()), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", md, err)
-		}
-	}
-	return nil
 }
 
 // newBenchProcessCmd is `heldsway process` with a CPU profile, for the

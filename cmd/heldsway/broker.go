@@ -30,7 +30,7 @@ production, run real Kafka or Redpanda and give the other commands
 				return err
 			}
 			defer env.Close()
-			log.Info("broker ready; stop with Ctrl-C", zap.String("addr", env.broker.Addr()))
+			log.Info("broker ready; stop with Ctrl-C", zap.String("addr", env.Broker.Addr()))
 			<-cmd.Context().Done()
 			return nil
 		},

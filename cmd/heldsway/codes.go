@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +15,9 @@ import (
 	"github.com/heldsway/heldsway/codes/csvfile"
 	"github.com/heldsway/heldsway/codes/registry"
 	"github.com/heldsway/heldsway/connectors/codeadmin"
+	"github.com/heldsway/heldsway/connectors/codeops"
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
@@ -43,26 +42,15 @@ func (f *codesFlags) register(c *cobra.Command, write bool) {
 	}
 }
 
-// codesEnv is an open registry, and a writer when the command writes.
+// codesEnv is an open registry over the command's Kafka environment.
 type codesEnv struct {
+	*codeops.Codes
 	log *zap.Logger
-	env *kafkaEnv
-	reg *registry.Registry
-	w   *registry.Writer
-
-	stopSync func() // flushes the writer's Syncer (--sync)
+	env *kafkaenv.Env
 }
 
 func (e *codesEnv) Close() {
-	if e.stopSync != nil {
-		e.stopSync()
-	}
-	if e.w != nil {
-		e.w.Close()
-	}
-	if e.reg != nil {
-		e.reg.Close()
-	}
+	e.Codes.Close()
 	e.env.Close()
 	_ = e.log.Sync()
 }
@@ -79,26 +67,17 @@ func openCodes(ctx context.Context, g *globalFlags, f *codesFlags, write bool) (
 	if err != nil {
 		return nil, fmt.Errorf("%w (is `heldsway broker` or `heldsway up` running, or --brokers set?)", err)
 	}
-	e := &codesEnv{log: log, env: env}
-	e.reg, err = registry.NewRegistry(registry.RegistryConfig{Topic: env.topics.Codes, Serde: env.serde, Conn: env.conn, Logger: log.Named("codes")})
+	c, err := codeops.Open(ctx, codeops.Config{
+		Conn: env.Conn, Topic: env.Topics.Codes, Serde: env.Serde, WaitTimeout: f.waitTimeout, Write: write,
+		Sync:   codeops.Sync{Enabled: f.sync.enabled, StoresFile: f.sync.storesFile, Attempts: f.sync.attempts},
+		Logger: log,
+	})
 	if err != nil {
-		e.Close()
+		env.Close()
+		_ = log.Sync()
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, f.waitTimeout)
-	defer cancel()
-	if err := e.reg.WaitCaughtUp(wctx); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("loading the code registry from %s: %w", env.topics.Codes, err)
-	}
-	if write {
-		e.w, e.stopSync, err = newCodesWriter(e.reg, registry.WriterConfig{Conn: env.conn}, &f.sync, log)
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-	}
-	return e, nil
+	return &codesEnv{Codes: c, log: log, env: env}, nil
 }
 
 func newCodesCmd(g *globalFlags) *cobra.Command {
@@ -157,7 +136,7 @@ func (f *importFlags) options() (csvfile.ImportOptions, error) {
 		RequireKnownAffiliates: f.requireKnown, AllowReassign: f.allowReassign,
 	}
 	if f.progress || term.IsTerminal(int(os.Stderr.Fd())) {
-		opts.Progress = newProgressBar(os.Stderr).update
+		opts.Progress = codeops.NewProgressBar(os.Stderr).Update
 	}
 	if err := opts.Validate(); err != nil {
 		return opts, usageError{err}
@@ -194,7 +173,7 @@ when any row failed. See docs/codes-csv.md for the format.`,
 					return usageError{err}
 				}
 			}
-			in, err := openInput(args[0])
+			in, err := codeops.OpenInput(args[0])
 			if err != nil {
 				return err
 			}
@@ -204,72 +183,13 @@ when any row failed. See docs/codes-csv.md for the format.`,
 				return err
 			}
 			defer e.Close()
-			start := time.Now()
-			rep, err := csvfile.Import(cmd.Context(), in, e.reg, e.w, opts)
-			if errors.Is(err, csvfile.ErrFormat) {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if rep != nil {
-				printReport(cmd.OutOrStdout(), rep, imf.jsonOut, time.Since(start))
-			}
-			if err != nil {
-				return err
-			}
-			if !rep.OK() {
-				return fmt.Errorf("%d of %d rows failed", rep.Failed, rep.Rows)
-			}
-			return nil
+			return e.Import(cmd.Context(), in, args[0], opts, cmd.OutOrStdout(), imf.jsonOut)
 		},
 	}
 	cf.register(c, true)
 	imf.register(c)
 	c.Flags().StringVar(&rule, "rule", "", "generate codes for rows with an empty code cell with this naming rule, e.g. '{first}{discount}'")
 	return c
-}
-
-func openInput(name string) (io.ReadCloser, error) {
-	if name == "-" {
-		return io.NopCloser(os.Stdin), nil
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return f, nil
-}
-
-func printReport(w io.Writer, rep *csvfile.Report, asJSON bool, took time.Duration) {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-		return
-	}
-	mode := ""
-	if rep.DryRun {
-		mode = " (dry run: nothing written)"
-	} else if rep.Atomic && rep.Failed > 0 {
-		mode = " (atomic: nothing written)"
-	}
-	fmt.Fprintf(w, "%d rows: %d created, %d updated, %d unchanged, %d failed; %d written in %s%s\n",
-		rep.Rows, rep.Created, rep.Updated, rep.Unchanged, rep.Failed, rep.Written, took.Round(time.Millisecond), mode)
-	for _, r := range rep.Results {
-		if r.Generated || r.Action != csvfile.ActionFailed {
-			fmt.Fprintf(w, "line %d: %s %s -> %s\n", r.Line, r.Action, r.AffiliateID, r.Code)
-		}
-	}
-	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "error: %v\n", e)
-	}
-	for _, e := range rep.Warnings {
-		fmt.Fprintf(w, "warning: %v\n", e)
-	}
-	if n := rep.WarningsTotal - len(rep.Warnings); n > 0 {
-		fmt.Fprintf(w, "... and %d more warnings\n", n)
-	}
-	if rep.SyncError != "" {
-		fmt.Fprintf(w, "warning: written, but syncing to platforms failed: %s\n", rep.SyncError)
-	}
 }
 
 // filterFlags select codes for list and export.
@@ -300,23 +220,7 @@ func newCodesExportCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			sel := registry.Select(e.reg, ff.f)
-			if out == "" || out == "-" {
-				return csvfile.WriteCSV(cmd.OutOrStdout(), sel)
-			}
-			f, err := os.Create(out)
-			if err != nil {
-				return usageError{err}
-			}
-			if err := csvfile.WriteCSV(f, sel); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("writing %s: %w", out, err)
-			}
-			e.log.Info("exported codes", zap.Int("codes", len(sel)), zap.String("file", out))
-			return nil
+			return e.Export(cmd.OutOrStdout(), ff.f, out)
 		},
 	}
 	cf.register(c, false)
@@ -335,57 +239,22 @@ func newCodesListCmd(g *globalFlags) *cobra.Command {
 		Example: `  heldsway codes list --affiliate aff_123 --format json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return usageError{fmt.Errorf("--format %q: want table or json", format)}
+			lc := codeops.ListConfig{Filter: ff.f, Format: format}
+			if err := lc.Validate(); err != nil {
+				return err
 			}
 			e, err := openCodes(cmd.Context(), g, cf, false)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			sel := registry.Select(e.reg, ff.f)
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				entries := make([]csvfile.Entry, len(sel))
-				for i := range sel {
-					entries[i] = csvfile.EntryOf(&sel[i])
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(entries)
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CODE\tAFFILIATE\tCOUPON\tDISCOUNT\tSTATUS\tVALID UNTIL\tPLATFORMS\tVERSION")
-			for i := range sel {
-				en := csvfile.EntryOf(&sel[i])
-				disc := en.DiscountValue + "%"
-				if en.DiscountType == registry.Fixed {
-					disc = en.DiscountValue + " " + en.Currency
-				}
-				var pl []string
-				for _, p := range en.Platforms {
-					pl = append(pl, p.Platform+":"+p.Status)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", en.DisplayCode, en.AffiliateID, en.Coupon, disc, en.Status, dash(en.ValidUntil), dash(strings.Join(pl, ",")), en.Version)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d codes\n", len(sel))
-			return nil
+			return e.List(cmd.OutOrStdout(), cmd.ErrOrStderr(), lc)
 		},
 	}
 	cf.register(c, false)
 	ff.register(c)
 	c.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return c
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func newCodesGenerateCmd(g *globalFlags) *cobra.Command {
@@ -413,50 +282,22 @@ give the same codes. A taken code gets two more such characters.`,
   heldsway codes generate --from affiliates.csv --rule '{first}{last}{discount}' --discount-value 15 --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rule == "" {
-				return usageError{errors.New("--rule is required")}
-			}
-			if (from == "") == (affiliate == "") {
-				return usageError{errors.New("give --affiliate or --from, not both")}
+			gen := codeops.Generate{Rule: rule, From: from, Affiliate: affiliate, Name: name, Email: email, Columns: d, Set: set}
+			if err := gen.Validate(); err != nil {
+				return err
 			}
 			opts, err := imf.options()
 			if err != nil {
 				return err
 			}
-			if opts.Rule, err = csvfile.ParseRule(rule); err != nil {
-				return usageError{err}
-			}
-			opts.Results = true
-			opts.Defaults = map[string]string{}
-			for col, v := range d {
-				if *v != "" {
-					opts.Defaults[col] = *v
-				}
-			}
-			for _, kv := range set {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return usageError{fmt.Errorf("--set %q: want column=value", kv)}
-				}
-				opts.Defaults[strings.TrimSpace(k)] = v
-			}
-			if err := opts.Validate(); err != nil {
-				return usageError{err}
-			}
-			var sheet *csvfile.Sheet
-			if from != "" {
-				in, err := openInput(from)
-				if err != nil {
-					return err
-				}
-				defer in.Close()
-				if sheet, err = csvfile.ReadCSV(in); err != nil {
-					return fmt.Errorf("%s: %w", from, err)
-				}
-			} else if sheet, err = csvfile.SheetOf(map[string]string{"affiliate_id": affiliate, "affiliate_name": name, "affiliate_email": email}); err != nil {
+			if opts, err = gen.Options(opts); err != nil {
 				return err
 			}
-			if msg := trackingOnlyNotice(sheet, opts.Defaults); msg != "" {
+			sheet, err := gen.Sheet()
+			if err != nil {
+				return err
+			}
+			if msg := codeops.TrackingOnlyNotice(sheet, opts.Defaults); msg != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), msg)
 			}
 			e, err := openCodes(cmd.Context(), g, cf, !opts.DryRun)
@@ -464,18 +305,7 @@ give the same codes. A taken code gets two more such characters.`,
 				return err
 			}
 			defer e.Close()
-			start := time.Now()
-			rep, err := csvfile.Apply(cmd.Context(), sheet, e.reg, e.w, opts)
-			if rep != nil {
-				printReport(cmd.OutOrStdout(), rep, imf.jsonOut, time.Since(start))
-			}
-			if err != nil {
-				return err
-			}
-			if !rep.OK() {
-				return fmt.Errorf("%d of %d rows failed", rep.Failed, rep.Rows)
-			}
-			return nil
+			return e.Apply(cmd.Context(), sheet, opts, cmd.OutOrStdout(), imf.jsonOut)
 		},
 	}
 	cf.register(c, true)
@@ -486,33 +316,20 @@ give the same codes. A taken code gets two more such characters.`,
 	fs.StringVar(&affiliate, "affiliate", "", "affiliate id to generate a code for")
 	fs.StringVar(&name, "name", "", "the affiliate's full name ({first}, {last})")
 	fs.StringVar(&email, "email", "", "the affiliate's email ({email}); not stored")
-	for _, col := range []struct{ flag, col, usage string }{
-		{"coupon", "coupon", "coupon id (default derived from the discount, e.g. percent-10)"},
-		{"discount-type", "discount_type", "percent or fixed (default percent)"},
-		{"discount-value", "discount_value", "discount: percent (10, 12.5) or amount in currency"},
-		{"currency", "currency", "ISO-4217 currency of fixed amounts and min order"},
-		{"commission-type", "commission_type", "percent or fixed"},
-		{"commission-value", "commission_value", "commission: percent of net or amount per order"},
-		{"status", "status", "active, paused or inactive (default active)"},
-	} {
+	column := func(flag, col, usage string) {
 		v := new(string)
-		d[col.col] = v
-		fs.StringVar(v, col.flag, "", col.usage+"; for --from, used when the file has no such column")
+		d[col] = v
+		fs.StringVar(v, flag, "", usage+"; for --from, used when the file has no such column")
 	}
+	column("coupon", "coupon", "coupon id (default derived from the discount, e.g. percent-10)")
+	column("discount-type", "discount_type", "percent or fixed (default percent)")
+	column("discount-value", "discount_value", "discount: percent (10, 12.5) or amount in currency")
+	column("currency", "currency", "ISO-4217 currency of fixed amounts and min order")
+	column("commission-type", "commission_type", "percent or fixed")
+	column("commission-value", "commission_value", "commission: percent of net or amount per order")
+	column("status", "status", "active, paused or inactive (default active)")
 	fs.StringSliceVar(&set, "set", nil, "other column=value defaults, e.g. --set valid_until=2026-12-31 --set requires_click=yes")
 	return c
-}
-
-// trackingOnlyNotice is what codes generate says when the codes get no
-// discount (no --discount-value and no discount_value column): they are
-// tracking-only, which Stripe and Paddle cannot hold.
-func trackingOnlyNotice(sheet *csvfile.Sheet, defaults map[string]string) string {
-	if sheet.Has("discount_value") || strings.TrimSpace(defaults["discount_value"]) != "" {
-		return ""
-	}
-	return "note: no --discount-value: the codes give no discount (tracking only). " +
-		"Shopify and WooCommerce take them; Stripe and Paddle refuse a zero discount, so " +
-		"`heldsway codes sync` reports them there as failed (discount_value: a tracking-only code cannot be synced)."
 }
 
 func newCodesDeactivateCmd(g *globalFlags) *cobra.Command {
@@ -569,24 +386,7 @@ func runBulk(cmd *cobra.Command, g *globalFlags, cf *codesFlags, dryRun bool, pi
 		return err
 	}
 	defer e.Close()
-	changes := pick(e.reg)
-	out := cmd.OutOrStdout()
-	for _, c := range changes {
-		fmt.Fprintln(out, c.Code)
-	}
-	if dryRun || len(changes) == 0 {
-		fmt.Fprintf(out, "%d codes would become inactive\n", len(changes))
-		return nil
-	}
-	res, err := e.w.Apply(cmd.Context(), changes, registry.ApplyOptions{})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d codes made inactive\n", res.Written)
-	if len(res.Conflicts) > 0 {
-		return fmt.Errorf("%d codes changed meanwhile and were skipped; run again", len(res.Conflicts))
-	}
-	return nil
+	return e.Bulk(cmd.Context(), cmd.OutOrStdout(), dryRun, pick)
 }
 
 func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
@@ -605,7 +405,7 @@ func newCodesDeleteCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			return e.w.Delete(cmd.Context(), code, registry.AnyVersion)
+			return e.Writer.Delete(cmd.Context(), code, registry.AnyVersion)
 		},
 	}
 	cf.register(c, true)
@@ -650,7 +450,7 @@ generated under <data-dir>/secrets).
 			if err != nil {
 				return usageError{err}
 			}
-			h := &codeadmin.Handlers{Registry: e.reg, Writer: e.w, Platforms: platforms, MaxImportBytes: maxImport, Logger: e.log.Named("admin")}
+			h := &codeadmin.Handlers{Registry: e.Registry, Writer: e.Writer, Platforms: platforms, MaxImportBytes: maxImport, Logger: e.log.Named("admin")}
 			h.Register(srv, token)
 			return srv.Run(cmd.Context())
 		},
@@ -663,33 +463,4 @@ generated under <data-dir>/secrets).
 	fs.StringSliceVar(&platforms, "platform", nil, "platforms the codes are synced to; imports reject codes they would refuse")
 	fs.DurationVar(&timeout, "request-timeout", 2*time.Minute, "bound on one request (large imports)")
 	return c
-}
-
-// progressBar draws "stage [#####-----] 45% 45000/100000" on one line of a
-// terminal (or any writer, with --progress), at most ten times a second.
-type progressBar struct {
-	w     io.Writer
-	last  time.Time
-	stage string
-}
-
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
-
-func (p *progressBar) update(stage string, done, total int) {
-	now := time.Now()
-	final := done >= total
-	if stage == p.stage && !final && now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.stage, p.last = stage, now
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = float64(done) / float64(total)
-	}
-	n := int(frac * width)
-	fmt.Fprintf(p.w, "\r%-8s [%s%s] %3.0f%% %d/%d", stage, strings.Repeat("#", n), strings.Repeat("-", width-n), frac*100, done, total)
-	if final {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/codes/registry"
+	"github.com/heldsway/heldsway/connectors/codeops"
 	"github.com/heldsway/heldsway/connectors/codesync"
-	"github.com/heldsway/heldsway/connectors/ingest"
-	"github.com/heldsway/heldsway/schemas/promocode"
 )
 
 // syncFlags turn on pushing code changes to the stores.
@@ -33,42 +25,6 @@ func (s *syncFlags) register(c *cobra.Command, withStoresFile bool) {
 	if withStoresFile {
 		f.StringVar(&s.storesFile, "stores-file", "", "YAML file of connected stores (see heldsway ingest); stores with a sync block get the codes")
 	}
-}
-
-// newCodesWriter returns the registry's writer for the codes command and,
-// with --sync, the stores of --stores-file that get its changes; stop ends
-// the sync (a no-op without it).
-func newCodesWriter(reg *registry.Registry, cfg registry.WriterConfig, sf *syncFlags, log *zap.Logger) (w *registry.Writer, stop func(), err error) {
-	stop = func() {}
-	cfg.Logger = log.Named("codes")
-	if !sf.enabled {
-		w, err = registry.NewWriter(reg, cfg)
-		return w, stop, err
-	}
-	if sf.storesFile == "" {
-		return nil, stop, usageError{errors.New("--sync needs --stores-file")}
-	}
-	stores, err := ingest.LoadStores(sf.storesFile)
-	if err != nil {
-		return nil, stop, usageError{err}
-	}
-	remotes, err := ingest.SyncRemotes(stores)
-	if err != nil {
-		return nil, stop, usageError{fmt.Errorf("--sync: %w", err)}
-	}
-	w, s, err := codesync.NewWriter(reg, cfg, codesync.Config{Remotes: remotes, Retry: codesync.RetryPolicy{Attempts: sf.attempts}, Logger: log.Named("sync")})
-	if err != nil {
-		return nil, stop, usageError{err}
-	}
-	log.Info("syncing code changes to stores", zap.Int("stores", len(remotes)))
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			log.Warn("stopping code sync; `heldsway codes sync` catches up", zap.Error(err))
-		}
-	}
-	return w, stop, nil
 }
 
 func newCodesSyncCmd(g *globalFlags) *cobra.Command {
@@ -116,76 +72,19 @@ Paddle API key.`,
   heldsway codes sync --stores-file stores.yaml SARAH10 JOHN15 --dry-run
   heldsway codes sync --stores-file stores.yaml --import --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if storesFile == "" {
-				return usageError{errors.New("--stores-file is required")}
-			}
-			stores, err := ingest.LoadStores(storesFile)
+			remotes, err := codeops.Remotes(storesFile)
 			if err != nil {
-				return usageError{err}
-			}
-			remotes, err := ingest.SyncRemotes(stores)
-			if err != nil {
-				return usageError{err}
+				return err
 			}
 			e, err := openCodes(cmd.Context(), g, cf, !dryRun)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			cfg := codesync.Config{Remotes: remotes, DryRun: dryRun, DeleteInactive: deleteInactive, Retry: codesync.RetryPolicy{Attempts: attempts}, Logger: e.log.Named("sync")}
-			if e.w != nil {
-				cfg.Recorder = e.w
-			}
-			s, err := codesync.New(cfg, e.reg)
-			if err != nil {
-				return usageError{err}
-			}
-			defer func() { _ = s.Close(context.Background()) }()
-			out := cmd.OutOrStdout()
-			if importCoupons {
-				var w codesync.Applier
-				if e.w != nil {
-					w = e.w
-				}
-				rep, err := s.Import(cmd.Context(), w, codesync.ImportOptions{Affiliate: importAffil, DryRun: dryRun})
-				if rep != nil {
-					for _, it := range rep.Items {
-						line := fmt.Sprintf("%s/%s %s: %s", it.Platform, it.Store, it.Code, it.Action)
-						if it.Reason != "" {
-							line += ": " + it.Reason
-						}
-						fmt.Fprintln(out, line)
-					}
-					fmt.Fprintf(out, "%d store coupons: %d created, %d linked, %d known, %d skipped; %d written, %d conflicts\n",
-						rep.Listed, rep.Created, rep.Linked, rep.Known, rep.Skipped, rep.Written, len(rep.Conflicts))
-				}
-				return err
-			}
-			keys, err := syncSelection(e.reg, ff.f, append(args, only...))
-			if err != nil {
-				return usageError{err}
-			}
-			start := time.Now()
-			rep, err := s.Run(cmd.Context(), keys)
-			for _, r := range rep.Results {
-				if r.Action != codesync.ActionUnchanged && r.Action != codesync.ActionAbsent || r.Err != nil {
-					fmt.Fprintln(out, r.String())
-				}
-			}
-			acts := make([]string, 0, len(rep.Counts))
-			for a, n := range rep.Counts {
-				acts = append(acts, fmt.Sprintf("%d %s", n, a))
-			}
-			sort.Strings(acts)
-			mode := ""
-			if dryRun {
-				mode = " (dry run: nothing changed)"
-			}
-			fmt.Fprintf(out, "%d codes on %d stores: %s in %s%s\n", rep.Codes, len(remotes), strings.Join(acts, ", "), time.Since(start).Round(time.Millisecond), mode)
-			if err != nil {
-				return err
-			}
-			return rep.Err()
+			return e.Sync(cmd.Context(), cmd.OutOrStdout(), codeops.SyncConfig{
+				Remotes: remotes, Codes: append(args, only...), Filter: ff.f, Import: importCoupons, ImportAffiliate: importAffil,
+				DryRun: dryRun, DeleteInactive: deleteInactive, Attempts: attempts,
+			})
 		},
 	}
 	cf.k.register(c, kafkaClient)
@@ -200,27 +99,4 @@ Paddle API key.`,
 	fs.BoolVar(&deleteInactive, "delete-inactive", false, "delete inactive codes from the stores instead of deactivating them")
 	fs.IntVar(&attempts, "sync-attempts", 5, "tries of one code on one store before its sync state is failed")
 	return c
-}
-
-// syncSelection returns the codes to sync: the named ones (which must
-// exist, unless deleted: then the stores' copies are deleted), else those
-// the filter selects.
-func syncSelection(reg *registry.Registry, f registry.Filter, named []string) ([]string, error) {
-	if len(named) == 0 {
-		sel := registry.Select(reg, f)
-		keys := make([]string, len(sel))
-		for i := range sel {
-			keys[i] = sel[i].Code
-		}
-		return keys, nil
-	}
-	keys := make([]string, 0, len(named))
-	for _, n := range named {
-		k, err := promocode.Normalize(n)
-		if err != nil {
-			return nil, fmt.Errorf("code %q: %w", n, err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/term"
 
+	"github.com/heldsway/heldsway/connectors/secretstore"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 )
 
@@ -160,7 +159,7 @@ func (k *kafkaFlags) registerEmbedded(c *cobra.Command) {
 func (k *kafkaFlags) embedded() bool { return len(k.brokers) == 0 }
 
 // conn returns the connection settings; brokers default to the embedded
-// broker's address.
+// broker's address. kafkaenv.Open validates them.
 func (k *kafkaFlags) conn() (kafka.Conn, error) {
 	brokers := k.brokers
 	if len(brokers) == 0 {
@@ -180,49 +179,16 @@ func (k *kafkaFlags) conn() (kafka.Conn, error) {
 		SASLUser:      k.saslUser,
 		SASLPassword:  pass,
 	}
-	if err := c.Validate(); err != nil {
-		return kafka.Conn{}, usageError{err}
-	}
 	return c, nil
 }
 
 // secret reads a secret from a file when one is named, else from env. It
 // never appears in flags, so it never shows in ps or shell history.
-func secret(env, file string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("reading secret file for %s: %w", env, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return os.Getenv(env), nil
-}
+func secret(env, file string) (string, error) { return secretstore.Read(env, file) }
 
 // generatedSecret returns the secret from env or file, else the one stored
-// under the data directory, creating it (0600) on first use so a
-// single-machine setup works without configuration and stays stable across
-// restarts.
+// under the data directory, creating it on first use so a single-machine
+// setup works without configuration and stays stable across restarts.
 func (g *globalFlags) generatedSecret(log *zap.Logger, env, file, name string) (string, error) {
-	s, err := secret(env, file)
-	if err != nil || s != "" {
-		return s, err
-	}
-	p := g.path("secrets", name)
-	if b, err := os.ReadFile(p); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return "", fmt.Errorf("creating secrets dir: %w", err)
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("generating %s: %w", name, err)
-	}
-	s = hex.EncodeToString(raw)
-	if err := os.WriteFile(p, []byte(s+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("storing generated %s: %w", name, err)
-	}
-	log.Warn("no "+env+" configured: generated one and stored it under the data directory", zap.String("file", p))
-	return s, nil
+	return secretstore.Generated(secretstore.Config{Env: env, File: file, Dir: g.path("secrets"), Name: name, Logger: log})
 }

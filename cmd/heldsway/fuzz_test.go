@@ -44,19 +44,11 @@ func FuzzConfigLayers(f *testing.F) {
 }
 
 // TestDSNWithPassword: the ClickHouse password comes from the environment
-// (or a file) and replaces any password in the DSN; the user defaults to
-// "default".
+// or a file (clickhouse.DSNWithPassword sets it; its test has the cases).
 func TestDSNWithPassword(t *testing.T) {
-	t.Setenv("HELDSWAY_CLICKHOUSE_PASSWORD", "s3cr/t@x")
-	for in, want := range map[string]string{
-		"clickhouse://127.0.0.1:9000/heldsway":                         "clickhouse://default:s3cr%2Ft%40x@127.0.0.1:9000/heldsway",
-		"clickhouse://hs:old@ch:9000/heldsway?secure=true":             "clickhouse://hs:s3cr%2Ft%40x@ch:9000/heldsway?secure=true",
-		"clickhouse://hs@ch:9440/heldsway?secure=true&dial_timeout=5s": "clickhouse://hs:s3cr%2Ft%40x@ch:9440/heldsway?secure=true&dial_timeout=5s",
-	} {
-		got, err := dsnWithPassword(in, "")
-		if err != nil || got != want {
-			t.Errorf("dsnWithPassword(%q) = %q, %v; want %q", in, got, err, want)
-		}
+	t.Setenv("HELDSWAY_CLICKHOUSE_PASSWORD", "from-env")
+	if got, err := dsnWithPassword("clickhouse://ch:9000/h", ""); err != nil || got != "clickhouse://default:from-env@ch:9000/h" {
+		t.Errorf("from env: %q, %v", got, err)
 	}
 	file := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/ingest"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 )
 
 // httpFlags configure the ingest edge.
@@ -59,7 +60,7 @@ func (h *httpFlags) register(c *cobra.Command) {
 // ingestConfig turns the flags into ingest's Config: secrets resolved
 // (generated under the data directory when none is configured), the
 // stores file read, the sync stores built when --sync is set.
-func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (ingest.Config, error) {
+func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaenv.Env, log *zap.Logger) (ingest.Config, error) {
 	token, err := g.generatedSecret(log, "HELDSWAY_API_TOKEN", h.apiTokenFile, "api-token")
 	if err != nil {
 		return ingest.Config{}, err
@@ -78,9 +79,9 @@ func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) 
 	cfg := ingest.Config{
 		HTTP: edge.Config{Addr: h.addr, MaxBodyBytes: h.maxBody, MaxInFlight: h.maxInFlight, MaxPerClient: h.maxPerClient,
 			BodyTimeout: h.bodyTimeout, TrustForwarded: h.trustForwarded, MetricsAddr: h.metricsAddr},
-		Conn:             env.conn,
-		Topics:           env.topics,
-		Serde:            env.serde,
+		Conn:             env.Conn,
+		Topics:           env.Topics,
+		Serde:            env.Serde,
 		APIToken:         token,
 		HashKey:          []byte(key),
 		Stores:           stores,
@@ -103,7 +104,7 @@ func ingestConfig(g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) 
 }
 
 // newIngest builds the HTTP edge publishing into env.
-func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaEnv, log *zap.Logger) (*ingest.Ingest, error) {
+func newIngest(ctx context.Context, g *globalFlags, h *httpFlags, env *kafkaenv.Env, log *zap.Logger) (*ingest.Ingest, error) {
 	cfg, err := ingestConfig(g, h, env, log)
 	if err != nil {
 		return nil, err

@@ -227,6 +227,15 @@ func TestUsageErrors(t *testing.T) {
 		{"bad env value", []string{"up"}, []string{"HELDSWAY_PARTITIONS=many"}, "HELDSWAY_PARTITIONS"},
 		{"bad log level", []string{"up", "--log-level", "loud"}, nil, "--log-level"},
 		{"bad prefix", []string{"tail", "orders", "--topic-prefix", "bad prefix!"}, nil, "invalid topic prefix"},
+		// Configuration errors of the packages cmd configures
+		// (kafkaenv, codeops, harness, analytics) exit 2 too.
+		{"unknown topic", []string{"tail", "nosuch"}, nil, `topic "nosuch" is not one of HeldSway's`},
+		{"codes sync without stores", []string{"codes", "sync"}, nil, "--stores-file is required"},
+		{"codes import of a missing file", []string{"codes", "import", filepath.Join(dir, "none.csv")}, nil, "no such file"},
+		{"codes list format", []string{"codes", "list", "--format", "xml"}, nil, `--format "xml": want table or json`},
+		{"codes generate set", []string{"codes", "generate", "--rule", "{first}", "--affiliate", "a", "--set", "x"}, nil, `--set "x": want column=value`},
+		{"report format", []string{"report", "--format", "xml"}, nil, `--format "xml": table, csv or json`},
+		{"bench without the Goka peer", []string{"bench", "--goka-binary", filepath.Join(dir, "none")}, nil, "pass --goka-binary or --skip-goka"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

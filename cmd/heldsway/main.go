@@ -27,7 +27,7 @@ func main() {
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ue usageError
-		if errors.As(err, &ue) {
+		if errors.As(err, &ue) || isConfig(err) {
 			fmt.Fprintln(os.Stderr, "heldsway:", err)
 			os.Exit(2)
 		}
@@ -36,7 +36,8 @@ func main() {
 	}
 }
 
-// usageError marks errors in how the command was called (exit code 2).
+// usageError marks errors in how the command was called (exit code 2), as
+// isConfig does the packages' configuration errors.
 type usageError struct{ error }
 
 func newRoot() *cobra.Command {
@@ -104,4 +105,12 @@ func collectFlagNames(c *cobra.Command) {
 		}
 	}
 	walk(c)
+}
+
+// isConfig reports configuration errors of the packages cmd configures,
+// which mark them with an IsConfig method (kafkaenv.ConfigError,
+// codeops.ConfigError): exit code 2, like usageError.
+func isConfig(err error) bool {
+	var c interface{ IsConfig() bool }
+	return errors.As(err, &c) && c.IsConfig()
 }

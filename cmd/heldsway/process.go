@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/pipeline/attribution"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 	"github.com/heldsway/heldsway/pipeline/processor"
 )
 
@@ -46,17 +47,19 @@ func (p *procFlags) programFrom(c *cobra.Command) (*attribution.Program, error) 
 			return nil, err
 		}
 	}
-	f := c.Flags()
-	if f.Changed("rule") || p.program == "" {
+	// A flag sets the program's default when it was given, or when there
+	// is no program file to take the default from.
+	set := func(flag string) bool { return p.program == "" || c.Flags().Changed(flag) }
+	if set("rule") {
 		prog.Defaults.Rule = attribution.Rule(p.rule)
 	}
-	if f.Changed("window") || p.program == "" {
+	if set("window") {
 		prog.Defaults.Window = p.window
 	}
-	if f.Changed("grace") || p.program == "" {
+	if set("grace") {
 		prog.Defaults.Grace = p.grace
 	}
-	if f.Changed("injection-threshold") || p.program == "" {
+	if set("injection-threshold") {
 		prog.Defaults.InjectionThreshold = p.injection
 	}
 	if err := prog.Validate(); err != nil {
@@ -66,7 +69,7 @@ func (p *procFlags) programFrom(c *cobra.Command) (*attribution.Program, error) 
 }
 
 // newProcessor builds the processor over env.
-func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv, log *zap.Logger) (*processor.Processor, error) {
+func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaenv.Env, log *zap.Logger) (*processor.Processor, error) {
 	prog, err := p.programFrom(c)
 	if err != nil {
 		return nil, usageError{err}
@@ -78,9 +81,9 @@ func newProcessor(c *cobra.Command, g *globalFlags, p *procFlags, env *kafkaEnv,
 		}
 	}
 	proc, err := processor.New(processor.Config{
-		Conn:           env.conn,
-		Topics:         env.topics,
-		Serde:          env.serde,
+		Conn:           env.Conn,
+		Topics:         env.Topics,
+		Serde:          env.Serde,
 		Program:        prog,
 		StateDir:       g.path("state"),
 		InstanceID:     id,

@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
-	"github.com/heldsway/heldsway/sinks/dashboard"
 )
 
 // reportFlags configure heldsway report.
@@ -80,54 +77,10 @@ affiliate's codes into one row per affiliate and currency.`,
 	return c
 }
 
-// reportRange parses --from and --to.
-func reportRange(from, to string, now time.Time) (time.Time, time.Time, error) {
-	t := now.UTC()
-	if to != "" {
-		var err error
-		if t, err = time.Parse(time.DateOnly, to); err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("--to: want YYYY-MM-DD, got %q", to)
-		}
-	}
-	f := t.AddDate(0, 0, -29)
-	if from != "" {
-		var err error
-		if f, err = time.Parse(time.DateOnly, from); err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("--from: want YYYY-MM-DD, got %q", from)
-		}
-	}
-	if t.Before(f) {
-		return time.Time{}, time.Time{}, fmt.Errorf("--to %s is before --from %s", to, from)
-	}
-	return f, t, nil
-}
-
 func runReport(cmd *cobra.Command, f *reportFlags, log *zap.Logger) error {
-	from, to, err := reportRange(f.from, f.to, time.Now())
-	if err != nil {
-		return usageError{err}
-	}
-	write := map[string]func(w io.Writer, rows []analytics.CodeStats) error{
-		"table": func(w io.Writer, rows []analytics.CodeStats) error {
-			return analytics.WriteTable(w, rows)
-		},
-		"csv": func(w io.Writer, rows []analytics.CodeStats) error {
-			return analytics.WriteCSV(w, rows)
-		},
-		"json": func(w io.Writer, rows []analytics.CodeStats) error {
-			return analytics.WriteJSON(w, rows)
-		},
-	}[f.format]
-	if write == nil {
-		return usageError{fmt.Errorf("--format %q: table, csv or json", f.format)}
-	}
-	if f.by != "code" && f.by != "affiliate" {
-		return usageError{fmt.Errorf("--by %q: code or affiliate", f.by)}
-	}
-	if f.top < 0 {
-		return usageError{fmt.Errorf("--top %d: must be positive", f.top)}
-	}
-	if err := analytics.Sort(nil, f.sort); err != nil {
+	rc := analytics.ReportConfig{From: f.from, To: f.to, Sort: f.sort, Top: f.top, Format: f.format,
+		Currency: f.currency, Code: f.code, By: f.by, Refresh: f.refresh}
+	if err := rc.Validate(); err != nil {
 		return usageError{err}
 	}
 	dsn, err := dsnWithPassword(f.dsn, "")
@@ -139,36 +92,7 @@ func runReport(cmd *cobra.Command, f *reportFlags, log *zap.Logger) error {
 		return usageError{err}
 	}
 	defer client.Close()
-	ctx := cmd.Context()
-	if f.refresh {
-		if _, err := client.Refresh(ctx, analytics.RefreshOptions{}); err != nil {
-			return err
-		}
-	}
-	rows, err := client.Codes(ctx, analytics.Query{From: from, To: to, Currency: f.currency, Code: f.code})
-	if err != nil {
-		return err
-	}
-	if f.by == "affiliate" {
-		affs := analytics.ByAffiliate(rows)
-		if f.top > 0 && len(affs) > f.top {
-			affs = affs[:f.top]
-		}
-		if f.format == "table" {
-			fmt.Fprintf(cmd.OutOrStdout(), "Affiliates %s to %s (UTC), by approved commission\n\n",
-				from.Format(time.DateOnly), to.Format(time.DateOnly))
-		}
-		return analytics.WriteAffiliates(cmd.OutOrStdout(), affs, f.format)
-	}
-	_ = analytics.Sort(rows, f.sort)
-	if f.top > 0 && len(rows) > f.top {
-		rows = rows[:f.top]
-	}
-	if f.format == "table" {
-		fmt.Fprintf(cmd.OutOrStdout(), "Codes %s to %s (UTC), sorted by %s\n\n",
-			from.Format(time.DateOnly), to.Format(time.DateOnly), f.sort)
-	}
-	return write(cmd.OutOrStdout(), rows)
+	return client.Report(cmd.Context(), cmd.OutOrStdout(), rc)
 }
 
 func newRollupCmd(g *globalFlags) *cobra.Command {
@@ -239,24 +163,4 @@ func newAnalytics(c *chFlags, log *zap.Logger) (*analytics.Client, error) {
 // refresher returns the stage that keeps a's rollups current.
 func (c *chFlags) refresher(a *analytics.Client) func(context.Context) error {
 	return func(ctx context.Context) error { return a.RunRefresher(ctx, c.rollupEvery) }
-}
-
-// startRefresher runs the refresher in the background until ctx ends or
-// the returned stop is called; stop waits for it to finish.
-func (c *chFlags) startRefresher(ctx context.Context, a *analytics.Client) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = c.refresher(a)(ctx) // nil once ctx ends
-	}()
-	return func() { cancel(); <-done }
-}
-
-// mountDashboard serves /dashboard on srv over a, guarded by the API token.
-func mountDashboard(srv *edge.Server, a *analytics.Client, token string, log *zap.Logger) {
-	h := dashboard.RequireToken(token, dashboard.New(a, dashboard.WithLogger(log.Named("dashboard"))))
-	for _, p := range dashboard.Patterns {
-		srv.Handle(p, h)
-	}
 }

@@ -2,17 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"github.com/heldsway/heldsway/connectors/edge"
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
+	"github.com/heldsway/heldsway/pipeline/supervisor"
 	"github.com/heldsway/heldsway/sinks/clickhouse"
 	"github.com/heldsway/heldsway/sinks/clickhouse/analytics"
+	"github.com/heldsway/heldsway/sinks/dashboard"
 )
 
 // chFlags configure the ClickHouse sink.
@@ -47,34 +48,29 @@ func (c *chFlags) resolvedDSN() (string, error) {
 // ClickHouse's "default".
 func dsnWithPassword(dsn, file string) (string, error) {
 	pass, err := secret("HELDSWAY_CLICKHOUSE_PASSWORD", file)
-	if err != nil || pass == "" {
-		return dsn, err
-	}
-	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--clickhouse: not a URL (the DSN is not shown: it may hold a password)")}
+		return "", err
 	}
-	user := "default"
-	if u.User != nil && u.User.Username() != "" {
-		user = u.User.Username()
+	dsn, err = clickhouse.DSNWithPassword(dsn, pass)
+	if err != nil {
+		return "", usageError{err}
 	}
-	u.User = url.UserPassword(user, pass)
-	return u.String(), nil
+	return dsn, nil
 }
 
 // newSink builds the ClickHouse sink reading env's topics.
-func newSink(c *chFlags, env *kafkaEnv, log *zap.Logger) (*clickhouse.Sink, error) {
+func newSink(c *chFlags, env *kafkaenv.Env, log *zap.Logger) (*clickhouse.Sink, error) {
 	dsn, err := c.resolvedDSN()
 	if err != nil {
 		return nil, err
 	}
 	s, err := clickhouse.New(clickhouse.Config{
-		Conn:          env.conn,
-		Topics:        env.topics,
+		Conn:          env.Conn,
+		Topics:        env.Topics,
 		DSN:           dsn,
 		FlushRows:     c.flushRows,
 		FlushInterval: c.flushInterval,
-		Serde:         env.serde,
+		Serde:         env.Serde,
 		Logger:        log.Named("sink"),
 	})
 	if err != nil {
@@ -128,7 +124,7 @@ heldsway up does on its --http-addr.`,
 				return err
 			} else if a != nil {
 				defer a.Close()
-				defer ch.startRefresher(cmd.Context(), a)()
+				defer a.StartRefresher(cmd.Context(), ch.rollupEvery)()
 			}
 			if dashAddr == "" {
 				return s.Run(cmd.Context())
@@ -164,15 +160,12 @@ func runSinkDashboard(ctx context.Context, g *globalFlags, ch *chFlags, s *click
 		return usageError{fmt.Errorf("--dashboard-addr: %w", err)}
 	}
 	srv.AddCheck("clickhouse", s.Ready)
-	mountDashboard(srv, a, token, log)
+	dashboard.Mount(srv, a, token, log)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Run(ctx); cancel() }()
-	err = s.Run(ctx)
-	cancel()
-	return errors.Join(err, <-errc)
+	stages := supervisor.New(ctx, supervisor.Config{})
+	stages.Go("", srv.Run)
+	stages.Go("", s.Run)
+	return stages.Wait()
 }

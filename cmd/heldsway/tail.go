@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/pipeline/kafkaenv"
 )
 
 func newTailCmd(g *globalFlags) *cobra.Command {
@@ -42,61 +39,7 @@ Only committed records are shown (read_committed).`,
 				return err
 			}
 			defer env.Close()
-			topic := args[0]
-			if !strings.Contains(topic, ".") {
-				topic = k.topicPrefix + "." + topic + ".v1"
-			}
-			found := false
-			for _, t := range env.topics.All() {
-				found = found || t == topic
-			}
-			if !found {
-				return usageError{fmt.Errorf("topic %q is not one of HeldSway's: %s", args[0], strings.Join(env.topics.All(), ", "))}
-			}
-			reset := kgo.NewOffset().AtEnd()
-			if fromStart {
-				reset = kgo.NewOffset().AtStart()
-			}
-			cl, err := env.conn.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(reset), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx := cmd.Context()
-			if wait > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, wait)
-				defer cancel()
-			}
-			enc := json.NewEncoder(os.Stdout)
-			n := 0
-			for max <= 0 || n < max {
-				fs := cl.PollFetches(ctx)
-				if ctx.Err() != nil {
-					return nil
-				}
-				for _, fe := range fs.Errors() {
-					return fmt.Errorf("fetching %s[%d]: %w", fe.Topic, fe.Partition, fe.Err)
-				}
-				for _, r := range fs.Records() {
-					out := map[string]any{"partition": r.Partition, "offset": r.Offset, "key": string(r.Key)}
-					if r.Value == nil {
-						out["value"] = nil
-					} else if v, err := env.serde.DecodeAny(r.Value); err != nil {
-						out["error"] = err.Error()
-					} else {
-						out["value"] = v
-					}
-					if err := enc.Encode(out); err != nil {
-						return fmt.Errorf("writing output: %w", err)
-					}
-					n++
-					if max > 0 && n >= max {
-						return nil
-					}
-				}
-			}
-			return nil
+			return env.Tail(cmd.Context(), kafkaenv.TailConfig{Topic: args[0], FromStart: fromStart, Max: max, Timeout: wait}, os.Stdout)
 		},
 	}
 	k.register(c, kafkaReader)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"sync"
-
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+
+	"github.com/heldsway/heldsway/pipeline/supervisor"
+	"github.com/heldsway/heldsway/sinks/dashboard"
 )
 
 func newUpCmd(g *globalFlags) *cobra.Command {
@@ -69,27 +67,9 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	run := func(name string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := f(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("stage stopped", zap.String("stage", name), zap.Error(err))
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				mu.Unlock()
-			}
-			cancel() // one stage down takes the process down; a supervisor restarts it
-		}()
-	}
+	stages := supervisor.New(ctx, supervisor.Config{Logger: log})
+	defer stages.Stop()
+	run := stages.Go
 	proc, err := newProcessor(cmd, g, pf, env, log)
 	if err != nil {
 		return err
@@ -113,7 +93,7 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 			if err != nil {
 				return err
 			}
-			mountDashboard(ingest.Server(), a, token, log)
+			dashboard.Mount(ingest.Server(), a, token, log)
 			run("rollup", ch.refresher(a))
 		}
 	} else {
@@ -121,7 +101,6 @@ func runUp(cmd *cobra.Command, g *globalFlags, k *kafkaFlags, h *httpFlags, ch *
 	}
 	ran = true
 	run("ingest", ingest.Run)
-	log.Info("heldsway up", zap.String("http", ingest.Addr()), zap.Strings("kafka", env.conn.Brokers))
-	wg.Wait()
-	return errors.Join(errs...)
+	log.Info("heldsway up", zap.String("http", ingest.Addr()), zap.Strings("kafka", env.Conn.Brokers))
+	return stages.Wait()
 }

@@ -2,8 +2,9 @@
 // definitions read from and written to CSV (ReadCSV, WriteCSV, Columns),
 // the same columns as JSON fields (Entry, EntryOf, SheetOf: the admin
 // API's bodies), the plan and report of an import (Plan, Import, Apply,
-// Report, RowError), and codes generated from a rule for affiliates (Rule,
-// ParseRule). It reads and writes through package codes/registry (a Lookup
+// Report, RowError; WriteReport prints a report), the list forms of
+// `heldsway codes list` (WriteTable, WriteJSON), and codes generated from a
+// rule for affiliates (Rule, ParseRule). It reads and writes through package codes/registry (a Lookup
 // to plan against, a Writer to apply with); the registry does not import
 // it.
 //

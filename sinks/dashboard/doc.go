@@ -13,5 +13,7 @@
 //	GET /dashboard/api/daily?from&to[&code][&currency] []analytics.DayStats as JSON
 //
 // The figures come from a Source, in production an *analytics.Client over
-// the ClickHouse rollups. The API defaults to the last 30 days.
+// the ClickHouse rollups. The API defaults to the last 30 days. Mount
+// registers the page, behind the API token login (RequireToken), on a
+// server.
 package dashboard

@@ -6,8 +6,10 @@
 // # Types
 //
 //   - Client connects (lazily, applying the migrations) and offers
-//     Refresh, RunRefresher, Codes (the per-code table for a date range)
-//     and Daily (a per-day series for one code or all).
+//     Refresh, RunRefresher (StartRefresher in the background), Codes
+//     (the per-code table for a date range), Daily (a per-day series for
+//     one code or all) and Report (what heldsway report prints, as its
+//     ReportConfig says).
 //   - CodeStats and DayStats are the figures; Sort, WriteTable, WriteCSV
 //     and WriteJSON present them (heldsway report, the dashboard).
 //

@@ -1,4 +1,4 @@
-package main
+package codeops
 
 import (
 	"strings"
@@ -28,7 +28,7 @@ func TestTrackingOnlyNotice(t *testing.T) {
 		{"--discount-value 10", one, map[string]string{"discount_value": "10"}, false},
 		{"a discount_value column", withColumn, map[string]string{}, false},
 	} {
-		msg := trackingOnlyNotice(tt.sheet, tt.defaults)
+		msg := TrackingOnlyNotice(tt.sheet, tt.defaults)
 		if (msg != "") != tt.notice || tt.notice && (!strings.Contains(msg, "--discount-value") || !strings.Contains(msg, "Stripe and Paddle")) {
 			t.Errorf("%s: notice %q, want one: %v", tt.name, msg, tt.notice)
 		}

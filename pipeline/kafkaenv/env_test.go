@@ -1,0 +1,127 @@
+package kafkaenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/heldsway/heldsway/pipeline/broker"
+	"github.com/heldsway/heldsway/pipeline/kafka"
+)
+
+// testBound is how long a test waits for the broker; KAFKAENV_TEST_TIMEOUT
+// overrides the default of a minute.
+func testBound(t *testing.T) time.Duration {
+	t.Helper()
+	if s := os.Getenv("KAFKAENV_TEST_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("KAFKAENV_TEST_TIMEOUT: %v", err)
+		}
+		return d
+	}
+	return time.Minute
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want string // "" for valid
+	}{
+		{"valid", Config{TopicPrefix: "heldsway", CreateTopics: true, Partitions: 4}, ""},
+		{"reader needs no partitions", Config{TopicPrefix: "heldsway"}, ""},
+		{"bad prefix", Config{TopicPrefix: "no spaces"}, "prefix"},
+		{"no partitions", Config{TopicPrefix: "heldsway", CreateTopics: true}, "--partitions 0: must be at least 1"},
+	} {
+		err := tt.cfg.Validate()
+		if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
+		}
+		if err != nil && !isConfig(err) {
+			t.Errorf("%s: %v is not a configuration error", tt.name, err)
+		}
+	}
+}
+
+// TestOpenEmbeddedAndTail opens an environment that runs the embedded
+// broker, checks the topics exist, and tails what was produced.
+func TestOpenEmbeddedAndTail(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testBound(t))
+	defer cancel()
+	env, err := Open(ctx, Config{
+		Conn:         kafka.Conn{Brokers: []string{"127.0.0.1:0"}},
+		TopicPrefix:  "t",
+		CreateTopics: true,
+		Partitions:   2,
+		Broker:       &broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	if env.Broker == nil || env.Conn.Brokers[0] != env.Broker.Addr() {
+		t.Fatalf("connection %v does not point at the embedded broker", env.Conn.Brokers)
+	}
+	cl, err := env.Conn.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	parts, err := kafka.Partitions(ctx, cl, env.Topics.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range env.Topics.All() {
+		if !env.Topics.Compacted(topic) && parts[topic] != 2 {
+			t.Errorf("%s: %d partitions, want 2", topic, parts[topic])
+		}
+	}
+	if err := cl.ProduceSync(ctx,
+		&kgo.Record{Topic: env.Topics.Clicks, Key: []byte("k1"), Value: []byte("not avro"), Partition: 0},
+		&kgo.Record{Topic: env.Topics.Clicks, Key: []byte("k2"), Partition: 0},
+	).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := env.Tail(ctx, TailConfig{Topic: "nosuch"}, &bytes.Buffer{}); !isConfig(err) || !strings.Contains(err.Error(), `topic "nosuch" is not one of HeldSway's`) {
+		t.Errorf("unknown topic: %v", err)
+	}
+	var out bytes.Buffer
+	if err := env.Tail(ctx, TailConfig{Topic: "clicks", FromStart: true, Max: 2}, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), out.String())
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	if first["key"] != "k1" || first["error"] == nil || first["offset"] != float64(0) {
+		t.Errorf("first line %v: want key k1 with a decoding error at offset 0", first)
+	}
+	if v, ok := second["value"]; second["key"] != "k2" || !ok || v != nil {
+		t.Errorf("second line %v: want key k2 with a null value", second)
+	}
+	// With a timeout and nothing new, Tail returns nil when it passes.
+	if err := env.Tail(ctx, TailConfig{Topic: env.Topics.Clicks, Timeout: 200 * time.Millisecond}, &out); err != nil {
+		t.Errorf("tail with timeout: %v", err)
+	}
+}
+
+func isConfig(err error) bool {
+	var c *ConfigError
+	return errors.As(err, &c)
+}
