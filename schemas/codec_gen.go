@@ -12,7 +12,6 @@ package schemas
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -161,24 +160,33 @@ func writeRecord(e *wenc, v any) (k kind, ok bool) {
 }
 
 // readRecord decodes a body of the current schema into v, a non-nil
-// pointer of the matching type, leaving v untouched on error.
+// pointer of the matching type, leaving v untouched on error. It first
+// reserves the pool slots the record takes (wire.go).
 func readRecord(d *wdec, v any) error {
 	switch r := v.(type) {
 	case *Adjustment:
+		d.reserve(slots{strs: 2})
 		return assign(d, r, readAdjustment(d))
 	case *Attribution:
+		d.reserve(d.count(countAttribution))
 		return assign(d, r, readAttribution(d))
 	case *Click:
+		d.reserve(slots{strs: 9})
 		return assign(d, r, readClick(d))
 	case *Code:
+		d.reserve(d.count(countCode))
 		return assign(d, r, readCode(d))
 	case *DeadLetter:
+		d.reserve(slots{longs: 1, ints: 1})
 		return assign(d, r, readDeadLetter(d))
 	case *Flag:
+		d.reserve(slots{strs: 5})
 		return assign(d, r, readFlag(d))
 	case *Order:
+		d.reserve(d.count(countOrder))
 		return assign(d, r, readOrder(d))
 	case *Refund:
+		d.reserve(slots{strs: 2})
 		return assign(d, r, readRefund(d))
 	}
 	return fmt.Errorf("%w: %T", ErrNotRecord, v)
@@ -297,15 +305,14 @@ func writeAdjustment(e *wenc, x *Adjustment) {
 }
 
 func readAdjustment(d *wdec) Adjustment {
-	strs := new([2]string)
 	return Adjustment{
 		EventID:            d.str(),
 		OrderID:            d.str(),
 		Platform:           d.str(),
 		StoreID:            d.str(),
-		RefundID:           d.optStrAt(&strs[0]),
+		RefundID:           d.optStr(),
 		AffiliateID:        d.str(),
-		Code:               d.optStrAt(&strs[1]),
+		Code:               d.optStr(),
 		Amount:             d.long(),
 		Currency:           d.str(),
 		Reason:             d.str(),
@@ -386,7 +393,6 @@ func writeAttribution(e *wenc, x *Attribution) {
 }
 
 func readAttribution(d *wdec) Attribution {
-	strs := new([3]string)
 	return Attribution{
 		EventID:         d.str(),
 		OrderID:         d.str(),
@@ -396,9 +402,9 @@ func readAttribution(d *wdec) Attribution {
 		Status:          d.str(),
 		Rule:            d.str(),
 		Method:          d.str(),
-		AffiliateID:     d.optStrAt(&strs[0]),
-		Code:            d.optStrAt(&strs[1]),
-		ClickID:         d.optStrAt(&strs[2]),
+		AffiliateID:     d.optStr(),
+		Code:            d.optStr(),
+		ClickID:         d.optStr(),
 		CustomerKey:     d.str(),
 		Currency:        d.str(),
 		OrderTotal:      d.long(),
@@ -410,6 +416,47 @@ func readAttribution(d *wdec) Attribution {
 		OrderOccurredAt: d.time(),
 		DecidedAt:       d.time(),
 	}
+}
+
+func countAttribution(d *wdec, n *slots) {
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	d.int()
+	d.raw()
+	d.raw()
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.raw()
+	d.raw()
+	d.long()
+	d.long()
+	d.long()
+	n.strs += d.skipStrs()
+	for k := d.block(5); k > 0; k = d.block(5) {
+		for range k {
+			countShare(d, n)
+		}
+	}
+	for k := d.block(8); k > 0; k = d.block(8) {
+		for range k {
+			countTouch(d, n)
+		}
+	}
+	d.long()
+	d.long()
 }
 
 func nativeAttribution(w *natWriter, x *Attribution) map[string]any {
@@ -473,14 +520,27 @@ func writeShare(e *wenc, x *Share) {
 }
 
 func readShare(d *wdec) Share {
-	strs := new([2]string)
 	return Share{
 		AffiliateID: d.str(),
-		Code:        d.optStrAt(&strs[0]),
-		ClickID:     d.optStrAt(&strs[1]),
+		Code:        d.optStr(),
+		ClickID:     d.optStr(),
 		WeightBP:    d.int(),
 		Commission:  d.long(),
 	}
+}
+
+func countShare(d *wdec, n *slots) {
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.int()
+	d.long()
 }
 
 func nativeShare(w *natWriter, x *Share) map[string]any {
@@ -507,7 +567,11 @@ func readShareList(d *wdec) []Share {
 	var out []Share
 	// Each item takes at least 5 bytes.
 	for n := d.block(5); n > 0; n = d.block(5) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]Share, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
 		for range n {
 			out = append(out, readShare(d))
 		}
@@ -547,16 +611,38 @@ func writeTouch(e *wenc, x *Touch) {
 }
 
 func readTouch(d *wdec) Touch {
-	strs := new([4]string)
 	return Touch{
 		Kind:        d.str(),
-		AffiliateID: d.optStrAt(&strs[0]),
-		Code:        d.optStrAt(&strs[1]),
-		ClickID:     d.optStrAt(&strs[2]),
+		AffiliateID: d.optStr(),
+		Code:        d.optStr(),
+		ClickID:     d.optStr(),
 		At:          d.time(),
 		Qualified:   d.boolean(),
 		Won:         d.boolean(),
-		Reason:      d.optStrAt(&strs[3]),
+		Reason:      d.optStr(),
+	}
+}
+
+func countTouch(d *wdec, n *slots) {
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.long()
+	d.boolean()
+	d.boolean()
+	if d.present() {
+		n.strs++
+		d.raw()
 	}
 }
 
@@ -590,7 +676,11 @@ func readTouchList(d *wdec) []Touch {
 	var out []Touch
 	// Each item takes at least 8 bytes.
 	for n := d.block(8); n > 0; n = d.block(8) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]Touch, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
 		for range n {
 			out = append(out, readTouch(d))
 		}
@@ -638,21 +728,20 @@ func writeClick(e *wenc, x *Click) {
 }
 
 func readClick(d *wdec) Click {
-	strs := new([9]string)
 	return Click{
 		EventID:       d.str(),
 		ClickID:       d.str(),
 		VisitorID:     d.str(),
-		Code:          d.optStrAt(&strs[0]),
-		AffiliateID:   d.optStrAt(&strs[1]),
-		DestinationID: d.optStrAt(&strs[2]),
-		LandingURL:    d.optStrAt(&strs[3]),
-		Referrer:      d.optStrAt(&strs[4]),
-		PageType:      d.optStrAt(&strs[5]),
-		IPHash:        d.optStrAt(&strs[6]),
-		UserAgent:     d.optStrAt(&strs[7]),
+		Code:          d.optStr(),
+		AffiliateID:   d.optStr(),
+		DestinationID: d.optStr(),
+		LandingURL:    d.optStr(),
+		Referrer:      d.optStr(),
+		PageType:      d.optStr(),
+		IPHash:        d.optStr(),
+		UserAgent:     d.optStr(),
 		IsBot:         d.boolean(),
-		BotReason:     d.optStrAt(&strs[8]),
+		BotReason:     d.optStr(),
 		Source:        d.str(),
 		OccurredAt:    d.time(),
 		ReceivedAt:    d.time(),
@@ -734,25 +823,22 @@ func writeCode(e *wenc, x *Code) {
 }
 
 func readCode(d *wdec) Code {
-	strs := new([2]string)
-	longs := new([2]int64)
-	times := new([2]time.Time)
 	return Code{
 		EventID:           d.str(),
 		Code:              d.str(),
 		DisplayCode:       d.str(),
 		CouponID:          d.str(),
 		AffiliateID:       d.str(),
-		AffiliateName:     d.optStrAt(&strs[0]),
+		AffiliateName:     d.optStr(),
 		DiscountType:      d.str(),
 		DiscountValue:     d.long(),
-		Currency:          d.optStrAt(&strs[1]),
+		Currency:          d.optStr(),
 		Status:            d.str(),
-		ValidFrom:         d.optTimeAt(&times[0]),
-		ValidUntil:        d.optTimeAt(&times[1]),
-		MaxUses:           d.optLongAt(&longs[0]),
+		ValidFrom:         d.optTime(),
+		ValidUntil:        d.optTime(),
+		MaxUses:           d.optLong(),
 		OncePerCustomer:   d.boolean(),
-		MinOrder:          d.optLongAt(&longs[1]),
+		MinOrder:          d.optLong(),
 		FirstOrderOnly:    d.boolean(),
 		AllowedAffiliates: d.strs(),
 		RequiresClick:     d.boolean(),
@@ -761,6 +847,55 @@ func readCode(d *wdec) Code {
 		Version:           d.long(),
 		UpdatedAt:         d.time(),
 	}
+}
+
+func countCode(d *wdec, n *slots) {
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.raw()
+	d.long()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.raw()
+	if d.present() {
+		n.times++
+		d.long()
+	}
+	if d.present() {
+		n.times++
+		d.long()
+	}
+	if d.present() {
+		n.longs++
+		d.long()
+	}
+	d.boolean()
+	if d.present() {
+		n.longs++
+		d.long()
+	}
+	d.boolean()
+	n.strs += d.skipStrs()
+	d.boolean()
+	if d.present() {
+		countCommissionRule(d, n)
+	}
+	for k := d.block(6); k > 0; k = d.block(6) {
+		for range k {
+			countPlatformSync(d, n)
+		}
+	}
+	d.long()
+	d.long()
 }
 
 func nativeCode(w *natWriter, x *Code) map[string]any {
@@ -833,6 +968,16 @@ func readCommissionRule(d *wdec) CommissionRule {
 	}
 }
 
+func countCommissionRule(d *wdec, n *slots) {
+	d.raw()
+	d.long()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.int()
+}
+
 func nativeCommissionRule(w *natWriter, x *CommissionRule) map[string]any {
 	return map[string]any{
 		"type":             x.Type,
@@ -885,14 +1030,31 @@ func writePlatformSync(e *wenc, x *PlatformSync) {
 }
 
 func readPlatformSync(d *wdec) PlatformSync {
-	strs := new([2]string)
 	return PlatformSync{
 		Platform:  d.str(),
 		StoreID:   d.str(),
-		RemoteID:  d.optStrAt(&strs[0]),
+		RemoteID:  d.optStr(),
 		Status:    d.str(),
-		LastError: d.optStrAt(&strs[1]),
+		LastError: d.optStr(),
 		SyncedAt:  d.optTime(),
+	}
+}
+
+func countPlatformSync(d *wdec, n *slots) {
+	d.raw()
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.times++
+		d.long()
 	}
 }
 
@@ -922,7 +1084,11 @@ func readPlatformSyncList(d *wdec) []PlatformSync {
 	var out []PlatformSync
 	// Each item takes at least 6 bytes.
 	for n := d.block(6); n > 0; n = d.block(6) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]PlatformSync, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
 		for range n {
 			out = append(out, readPlatformSync(d))
 		}
@@ -1019,16 +1185,15 @@ func writeFlag(e *wenc, x *Flag) {
 }
 
 func readFlag(d *wdec) Flag {
-	strs := new([5]string)
 	return Flag{
 		EventID:     d.str(),
 		Type:        d.str(),
 		Severity:    d.str(),
-		OrderID:     d.optStrAt(&strs[0]),
-		Platform:    d.optStrAt(&strs[1]),
-		StoreID:     d.optStrAt(&strs[2]),
-		Code:        d.optStrAt(&strs[3]),
-		AffiliateID: d.optStrAt(&strs[4]),
+		OrderID:     d.optStr(),
+		Platform:    d.optStr(),
+		StoreID:     d.optStr(),
+		Code:        d.optStr(),
+		AffiliateID: d.optStr(),
 		Evidence:    d.strMap(),
 		OccurredAt:  d.time(),
 		DetectedAt:  d.time(),
@@ -1118,6 +1283,39 @@ func readOrder(d *wdec) Order {
 	}
 }
 
+func countOrder(d *wdec, n *slots) {
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	d.raw()
+	d.long()
+	d.long()
+	d.long()
+	d.long()
+	d.long()
+	for k := d.block(3); k > 0; k = d.block(3) {
+		for range k {
+			countAppliedCode(d, n)
+		}
+	}
+	countCustomer(d, n)
+	if d.present() {
+		countSubscription(d, n)
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.times++
+		d.long()
+	}
+	d.long()
+	d.long()
+}
+
 func nativeOrder(w *natWriter, x *Order) map[string]any {
 	return map[string]any{
 		"event_id":        x.EventID,
@@ -1178,6 +1376,15 @@ func readAppliedCode(d *wdec) AppliedCode {
 	}
 }
 
+func countAppliedCode(d *wdec, n *slots) {
+	d.raw()
+	d.long()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+}
+
 func nativeAppliedCode(w *natWriter, x *AppliedCode) map[string]any {
 	return map[string]any{
 		"code":      x.Code,
@@ -1198,7 +1405,11 @@ func readAppliedCodeList(d *wdec) []AppliedCode {
 	var out []AppliedCode
 	// Each item takes at least 3 bytes.
 	for n := d.block(3); n > 0; n = d.block(3) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]AppliedCode, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
 		for range n {
 			out = append(out, readAppliedCode(d))
 		}
@@ -1236,14 +1447,37 @@ func writeCustomer(e *wenc, x *Customer) {
 }
 
 func readCustomer(d *wdec) Customer {
-	strs := new([4]string)
 	return Customer{
 		Key:        d.str(),
-		VisitorID:  d.optStrAt(&strs[0]),
-		ClickID:    d.optStrAt(&strs[1]),
-		EmailHash:  d.optStrAt(&strs[2]),
-		CustomerID: d.optStrAt(&strs[3]),
+		VisitorID:  d.optStr(),
+		ClickID:    d.optStr(),
+		EmailHash:  d.optStr(),
+		CustomerID: d.optStr(),
 		FirstOrder: d.optBool(),
+	}
+}
+
+func countCustomer(d *wdec, n *slots) {
+	d.raw()
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.strs++
+		d.raw()
+	}
+	if d.present() {
+		n.bools++
+		d.boolean()
 	}
 }
 
@@ -1280,6 +1514,15 @@ func readSubscription(d *wdec) Subscription {
 		ID:        d.str(),
 		Cycle:     d.int(),
 		StartedAt: d.optTime(),
+	}
+}
+
+func countSubscription(d *wdec, n *slots) {
+	d.raw()
+	d.int()
+	if d.present() {
+		n.times++
+		d.long()
 	}
 }
 
@@ -1340,7 +1583,6 @@ func writeRefund(e *wenc, x *Refund) {
 }
 
 func readRefund(d *wdec) Refund {
-	strs := new([2]string)
 	return Refund{
 		EventID:     d.str(),
 		RefundID:    d.str(),
@@ -1351,8 +1593,8 @@ func readRefund(d *wdec) Refund {
 		Amount:      d.long(),
 		Total:       d.long(),
 		Full:        d.boolean(),
-		Reason:      d.optStrAt(&strs[0]),
-		CustomerKey: d.optStrAt(&strs[1]),
+		Reason:      d.optStr(),
+		CustomerKey: d.optStr(),
 		OccurredAt:  d.time(),
 		ReceivedAt:  d.time(),
 	}

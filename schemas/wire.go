@@ -148,16 +148,68 @@ func (e *wenc) strMap(m map[string]string) {
 
 // wdec reads Avro binary from b, keeping the first error: after one, every
 // read returns zero values.
+//
+// A decoded record shares a few allocations instead of taking one per
+// field: its strings are substrings of one copy of the input (s), its
+// bytes values slices of another (bin), and its optional values and
+// string arrays slots of one array per type (pool), sized for the record
+// before it is read (reserve). Nothing a record holds aliases the input.
 type wdec struct {
 	b   []byte
 	err error
-	// s is the whole input as one string, made on the first string read:
-	// the strings of a record are slices of it, one allocation in all.
+	// orig is the whole input; s and bin are copies of it, made on the
+	// first string or bytes value read.
 	orig []byte
 	s    string
+	bin  []byte
+	pool pool
+}
+
+// slots counts the pool slots a record takes: one per optional value
+// present, one per string array item.
+type slots struct{ strs, longs, ints, bools, times int }
+
+// pool holds the slots the record being read has not taken yet.
+type pool struct {
+	strs  []string
+	longs []int64
+	ints  []int32
+	bools []bool
+	times []time.Time
 }
 
 func newWdec(b []byte) *wdec { return &wdec{b: b, orig: b} }
+
+// reserve allocates n slots, one array per type, for the record about to
+// be read. Taking a slot beyond them allocates it on its own, so a wrong
+// count costs allocations, never correctness.
+func (d *wdec) reserve(n slots) {
+	if n.strs > 0 {
+		d.pool.strs = make([]string, n.strs)
+	}
+	if n.longs > 0 {
+		d.pool.longs = make([]int64, n.longs)
+	}
+	if n.ints > 0 {
+		d.pool.ints = make([]int32, n.ints)
+	}
+	if n.bools > 0 {
+		d.pool.bools = make([]bool, n.bools)
+	}
+	if n.times > 0 {
+		d.pool.times = make([]time.Time, n.times)
+	}
+}
+
+// take returns the next slot of *p, or a new one when none are left.
+func take[T any](p *[]T) *T {
+	if len(*p) == 0 {
+		return new(T)
+	}
+	v := &(*p)[0]
+	*p = (*p)[1:]
+	return v
+}
 
 func (d *wdec) fail(err error) {
 	if d.err == nil {
@@ -244,13 +296,24 @@ func (d *wdec) str() string {
 	return d.s[end-len(v) : end]
 }
 
-// bytes copies a bytes value; empty reads as nil.
+// bytes returns a bytes value, a slice of d.bin (capped, so appending to
+// it copies); empty reads as nil.
 func (d *wdec) bytes() []byte {
 	v := d.raw()
 	if len(v) == 0 {
 		return nil
 	}
-	return append([]byte(nil), v...)
+	return d.binOf(v)
+}
+
+// binOf returns the bytes of d.bin that v, just read from the input, was
+// copied to.
+func (d *wdec) binOf(v []byte) []byte {
+	if d.bin == nil {
+		d.bin = append(make([]byte, 0, len(d.orig)), d.orig...)
+	}
+	end := len(d.orig) - len(d.b)
+	return d.bin[end-len(v) : end : end]
 }
 
 func (d *wdec) time() time.Time {
@@ -274,97 +337,65 @@ func (d *wdec) present() bool {
 	}
 }
 
+// The optional readers return nil for null, else a pointer to a pool slot
+// holding the value.
+
 func (d *wdec) optStr() *string {
 	if !d.present() {
 		return nil
 	}
-	s := d.str()
-	return &s
+	p := take(&d.pool.strs)
+	*p = d.str()
+	return p
 }
 
 func (d *wdec) optLong() *int64 {
 	if !d.present() {
 		return nil
 	}
-	v := d.long()
-	return &v
+	p := take(&d.pool.longs)
+	*p = d.long()
+	return p
 }
 
 func (d *wdec) optInt() *int32 {
 	if !d.present() {
 		return nil
 	}
-	v := d.int()
-	return &v
+	p := take(&d.pool.ints)
+	*p = d.int()
+	return p
 }
 
 func (d *wdec) optBool() *bool {
 	if !d.present() {
 		return nil
 	}
-	v := d.boolean()
-	return &v
+	p := take(&d.pool.bools)
+	*p = d.boolean()
+	return p
 }
 
 func (d *wdec) optTime() *time.Time {
 	if !d.present() {
 		return nil
 	}
-	v := d.time()
-	return &v
-}
-
-// The ...At readers read an optional value into *p, returning p, or nil
-// for null: the generated readers pass elements of one array per record,
-// one allocation for all its optional values of a type.
-
-func (d *wdec) optStrAt(p *string) *string {
-	if !d.present() {
-		return nil
-	}
-	*p = d.str()
-	return p
-}
-
-func (d *wdec) optLongAt(p *int64) *int64 {
-	if !d.present() {
-		return nil
-	}
-	*p = d.long()
-	return p
-}
-
-func (d *wdec) optIntAt(p *int32) *int32 {
-	if !d.present() {
-		return nil
-	}
-	*p = d.int()
-	return p
-}
-
-func (d *wdec) optBoolAt(p *bool) *bool {
-	if !d.present() {
-		return nil
-	}
-	*p = d.boolean()
-	return p
-}
-
-func (d *wdec) optTimeAt(p *time.Time) *time.Time {
-	if !d.present() {
-		return nil
-	}
+	p := take(&d.pool.times)
 	*p = d.time()
 	return p
 }
 
-// optBytes copies an optional bytes value: null reads as nil, empty as a
-// non-nil empty slice.
+// optBytes returns an optional bytes value, a slice of d.bin: null reads
+// as nil, empty as a non-nil empty slice.
 func (d *wdec) optBytes() []byte {
 	if !d.present() {
 		return nil
 	}
-	return append([]byte{}, d.raw()...)
+	v := d.raw()
+	if d.err != nil {
+		return nil
+	}
+	return d.binOf(v)
 }
 
 // block reads the item count of the next array or map block, 0 at the end.
@@ -393,11 +424,17 @@ func (d *wdec) block(minItem int) int {
 	return int(n)
 }
 
+// strs reads an array of strings into pool slots: one block takes them
+// whole (capped, so appending to the result copies); a later block, which
+// this package never writes, grows the result.
 func (d *wdec) strs() []string {
 	var out []string
 	for n := d.block(1); n > 0; n = d.block(1) {
-		if out == nil {
-			out = make([]string, 0, n)
+		if out == nil && len(d.pool.strs) >= n {
+			out = d.pool.strs[:0:n]
+			d.pool.strs = d.pool.strs[n:]
+		} else {
+			out = slices.Grow(out, n)
 		}
 		for range n {
 			out = append(out, d.str())
@@ -418,6 +455,38 @@ func (d *wdec) strMap() map[string]string {
 		}
 	}
 	return out
+}
+
+// count walks the record f reads from a copy of d, without keeping it, and
+// returns the pool slots reading it takes. A malformed record stops the walk
+// early; reading it then fails at the same place.
+func (d *wdec) count(f func(*wdec, *slots)) slots {
+	c := *d
+	var n slots
+	f(&c, &n)
+	return n
+}
+
+// skipStrs skips an array of strings and returns its length.
+func (d *wdec) skipStrs() int {
+	items := 0
+	for n := d.block(1); n > 0; n = d.block(1) {
+		items += n
+		for range n {
+			d.raw()
+		}
+	}
+	return items
+}
+
+// skipStrMap skips a map of strings.
+func (d *wdec) skipStrMap() {
+	for n := d.block(2); n > 0; n = d.block(2) {
+		for range n {
+			d.raw()
+			d.raw()
+		}
+	}
 }
 
 // done reports the decoder's error, or trailing bytes.

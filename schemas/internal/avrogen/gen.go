@@ -85,6 +85,8 @@ type gen struct {
 	b bytes.Buffer
 	// helpers needed for records used as optional values or array items.
 	opt, list map[*record]bool
+	// records that need a countR (slots.go).
+	counted map[*record]bool
 }
 
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.b, format+"\n", args...) }
@@ -128,7 +130,7 @@ func (g *gen) types(all []*record) {
 }
 
 func (g *gen) codecs(tops, all []*record) {
-	g.opt, g.list = map[*record]bool{}, map[*record]bool{}
+	g.opt, g.list, g.counted = map[*record]bool{}, map[*record]bool{}, map[*record]bool{}
 	for _, r := range all {
 		for _, f := range r.fields {
 			switch t := f.t; {
@@ -238,9 +240,6 @@ var prim = map[shape]string{sString: "str", sLong: "long", sInt: "int", sBoolean
 // optPrim names the methods of each optional primitive shape.
 var optPrim = map[shape]string{sString: "optStr", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes", sTime: "optTime"}
 
-// batch names the arrays that optional values of each shape are read into.
-var batch = map[shape]string{sString: "strs", sLong: "longs", sInt: "ints", sBoolean: "bools", sTime: "times"}
-
 // nativeOpt names native.go's converters of optional primitives.
 var nativeOpt = map[shape]string{sString: "optString", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes"}
 
@@ -302,11 +301,15 @@ func (g *gen) dispatch(tops []*record) {
 
 	g.p("")
 	g.p("// readRecord decodes a body of the current schema into v, a non-nil")
-	g.p("// pointer of the matching type, leaving v untouched on error.")
+	g.p("// pointer of the matching type, leaving v untouched on error. It first")
+	g.p("// reserves the pool slots the record takes (wire.go).")
 	g.p("func readRecord(d *wdec, v any) error {")
 	g.p("switch r := v.(type) {")
 	for _, r := range tops {
 		g.p("case *%s:", r.name)
+		if res := g.reserveExpr(r); res != "" {
+			g.p("%s", res)
+		}
 		g.p("return assign(d, r, read%s(d))", r.name)
 	}
 	g.p("}")
@@ -355,32 +358,16 @@ func (g *gen) codec(r *record) {
 
 	g.p("")
 	g.p("func read%s(d *wdec) %s {", n, n)
-	// Optional values of one type share one allocation when there are
-	// several: a decoded record costs a few allocations, not one per field.
-	counts := map[shape]int{}
-	for _, f := range r.fields {
-		if f.t.shape == sOptional && batch[f.t.elem.shape] != "" {
-			counts[f.t.elem.shape]++
-		}
-	}
-	for _, sh := range []shape{sString, sLong, sInt, sBoolean, sTime} {
-		if counts[sh] >= 2 {
-			g.p("%s := new([%d]%s)", batch[sh], counts[sh], goType(&typ{shape: sh}))
-		}
-	}
-	used := map[shape]int{}
 	g.p("return %s{", n)
 	for _, f := range r.fields {
-		expr := readExpr(f.t)
-		if f.t.shape == sOptional && counts[f.t.elem.shape] >= 2 {
-			sh := f.t.elem.shape
-			expr = fmt.Sprintf("d.%sAt(&%s[%d])", optPrim[sh], batch[sh], used[sh])
-			used[sh]++
-		}
-		g.p("%s: %s,", f.goName, expr)
+		g.p("%s: %s,", f.goName, readExpr(f.t))
 	}
 	g.p("}")
 	g.p("}")
+
+	if g.counted[r] {
+		g.count(r)
+	}
 
 	g.p("")
 	g.p("func native%s(w *natWriter, x *%s) map[string]any {", n, n)
@@ -426,7 +413,7 @@ func (g *gen) codec(r *record) {
 		g.p("var out []%s", n)
 		g.p("// Each item takes at least %d bytes.", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("for n := d.block(%d); n > 0; n = d.block(%[1]d) {", minSize(&typ{shape: sRecord, rec: r}))
-		g.p("out = slices.Grow(out, n)")
+		g.p("if out == nil { out = make([]%s, 0, n) } else { out = slices.Grow(out, n) }", n)
 		g.p("for range n { out = append(out, read%s(d)) }", n)
 		g.p("}")
 		g.p("return out")
