@@ -12,6 +12,7 @@ package schemas
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -160,37 +161,187 @@ func writeRecord(e *wenc, v any) (k kind, ok bool) {
 }
 
 // readRecord decodes a body of the current schema into v, a non-nil
-// pointer of the matching type, leaving v untouched on error. It first
-// reserves the pool slots the record takes (wire.go).
+// pointer of the matching type, leaving v untouched on error. The pool
+// slots the record takes outside its arrays are one allocation (wire.go).
 func readRecord(d *wdec, v any) error {
 	switch r := v.(type) {
 	case *Adjustment:
-		d.reserve(slots{strs: 2})
+		d.pool = new(adjustmentSlots).pool()
 		return assign(d, r, readAdjustment(d))
 	case *Attribution:
-		d.reserve(d.count(countAttribution))
+		d.pool = new(attributionSlots).pool()
 		return assign(d, r, readAttribution(d))
 	case *Click:
-		d.reserve(slots{strs: 9})
+		d.pool = new(clickSlots).pool()
 		return assign(d, r, readClick(d))
 	case *Code:
-		d.reserve(d.count(countCode))
+		d.pool = new(codeSlots).pool()
 		return assign(d, r, readCode(d))
 	case *DeadLetter:
-		d.reserve(slots{longs: 1, ints: 1})
+		d.pool = new(deadLetterSlots).pool()
 		return assign(d, r, readDeadLetter(d))
 	case *Flag:
-		d.reserve(slots{strs: 5})
+		d.pool = new(flagSlots).pool()
 		return assign(d, r, readFlag(d))
 	case *Order:
-		d.reserve(d.count(countOrder))
+		d.pool = new(orderSlots).pool()
 		return assign(d, r, readOrder(d))
 	case *Refund:
-		d.reserve(slots{strs: 2})
+		d.pool = new(refundSlots).pool()
 		return assign(d, r, readRefund(d))
 	}
 	return fmt.Errorf("%w: %T", ErrNotRecord, v)
 }
+
+// readNew decodes a body of the current schema into a new record of kind
+// k and returns a pointer to it; the record and its pool slots are one
+// allocation.
+func readNew(d *wdec, k kind) (any, error) {
+	switch k {
+	case kAdjustment:
+		b := new(struct {
+			v Adjustment
+			s adjustmentSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readAdjustment(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kAttribution:
+		b := new(struct {
+			v Attribution
+			s attributionSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readAttribution(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kClick:
+		b := new(struct {
+			v Click
+			s clickSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readClick(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kCode:
+		b := new(struct {
+			v Code
+			s codeSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readCode(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kDeadLetter:
+		b := new(struct {
+			v DeadLetter
+			s deadLetterSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readDeadLetter(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kFlag:
+		b := new(struct {
+			v Flag
+			s flagSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readFlag(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kOrder:
+		b := new(struct {
+			v Order
+			s orderSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readOrder(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kRefund:
+		b := new(struct {
+			v Refund
+			s refundSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readRefund(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	}
+	return nil, fmt.Errorf("%w: kind %d", ErrNotRecord, k)
+}
+
+// adjustmentSlots holds the pool slots of a Adjustment record outside its arrays.
+type adjustmentSlots struct {
+	strs [2]string
+}
+
+func (s *adjustmentSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// attributionSlots holds the pool slots of a Attribution record outside its arrays.
+type attributionSlots struct {
+	strs [3]string
+}
+
+func (s *attributionSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// clickSlots holds the pool slots of a Click record outside its arrays.
+type clickSlots struct {
+	strs [9]string
+}
+
+func (s *clickSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// codeSlots holds the pool slots of a Code record outside its arrays.
+type codeSlots struct {
+	strs  [3]string
+	longs [2]int64
+	times [2]time.Time
+}
+
+func (s *codeSlots) pool() pool { return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:]} }
+
+// deadLetterSlots holds the pool slots of a DeadLetter record outside its arrays.
+type deadLetterSlots struct {
+	longs [1]int64
+	ints  [1]int32
+}
+
+func (s *deadLetterSlots) pool() pool { return pool{longs: s.longs[:], ints: s.ints[:]} }
+
+// flagSlots holds the pool slots of a Flag record outside its arrays.
+type flagSlots struct {
+	strs [5]string
+}
+
+func (s *flagSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// orderSlots holds the pool slots of a Order record outside its arrays.
+type orderSlots struct {
+	strs  [5]string
+	bools [1]bool
+	times [2]time.Time
+}
+
+func (s *orderSlots) pool() pool { return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:]} }
+
+// refundSlots holds the pool slots of a Refund record outside its arrays.
+type refundSlots struct {
+	strs [2]string
+}
+
+func (s *refundSlots) pool() pool { return pool{strs: s.strs[:]} }
 
 // nativeRecord converts v (a record or a pointer to one) to goavro's
 // native form; m is nil for a nil pointer, ok false for another type.
@@ -418,47 +569,6 @@ func readAttribution(d *wdec) Attribution {
 	}
 }
 
-func countAttribution(d *wdec, n *slots) {
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	d.int()
-	d.raw()
-	d.raw()
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.raw()
-	d.raw()
-	d.long()
-	d.long()
-	d.long()
-	n.strs += d.skipStrs()
-	for k := d.block(5); k > 0; k = d.block(5) {
-		for range k {
-			countShare(d, n)
-		}
-	}
-	for k := d.block(8); k > 0; k = d.block(8) {
-		for range k {
-			countTouch(d, n)
-		}
-	}
-	d.long()
-	d.long()
-}
-
 func nativeAttribution(w *natWriter, x *Attribution) map[string]any {
 	return map[string]any{
 		"event_id":          x.EventID,
@@ -529,20 +639,6 @@ func readShare(d *wdec) Share {
 	}
 }
 
-func countShare(d *wdec, n *slots) {
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.int()
-	d.long()
-}
-
 func nativeShare(w *natWriter, x *Share) map[string]any {
 	return map[string]any{
 		"affiliate_id": x.AffiliateID,
@@ -572,9 +668,11 @@ func readShareList(d *wdec) []Share {
 		} else {
 			out = slices.Grow(out, n)
 		}
+		outer := d.reserveItems(n, slots{strs: 2})
 		for range n {
 			out = append(out, readShare(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -623,29 +721,6 @@ func readTouch(d *wdec) Touch {
 	}
 }
 
-func countTouch(d *wdec, n *slots) {
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.long()
-	d.boolean()
-	d.boolean()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-}
-
 func nativeTouch(w *natWriter, x *Touch) map[string]any {
 	return map[string]any{
 		"kind":         x.Kind,
@@ -681,9 +756,11 @@ func readTouchList(d *wdec) []Touch {
 		} else {
 			out = slices.Grow(out, n)
 		}
+		outer := d.reserveItems(n, slots{strs: 4})
 		for range n {
 			out = append(out, readTouch(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -849,55 +926,6 @@ func readCode(d *wdec) Code {
 	}
 }
 
-func countCode(d *wdec, n *slots) {
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.raw()
-	d.long()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.raw()
-	if d.present() {
-		n.times++
-		d.long()
-	}
-	if d.present() {
-		n.times++
-		d.long()
-	}
-	if d.present() {
-		n.longs++
-		d.long()
-	}
-	d.boolean()
-	if d.present() {
-		n.longs++
-		d.long()
-	}
-	d.boolean()
-	n.strs += d.skipStrs()
-	d.boolean()
-	if d.present() {
-		countCommissionRule(d, n)
-	}
-	for k := d.block(6); k > 0; k = d.block(6) {
-		for range k {
-			countPlatformSync(d, n)
-		}
-	}
-	d.long()
-	d.long()
-}
-
 func nativeCode(w *natWriter, x *Code) map[string]any {
 	return map[string]any{
 		"event_id":           x.EventID,
@@ -968,16 +996,6 @@ func readCommissionRule(d *wdec) CommissionRule {
 	}
 }
 
-func countCommissionRule(d *wdec, n *slots) {
-	d.raw()
-	d.long()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.int()
-}
-
 func nativeCommissionRule(w *natWriter, x *CommissionRule) map[string]any {
 	return map[string]any{
 		"type":             x.Type,
@@ -1040,24 +1058,6 @@ func readPlatformSync(d *wdec) PlatformSync {
 	}
 }
 
-func countPlatformSync(d *wdec, n *slots) {
-	d.raw()
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.times++
-		d.long()
-	}
-}
-
 func nativePlatformSync(w *natWriter, x *PlatformSync) map[string]any {
 	return map[string]any{
 		"platform":   x.Platform,
@@ -1089,9 +1089,11 @@ func readPlatformSyncList(d *wdec) []PlatformSync {
 		} else {
 			out = slices.Grow(out, n)
 		}
+		outer := d.reserveItems(n, slots{strs: 2, times: 1})
 		for range n {
 			out = append(out, readPlatformSync(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -1283,39 +1285,6 @@ func readOrder(d *wdec) Order {
 	}
 }
 
-func countOrder(d *wdec, n *slots) {
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	d.raw()
-	d.long()
-	d.long()
-	d.long()
-	d.long()
-	d.long()
-	for k := d.block(3); k > 0; k = d.block(3) {
-		for range k {
-			countAppliedCode(d, n)
-		}
-	}
-	countCustomer(d, n)
-	if d.present() {
-		countSubscription(d, n)
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.times++
-		d.long()
-	}
-	d.long()
-	d.long()
-}
-
 func nativeOrder(w *natWriter, x *Order) map[string]any {
 	return map[string]any{
 		"event_id":        x.EventID,
@@ -1376,15 +1345,6 @@ func readAppliedCode(d *wdec) AppliedCode {
 	}
 }
 
-func countAppliedCode(d *wdec, n *slots) {
-	d.raw()
-	d.long()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-}
-
 func nativeAppliedCode(w *natWriter, x *AppliedCode) map[string]any {
 	return map[string]any{
 		"code":      x.Code,
@@ -1410,9 +1370,11 @@ func readAppliedCodeList(d *wdec) []AppliedCode {
 		} else {
 			out = slices.Grow(out, n)
 		}
+		outer := d.reserveItems(n, slots{strs: 1})
 		for range n {
 			out = append(out, readAppliedCode(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -1457,30 +1419,6 @@ func readCustomer(d *wdec) Customer {
 	}
 }
 
-func countCustomer(d *wdec, n *slots) {
-	d.raw()
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.strs++
-		d.raw()
-	}
-	if d.present() {
-		n.bools++
-		d.boolean()
-	}
-}
-
 func nativeCustomer(w *natWriter, x *Customer) map[string]any {
 	return map[string]any{
 		"key":         x.Key,
@@ -1514,15 +1452,6 @@ func readSubscription(d *wdec) Subscription {
 		ID:        d.str(),
 		Cycle:     d.int(),
 		StartedAt: d.optTime(),
-	}
-}
-
-func countSubscription(d *wdec, n *slots) {
-	d.raw()
-	d.int()
-	if d.present() {
-		n.times++
-		d.long()
 	}
 }
 

@@ -151,9 +151,10 @@ func (e *wenc) strMap(m map[string]string) {
 //
 // A decoded record shares a few allocations instead of taking one per
 // field: its strings are substrings of one copy of the input (s), its
-// bytes values slices of another (bin), and its optional values and
-// string arrays slots of one array per type (pool), sized for the record
-// before it is read (reserve). Nothing a record holds aliases the input.
+// bytes values slices of another (bin), and its optional values slots of
+// one array per type (pool), sized for the record before it is read
+// (reserve) and for each block of an array of records when its count is
+// read (reserveItems). Nothing a record holds aliases the input.
 type wdec struct {
 	b   []byte
 	err error
@@ -165,8 +166,8 @@ type wdec struct {
 	pool pool
 }
 
-// slots counts the pool slots a record takes: one per optional value
-// present, one per string array item.
+// slots counts the pool slots reading a record takes: one per optional
+// value.
 type slots struct{ strs, longs, ints, bools, times int }
 
 // pool holds the slots the record being read has not taken yet.
@@ -180,10 +181,11 @@ type pool struct {
 
 func newWdec(b []byte) *wdec { return &wdec{b: b, orig: b} }
 
-// reserve allocates n slots, one array per type, for the record about to
-// be read. Taking a slot beyond them allocates it on its own, so a wrong
+// reserve replaces the pool with n slots, one array per type, for the
+// record about to be read. Taking a slot beyond them allocates it on its own, so a wrong
 // count costs allocations, never correctness.
 func (d *wdec) reserve(n slots) {
+	d.pool = pool{}
 	if n.strs > 0 {
 		d.pool.strs = make([]string, n.strs)
 	}
@@ -199,6 +201,15 @@ func (d *wdec) reserve(n slots) {
 	if n.times > 0 {
 		d.pool.times = make([]time.Time, n.times)
 	}
+}
+
+// reserveItems reserves the slots of n array items taking per slots each,
+// returning the pool they replace, which the caller restores after reading
+// the items.
+func (d *wdec) reserveItems(n int, per slots) pool {
+	outer := d.pool
+	d.reserve(slots{strs: n * per.strs, longs: n * per.longs, ints: n * per.ints, bools: n * per.bools, times: n * per.times})
+	return outer
 }
 
 // take returns the next slot of *p, or a new one when none are left.
@@ -218,15 +229,23 @@ func (d *wdec) fail(err error) {
 	d.b = nil
 }
 
+// The readers below take their common case (one-byte varints, lengths and
+// union branches) in one call, leaving the rest to a ...Slow method. (They
+// are still over the compiler's inlining budget.) After an error d.b is
+// empty, so no fast path applies and every read returns a zero value.
+
 func (d *wdec) varint(maxLen int) int64 {
-	if d.err != nil {
-		return 0
-	}
-	// Fast path for one-byte values.
 	if len(d.b) > 0 && d.b[0] < 0x80 {
 		u := d.b[0]
 		d.b = d.b[1:]
 		return int64(u>>1) ^ -int64(u&1)
+	}
+	return d.varintSlow(maxLen)
+}
+
+func (d *wdec) varintSlow(maxLen int) int64 {
+	if d.err != nil {
+		return 0
 	}
 	v, rest, err := readVarint(d.b, maxLen)
 	if err != nil {
@@ -240,7 +259,16 @@ func (d *wdec) varint(maxLen int) int64 {
 func (d *wdec) long() int64 { return d.varint(10) }
 
 func (d *wdec) int() int32 {
-	v := d.varint(5)
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		u := d.b[0]
+		d.b = d.b[1:]
+		return int32(u>>1) ^ -int32(u&1)
+	}
+	return d.intSlow()
+}
+
+func (d *wdec) intSlow() int32 {
+	v := d.varintSlow(5)
 	if v < math.MinInt32 || v > math.MaxInt32 {
 		d.fail(fmt.Errorf("int %d out of range", v))
 		return 0
@@ -249,6 +277,15 @@ func (d *wdec) int() int32 {
 }
 
 func (d *wdec) boolean() bool {
+	if len(d.b) > 0 && d.b[0] <= 1 {
+		c := d.b[0]
+		d.b = d.b[1:]
+		return c == 1
+	}
+	return d.booleanSlow()
+}
+
+func (d *wdec) booleanSlow() bool {
 	if d.err != nil {
 		return false
 	}
@@ -284,7 +321,20 @@ func (d *wdec) raw() []byte {
 	return v
 }
 
+// str returns a string value, a substring of d.s.
 func (d *wdec) str() string {
+	// A one-byte length (under 64) once d.s exists.
+	if len(d.b) > 0 && d.b[0] < 0x80 && d.b[0]&1 == 0 && d.s != "" {
+		if n := int(d.b[0] >> 1); n < len(d.b) {
+			start := len(d.s) - len(d.b) + 1
+			d.b = d.b[1+n:]
+			return d.s[start : start+n]
+		}
+	}
+	return d.strSlow()
+}
+
+func (d *wdec) strSlow() string {
 	v := d.raw()
 	if len(v) == 0 {
 		return ""
@@ -326,7 +376,16 @@ func (d *wdec) time() time.Time {
 
 // present reads the branch of a ["null", T] union.
 func (d *wdec) present() bool {
-	switch d.long() {
+	if len(d.b) > 0 && d.b[0] <= 2 && d.b[0] != 1 {
+		c := d.b[0]
+		d.b = d.b[1:]
+		return c == 2
+	}
+	return d.presentSlow()
+}
+
+func (d *wdec) presentSlow() bool {
+	switch d.varintSlow(10) {
 	case 0:
 		return false
 	case 1:
@@ -424,15 +483,11 @@ func (d *wdec) block(minItem int) int {
 	return int(n)
 }
 
-// strs reads an array of strings into pool slots: one block takes them
-// whole (capped, so appending to the result copies); a later block, which
-// this package never writes, grows the result.
 func (d *wdec) strs() []string {
 	var out []string
 	for n := d.block(1); n > 0; n = d.block(1) {
-		if out == nil && len(d.pool.strs) >= n {
-			out = d.pool.strs[:0:n]
-			d.pool.strs = d.pool.strs[n:]
+		if out == nil {
+			out = make([]string, 0, n)
 		} else {
 			out = slices.Grow(out, n)
 		}
@@ -455,38 +510,6 @@ func (d *wdec) strMap() map[string]string {
 		}
 	}
 	return out
-}
-
-// count walks the record f reads from a copy of d, without keeping it, and
-// returns the pool slots reading it takes. A malformed record stops the walk
-// early; reading it then fails at the same place.
-func (d *wdec) count(f func(*wdec, *slots)) slots {
-	c := *d
-	var n slots
-	f(&c, &n)
-	return n
-}
-
-// skipStrs skips an array of strings and returns its length.
-func (d *wdec) skipStrs() int {
-	items := 0
-	for n := d.block(1); n > 0; n = d.block(1) {
-		items += n
-		for range n {
-			d.raw()
-		}
-	}
-	return items
-}
-
-// skipStrMap skips a map of strings.
-func (d *wdec) skipStrMap() {
-	for n := d.block(2); n > 0; n = d.block(2) {
-		for range n {
-			d.raw()
-			d.raw()
-		}
-	}
 }
 
 // done reports the decoder's error, or trailing bytes.

@@ -85,8 +85,6 @@ type gen struct {
 	b bytes.Buffer
 	// helpers needed for records used as optional values or array items.
 	opt, list map[*record]bool
-	// records that need a countR (slots.go).
-	counted map[*record]bool
 }
 
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.b, format+"\n", args...) }
@@ -130,7 +128,7 @@ func (g *gen) types(all []*record) {
 }
 
 func (g *gen) codecs(tops, all []*record) {
-	g.opt, g.list, g.counted = map[*record]bool{}, map[*record]bool{}, map[*record]bool{}
+	g.opt, g.list = map[*record]bool{}, map[*record]bool{}
 	for _, r := range all {
 		for _, f := range r.fields {
 			switch t := f.t; {
@@ -301,20 +299,45 @@ func (g *gen) dispatch(tops []*record) {
 
 	g.p("")
 	g.p("// readRecord decodes a body of the current schema into v, a non-nil")
-	g.p("// pointer of the matching type, leaving v untouched on error. It first")
-	g.p("// reserves the pool slots the record takes (wire.go).")
+	g.p("// pointer of the matching type, leaving v untouched on error. The pool")
+	g.p("// slots the record takes outside its arrays are one allocation (wire.go).")
 	g.p("func readRecord(d *wdec, v any) error {")
 	g.p("switch r := v.(type) {")
 	for _, r := range tops {
 		g.p("case *%s:", r.name)
-		if res := g.reserveExpr(r); res != "" {
-			g.p("%s", res)
+		if slab := slabName(r); slab != "" {
+			g.p("d.pool = new(%s).pool()", slab)
 		}
 		g.p("return assign(d, r, read%s(d))", r.name)
 	}
 	g.p("}")
 	g.p("return fmt.Errorf(\"%%w: %%T\", ErrNotRecord, v)")
 	g.p("}")
+
+	g.p("")
+	g.p("// readNew decodes a body of the current schema into a new record of kind")
+	g.p("// k and returns a pointer to it; the record and its pool slots are one")
+	g.p("// allocation.")
+	g.p("func readNew(d *wdec, k kind) (any, error) {")
+	g.p("switch k {")
+	for _, r := range tops {
+		g.p("case k%s:", r.name)
+		if slab := slabName(r); slab != "" {
+			g.p("b := new(struct { v %s; s %s })", r.name, slab)
+			g.p("d.pool = b.s.pool()")
+		} else {
+			g.p("b := new(struct { v %s })", r.name)
+		}
+		g.p("if err := assign(d, &b.v, read%s(d)); err != nil { return nil, err }", r.name)
+		g.p("return &b.v, nil")
+	}
+	g.p("}")
+	g.p("return nil, fmt.Errorf(\"%%w: kind %%d\", ErrNotRecord, k)")
+	g.p("}")
+
+	for _, r := range tops {
+		g.slab(r)
+	}
 
 	g.p("")
 	g.p("// nativeRecord converts v (a record or a pointer to one) to goavro's")
@@ -365,10 +388,6 @@ func (g *gen) codec(r *record) {
 	g.p("}")
 	g.p("}")
 
-	if g.counted[r] {
-		g.count(r)
-	}
-
 	g.p("")
 	g.p("func native%s(w *natWriter, x *%s) map[string]any {", n, n)
 	g.p("return map[string]any{")
@@ -414,7 +433,13 @@ func (g *gen) codec(r *record) {
 		g.p("// Each item takes at least %d bytes.", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("for n := d.block(%d); n > 0; n = d.block(%[1]d) {", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("if out == nil { out = make([]%s, 0, n) } else { out = slices.Grow(out, n) }", n)
-		g.p("for range n { out = append(out, read%s(d)) }", n)
+		if lit := slotsLit(r); lit != "" {
+			g.p("outer := d.reserveItems(n, %s)", lit)
+			g.p("for range n { out = append(out, read%s(d)) }", n)
+			g.p("d.pool = outer")
+		} else {
+			g.p("for range n { out = append(out, read%s(d)) }", n)
+		}
 		g.p("}")
 		g.p("return out")
 		g.p("}")

@@ -87,9 +87,9 @@ func TestGenerateShapes(t *testing.T) {
 		"Tags []string", "Attrs map[string]string", "Items []Item", "First *Item", "Last Item",
 		"func readItemList(", "func readItemOpt(", `e.time("at", x.At)`, `e.optTime("opt_at", x.OptAt)`,
 		`goavro.Union("io.test.Item"`, "d.block(1)",
-		// R's slots depend on its arrays: it is counted before it is read.
-		"d.reserve(d.count(countR))", "func countR(d *wdec, n *slots)", "func countItem(d *wdec, n *slots)",
-		"n.strs += d.skipStrs()", "if d.present() { n.times++ d.long() }",
+		// R's optional time and bytes: one time slot in R's slab; none for Item.
+		"type rSlots struct { times [1]time.Time }", "d.pool = new(rSlots).pool()",
+		"b := new(struct { v R\n s rSlots })", "for range n { out = append(out, readItem(d)) }",
 	} {
 		// Compare with runs of spaces collapsed: gofmt aligns the fields.
 		if !strings.Contains(strings.Join(strings.Fields(string(src)), " "), strings.Join(strings.Fields(want), " ")) {
@@ -98,36 +98,39 @@ func TestGenerateShapes(t *testing.T) {
 	}
 }
 
-// TestStaticSlots: a record's slots are a constant unless an array, an
-// optional record or a cycle makes them depend on the data.
+// TestStaticSlots: a record takes one slot per optional value, its own and
+// those of the records it holds (optional ones counted as present), none
+// for its arrays' items.
 func TestStaticSlots(t *testing.T) {
 	str, optStr := &typ{shape: sString}, &typ{shape: sOptional, elem: &typ{shape: sString}}
 	optTime, optBytes := &typ{shape: sOptional, elem: &typ{shape: sTime}}, &typ{shape: sOptional, elem: &typ{shape: sBytes}}
 	inner := &record{name: "In", fields: []field{{t: optStr}, {t: &typ{shape: sOptional, elem: &typ{shape: sBoolean}}}}}
 	self := &record{name: "S"}
-	self.fields = []field{{t: optStr}, {t: &typ{shape: sRecord, rec: self}}}
+	self.fields = []field{{t: optStr}, {t: &typ{shape: sOptional, elem: &typ{shape: sRecord, rec: self}}}}
 	for _, c := range []struct {
 		name   string
 		fields []*typ
-		want   map[shape]int // nil: not static
+		want   map[shape]int
+		lit    string
 	}{
-		{"none", []*typ{str, optBytes, {shape: sMap, elem: str}}, map[shape]int{}},
+		{"none", []*typ{str, optBytes, {shape: sMap, elem: str}}, map[shape]int{}, ""},
 		{"optional values", []*typ{optStr, str, optStr, optTime, {shape: sOptional, elem: &typ{shape: sLong}}, {shape: sOptional, elem: &typ{shape: sInt}}},
-			map[shape]int{sString: 2, sTime: 1, sLong: 1, sInt: 1}},
-		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, map[shape]int{sString: 2, sBoolean: 1}},
-		{"array of strings", []*typ{optStr, {shape: sArray, elem: str}}, nil},
-		{"array of records", []*typ{{shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, nil},
-		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, nil},
-		{"itself", []*typ{{shape: sRecord, rec: self}}, nil},
+			map[shape]int{sString: 2, sTime: 1, sLong: 1, sInt: 1}, "slots{strs: 2, longs: 1, ints: 1, times: 1}"},
+		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, map[shape]int{sString: 2, sBoolean: 1}, "slots{strs: 2, bools: 1}"},
+		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, map[shape]int{sString: 1, sBoolean: 1}, "slots{strs: 1, bools: 1}"},
+		{"arrays", []*typ{optStr, {shape: sArray, elem: str}, {shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, map[shape]int{sString: 1}, "slots{strs: 1}"},
+		{"itself", []*typ{{shape: sRecord, rec: self}}, map[shape]int{sString: 1}, "slots{strs: 1}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &record{name: "R"}
 			for _, ft := range c.fields {
 				r.fields = append(r.fields, field{t: ft})
 			}
-			got, ok := staticSlots(r)
-			if ok != (c.want != nil) || !maps.Equal(got, c.want) {
-				t.Fatalf("staticSlots = %v, %v; want %v", got, ok, c.want)
+			if got := staticSlots(r); !maps.Equal(got, c.want) {
+				t.Errorf("staticSlots = %v, want %v", got, c.want)
+			}
+			if got := slotsLit(r); got != c.lit {
+				t.Errorf("slotsLit = %q, want %q", got, c.lit)
 			}
 		})
 	}

@@ -5,58 +5,56 @@ import (
 	"strings"
 )
 
-// The decoder reads a record's optional values and string array items into
-// pool slots, one array per type allocated before the record is read
-// (wire.go's reserve). A record whose slot count the schema fixes reserves
-// a constant; one with arrays or optional records first walks its body with
-// a generated countR to count them.
+// The decoder reads a record's optional values into pool slots (wire.go's
+// pool) rather than allocating each value on its own. The schema fixes how
+// many slots a record takes, counting optional records as present, except
+// for arrays. A top-level record's slots are arrays in one generated struct
+// (its slab, rSlots), allocated before the record is read, together with
+// the record itself for DecodeAny (readNew). Each block of an array of
+// records reserves its items' slots, one array per type, when its item
+// count is read (reserveItems). Counting the items first would walk the
+// record twice, which measured slower than the allocations it saves.
 
-// slotName names the wdec slots field counting optional values of each
-// shape; shapes without one take no slot.
+// slotName names the slots field counting optional values of each shape;
+// shapes without one take no slot.
 var slotName = map[shape]string{sString: "strs", sLong: "longs", sInt: "ints", sBoolean: "bools", sTime: "times"}
 
 // slotOrder is the order slot counts are written in.
 var slotOrder = []shape{sString, sLong, sInt, sBoolean, sTime}
 
-// staticSlots returns the slots reading r takes, by shape, and whether the
-// schema fixes them: false when r holds an array or an optional record,
-// whose slots depend on the data (or holds itself, which no data can).
-func staticSlots(r *record) (map[shape]int, bool) { return staticSlotsIn(r, map[*record]bool{}) }
+// staticSlots returns the slots reading r takes outside its arrays, by
+// shape: one per optional value of r and of the records it holds, optional
+// ones counted as present. A record that holds itself counts once.
+func staticSlots(r *record) map[shape]int {
+	n := map[shape]int{}
+	addSlots(n, r, map[*record]bool{})
+	return n
+}
 
-func staticSlotsIn(r *record, open map[*record]bool) (map[shape]int, bool) {
+func addSlots(n map[shape]int, r *record, open map[*record]bool) {
 	if open[r] {
-		return nil, false
+		return
 	}
 	open[r] = true
 	defer delete(open, r)
-	n := map[shape]int{}
 	for _, f := range r.fields {
-		switch t := f.t; {
-		case t.shape == sArray, t.shape == sOptional && t.elem.shape == sRecord:
-			return nil, false
-		case t.shape == sRecord:
-			sub, ok := staticSlotsIn(t.rec, open)
-			if !ok {
-				return nil, false
+		t := f.t
+		if t.shape == sOptional {
+			if name := slotName[t.elem.shape]; name != "" {
+				n[t.elem.shape]++
 			}
-			for sh, c := range sub {
-				n[sh] += c
-			}
-		case t.shape == sOptional && slotName[t.elem.shape] != "":
-			n[t.elem.shape]++
+			t = t.elem
+		}
+		if t.shape == sRecord {
+			addSlots(n, t.rec, open)
 		}
 	}
-	return n, true
 }
 
-// reserveExpr is the statement reserving slots for top-level record r
-// ("" when it takes none), marking the records whose countR it needs.
-func (g *gen) reserveExpr(r *record) string {
-	n, ok := staticSlots(r)
-	if !ok {
-		g.markCounted(r)
-		return fmt.Sprintf("d.reserve(d.count(count%s))", r.name)
-	}
+// slotsLit is the slots literal for r's static slots, "" when it takes
+// none.
+func slotsLit(r *record) string {
+	n := staticSlots(r)
 	var parts []string
 	for _, sh := range slotOrder {
 		if n[sh] > 0 {
@@ -66,66 +64,36 @@ func (g *gen) reserveExpr(r *record) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "d.reserve(slots{" + strings.Join(parts, ", ") + "})"
+	return "slots{" + strings.Join(parts, ", ") + "}"
 }
 
-// markCounted marks r and every record it holds as needing a countR.
-func (g *gen) markCounted(r *record) {
-	if g.counted[r] {
+// slabName is the name of the slab type of top-level record r, "" when r
+// takes no slots.
+func slabName(r *record) string {
+	if slotsLit(r) == "" {
+		return ""
+	}
+	return strings.ToLower(r.name[:1]) + r.name[1:] + "Slots"
+}
+
+// slab emits r's slab type and its pool method.
+func (g *gen) slab(r *record) {
+	name := slabName(r)
+	if name == "" {
 		return
 	}
-	g.counted[r] = true
-	for _, f := range r.fields {
-		t := f.t
-		if t.shape == sArray || t.shape == sOptional {
-			t = t.elem
-		}
-		if t.shape == sRecord {
-			g.markCounted(t.rec)
-		}
-	}
-}
-
-// count emits countR, which skips a record of r, adding the slots reading
-// it takes to n.
-func (g *gen) count(r *record) {
+	n := staticSlots(r)
 	g.p("")
-	g.p("func count%s(d *wdec, n *slots) {", r.name)
-	for _, f := range r.fields {
-		g.countField(f.t)
+	g.p("// %s holds the pool slots of a %s record outside its arrays.", name, r.name)
+	g.p("type %s struct {", name)
+	var fields []string
+	for _, sh := range slotOrder {
+		if n[sh] > 0 {
+			g.p("%s [%d]%s", slotName[sh], n[sh], goType(&typ{shape: sh}))
+			fields = append(fields, fmt.Sprintf("%s: s.%[1]s[:]", slotName[sh]))
+		}
 	}
 	g.p("}")
-}
-
-func (g *gen) countField(t *typ) {
-	switch t.shape {
-	case sString, sBytes:
-		g.p("d.raw()")
-	case sLong, sTime:
-		g.p("d.long()")
-	case sInt:
-		g.p("d.int()")
-	case sBoolean:
-		g.p("d.boolean()")
-	case sRecord:
-		g.p("count%s(d, n)", t.rec.name)
-	case sArray:
-		if t.elem.shape == sString {
-			g.p("n.strs += d.skipStrs()")
-			return
-		}
-		size := minSize(t.elem)
-		g.p("for k := d.block(%d); k > 0; k = d.block(%[1]d) {", size)
-		g.p("for range k { count%s(d, n) }", t.elem.rec.name)
-		g.p("}")
-	case sMap:
-		g.p("d.skipStrMap()")
-	case sOptional:
-		g.p("if d.present() {")
-		if name := slotName[t.elem.shape]; name != "" {
-			g.p("n.%s++", name)
-		}
-		g.countField(t.elem)
-		g.p("}")
-	}
+	g.p("")
+	g.p("func (s *%s) pool() pool { return pool{%s} }", name, strings.Join(fields, ", "))
 }
