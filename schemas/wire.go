@@ -152,9 +152,10 @@ func (e *wenc) strMap(m map[string]string) {
 // A decoded record shares a few allocations instead of taking one per
 // field: its strings are substrings of one copy of the input (s), its
 // bytes values slices of another (bin), and its optional values slots of
-// one array per type (pool), sized for the record before it is read
-// (reserve) and for each block of an array of records when its count is
-// read (reserveItems). Nothing a record holds aliases the input.
+// the pool: for the record, arrays in one generated struct per record type
+// (codec_gen.go's rSlots), allocated before it is read; for each block of
+// an array of records, one array per type, reserved when its count is read
+// (reserveItems). Nothing a record holds aliases the input.
 type wdec struct {
 	b   []byte
 	err error
@@ -181,9 +182,9 @@ type pool struct {
 
 func newWdec(b []byte) *wdec { return &wdec{b: b, orig: b} }
 
-// reserve replaces the pool with n slots, one array per type, for the
-// record about to be read. Taking a slot beyond them allocates it on its own, so a wrong
-// count costs allocations, never correctness.
+// reserve replaces the pool with n slots, one array per type. Taking a
+// slot beyond them allocates it on its own, so a wrong count costs
+// allocations, never correctness.
 func (d *wdec) reserve(n slots) {
 	d.pool = pool{}
 	if n.strs > 0 {
