@@ -282,37 +282,40 @@ func readNew(d *wdec, k kind) (any, error) {
 	return nil, fmt.Errorf("%w: kind %d", ErrNotRecord, k)
 }
 
-// adjustmentSlots holds the pool slots of a Adjustment record outside its arrays.
+// adjustmentSlots holds the pool slots of one Adjustment outside its arrays.
 type adjustmentSlots struct {
 	strs [2]string
 }
 
 func (s *adjustmentSlots) pool() pool { return pool{strs: s.strs[:]} }
 
-// attributionSlots holds the pool slots of a Attribution record outside its arrays.
+// attributionSlots holds the pool slots of one Attribution outside its arrays.
 type attributionSlots struct {
 	strs [3]string
 }
 
 func (s *attributionSlots) pool() pool { return pool{strs: s.strs[:]} }
 
-// clickSlots holds the pool slots of a Click record outside its arrays.
+// clickSlots holds the pool slots of one Click outside its arrays.
 type clickSlots struct {
 	strs [9]string
 }
 
 func (s *clickSlots) pool() pool { return pool{strs: s.strs[:]} }
 
-// codeSlots holds the pool slots of a Code record outside its arrays.
+// codeSlots holds the pool slots of one Code outside its arrays.
 type codeSlots struct {
-	strs  [3]string
-	longs [2]int64
-	times [2]time.Time
+	strs            [3]string
+	longs           [2]int64
+	times           [2]time.Time
+	commissionRules [1]CommissionRule
 }
 
-func (s *codeSlots) pool() pool { return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:]} }
+func (s *codeSlots) pool() pool {
+	return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:], commissionRules: s.commissionRules[:]}
+}
 
-// deadLetterSlots holds the pool slots of a DeadLetter record outside its arrays.
+// deadLetterSlots holds the pool slots of one DeadLetter outside its arrays.
 type deadLetterSlots struct {
 	longs [1]int64
 	ints  [1]int32
@@ -320,23 +323,26 @@ type deadLetterSlots struct {
 
 func (s *deadLetterSlots) pool() pool { return pool{longs: s.longs[:], ints: s.ints[:]} }
 
-// flagSlots holds the pool slots of a Flag record outside its arrays.
+// flagSlots holds the pool slots of one Flag outside its arrays.
 type flagSlots struct {
 	strs [5]string
 }
 
 func (s *flagSlots) pool() pool { return pool{strs: s.strs[:]} }
 
-// orderSlots holds the pool slots of a Order record outside its arrays.
+// orderSlots holds the pool slots of one Order outside its arrays.
 type orderSlots struct {
-	strs  [5]string
-	bools [1]bool
-	times [2]time.Time
+	strs          [5]string
+	bools         [1]bool
+	times         [2]time.Time
+	subscriptions [1]Subscription
 }
 
-func (s *orderSlots) pool() pool { return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:]} }
+func (s *orderSlots) pool() pool {
+	return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:], subscriptions: s.subscriptions[:]}
+}
 
-// refundSlots holds the pool slots of a Refund record outside its arrays.
+// refundSlots holds the pool slots of one Refund outside its arrays.
 type refundSlots struct {
 	strs [2]string
 }
@@ -437,6 +443,18 @@ func fromNative(m map[string]any, v any) error {
 		return assignNative(&r, x, fromNativeRefund(&r, m))
 	}
 	return fmt.Errorf("%w: %T", ErrNotRecord, v)
+}
+
+// pool holds the slots the record being read has not taken yet (see
+// wire.go's take).
+type pool struct {
+	strs            []string
+	longs           []int64
+	ints            []int32
+	bools           []bool
+	times           []time.Time
+	commissionRules []CommissionRule
+	subscriptions   []Subscription
 }
 
 func writeAdjustment(e *wenc, x *Adjustment) {
@@ -668,7 +686,8 @@ func readShareList(d *wdec) []Share {
 		} else {
 			out = slices.Grow(out, n)
 		}
-		outer := d.reserveItems(n, slots{strs: 2})
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 2*n)}
 		for range n {
 			out = append(out, readShare(d))
 		}
@@ -756,7 +775,8 @@ func readTouchList(d *wdec) []Touch {
 		} else {
 			out = slices.Grow(out, n)
 		}
-		outer := d.reserveItems(n, slots{strs: 4})
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 4*n)}
 		for range n {
 			out = append(out, readTouch(d))
 		}
@@ -1018,8 +1038,9 @@ func readCommissionRuleOpt(d *wdec) *CommissionRule {
 	if !d.present() {
 		return nil
 	}
-	v := readCommissionRule(d)
-	return &v
+	p := take(&d.pool.commissionRules)
+	*p = readCommissionRule(d)
+	return p
 }
 
 func nativeCommissionRuleOpt(w *natWriter, x *CommissionRule) any {
@@ -1089,7 +1110,8 @@ func readPlatformSyncList(d *wdec) []PlatformSync {
 		} else {
 			out = slices.Grow(out, n)
 		}
-		outer := d.reserveItems(n, slots{strs: 2, times: 1})
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 2*n), times: make([]time.Time, 1*n)}
 		for range n {
 			out = append(out, readPlatformSync(d))
 		}
@@ -1370,7 +1392,8 @@ func readAppliedCodeList(d *wdec) []AppliedCode {
 		} else {
 			out = slices.Grow(out, n)
 		}
-		outer := d.reserveItems(n, slots{strs: 1})
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 1*n)}
 		for range n {
 			out = append(out, readAppliedCode(d))
 		}
@@ -1475,8 +1498,9 @@ func readSubscriptionOpt(d *wdec) *Subscription {
 	if !d.present() {
 		return nil
 	}
-	v := readSubscription(d)
-	return &v
+	p := take(&d.pool.subscriptions)
+	*p = readSubscription(d)
+	return p
 }
 
 func nativeSubscriptionOpt(w *natWriter, x *Subscription) any {

@@ -152,66 +152,23 @@ func (e *wenc) strMap(m map[string]string) {
 // A decoded record shares a few allocations instead of taking one per
 // field: its strings are substrings of one copy of the input (s), its
 // bytes values slices of another (bin), and its optional values slots of
-// the pool: for the record, arrays in one generated struct per record type
-// (codec_gen.go's rSlots), allocated before it is read; for each block of
-// an array of records, one array per type, reserved when its count is read
-// (reserveItems). Nothing a record holds aliases the input.
+// the pool (codec_gen.go): for the record, arrays in one generated struct
+// per record type (rSlots), allocated before it is read; for each block of
+// an array of records, one array per type, allocated when its count is
+// read. Nothing a record holds aliases the input.
 type wdec struct {
 	b   []byte
 	err error
-	// orig is the whole input; s and bin are copies of it, made on the
-	// first string or bytes value read.
-	orig []byte
-	s    string
-	bin  []byte
-	pool pool
-}
-
-// slots counts the pool slots reading a record takes: one per optional
-// value.
-type slots struct{ strs, longs, ints, bools, times int }
-
-// pool holds the slots the record being read has not taken yet.
-type pool struct {
-	strs  []string
-	longs []int64
-	ints  []int32
-	bools []bool
-	times []time.Time
+	// orig is the whole input; s is a copy of it, made on the first string
+	// read, and bin a copy of it from binAt, the first bytes value read.
+	orig  []byte
+	s     string
+	bin   []byte
+	binAt int
+	pool  pool
 }
 
 func newWdec(b []byte) *wdec { return &wdec{b: b, orig: b} }
-
-// reserve replaces the pool with n slots, one array per type. Taking a
-// slot beyond them allocates it on its own, so a wrong count costs
-// allocations, never correctness.
-func (d *wdec) reserve(n slots) {
-	d.pool = pool{}
-	if n.strs > 0 {
-		d.pool.strs = make([]string, n.strs)
-	}
-	if n.longs > 0 {
-		d.pool.longs = make([]int64, n.longs)
-	}
-	if n.ints > 0 {
-		d.pool.ints = make([]int32, n.ints)
-	}
-	if n.bools > 0 {
-		d.pool.bools = make([]bool, n.bools)
-	}
-	if n.times > 0 {
-		d.pool.times = make([]time.Time, n.times)
-	}
-}
-
-// reserveItems reserves the slots of n array items taking per slots each,
-// returning the pool they replace, which the caller restores after reading
-// the items.
-func (d *wdec) reserveItems(n int, per slots) pool {
-	outer := d.pool
-	d.reserve(slots{strs: n * per.strs, longs: n * per.longs, ints: n * per.ints, bools: n * per.bools, times: n * per.times})
-	return outer
-}
 
 // take returns the next slot of *p, or a new one when none are left.
 func take[T any](p *[]T) *T {
@@ -358,12 +315,14 @@ func (d *wdec) bytes() []byte {
 }
 
 // binOf returns the bytes of d.bin that v, just read from the input, was
-// copied to.
+// copied to. d.bin copies the input from the first bytes value on.
 func (d *wdec) binOf(v []byte) []byte {
-	if d.bin == nil {
-		d.bin = append(make([]byte, 0, len(d.orig)), d.orig...)
-	}
 	end := len(d.orig) - len(d.b)
+	if d.bin == nil {
+		d.binAt = end - len(v)
+		d.bin = append(make([]byte, 0, len(d.orig)-d.binAt), d.orig[d.binAt:]...)
+	}
+	end -= d.binAt
 	return d.bin[end-len(v) : end : end]
 }
 

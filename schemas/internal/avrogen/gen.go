@@ -140,6 +140,7 @@ func (g *gen) codecs(tops, all []*record) {
 		}
 	}
 	g.dispatch(tops)
+	g.pool(all)
 	for _, r := range all {
 		g.codec(r)
 	}
@@ -410,8 +411,9 @@ func (g *gen) codec(r *record) {
 		g.p("")
 		g.p("func read%sOpt(d *wdec) *%s {", n, n)
 		g.p("if !d.present() { return nil }")
-		g.p("v := read%s(d)", n)
-		g.p("return &v")
+		g.p("p := take(&d.pool.%s)", recSlot(r).field)
+		g.p("*p = read%s(d)", n)
+		g.p("return p")
 		g.p("}")
 		g.p("")
 		g.p("func native%sOpt(w *natWriter, x *%s) any {", n, n)
@@ -433,8 +435,9 @@ func (g *gen) codec(r *record) {
 		g.p("// Each item takes at least %d bytes.", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("for n := d.block(%d); n > 0; n = d.block(%[1]d) {", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("if out == nil { out = make([]%s, 0, n) } else { out = slices.Grow(out, n) }", n)
-		if lit := slotsLit(r); lit != "" {
-			g.p("outer := d.reserveItems(n, %s)", lit)
+		if c := staticSlots(r); len(c) > 0 {
+			g.p("outer := d.pool")
+			g.p("d.pool = %s", poolLit(c, "n", ""))
 			g.p("for range n { out = append(out, read%s(d)) }", n)
 			g.p("d.pool = outer")
 		} else {

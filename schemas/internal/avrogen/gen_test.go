@@ -2,8 +2,8 @@ package avrogen
 
 import (
 	"errors"
-	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -87,8 +87,9 @@ func TestGenerateShapes(t *testing.T) {
 		"Tags []string", "Attrs map[string]string", "Items []Item", "First *Item", "Last Item",
 		"func readItemList(", "func readItemOpt(", `e.time("at", x.At)`, `e.optTime("opt_at", x.OptAt)`,
 		`goavro.Union("io.test.Item"`, "d.block(1)",
-		// R's optional time and bytes: one time slot in R's slab; none for Item.
-		"type rSlots struct { times [1]time.Time }", "d.pool = new(rSlots).pool()",
+		// R's slab: a slot for its optional time and one for its optional
+		// Item; none for its optional bytes or for the items of its array.
+		"type rSlots struct { times [1]time.Time\n items [1]Item }", "d.pool = new(rSlots).pool()",
 		"b := new(struct { v R\n s rSlots })", "for range n { out = append(out, readItem(d)) }",
 	} {
 		// Compare with runs of spaces collapsed: gofmt aligns the fields.
@@ -110,29 +111,33 @@ func TestStaticSlots(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		fields []*typ
-		want   map[shape]int
-		lit    string
+		want   string // the pool literal of a slab s
 	}{
-		{"none", []*typ{str, optBytes, {shape: sMap, elem: str}}, map[shape]int{}, ""},
+		{"none", []*typ{str, optBytes, {shape: sMap, elem: str}}, "pool{}"},
 		{"optional values", []*typ{optStr, str, optStr, optTime, {shape: sOptional, elem: &typ{shape: sLong}}, {shape: sOptional, elem: &typ{shape: sInt}}},
-			map[shape]int{sString: 2, sTime: 1, sLong: 1, sInt: 1}, "slots{strs: 2, longs: 1, ints: 1, times: 1}"},
-		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, map[shape]int{sString: 2, sBoolean: 1}, "slots{strs: 2, bools: 1}"},
-		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, map[shape]int{sString: 1, sBoolean: 1}, "slots{strs: 1, bools: 1}"},
-		{"arrays", []*typ{optStr, {shape: sArray, elem: str}, {shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, map[shape]int{sString: 1}, "slots{strs: 1}"},
-		{"itself", []*typ{{shape: sRecord, rec: self}}, map[shape]int{sString: 1}, "slots{strs: 1}"},
+			"pool{strs: s.strs[:], longs: s.longs[:], ints: s.ints[:], times: s.times[:]}"},
+		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, "pool{strs: s.strs[:], bools: s.bools[:]}"},
+		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:], bools: s.bools[:], ins: s.ins[:]}"},
+		{"arrays", []*typ{optStr, {shape: sArray, elem: str}, {shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:]}"},
+		{"itself", []*typ{{shape: sRecord, rec: self}}, "pool{strs: s.strs[:], ss: s.ss[:]}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &record{name: "R"}
 			for _, ft := range c.fields {
 				r.fields = append(r.fields, field{t: ft})
 			}
-			if got := staticSlots(r); !maps.Equal(got, c.want) {
-				t.Errorf("staticSlots = %v, want %v", got, c.want)
+			got := staticSlots(r)
+			if lit := poolLit(got, "", "s"); lit != c.want {
+				t.Errorf("staticSlots = %v, as a pool %q, want %q", got, lit, c.want)
 			}
-			if got := slotsLit(r); got != c.lit {
-				t.Errorf("slotsLit = %q, want %q", got, c.lit)
+			if (slabName(r) == "") != (c.want == "pool{}") {
+				t.Errorf("slabName = %q for slots %v", slabName(r), got)
 			}
 		})
+	}
+	counts := staticSlots(&record{name: "R", fields: []field{{t: optStr}, {t: optStr}, {t: &typ{shape: sRecord, rec: inner}}}})
+	if want := []slotCount{{primSlots[sString], 3}, {primSlots[sBoolean], 1}}; !slices.Equal(counts, want) {
+		t.Errorf("staticSlots = %v, want %v", counts, want)
 	}
 }
 

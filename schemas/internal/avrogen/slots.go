@@ -2,36 +2,68 @@ package avrogen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// The decoder reads a record's optional values into pool slots (wire.go's
-// pool) rather than allocating each value on its own. The schema fixes how
-// many slots a record takes, counting optional records as present, except
-// for arrays. A top-level record's slots are arrays in one generated struct
+// The decoder reads a record's optional values into pool slots rather than
+// allocating each value on its own (the generated pool type, taken by
+// wire.go's readers and the generated readROpt). The schema fixes how many
+// slots a record takes, counting optional records as present, except for
+// arrays. A top-level record's slots are arrays in one generated struct
 // (its slab, rSlots), allocated before the record is read, together with
 // the record itself for DecodeAny (readNew). Each block of an array of
-// records reserves its items' slots, one array per type, when its item
-// count is read (reserveItems). Counting the items first would walk the
-// record twice, which measured slower than the allocations it saves.
+// records replaces the pool with its items' slots, one array per type,
+// when its item count is read, and restores it after. Counting the items
+// first would walk the record twice, which measured slower than the
+// allocations it saves.
 
-// slotName names the slots field counting optional values of each shape;
-// shapes without one take no slot.
-var slotName = map[shape]string{sString: "strs", sLong: "longs", sInt: "ints", sBoolean: "bools", sTime: "times"}
+// slot is one array of the pool: its field name and element type.
+type slot struct{ field, elem string }
 
-// slotOrder is the order slot counts are written in.
-var slotOrder = []shape{sString, sLong, sInt, sBoolean, sTime}
-
-// staticSlots returns the slots reading r takes outside its arrays, by
-// shape: one per optional value of r and of the records it holds, optional
-// ones counted as present. A record that holds itself counts once.
-func staticSlots(r *record) map[shape]int {
-	n := map[shape]int{}
-	addSlots(n, r, map[*record]bool{})
-	return n
+// primSlots are the pool arrays of optional primitives, by shape; shapes
+// without one take no slot. wire.go's optional readers use them.
+var primSlots = map[shape]slot{
+	sString: {"strs", "string"}, sLong: {"longs", "int64"}, sInt: {"ints", "int32"},
+	sBoolean: {"bools", "bool"}, sTime: {"times", "time.Time"},
 }
 
-func addSlots(n map[shape]int, r *record, open map[*record]bool) {
+var primOrder = []shape{sString, sLong, sInt, sBoolean, sTime}
+
+// recSlot is the pool array of optional records of r.
+func recSlot(r *record) slot {
+	return slot{strings.ToLower(r.name[:1]) + r.name[1:] + "s", r.name}
+}
+
+// slotCount is a number of slots of one pool array.
+type slotCount struct {
+	slot
+	n int
+}
+
+// staticSlots returns the slots reading r takes outside its arrays: one per
+// optional value of r and of the records it holds, optional ones counted as
+// present, primitives first, then records by name. A record that holds
+// itself counts once.
+func staticSlots(r *record) []slotCount {
+	n := map[slot]int{}
+	addSlots(n, r, map[*record]bool{})
+	var out []slotCount
+	for _, sh := range primOrder {
+		if c := n[primSlots[sh]]; c > 0 {
+			out = append(out, slotCount{primSlots[sh], c})
+			delete(n, primSlots[sh])
+		}
+	}
+	var recs []slotCount
+	for s, c := range n {
+		recs = append(recs, slotCount{s, c})
+	}
+	slices.SortFunc(recs, func(a, b slotCount) int { return strings.Compare(a.field, b.field) })
+	return append(out, recs...)
+}
+
+func addSlots(n map[slot]int, r *record, open map[*record]bool) {
 	if open[r] {
 		return
 	}
@@ -40,8 +72,11 @@ func addSlots(n map[shape]int, r *record, open map[*record]bool) {
 	for _, f := range r.fields {
 		t := f.t
 		if t.shape == sOptional {
-			if name := slotName[t.elem.shape]; name != "" {
-				n[t.elem.shape]++
+			switch s, ok := primSlots[t.elem.shape]; {
+			case ok:
+				n[s]++
+			case t.elem.shape == sRecord:
+				n[recSlot(t.elem.rec)]++
 			}
 			t = t.elem
 		}
@@ -51,26 +86,24 @@ func addSlots(n map[shape]int, r *record, open map[*record]bool) {
 	}
 }
 
-// slotsLit is the slots literal for r's static slots, "" when it takes
-// none.
-func slotsLit(r *record) string {
-	n := staticSlots(r)
+// poolLit is the pool literal holding the slots c, each array's length
+// times k (e.g. "n"), or sliced from the arrays of a slab s when k is "".
+func poolLit(c []slotCount, k, s string) string {
 	var parts []string
-	for _, sh := range slotOrder {
-		if n[sh] > 0 {
-			parts = append(parts, fmt.Sprintf("%s: %d", slotName[sh], n[sh]))
+	for _, sc := range c {
+		if k == "" {
+			parts = append(parts, fmt.Sprintf("%s: %s.%[1]s[:]", sc.field, s))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s: make([]%s, %d*%s)", sc.field, sc.elem, sc.n, k))
 		}
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "slots{" + strings.Join(parts, ", ") + "}"
+	return "pool{" + strings.Join(parts, ", ") + "}"
 }
 
 // slabName is the name of the slab type of top-level record r, "" when r
 // takes no slots.
 func slabName(r *record) string {
-	if slotsLit(r) == "" {
+	if len(staticSlots(r)) == 0 {
 		return ""
 	}
 	return strings.ToLower(r.name[:1]) + r.name[1:] + "Slots"
@@ -82,18 +115,32 @@ func (g *gen) slab(r *record) {
 	if name == "" {
 		return
 	}
-	n := staticSlots(r)
+	c := staticSlots(r)
 	g.p("")
-	g.p("// %s holds the pool slots of a %s record outside its arrays.", name, r.name)
+	g.p("// %s holds the pool slots of one %s outside its arrays.", name, r.name)
 	g.p("type %s struct {", name)
-	var fields []string
-	for _, sh := range slotOrder {
-		if n[sh] > 0 {
-			g.p("%s [%d]%s", slotName[sh], n[sh], goType(&typ{shape: sh}))
-			fields = append(fields, fmt.Sprintf("%s: s.%[1]s[:]", slotName[sh]))
-		}
+	for _, sc := range c {
+		g.p("%s [%d]%s", sc.field, sc.n, sc.elem)
 	}
 	g.p("}")
 	g.p("")
-	g.p("func (s *%s) pool() pool { return pool{%s} }", name, strings.Join(fields, ", "))
+	g.p("func (s *%s) pool() pool { return %s }", name, poolLit(c, "", "s"))
+}
+
+// pool emits the pool type: an array per optional primitive, and per
+// record that is some field's optional value.
+func (g *gen) pool(all []*record) {
+	g.p("")
+	g.p("// pool holds the slots the record being read has not taken yet (see")
+	g.p("// wire.go's take).")
+	g.p("type pool struct {")
+	for _, sh := range primOrder {
+		g.p("%s []%s", primSlots[sh].field, primSlots[sh].elem)
+	}
+	for _, r := range all {
+		if g.opt[r] {
+			g.p("%s []%s", recSlot(r).field, r.name)
+		}
+	}
+	g.p("}")
 }
