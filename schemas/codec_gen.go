@@ -305,14 +305,14 @@ func (s *clickSlots) pool() pool { return pool{strs: s.strs[:]} }
 
 // codeSlots holds the pool slots of one Code outside its arrays.
 type codeSlots struct {
-	strs            [3]string
-	longs           [2]int64
-	times           [2]time.Time
-	commissionRules [1]CommissionRule
+	strs              [3]string
+	longs             [2]int64
+	times             [2]time.Time
+	recCommissionRule [1]CommissionRule
 }
 
 func (s *codeSlots) pool() pool {
-	return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:], commissionRules: s.commissionRules[:]}
+	return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:], recCommissionRule: s.recCommissionRule[:]}
 }
 
 // deadLetterSlots holds the pool slots of one DeadLetter outside its arrays.
@@ -332,14 +332,14 @@ func (s *flagSlots) pool() pool { return pool{strs: s.strs[:]} }
 
 // orderSlots holds the pool slots of one Order outside its arrays.
 type orderSlots struct {
-	strs          [5]string
-	bools         [1]bool
-	times         [2]time.Time
-	subscriptions [1]Subscription
+	strs            [5]string
+	bools           [1]bool
+	times           [2]time.Time
+	recSubscription [1]Subscription
 }
 
 func (s *orderSlots) pool() pool {
-	return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:], subscriptions: s.subscriptions[:]}
+	return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:], recSubscription: s.recSubscription[:]}
 }
 
 // refundSlots holds the pool slots of one Refund outside its arrays.
@@ -448,13 +448,13 @@ func fromNative(m map[string]any, v any) error {
 // pool holds the slots the record being read has not taken yet (see
 // wire.go's take).
 type pool struct {
-	strs            []string
-	longs           []int64
-	ints            []int32
-	bools           []bool
-	times           []time.Time
-	commissionRules []CommissionRule
-	subscriptions   []Subscription
+	strs              []string
+	longs             []int64
+	ints              []int32
+	bools             []bool
+	times             []time.Time
+	recCommissionRule []CommissionRule
+	recSubscription   []Subscription
 }
 
 func writeAdjustment(e *wenc, x *Adjustment) {
@@ -1038,7 +1038,7 @@ func readCommissionRuleOpt(d *wdec) *CommissionRule {
 	if !d.present() {
 		return nil
 	}
-	p := take(&d.pool.commissionRules)
+	p := take(&d.pool.recCommissionRule)
 	*p = readCommissionRule(d)
 	return p
 }
@@ -1498,7 +1498,7 @@ func readSubscriptionOpt(d *wdec) *Subscription {
 	if !d.present() {
 		return nil
 	}
-	p := take(&d.pool.subscriptions)
+	p := take(&d.pool.recSubscription)
 	*p = readSubscription(d)
 	return p
 }

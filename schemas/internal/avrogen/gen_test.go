@@ -89,8 +89,10 @@ func TestGenerateShapes(t *testing.T) {
 		`goavro.Union("io.test.Item"`, "d.block(1)",
 		// R's slab: a slot for its optional time and one for its optional
 		// Item; none for its optional bytes or for the items of its array.
-		"type rSlots struct { times [1]time.Time\n items [1]Item }", "d.pool = new(rSlots).pool()",
+		"type rSlots struct { times [1]time.Time\n recItem [1]Item }", "d.pool = new(rSlots).pool()",
 		"b := new(struct { v R\n s rSlots })", "for range n { out = append(out, readItem(d)) }",
+		// An optional Item takes a slot of the pool's Items.
+		"p := take(&d.pool.recItem)", "recItem []Item",
 	} {
 		// Compare with runs of spaces collapsed: gofmt aligns the fields.
 		if !strings.Contains(strings.Join(strings.Fields(string(src)), " "), strings.Join(strings.Fields(want), " ")) {
@@ -117,9 +119,9 @@ func TestStaticSlots(t *testing.T) {
 		{"optional values", []*typ{optStr, str, optStr, optTime, {shape: sOptional, elem: &typ{shape: sLong}}, {shape: sOptional, elem: &typ{shape: sInt}}},
 			"pool{strs: s.strs[:], longs: s.longs[:], ints: s.ints[:], times: s.times[:]}"},
 		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, "pool{strs: s.strs[:], bools: s.bools[:]}"},
-		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:], bools: s.bools[:], ins: s.ins[:]}"},
+		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:], bools: s.bools[:], recIn: s.recIn[:]}"},
 		{"arrays", []*typ{optStr, {shape: sArray, elem: str}, {shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:]}"},
-		{"itself", []*typ{{shape: sRecord, rec: self}}, "pool{strs: s.strs[:], ss: s.ss[:]}"},
+		{"itself", []*typ{{shape: sRecord, rec: self}}, "pool{strs: s.strs[:], recS: s.recS[:]}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &record{name: "R"}

@@ -30,10 +30,9 @@ var primSlots = map[shape]slot{
 
 var primOrder = []shape{sString, sLong, sInt, sBoolean, sTime}
 
-// recSlot is the pool array of optional records of r.
-func recSlot(r *record) slot {
-	return slot{strings.ToLower(r.name[:1]) + r.name[1:] + "s", r.name}
-}
+// recSlot is the pool array of optional records of r (named so that no
+// record name collides with a primitive's array).
+func recSlot(r *record) slot { return slot{"rec" + r.name, r.name} }
 
 // slotCount is a number of slots of one pool array.
 type slotCount struct {
