@@ -26,6 +26,14 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeAny is BenchmarkDecode into a new record, as the
+// processor decodes its inputs.
+func BenchmarkDecodeAny(b *testing.B) {
+	for _, v := range allFull() {
+		b.Run(benchName(v), func(b *testing.B) { benchDecode(b, v, nil) })
+	}
+}
+
 func benchName(v any) string { return strings.TrimPrefix(fmt.Sprintf("%T", v), "*schemas.") }
 
 func benchEncode(b *testing.B, v any) {
@@ -55,7 +63,12 @@ func benchDecode(b *testing.B, v, into any) {
 	b.SetBytes(int64(len(buf)))
 	start := cpuTime()
 	for b.Loop() {
-		if err := s.Decode(buf, into); err != nil {
+		if into == nil {
+			_, err = s.DecodeAny(buf)
+		} else {
+			err = s.Decode(buf, into)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

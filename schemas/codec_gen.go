@@ -161,28 +161,193 @@ func writeRecord(e *wenc, v any) (k kind, ok bool) {
 }
 
 // readRecord decodes a body of the current schema into v, a non-nil
-// pointer of the matching type, leaving v untouched on error.
+// pointer of the matching type, leaving v untouched on error. The pool
+// slots the record takes outside its arrays are one allocation (wire.go).
 func readRecord(d *wdec, v any) error {
 	switch r := v.(type) {
 	case *Adjustment:
+		d.pool = new(adjustmentSlots).pool()
 		return assign(d, r, readAdjustment(d))
 	case *Attribution:
+		d.pool = new(attributionSlots).pool()
 		return assign(d, r, readAttribution(d))
 	case *Click:
+		d.pool = new(clickSlots).pool()
 		return assign(d, r, readClick(d))
 	case *Code:
+		d.pool = new(codeSlots).pool()
 		return assign(d, r, readCode(d))
 	case *DeadLetter:
+		d.pool = new(deadLetterSlots).pool()
 		return assign(d, r, readDeadLetter(d))
 	case *Flag:
+		d.pool = new(flagSlots).pool()
 		return assign(d, r, readFlag(d))
 	case *Order:
+		d.pool = new(orderSlots).pool()
 		return assign(d, r, readOrder(d))
 	case *Refund:
+		d.pool = new(refundSlots).pool()
 		return assign(d, r, readRefund(d))
 	}
 	return fmt.Errorf("%w: %T", ErrNotRecord, v)
 }
+
+// readNew decodes a body of the current schema into a new record of kind
+// k and returns a pointer to it; the record and its pool slots are one
+// allocation.
+func readNew(d *wdec, k kind) (any, error) {
+	switch k {
+	case kAdjustment:
+		b := new(struct {
+			v Adjustment
+			s adjustmentSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readAdjustment(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kAttribution:
+		b := new(struct {
+			v Attribution
+			s attributionSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readAttribution(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kClick:
+		b := new(struct {
+			v Click
+			s clickSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readClick(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kCode:
+		b := new(struct {
+			v Code
+			s codeSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readCode(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kDeadLetter:
+		b := new(struct {
+			v DeadLetter
+			s deadLetterSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readDeadLetter(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kFlag:
+		b := new(struct {
+			v Flag
+			s flagSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readFlag(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kOrder:
+		b := new(struct {
+			v Order
+			s orderSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readOrder(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	case kRefund:
+		b := new(struct {
+			v Refund
+			s refundSlots
+		})
+		d.pool = b.s.pool()
+		if err := assign(d, &b.v, readRefund(d)); err != nil {
+			return nil, err
+		}
+		return &b.v, nil
+	}
+	return nil, fmt.Errorf("%w: kind %d", ErrNotRecord, k)
+}
+
+// adjustmentSlots holds the pool slots of one Adjustment outside its arrays.
+type adjustmentSlots struct {
+	strs [2]string
+}
+
+func (s *adjustmentSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// attributionSlots holds the pool slots of one Attribution outside its arrays.
+type attributionSlots struct {
+	strs [3]string
+}
+
+func (s *attributionSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// clickSlots holds the pool slots of one Click outside its arrays.
+type clickSlots struct {
+	strs [9]string
+}
+
+func (s *clickSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// codeSlots holds the pool slots of one Code outside its arrays.
+type codeSlots struct {
+	strs              [3]string
+	longs             [2]int64
+	times             [2]time.Time
+	recCommissionRule [1]CommissionRule
+}
+
+func (s *codeSlots) pool() pool {
+	return pool{strs: s.strs[:], longs: s.longs[:], times: s.times[:], recCommissionRule: s.recCommissionRule[:]}
+}
+
+// deadLetterSlots holds the pool slots of one DeadLetter outside its arrays.
+type deadLetterSlots struct {
+	longs [1]int64
+	ints  [1]int32
+}
+
+func (s *deadLetterSlots) pool() pool { return pool{longs: s.longs[:], ints: s.ints[:]} }
+
+// flagSlots holds the pool slots of one Flag outside its arrays.
+type flagSlots struct {
+	strs [5]string
+}
+
+func (s *flagSlots) pool() pool { return pool{strs: s.strs[:]} }
+
+// orderSlots holds the pool slots of one Order outside its arrays.
+type orderSlots struct {
+	strs            [5]string
+	bools           [1]bool
+	times           [2]time.Time
+	recSubscription [1]Subscription
+}
+
+func (s *orderSlots) pool() pool {
+	return pool{strs: s.strs[:], bools: s.bools[:], times: s.times[:], recSubscription: s.recSubscription[:]}
+}
+
+// refundSlots holds the pool slots of one Refund outside its arrays.
+type refundSlots struct {
+	strs [2]string
+}
+
+func (s *refundSlots) pool() pool { return pool{strs: s.strs[:]} }
 
 // nativeRecord converts v (a record or a pointer to one) to goavro's
 // native form; m is nil for a nil pointer, ok false for another type.
@@ -280,6 +445,18 @@ func fromNative(m map[string]any, v any) error {
 	return fmt.Errorf("%w: %T", ErrNotRecord, v)
 }
 
+// pool holds the slots the record being read has not taken yet (see
+// wire.go's take).
+type pool struct {
+	strs              []string
+	longs             []int64
+	ints              []int32
+	bools             []bool
+	times             []time.Time
+	recCommissionRule []CommissionRule
+	recSubscription   []Subscription
+}
+
 func writeAdjustment(e *wenc, x *Adjustment) {
 	e.str(x.EventID)
 	e.str(x.OrderID)
@@ -297,15 +474,14 @@ func writeAdjustment(e *wenc, x *Adjustment) {
 }
 
 func readAdjustment(d *wdec) Adjustment {
-	strs := new([2]string)
 	return Adjustment{
 		EventID:            d.str(),
 		OrderID:            d.str(),
 		Platform:           d.str(),
 		StoreID:            d.str(),
-		RefundID:           d.optStrAt(&strs[0]),
+		RefundID:           d.optStr(),
 		AffiliateID:        d.str(),
-		Code:               d.optStrAt(&strs[1]),
+		Code:               d.optStr(),
 		Amount:             d.long(),
 		Currency:           d.str(),
 		Reason:             d.str(),
@@ -386,7 +562,6 @@ func writeAttribution(e *wenc, x *Attribution) {
 }
 
 func readAttribution(d *wdec) Attribution {
-	strs := new([3]string)
 	return Attribution{
 		EventID:         d.str(),
 		OrderID:         d.str(),
@@ -396,9 +571,9 @@ func readAttribution(d *wdec) Attribution {
 		Status:          d.str(),
 		Rule:            d.str(),
 		Method:          d.str(),
-		AffiliateID:     d.optStrAt(&strs[0]),
-		Code:            d.optStrAt(&strs[1]),
-		ClickID:         d.optStrAt(&strs[2]),
+		AffiliateID:     d.optStr(),
+		Code:            d.optStr(),
+		ClickID:         d.optStr(),
 		CustomerKey:     d.str(),
 		Currency:        d.str(),
 		OrderTotal:      d.long(),
@@ -473,11 +648,10 @@ func writeShare(e *wenc, x *Share) {
 }
 
 func readShare(d *wdec) Share {
-	strs := new([2]string)
 	return Share{
 		AffiliateID: d.str(),
-		Code:        d.optStrAt(&strs[0]),
-		ClickID:     d.optStrAt(&strs[1]),
+		Code:        d.optStr(),
+		ClickID:     d.optStr(),
 		WeightBP:    d.int(),
 		Commission:  d.long(),
 	}
@@ -507,10 +681,17 @@ func readShareList(d *wdec) []Share {
 	var out []Share
 	// Each item takes at least 5 bytes.
 	for n := d.block(5); n > 0; n = d.block(5) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]Share, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 2*n)}
 		for range n {
 			out = append(out, readShare(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -547,16 +728,15 @@ func writeTouch(e *wenc, x *Touch) {
 }
 
 func readTouch(d *wdec) Touch {
-	strs := new([4]string)
 	return Touch{
 		Kind:        d.str(),
-		AffiliateID: d.optStrAt(&strs[0]),
-		Code:        d.optStrAt(&strs[1]),
-		ClickID:     d.optStrAt(&strs[2]),
+		AffiliateID: d.optStr(),
+		Code:        d.optStr(),
+		ClickID:     d.optStr(),
 		At:          d.time(),
 		Qualified:   d.boolean(),
 		Won:         d.boolean(),
-		Reason:      d.optStrAt(&strs[3]),
+		Reason:      d.optStr(),
 	}
 }
 
@@ -590,10 +770,17 @@ func readTouchList(d *wdec) []Touch {
 	var out []Touch
 	// Each item takes at least 8 bytes.
 	for n := d.block(8); n > 0; n = d.block(8) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]Touch, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 4*n)}
 		for range n {
 			out = append(out, readTouch(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -638,21 +825,20 @@ func writeClick(e *wenc, x *Click) {
 }
 
 func readClick(d *wdec) Click {
-	strs := new([9]string)
 	return Click{
 		EventID:       d.str(),
 		ClickID:       d.str(),
 		VisitorID:     d.str(),
-		Code:          d.optStrAt(&strs[0]),
-		AffiliateID:   d.optStrAt(&strs[1]),
-		DestinationID: d.optStrAt(&strs[2]),
-		LandingURL:    d.optStrAt(&strs[3]),
-		Referrer:      d.optStrAt(&strs[4]),
-		PageType:      d.optStrAt(&strs[5]),
-		IPHash:        d.optStrAt(&strs[6]),
-		UserAgent:     d.optStrAt(&strs[7]),
+		Code:          d.optStr(),
+		AffiliateID:   d.optStr(),
+		DestinationID: d.optStr(),
+		LandingURL:    d.optStr(),
+		Referrer:      d.optStr(),
+		PageType:      d.optStr(),
+		IPHash:        d.optStr(),
+		UserAgent:     d.optStr(),
 		IsBot:         d.boolean(),
-		BotReason:     d.optStrAt(&strs[8]),
+		BotReason:     d.optStr(),
 		Source:        d.str(),
 		OccurredAt:    d.time(),
 		ReceivedAt:    d.time(),
@@ -734,25 +920,22 @@ func writeCode(e *wenc, x *Code) {
 }
 
 func readCode(d *wdec) Code {
-	strs := new([2]string)
-	longs := new([2]int64)
-	times := new([2]time.Time)
 	return Code{
 		EventID:           d.str(),
 		Code:              d.str(),
 		DisplayCode:       d.str(),
 		CouponID:          d.str(),
 		AffiliateID:       d.str(),
-		AffiliateName:     d.optStrAt(&strs[0]),
+		AffiliateName:     d.optStr(),
 		DiscountType:      d.str(),
 		DiscountValue:     d.long(),
-		Currency:          d.optStrAt(&strs[1]),
+		Currency:          d.optStr(),
 		Status:            d.str(),
-		ValidFrom:         d.optTimeAt(&times[0]),
-		ValidUntil:        d.optTimeAt(&times[1]),
-		MaxUses:           d.optLongAt(&longs[0]),
+		ValidFrom:         d.optTime(),
+		ValidUntil:        d.optTime(),
+		MaxUses:           d.optLong(),
 		OncePerCustomer:   d.boolean(),
-		MinOrder:          d.optLongAt(&longs[1]),
+		MinOrder:          d.optLong(),
 		FirstOrderOnly:    d.boolean(),
 		AllowedAffiliates: d.strs(),
 		RequiresClick:     d.boolean(),
@@ -855,8 +1038,9 @@ func readCommissionRuleOpt(d *wdec) *CommissionRule {
 	if !d.present() {
 		return nil
 	}
-	v := readCommissionRule(d)
-	return &v
+	p := take(&d.pool.recCommissionRule)
+	*p = readCommissionRule(d)
+	return p
 }
 
 func nativeCommissionRuleOpt(w *natWriter, x *CommissionRule) any {
@@ -885,13 +1069,12 @@ func writePlatformSync(e *wenc, x *PlatformSync) {
 }
 
 func readPlatformSync(d *wdec) PlatformSync {
-	strs := new([2]string)
 	return PlatformSync{
 		Platform:  d.str(),
 		StoreID:   d.str(),
-		RemoteID:  d.optStrAt(&strs[0]),
+		RemoteID:  d.optStr(),
 		Status:    d.str(),
-		LastError: d.optStrAt(&strs[1]),
+		LastError: d.optStr(),
 		SyncedAt:  d.optTime(),
 	}
 }
@@ -922,10 +1105,17 @@ func readPlatformSyncList(d *wdec) []PlatformSync {
 	var out []PlatformSync
 	// Each item takes at least 6 bytes.
 	for n := d.block(6); n > 0; n = d.block(6) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]PlatformSync, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 2*n), times: make([]time.Time, 1*n)}
 		for range n {
 			out = append(out, readPlatformSync(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -1019,16 +1209,15 @@ func writeFlag(e *wenc, x *Flag) {
 }
 
 func readFlag(d *wdec) Flag {
-	strs := new([5]string)
 	return Flag{
 		EventID:     d.str(),
 		Type:        d.str(),
 		Severity:    d.str(),
-		OrderID:     d.optStrAt(&strs[0]),
-		Platform:    d.optStrAt(&strs[1]),
-		StoreID:     d.optStrAt(&strs[2]),
-		Code:        d.optStrAt(&strs[3]),
-		AffiliateID: d.optStrAt(&strs[4]),
+		OrderID:     d.optStr(),
+		Platform:    d.optStr(),
+		StoreID:     d.optStr(),
+		Code:        d.optStr(),
+		AffiliateID: d.optStr(),
 		Evidence:    d.strMap(),
 		OccurredAt:  d.time(),
 		DetectedAt:  d.time(),
@@ -1198,10 +1387,17 @@ func readAppliedCodeList(d *wdec) []AppliedCode {
 	var out []AppliedCode
 	// Each item takes at least 3 bytes.
 	for n := d.block(3); n > 0; n = d.block(3) {
-		out = slices.Grow(out, n)
+		if out == nil {
+			out = make([]AppliedCode, 0, n)
+		} else {
+			out = slices.Grow(out, n)
+		}
+		outer := d.pool
+		d.pool = pool{strs: make([]string, 1*n)}
 		for range n {
 			out = append(out, readAppliedCode(d))
 		}
+		d.pool = outer
 	}
 	return out
 }
@@ -1236,13 +1432,12 @@ func writeCustomer(e *wenc, x *Customer) {
 }
 
 func readCustomer(d *wdec) Customer {
-	strs := new([4]string)
 	return Customer{
 		Key:        d.str(),
-		VisitorID:  d.optStrAt(&strs[0]),
-		ClickID:    d.optStrAt(&strs[1]),
-		EmailHash:  d.optStrAt(&strs[2]),
-		CustomerID: d.optStrAt(&strs[3]),
+		VisitorID:  d.optStr(),
+		ClickID:    d.optStr(),
+		EmailHash:  d.optStr(),
+		CustomerID: d.optStr(),
 		FirstOrder: d.optBool(),
 	}
 }
@@ -1303,8 +1498,9 @@ func readSubscriptionOpt(d *wdec) *Subscription {
 	if !d.present() {
 		return nil
 	}
-	v := readSubscription(d)
-	return &v
+	p := take(&d.pool.recSubscription)
+	*p = readSubscription(d)
+	return p
 }
 
 func nativeSubscriptionOpt(w *natWriter, x *Subscription) any {
@@ -1340,7 +1536,6 @@ func writeRefund(e *wenc, x *Refund) {
 }
 
 func readRefund(d *wdec) Refund {
-	strs := new([2]string)
 	return Refund{
 		EventID:     d.str(),
 		RefundID:    d.str(),
@@ -1351,8 +1546,8 @@ func readRefund(d *wdec) Refund {
 		Amount:      d.long(),
 		Total:       d.long(),
 		Full:        d.boolean(),
-		Reason:      d.optStrAt(&strs[0]),
-		CustomerKey: d.optStrAt(&strs[1]),
+		Reason:      d.optStr(),
+		CustomerKey: d.optStr(),
 		OccurredAt:  d.time(),
 		ReceivedAt:  d.time(),
 	}

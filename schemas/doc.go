@@ -35,7 +35,11 @@
 // Times are timestamp-millis: encoding truncates to the millisecond
 // (toward the past) and decoding returns UTC. Empty arrays and maps decode
 // as nil, as does an empty DeadLetter.Value; an optional bytes field keeps
-// null (nil) apart from empty. Decoded values never alias the input.
+// null (nil) apart from empty. Decoded values never alias the input: a
+// record's strings are substrings of one copy of it, its bytes values
+// slices of another, and its optional values share one allocation (per
+// array block for items), so keeping any one value keeps those copies
+// alive. Decoded slices are capped: appending to one copies it.
 //
 // # Evolution
 //

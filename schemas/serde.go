@@ -161,6 +161,13 @@ func (s *Serde) DecodeAny(b []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding: %w", err)
 	}
+	if w.current {
+		v, err := readNew(newWdec(body), w.kind)
+		if err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", w.kind.short(), err)
+		}
+		return v, nil
+	}
 	v := newRecord(w.kind)
 	if err := decodeInto(w, body, v); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", w.kind.short(), err)

@@ -148,16 +148,37 @@ func (e *wenc) strMap(m map[string]string) {
 
 // wdec reads Avro binary from b, keeping the first error: after one, every
 // read returns zero values.
+//
+// A decoded record shares a few allocations instead of taking one per
+// field: its strings are substrings of one copy of the input (s), its
+// bytes values slices of another (bin), and its optional values slots of
+// the pool (codec_gen.go): for the record, arrays in one generated struct
+// per record type (rSlots), allocated before it is read; for each block of
+// an array of records, one array per type, allocated when its count is
+// read. Nothing a record holds aliases the input.
 type wdec struct {
 	b   []byte
 	err error
-	// s is the whole input as one string, made on the first string read:
-	// the strings of a record are slices of it, one allocation in all.
-	orig []byte
-	s    string
+	// orig is the whole input; s is a copy of it, made on the first string
+	// read, and bin a copy of it from binAt, the first bytes value read.
+	orig  []byte
+	s     string
+	bin   []byte
+	binAt int
+	pool  pool
 }
 
 func newWdec(b []byte) *wdec { return &wdec{b: b, orig: b} }
+
+// take returns the next slot of *p, or a new one when none are left.
+func take[T any](p *[]T) *T {
+	if len(*p) == 0 {
+		return new(T)
+	}
+	v := &(*p)[0]
+	*p = (*p)[1:]
+	return v
+}
 
 func (d *wdec) fail(err error) {
 	if d.err == nil {
@@ -166,15 +187,23 @@ func (d *wdec) fail(err error) {
 	d.b = nil
 }
 
+// The readers below take their common case (one-byte varints, lengths and
+// union branches) in one call, leaving the rest to a ...Slow method. (They
+// are still over the compiler's inlining budget.) After an error d.b is
+// empty, so no fast path applies and every read returns a zero value.
+
 func (d *wdec) varint(maxLen int) int64 {
-	if d.err != nil {
-		return 0
-	}
-	// Fast path for one-byte values.
 	if len(d.b) > 0 && d.b[0] < 0x80 {
 		u := d.b[0]
 		d.b = d.b[1:]
 		return int64(u>>1) ^ -int64(u&1)
+	}
+	return d.varintSlow(maxLen)
+}
+
+func (d *wdec) varintSlow(maxLen int) int64 {
+	if d.err != nil {
+		return 0
 	}
 	v, rest, err := readVarint(d.b, maxLen)
 	if err != nil {
@@ -188,7 +217,16 @@ func (d *wdec) varint(maxLen int) int64 {
 func (d *wdec) long() int64 { return d.varint(10) }
 
 func (d *wdec) int() int32 {
-	v := d.varint(5)
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		u := d.b[0]
+		d.b = d.b[1:]
+		return int32(u>>1) ^ -int32(u&1)
+	}
+	return d.intSlow()
+}
+
+func (d *wdec) intSlow() int32 {
+	v := d.varintSlow(5)
 	if v < math.MinInt32 || v > math.MaxInt32 {
 		d.fail(fmt.Errorf("int %d out of range", v))
 		return 0
@@ -197,6 +235,15 @@ func (d *wdec) int() int32 {
 }
 
 func (d *wdec) boolean() bool {
+	if len(d.b) > 0 && d.b[0] <= 1 {
+		c := d.b[0]
+		d.b = d.b[1:]
+		return c == 1
+	}
+	return d.booleanSlow()
+}
+
+func (d *wdec) booleanSlow() bool {
 	if d.err != nil {
 		return false
 	}
@@ -232,7 +279,20 @@ func (d *wdec) raw() []byte {
 	return v
 }
 
+// str returns a string value, a substring of d.s.
 func (d *wdec) str() string {
+	// A one-byte length (under 64) once d.s exists.
+	if len(d.b) > 0 && d.b[0] < 0x80 && d.b[0]&1 == 0 && d.s != "" {
+		if n := int(d.b[0] >> 1); n < len(d.b) {
+			start := len(d.s) - len(d.b) + 1
+			d.b = d.b[1+n:]
+			return d.s[start : start+n]
+		}
+	}
+	return d.strSlow()
+}
+
+func (d *wdec) strSlow() string {
 	v := d.raw()
 	if len(v) == 0 {
 		return ""
@@ -244,13 +304,26 @@ func (d *wdec) str() string {
 	return d.s[end-len(v) : end]
 }
 
-// bytes copies a bytes value; empty reads as nil.
+// bytes returns a bytes value, a slice of d.bin (capped, so appending to
+// it copies); empty reads as nil.
 func (d *wdec) bytes() []byte {
 	v := d.raw()
 	if len(v) == 0 {
 		return nil
 	}
-	return append([]byte(nil), v...)
+	return d.binOf(v)
+}
+
+// binOf returns the bytes of d.bin that v, just read from the input, was
+// copied to. d.bin copies the input from the first bytes value on.
+func (d *wdec) binOf(v []byte) []byte {
+	end := len(d.orig) - len(d.b)
+	if d.bin == nil {
+		d.binAt = end - len(v)
+		d.bin = append(make([]byte, 0, len(d.orig)-d.binAt), d.orig[d.binAt:]...)
+	}
+	end -= d.binAt
+	return d.bin[end-len(v) : end : end]
 }
 
 func (d *wdec) time() time.Time {
@@ -263,7 +336,16 @@ func (d *wdec) time() time.Time {
 
 // present reads the branch of a ["null", T] union.
 func (d *wdec) present() bool {
-	switch d.long() {
+	if len(d.b) > 0 && d.b[0] <= 2 && d.b[0] != 1 {
+		c := d.b[0]
+		d.b = d.b[1:]
+		return c == 2
+	}
+	return d.presentSlow()
+}
+
+func (d *wdec) presentSlow() bool {
+	switch d.varintSlow(10) {
 	case 0:
 		return false
 	case 1:
@@ -274,97 +356,65 @@ func (d *wdec) present() bool {
 	}
 }
 
+// The optional readers return nil for null, else a pointer to a pool slot
+// holding the value.
+
 func (d *wdec) optStr() *string {
 	if !d.present() {
 		return nil
 	}
-	s := d.str()
-	return &s
+	p := take(&d.pool.strs)
+	*p = d.str()
+	return p
 }
 
 func (d *wdec) optLong() *int64 {
 	if !d.present() {
 		return nil
 	}
-	v := d.long()
-	return &v
+	p := take(&d.pool.longs)
+	*p = d.long()
+	return p
 }
 
 func (d *wdec) optInt() *int32 {
 	if !d.present() {
 		return nil
 	}
-	v := d.int()
-	return &v
+	p := take(&d.pool.ints)
+	*p = d.int()
+	return p
 }
 
 func (d *wdec) optBool() *bool {
 	if !d.present() {
 		return nil
 	}
-	v := d.boolean()
-	return &v
+	p := take(&d.pool.bools)
+	*p = d.boolean()
+	return p
 }
 
 func (d *wdec) optTime() *time.Time {
 	if !d.present() {
 		return nil
 	}
-	v := d.time()
-	return &v
-}
-
-// The ...At readers read an optional value into *p, returning p, or nil
-// for null: the generated readers pass elements of one array per record,
-// one allocation for all its optional values of a type.
-
-func (d *wdec) optStrAt(p *string) *string {
-	if !d.present() {
-		return nil
-	}
-	*p = d.str()
-	return p
-}
-
-func (d *wdec) optLongAt(p *int64) *int64 {
-	if !d.present() {
-		return nil
-	}
-	*p = d.long()
-	return p
-}
-
-func (d *wdec) optIntAt(p *int32) *int32 {
-	if !d.present() {
-		return nil
-	}
-	*p = d.int()
-	return p
-}
-
-func (d *wdec) optBoolAt(p *bool) *bool {
-	if !d.present() {
-		return nil
-	}
-	*p = d.boolean()
-	return p
-}
-
-func (d *wdec) optTimeAt(p *time.Time) *time.Time {
-	if !d.present() {
-		return nil
-	}
+	p := take(&d.pool.times)
 	*p = d.time()
 	return p
 }
 
-// optBytes copies an optional bytes value: null reads as nil, empty as a
-// non-nil empty slice.
+// optBytes returns an optional bytes value, a slice of d.bin: null reads
+// as nil, empty as a non-nil empty slice.
 func (d *wdec) optBytes() []byte {
 	if !d.present() {
 		return nil
 	}
-	return append([]byte{}, d.raw()...)
+	v := d.raw()
+	if d.err != nil {
+		return nil
+	}
+	return d.binOf(v)
 }
 
 // block reads the item count of the next array or map block, 0 at the end.
@@ -398,6 +448,8 @@ func (d *wdec) strs() []string {
 	for n := d.block(1); n > 0; n = d.block(1) {
 		if out == nil {
 			out = make([]string, 0, n)
+		} else {
+			out = slices.Grow(out, n)
 		}
 		for range n {
 			out = append(out, d.str())

@@ -13,6 +13,9 @@
 // or records; maps of strings) and refuses any other with an error naming
 // the field, rather than generating code that might not match goavro.
 //
+// The generated readers take a fixed number of allocations per record, not
+// one per field: slots.go sizes the pool slots its optional values go to.
+//
 // The generated code calls the schemas package's primitives (wenc, wdec,
 // natWriter, natReader in wire.go and native.go) and its kind constants
 // (k<Record> in catalog.go); it does not compile anywhere else.

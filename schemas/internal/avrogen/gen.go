@@ -140,6 +140,7 @@ func (g *gen) codecs(tops, all []*record) {
 		}
 	}
 	g.dispatch(tops)
+	g.pool(all)
 	for _, r := range all {
 		g.codec(r)
 	}
@@ -238,9 +239,6 @@ var prim = map[shape]string{sString: "str", sLong: "long", sInt: "int", sBoolean
 // optPrim names the methods of each optional primitive shape.
 var optPrim = map[shape]string{sString: "optStr", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes", sTime: "optTime"}
 
-// batch names the arrays that optional values of each shape are read into.
-var batch = map[shape]string{sString: "strs", sLong: "longs", sInt: "ints", sBoolean: "bools", sTime: "times"}
-
 // nativeOpt names native.go's converters of optional primitives.
 var nativeOpt = map[shape]string{sString: "optString", sLong: "optLong", sInt: "optInt", sBoolean: "optBool", sBytes: "optBytes"}
 
@@ -302,16 +300,45 @@ func (g *gen) dispatch(tops []*record) {
 
 	g.p("")
 	g.p("// readRecord decodes a body of the current schema into v, a non-nil")
-	g.p("// pointer of the matching type, leaving v untouched on error.")
+	g.p("// pointer of the matching type, leaving v untouched on error. The pool")
+	g.p("// slots the record takes outside its arrays are one allocation (wire.go).")
 	g.p("func readRecord(d *wdec, v any) error {")
 	g.p("switch r := v.(type) {")
 	for _, r := range tops {
 		g.p("case *%s:", r.name)
+		if slab := slabName(r); slab != "" {
+			g.p("d.pool = new(%s).pool()", slab)
+		}
 		g.p("return assign(d, r, read%s(d))", r.name)
 	}
 	g.p("}")
 	g.p("return fmt.Errorf(\"%%w: %%T\", ErrNotRecord, v)")
 	g.p("}")
+
+	g.p("")
+	g.p("// readNew decodes a body of the current schema into a new record of kind")
+	g.p("// k and returns a pointer to it; the record and its pool slots are one")
+	g.p("// allocation.")
+	g.p("func readNew(d *wdec, k kind) (any, error) {")
+	g.p("switch k {")
+	for _, r := range tops {
+		g.p("case k%s:", r.name)
+		if slab := slabName(r); slab != "" {
+			g.p("b := new(struct { v %s; s %s })", r.name, slab)
+			g.p("d.pool = b.s.pool()")
+		} else {
+			g.p("b := new(struct { v %s })", r.name)
+		}
+		g.p("if err := assign(d, &b.v, read%s(d)); err != nil { return nil, err }", r.name)
+		g.p("return &b.v, nil")
+	}
+	g.p("}")
+	g.p("return nil, fmt.Errorf(\"%%w: kind %%d\", ErrNotRecord, k)")
+	g.p("}")
+
+	for _, r := range tops {
+		g.slab(r)
+	}
 
 	g.p("")
 	g.p("// nativeRecord converts v (a record or a pointer to one) to goavro's")
@@ -355,29 +382,9 @@ func (g *gen) codec(r *record) {
 
 	g.p("")
 	g.p("func read%s(d *wdec) %s {", n, n)
-	// Optional values of one type share one allocation when there are
-	// several: a decoded record costs a few allocations, not one per field.
-	counts := map[shape]int{}
-	for _, f := range r.fields {
-		if f.t.shape == sOptional && batch[f.t.elem.shape] != "" {
-			counts[f.t.elem.shape]++
-		}
-	}
-	for _, sh := range []shape{sString, sLong, sInt, sBoolean, sTime} {
-		if counts[sh] >= 2 {
-			g.p("%s := new([%d]%s)", batch[sh], counts[sh], goType(&typ{shape: sh}))
-		}
-	}
-	used := map[shape]int{}
 	g.p("return %s{", n)
 	for _, f := range r.fields {
-		expr := readExpr(f.t)
-		if f.t.shape == sOptional && counts[f.t.elem.shape] >= 2 {
-			sh := f.t.elem.shape
-			expr = fmt.Sprintf("d.%sAt(&%s[%d])", optPrim[sh], batch[sh], used[sh])
-			used[sh]++
-		}
-		g.p("%s: %s,", f.goName, expr)
+		g.p("%s: %s,", f.goName, readExpr(f.t))
 	}
 	g.p("}")
 	g.p("}")
@@ -404,8 +411,9 @@ func (g *gen) codec(r *record) {
 		g.p("")
 		g.p("func read%sOpt(d *wdec) *%s {", n, n)
 		g.p("if !d.present() { return nil }")
-		g.p("v := read%s(d)", n)
-		g.p("return &v")
+		g.p("p := take(&d.pool.%s)", recSlot(r).field)
+		g.p("*p = read%s(d)", n)
+		g.p("return p")
 		g.p("}")
 		g.p("")
 		g.p("func native%sOpt(w *natWriter, x *%s) any {", n, n)
@@ -426,8 +434,15 @@ func (g *gen) codec(r *record) {
 		g.p("var out []%s", n)
 		g.p("// Each item takes at least %d bytes.", minSize(&typ{shape: sRecord, rec: r}))
 		g.p("for n := d.block(%d); n > 0; n = d.block(%[1]d) {", minSize(&typ{shape: sRecord, rec: r}))
-		g.p("out = slices.Grow(out, n)")
-		g.p("for range n { out = append(out, read%s(d)) }", n)
+		g.p("if out == nil { out = make([]%s, 0, n) } else { out = slices.Grow(out, n) }", n)
+		if c := staticSlots(r); len(c) > 0 {
+			g.p("outer := d.pool")
+			g.p("d.pool = %s", poolLit(c, "n", ""))
+			g.p("for range n { out = append(out, read%s(d)) }", n)
+			g.p("d.pool = outer")
+		} else {
+			g.p("for range n { out = append(out, read%s(d)) }", n)
+		}
 		g.p("}")
 		g.p("return out")
 		g.p("}")

@@ -3,6 +3,7 @@ package avrogen
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -86,11 +87,59 @@ func TestGenerateShapes(t *testing.T) {
 		"Tags []string", "Attrs map[string]string", "Items []Item", "First *Item", "Last Item",
 		"func readItemList(", "func readItemOpt(", `e.time("at", x.At)`, `e.optTime("opt_at", x.OptAt)`,
 		`goavro.Union("io.test.Item"`, "d.block(1)",
+		// R's slab: a slot for its optional time and one for its optional
+		// Item; none for its optional bytes or for the items of its array.
+		"type rSlots struct { times [1]time.Time\n recItem [1]Item }", "d.pool = new(rSlots).pool()",
+		"b := new(struct { v R\n s rSlots })", "for range n { out = append(out, readItem(d)) }",
+		// An optional Item takes a slot of the pool's Items.
+		"p := take(&d.pool.recItem)", "recItem []Item",
 	} {
 		// Compare with runs of spaces collapsed: gofmt aligns the fields.
 		if !strings.Contains(strings.Join(strings.Fields(string(src)), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("generated code lacks %q", want)
 		}
+	}
+}
+
+// TestStaticSlots: a record takes one slot per optional value, its own and
+// those of the records it holds (optional ones counted as present), none
+// for its arrays' items.
+func TestStaticSlots(t *testing.T) {
+	str, optStr := &typ{shape: sString}, &typ{shape: sOptional, elem: &typ{shape: sString}}
+	optTime, optBytes := &typ{shape: sOptional, elem: &typ{shape: sTime}}, &typ{shape: sOptional, elem: &typ{shape: sBytes}}
+	inner := &record{name: "In", fields: []field{{t: optStr}, {t: &typ{shape: sOptional, elem: &typ{shape: sBoolean}}}}}
+	self := &record{name: "S"}
+	self.fields = []field{{t: optStr}, {t: &typ{shape: sOptional, elem: &typ{shape: sRecord, rec: self}}}}
+	for _, c := range []struct {
+		name   string
+		fields []*typ
+		want   string // the pool literal of a slab s
+	}{
+		{"none", []*typ{str, optBytes, {shape: sMap, elem: str}}, "pool{}"},
+		{"optional values", []*typ{optStr, str, optStr, optTime, {shape: sOptional, elem: &typ{shape: sLong}}, {shape: sOptional, elem: &typ{shape: sInt}}},
+			"pool{strs: s.strs[:], longs: s.longs[:], ints: s.ints[:], times: s.times[:]}"},
+		{"nested record", []*typ{optStr, {shape: sRecord, rec: inner}}, "pool{strs: s.strs[:], bools: s.bools[:]}"},
+		{"optional record", []*typ{{shape: sOptional, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:], bools: s.bools[:], recIn: s.recIn[:]}"},
+		{"arrays", []*typ{optStr, {shape: sArray, elem: str}, {shape: sArray, elem: &typ{shape: sRecord, rec: inner}}}, "pool{strs: s.strs[:]}"},
+		{"itself", []*typ{{shape: sRecord, rec: self}}, "pool{strs: s.strs[:], recS: s.recS[:]}"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := &record{name: "R"}
+			for _, ft := range c.fields {
+				r.fields = append(r.fields, field{t: ft})
+			}
+			got := staticSlots(r)
+			if lit := poolLit(got, "", "s"); lit != c.want {
+				t.Errorf("staticSlots = %v, as a pool %q, want %q", got, lit, c.want)
+			}
+			if (slabName(r) == "") != (c.want == "pool{}") {
+				t.Errorf("slabName = %q for slots %v", slabName(r), got)
+			}
+		})
+	}
+	counts := staticSlots(&record{name: "R", fields: []field{{t: optStr}, {t: optStr}, {t: &typ{shape: sRecord, rec: inner}}}})
+	if want := []slotCount{{primSlots[sString], 3}, {primSlots[sBoolean], 1}}; !slices.Equal(counts, want) {
+		t.Errorf("staticSlots = %v, want %v", counts, want)
 	}
 }
 
