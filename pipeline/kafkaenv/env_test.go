@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/heldsway/heldsway/pipeline/broker"
 	"github.com/heldsway/heldsway/pipeline/kafka"
@@ -124,4 +127,38 @@ func TestOpenEmbeddedAndTail(t *testing.T) {
 func isConfig(err error) bool {
 	var c *ConfigError
 	return errors.As(err, &c)
+}
+
+// TestOpenBrokerLogger: the embedded broker logs to Broker.Logger when
+// given, else to Config.Logger named "broker".
+func TestOpenBrokerLogger(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	for _, tt := range []struct {
+		name   string
+		broker *zap.Logger
+		want   string
+	}{
+		{"default is the env logger named broker", nil, "env.broker"},
+		{"given broker logger is kept", zap.New(core).Named("mine"), "mine"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.TakeAll()
+			ctx, cancel := context.WithTimeout(context.Background(), testBound(t))
+			defer cancel()
+			env, err := Open(ctx, Config{
+				Conn:        kafka.Conn{Brokers: []string{"127.0.0.1:0"}},
+				TopicPrefix: "t",
+				Broker:      &broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true, Logger: tt.broker},
+				Logger:      zap.New(core).Named("env"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Close()
+			got := logs.FilterMessage("embedded kafka broker started").All()
+			if len(got) != 1 || got[0].LoggerName != tt.want {
+				t.Fatalf("broker start entries %v, want one from logger %q", got, tt.want)
+			}
+		})
+	}
 }
