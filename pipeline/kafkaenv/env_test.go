@@ -162,3 +162,39 @@ func TestOpenBrokerLogger(t *testing.T) {
 		})
 	}
 }
+
+func TestTailConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  TailConfig
+		want string // "" for valid
+	}{
+		{"short name", TailConfig{Topic: "orders"}, ""},
+		{"full name with limits", TailConfig{Topic: "heldsway.orders.v1", Max: 3, Timeout: time.Second}, ""},
+		{"negative limits mean none", TailConfig{Topic: "orders", Max: -1, Timeout: -time.Second}, ""},
+		{"no topic", TailConfig{}, "tail: no topic given"},
+		{"blank topic", TailConfig{Topic: " "}, "tail: no topic given"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.want)
+			}
+			if err != nil && !isConfig(err) {
+				t.Fatalf("%v is not a configuration error", err)
+			}
+			// Tail checks its config before it touches Kafka: an Env
+			// with no connection answers a bad config all the same.
+			if err != nil {
+				if terr := (&Env{}).Tail(context.Background(), tt.cfg, &bytes.Buffer{}); !isConfig(terr) || terr.Error() != err.Error() {
+					t.Fatalf("Tail() = %v, want %v", terr, err)
+				}
+			}
+			c := tt.cfg
+			c.EnsureDefaults()
+			if c.Max < 0 || c.Timeout < 0 || tt.cfg.Max >= 0 && c.Max != tt.cfg.Max || tt.cfg.Timeout >= 0 && c.Timeout != tt.cfg.Timeout {
+				t.Fatalf("EnsureDefaults: %+v from %+v", c, tt.cfg)
+			}
+		})
+	}
+}
