@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"go.uber.org/zap"
 )
 
 // Config tunes a Store. The zero value is usable.
@@ -25,6 +26,9 @@ type Config struct {
 	// FS is the filesystem Pebble writes to. Default vfs.Default (the
 	// operating system); tests pass vfs.NewMem() or an errorfs wrapper.
 	FS vfs.FS
+	// Logger receives the store's logs and Pebble's. Default
+	// zap.NewNop().
+	Logger *zap.Logger
 }
 
 const (
@@ -33,7 +37,8 @@ const (
 	defaultFilterBytes  = 4 << 20
 )
 
-// EnsureDefaults sets c's zero fields to their defaults.
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()).
 func (c *Config) EnsureDefaults() {
 	if c.CacheSize == 0 {
 		c.CacheSize = defaultCacheSize
@@ -46,6 +51,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.FS == nil {
 		c.FS = vfs.Default
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func ExampleBatch() {
-	s, err := state.Open("db", state.Config{FS: vfs.NewMem()}, nil)
+	s, err := state.Open("db", state.Config{FS: vfs.NewMem()})
 	if err != nil {
 		panic(err)
 	}

@@ -41,7 +41,7 @@ func TestKeyFilter(t *testing.T) {
 // again after it is written finds it.
 func TestStoreFilter(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Config{NoSync: true, FilterBytes: 1 << 16}, nil)
+	s, err := Open(dir, Config{NoSync: true, FilterBytes: 1 << 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestStoreFilter(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err = Open(dir, Config{NoSync: true, FilterBytes: 1 << 16}, nil); err != nil {
+	if s, err = Open(dir, Config{NoSync: true, FilterBytes: 1 << 16}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

@@ -23,7 +23,7 @@ func TestOnDiskPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for round := range 2 {
-		s, err := Open(dir, Config{CacheSize: 1 << 20, MemTableSize: 1 << 20}, nil)
+		s, err := Open(dir, Config{CacheSize: 1 << 20, MemTableSize: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,15 +52,14 @@ type Store struct {
 	batchSize atomic.Int64
 }
 
-// Open opens (creating if needed) the store in dir.
-func Open(dir string, cfg Config, log *zap.Logger) (*Store, error) {
-	if log == nil {
-		log = zap.NewNop()
-	}
+// Open opens (creating if needed) the store in dir. It logs to
+// cfg.Logger.
+func Open(dir string, cfg Config) (*Store, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	log := cfg.Logger
 	s := &Store{cfg: cfg, log: log, sync: pebble.Sync}
 	if cfg.NoSync {
 		s.sync = pebble.NoSync

@@ -12,7 +12,7 @@ import (
 
 func openMem(t testing.TB, fs vfs.FS) *Store {
 	t.Helper()
-	s, err := Open("db", Config{FS: fs, CacheSize: 1 << 20, MemTableSize: 1 << 20}, nil)
+	s, err := Open("db", Config{FS: fs, CacheSize: 1 << 20, MemTableSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

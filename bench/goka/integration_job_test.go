@@ -38,7 +38,7 @@ func waitBound(t *testing.T) time.Duration {
 // stage 1 sends it), without counting a second use of the code.
 func TestLateClickCorrectsLeakDetector(t *testing.T) {
 	bound := waitBound(t)
-	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true}, nil)
+	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}

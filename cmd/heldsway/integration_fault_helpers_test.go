@@ -249,7 +249,7 @@ func checkPipeline(t *testing.T, kafkaAddr, dsn string, orderIDs []string, dupOK
 	// ClickHouse first: its row counts say when the pipeline is done.
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	w, err := clickhouse.Open(ctx, dsn, nil)
+	w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: dsn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestIntegrationReport(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	srv := chtest.New(t)
-	w, err := clickhouse.Open(ctx, srv.DSN, nil)
+	w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: srv.DSN})
 	if err != nil {
 		t.Fatal(err)
 	}

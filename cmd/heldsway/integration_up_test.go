@@ -155,7 +155,7 @@ func TestIntegrationUpEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	w, err := clickhouse.Open(ctx, ch.DSN, nil)
+	w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: ch.DSN})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 func TestIntegrationConversionToKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, nil)
+	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestIntegrationConversionToKafka(t *testing.T) {
 func TestIntegrationKafkaDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, nil)
+	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func TestConfigValidate(t *testing.T) {
 func TestIntegrationRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout(t))
 	defer cancel()
-	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true}, nil)
+	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func BenchmarkPublishParallel(b *testing.B) {
 			name = "fsync"
 		}
 		b.Run(name, func(b *testing.B) {
-			br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: b.TempDir(), NoSyncWrites: !sync}, nil)
+			br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: b.TempDir(), NoSyncWrites: !sync})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -31,7 +31,7 @@ type storeState struct {
 // openStoreState opens an empty store, closed when t ends.
 func openStoreState(t testing.TB) *storeState {
 	t.Helper()
-	s, err := state.Open("usage", state.Config{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20, NoSync: true}, nil)
+	s, err := state.Open("usage", state.Config{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20, NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

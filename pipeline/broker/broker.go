@@ -38,9 +38,13 @@ type Config struct {
 	// slowTxnWarnEvery, with the count of the others. Faster ends are
 	// logged at debug level. Default 1s.
 	SlowTxnWarn time.Duration
+	// Logger receives the broker's logs, and the embedded cluster's under
+	// the name "kfake". Default zap.NewNop().
+	Logger *zap.Logger
 }
 
-// EnsureDefaults sets c's zero fields to their defaults.
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()).
 func (c *Config) EnsureDefaults() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
@@ -50,6 +54,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.SlowTxnWarn <= 0 {
 		c.SlowTxnWarn = DefaultSlowTxnWarn
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
 }
 
@@ -91,15 +98,14 @@ type Broker struct {
 }
 
 // Start opens the data directory, reloads whatever it holds and starts
-// listening. Close must be called to flush state to disk.
-func Start(cfg Config, log *zap.Logger) (*Broker, error) {
-	if log == nil {
-		log = zap.NewNop()
-	}
+// listening. It logs to cfg.Logger. Close must be called to flush state
+// to disk.
+func Start(cfg Config) (*Broker, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	log := cfg.Logger
 	dir := filepath.Join(cfg.DataDir)
 	if err := state.MakePrivate(dir); err != nil {
 		return nil, fmt.Errorf("broker: creating data dir: %w", err)

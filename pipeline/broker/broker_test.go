@@ -42,7 +42,7 @@ func TestRestartKeepsRecordsAndOffsets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRestartKeepsRecordsAndOffsets(t *testing.T) {
 	b.Close()
 
 	// Restart on the same directory and address.
-	b2, err := Start(Config{Listen: addr, DataDir: dir}, nil)
+	b2, err := Start(Config{Listen: addr, DataDir: dir})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}

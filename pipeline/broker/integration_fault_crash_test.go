@@ -22,7 +22,7 @@ func TestCrashWithOpenTransaction(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCrashWithOpenTransaction(t *testing.T) {
 	b.Close()
 	cl.Close()
 
-	b, err = Start(Config{Listen: addr, DataDir: crashed}, nil)
+	b, err = Start(Config{Listen: addr, DataDir: crashed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestDataDirPrivate(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestHelperBrokerProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("the broker child of TestSIGKILLDuringCommits")
 	}
-	b, err := Start(Config{Listen: os.Getenv("HELDSWAY_TEST_BROKER_ADDR"), DataDir: dir}, zap.NewExample(zap.IncreaseLevel(zap.InfoLevel)))
+	b, err := Start(Config{Listen: os.Getenv("HELDSWAY_TEST_BROKER_ADDR"), DataDir: dir, Logger: zap.NewExample(zap.IncreaseLevel(zap.InfoLevel))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the broker:", err)
 		os.Exit(1)

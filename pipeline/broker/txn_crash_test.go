@@ -46,7 +46,7 @@ func TestCrashDuringTxnCommit(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestCrashDuringTxnCommit(t *testing.T) {
 			}
 
 			log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
-			cfg := Config{Listen: "127.0.0.1:0", DataDir: img}
+			cfg := Config{Listen: "127.0.0.1:0", DataDir: img, Logger: log}
 			cfg.EnsureDefaults()
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
@@ -294,7 +294,7 @@ func TestCrashDuringTxnCommit(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			b, err := Start(cfg, log)
+			b, err := Start(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -446,7 +446,7 @@ func TestJournalNamesRejectedCommit(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +499,7 @@ func TestJournalNamesRejectedCommit(t *testing.T) {
 	}
 	j.f.Close()
 
-	b2, err := Start(Config{Listen: "127.0.0.1:0", DataDir: crashed}, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)))
+	b2, err := Start(Config{Listen: "127.0.0.1:0", DataDir: crashed, Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestControlRotation(t *testing.T) {
 	rotateControlEvery = 1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, nil)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

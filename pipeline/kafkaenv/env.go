@@ -29,8 +29,9 @@ type Config struct {
 	// SchemaRegistry is a Confluent-compatible registry URL; empty uses
 	// Avro single-object encoding. Default empty.
 	SchemaRegistry string
-	// Broker, when not nil, is the embedded broker this process runs.
-	// Default nil: connect to Conn.Brokers.
+	// Broker, when not nil, is the embedded broker this process runs; a
+	// nil Broker.Logger becomes Logger named "broker". Default nil:
+	// connect to Conn.Brokers.
 	Broker *broker.Config
 	// SetupTimeout bounds creating topics and registering schemas, each.
 	// Default 30s.
@@ -102,7 +103,11 @@ func Open(ctx context.Context, cfg Config) (*Env, error) {
 	topics, _ := schemas.NewTopics(cfg.TopicPrefix) // checked by Validate
 	env := &Env{Topics: topics, Conn: cfg.Conn}
 	if cfg.Broker != nil {
-		b, err := broker.Start(*cfg.Broker, log.Named("broker"))
+		bc := *cfg.Broker
+		if bc.Logger == nil {
+			bc.Logger = log.Named("broker")
+		}
+		b, err := broker.Start(bc)
 		if err != nil {
 			return nil, err
 		}

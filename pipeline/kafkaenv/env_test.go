@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/heldsway/heldsway/pipeline/broker"
 	"github.com/heldsway/heldsway/pipeline/kafka"
@@ -124,4 +127,74 @@ func TestOpenEmbeddedAndTail(t *testing.T) {
 func isConfig(err error) bool {
 	var c *ConfigError
 	return errors.As(err, &c)
+}
+
+// TestOpenBrokerLogger: the embedded broker logs to Broker.Logger when
+// given, else to Config.Logger named "broker".
+func TestOpenBrokerLogger(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	for _, tt := range []struct {
+		name   string
+		broker *zap.Logger
+		want   string
+	}{
+		{"default is the env logger named broker", nil, "env.broker"},
+		{"given broker logger is kept", zap.New(core).Named("mine"), "mine"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.TakeAll()
+			ctx, cancel := context.WithTimeout(context.Background(), testBound(t))
+			defer cancel()
+			env, err := Open(ctx, Config{
+				Conn:        kafka.Conn{Brokers: []string{"127.0.0.1:0"}},
+				TopicPrefix: "t",
+				Broker:      &broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true, Logger: tt.broker},
+				Logger:      zap.New(core).Named("env"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Close()
+			got := logs.FilterMessage("embedded kafka broker started").All()
+			if len(got) != 1 || got[0].LoggerName != tt.want {
+				t.Fatalf("broker start entries %v, want one from logger %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTailConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  TailConfig
+		want string // "" for valid
+	}{
+		{"short name", TailConfig{Topic: "orders"}, ""},
+		{"full name with limits", TailConfig{Topic: "heldsway.orders.v1", Max: 3, Timeout: time.Second}, ""},
+		{"negative limits mean none", TailConfig{Topic: "orders", Max: -1, Timeout: -time.Second}, ""},
+		{"no topic", TailConfig{}, "tail: no topic given"},
+		{"blank topic", TailConfig{Topic: " "}, "tail: no topic given"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.want)
+			}
+			if err != nil && !isConfig(err) {
+				t.Fatalf("%v is not a configuration error", err)
+			}
+			// Tail checks its config before it touches Kafka: an Env
+			// with no connection answers a bad config all the same.
+			if err != nil {
+				if terr := (&Env{}).Tail(context.Background(), tt.cfg, &bytes.Buffer{}); !isConfig(terr) || terr.Error() != err.Error() {
+					t.Fatalf("Tail() = %v, want %v", terr, err)
+				}
+			}
+			c := tt.cfg
+			c.EnsureDefaults()
+			if c.Max < 0 || c.Timeout < 0 || tt.cfg.Max >= 0 && c.Max != tt.cfg.Max || tt.cfg.Timeout >= 0 && c.Timeout != tt.cfg.Timeout {
+				t.Fatalf("EnsureDefaults: %+v from %+v", c, tt.cfg)
+			}
+		})
+	}
 }

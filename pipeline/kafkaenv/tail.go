@@ -3,6 +3,7 @@ package kafkaenv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,6 +26,27 @@ type TailConfig struct {
 	Timeout time.Duration
 }
 
+// EnsureDefaults sets c's fields to their defaults: a negative Max or
+// Timeout becomes 0 (no limit).
+func (c *TailConfig) EnsureDefaults() {
+	if c.Max < 0 {
+		c.Max = 0
+	}
+	if c.Timeout < 0 {
+		c.Timeout = 0
+	}
+}
+
+// Validate reports whether c names a topic; its errors are *ConfigError.
+// Whether the topic is one of the environment's is checked by Tail. It
+// does not change c.
+func (c TailConfig) Validate() error {
+	if strings.TrimSpace(c.Topic) == "" {
+		return &ConfigError{errors.New("tail: no topic given: name one of HeldSway's (orders, clicks, ...) or a full topic name")}
+	}
+	return nil
+}
+
 // topic is the full name of c.Topic in e, or a *ConfigError when it is
 // not one of e's topics.
 func (e *Env) topic(name string) (string, error) {
@@ -45,6 +67,10 @@ func (e *Env) topic(name string) (string, error) {
 // its decoded value, or the decoding error. It returns nil when ctx ends,
 // the timeout passes or Max records were written.
 func (e *Env) Tail(ctx context.Context, cfg TailConfig, w io.Writer) error {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	topic, err := e.topic(cfg.Topic)
 	if err != nil {
 		return err
@@ -65,7 +91,7 @@ func (e *Env) Tail(ctx context.Context, cfg TailConfig, w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	n := 0
-	for cfg.Max <= 0 || n < cfg.Max {
+	for cfg.Max == 0 || n < cfg.Max {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			return nil

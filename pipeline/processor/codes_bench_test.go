@@ -23,7 +23,7 @@ const benchCodes = 20_000
 // a lookup of a code looked up before; first-ns/lookup is the mean of the
 // first lookup of each code after the registry loaded.
 func BenchmarkCodeLookup(b *testing.B) {
-	br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: b.TempDir(), NoSyncWrites: true}, nil)
+	br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: b.TempDir(), NoSyncWrites: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -73,7 +73,7 @@ type env struct {
 // newEnv starts an embedded broker with the topics and the world's inputs.
 func newEnv(t *testing.T, w *world) *env {
 	t.Helper()
-	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true}, nil)
+	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,8 @@ type Config struct {
 	// StateDir is the Pebble directory. Required.
 	StateDir string
 	// State tunes the Pebble store. Default: the zero state.Config
-	// (synced commits).
+	// (synced commits). A nil State.Logger becomes the stage's logger
+	// named "state".
 	State state.Config
 	// InstanceID identifies this instance: the transactional ID is
 	// Group + "-" + InstanceID. It must be unique among live instances
@@ -151,6 +152,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.State.Logger == nil {
+		c.State.Logger = c.Logger.With(zap.String("stage", c.Name)).Named("state")
 	}
 	c.State.EnsureDefaults()
 }

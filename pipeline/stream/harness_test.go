@@ -303,7 +303,7 @@ func (h *harness) checkState(dirs []string, want map[string]int) {
 	h.t.Helper()
 	got := map[string]string{}
 	for _, dir := range dirs {
-		s, err := state.Open(dir, state.Config{}, nil)
+		s, err := state.Open(dir, state.Config{})
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -177,7 +177,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	bo.Reset()
 	for {
 		if s.store == nil {
-			st, err := state.Open(s.cfg.StateDir, s.cfg.State, s.log.Named("state"))
+			st, err := state.Open(s.cfg.StateDir, s.cfg.State)
 			if err != nil {
 				s.log.Error("opening state store; retrying", zap.Error(err))
 				if !bo.Wait(ctx) {

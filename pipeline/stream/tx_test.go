@@ -5,14 +5,12 @@ import (
 	"slices"
 	"testing"
 
-	"go.uber.org/zap"
-
 	"github.com/heldsway/heldsway/state"
 )
 
 func openStore(t *testing.T) *state.Store {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), state.Config{NoSync: true}, zap.NewNop())
+	st, err := state.Open(t.TempDir(), state.Config{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

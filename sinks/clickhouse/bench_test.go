@@ -16,7 +16,7 @@ import (
 func BenchmarkWriteOrders(b *testing.B) {
 	srv := chtest.New(b)
 	ctx := context.Background()
-	w, err := Open(ctx, srv.DSN, nil)
+	w, err := Open(ctx, WriterConfig{DSN: srv.DSN})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -52,7 +52,8 @@ const (
 	DefaultMaxBackoff    = 10 * time.Second
 )
 
-// ErrConfig is wrapped by every Config.Validate error.
+// ErrConfig is wrapped by every Config.Validate error and by
+// WriterConfig.Validate's error for a missing DSN.
 var ErrConfig = errors.New("clickhouse: invalid config")
 
 // EnsureDefaults sets c's zero fields to their defaults (a nil Logger

@@ -41,3 +41,33 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("http dsn: %v, want ErrNotNative too", err)
 	}
 }
+
+func TestWriterConfigValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		dsn  string
+		want error // nil for valid
+	}{
+		{"native", "clickhouse://127.0.0.1:9000/heldsway", nil},
+		{"default database", "clickhouse://127.0.0.1:9000", nil},
+		{"no dsn", "", ErrConfig},
+		{"http", "http://127.0.0.1:8123/heldsway", ErrNotNative},
+		{"bad database", "clickhouse://127.0.0.1:9000/a-b", ErrBadDatabase},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := WriterConfig{DSN: tt.dsn}
+			err := c.Validate()
+			if (err == nil) != (tt.want == nil) || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Validate() = %v, want %v", err, tt.want)
+			}
+			if c.Logger != nil {
+				t.Fatal("Validate changed the config")
+			}
+		})
+	}
+	var c WriterConfig
+	c.EnsureDefaults()
+	if c.Logger == nil {
+		t.Fatal("EnsureDefaults left Logger nil")
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/heldsway/heldsway/sinks/clickhouse/chtest"
 )
 
@@ -24,7 +28,7 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 
 func openWriter(t *testing.T, ctx context.Context, dsn string) *Writer {
 	t.Helper()
-	w, err := Open(ctx, dsn, nil)
+	w, err := Open(ctx, WriterConfig{DSN: dsn})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -312,10 +316,50 @@ func TestWriterReportsRowsItCannotStore(t *testing.T) {
 
 func TestOpenRejectsHTTPAndBadNames(t *testing.T) {
 	ctx := testContext(t, 10*time.Second)
-	if _, err := Open(ctx, "http://127.0.0.1:8123/heldsway", nil); !errors.Is(err, ErrNotNative) {
+	if _, err := Open(ctx, WriterConfig{DSN: "http://127.0.0.1:8123/heldsway"}); !errors.Is(err, ErrNotNative) {
 		t.Errorf("http: %v", err)
 	}
-	if _, err := Open(ctx, "clickhouse://127.0.0.1:9000/a-b", nil); !errors.Is(err, ErrBadDatabase) {
+	if _, err := Open(ctx, WriterConfig{DSN: "clickhouse://127.0.0.1:9000/a-b"}); !errors.Is(err, ErrBadDatabase) {
 		t.Errorf("bad name: %v", err)
+	}
+	if _, err := Open(ctx, WriterConfig{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("no dsn: %v", err)
+	}
+}
+
+// TestOpenLogsToConfigLogger: the Writer logs to its WriterConfig's
+// Logger (the one way a logger is passed); a nil Logger logs nothing.
+func TestOpenLogsToConfigLogger(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	srv := chtest.New(t)
+	for _, tc := range []struct {
+		name   string
+		logger bool
+		want   int
+	}{
+		{name: "config logger", logger: true, want: 1},
+		{name: "nil logger", logger: false, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zapcore.InfoLevel)
+			cfg := WriterConfig{DSN: srv.DSN}
+			if tc.logger {
+				cfg.Logger = zap.New(core).Named("writer")
+			}
+			w, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			got := logs.FilterMessage("connected to clickhouse").All()
+			if len(got) != tc.want {
+				t.Fatalf("%d %q entries, want %d (all: %v)", len(got), "connected to clickhouse", tc.want, logs.All())
+			}
+			for _, e := range got {
+				if e.LoggerName != "writer" || e.ContextMap()["database"] != w.Database() {
+					t.Errorf("entry %+v: want logger %q and database %q", e, "writer", w.Database())
+				}
+			}
+		})
 	}
 }

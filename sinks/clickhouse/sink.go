@@ -92,8 +92,8 @@ func (s *Sink) Run(ctx context.Context) error {
 	var w *Writer
 	err := s.retry(ctx, "connecting to clickhouse", func() error {
 		var err error
-		w, err = Open(ctx, s.cfg.DSN, s.log)
-		if errors.Is(err, ErrNotNative) || errors.Is(err, ErrBadDatabase) || errors.Is(err, ErrBadMigration) {
+		w, err = Open(ctx, WriterConfig{DSN: s.cfg.DSN, Logger: s.log})
+		if errors.Is(err, ErrConfig) || errors.Is(err, ErrNotNative) || errors.Is(err, ErrBadDatabase) || errors.Is(err, ErrBadMigration) {
 			return permanent{err}
 		}
 		return err

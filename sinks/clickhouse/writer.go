@@ -61,15 +61,44 @@ func parseDSN(dsn string) (*ch.Options, string, error) {
 	return opts, db, nil
 }
 
-// Open connects to the ClickHouse server at dsn (native protocol, e.g.
-// clickhouse://127.0.0.1:9000/heldsway), creates the database it names
-// (DefaultDatabase when none) if missing and applies the migrations. A nil
-// logger logs nothing.
-func Open(ctx context.Context, dsn string, log *zap.Logger) (*Writer, error) {
-	if log == nil {
-		log = zap.NewNop()
+// WriterConfig configures a Writer.
+type WriterConfig struct {
+	// DSN is the ClickHouse native-protocol DSN, e.g.
+	// clickhouse://127.0.0.1:9000/heldsway; the database it names
+	// (DefaultDatabase when none) is created if missing. Required.
+	DSN string
+	// Logger receives the writer's logs. Default zap.NewNop().
+	Logger *zap.Logger
+}
+
+// EnsureDefaults sets c's zero fields to their defaults (a nil Logger
+// becomes zap.NewNop()).
+func (c *WriterConfig) EnsureDefaults() {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
 	}
-	opts, db, err := parseDSN(dsn)
+}
+
+// Validate reports whether c, with defaults applied, names a usable DSN:
+// a missing DSN wraps ErrConfig, a DSN that is not native ErrNotNative, a
+// bad database name ErrBadDatabase. It does not change c.
+func (c WriterConfig) Validate() error {
+	if c.DSN == "" {
+		return fmt.Errorf("%w: no DSN", ErrConfig)
+	}
+	_, _, err := parseDSN(c.DSN)
+	return err
+}
+
+// Open connects to the ClickHouse server at cfg.DSN, creates the database
+// it names if missing and applies the migrations. It logs to cfg.Logger.
+func Open(ctx context.Context, cfg WriterConfig) (*Writer, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	opts, db, err := parseDSN(cfg.DSN)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func TestDashboardRendersInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	srv := chtest.New(t)
-	w, err := clickhouse.Open(ctx, srv.DSN, nil)
+	w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: srv.DSN})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ type cluster struct {
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	wait := waitBound(t)
-	br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true}, nil)
+	br, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true})
 	if err != nil {
 		t.Fatalf("starting the embedded broker: %v", err)
 	}

@@ -68,7 +68,7 @@ func (c *Client) conn(ctx context.Context) (driver.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mu.w == nil {
-		w, err := clickhouse.Open(ctx, c.cfg.DSN, c.log)
+		w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: c.cfg.DSN, Logger: c.log})
 		if err != nil {
 			return nil, fmt.Errorf("connecting to clickhouse: %w", err)
 		}

@@ -31,7 +31,7 @@ func newEnv(t *testing.T) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	srv := chtest.New(t)
-	w, err := clickhouse.Open(ctx, srv.DSN, nil)
+	w, err := clickhouse.Open(ctx, clickhouse.WriterConfig{DSN: srv.DSN})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
