@@ -473,6 +473,10 @@ func runOne(ctx context.Context, cfg Config, n int, rule string, full bool, repe
 		return nil, err
 	}
 	cfg.logf("accuracy %s: %d/%d non-fraud orders (%.4f%%)", rule, res.Score.Correct, res.Score.NonFraud, 100*res.Score.Accuracy)
+	for _, f := range res.Score.Fraud {
+		// Per run: with --repeat the report gives each figure's median.
+		cfg.logf("fraud %s %s: precision %.2f%% recall %.2f%% (%d labelled, %d flagged)", rule, f.Pattern, 100*f.Precision, 100*f.Recall, f.Labelled, f.Flagged)
+	}
 
 	if err := proc.stop(60 * time.Second); err != nil {
 		cfg.logf("processor stop: %v", err)
