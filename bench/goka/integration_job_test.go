@@ -3,6 +3,7 @@ package goka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -35,7 +36,9 @@ func waitBound(t *testing.T) time.Duration {
 // processor, so the code-keyed processor's leak detector counts it
 // unclicked; the click then revises the order, and the detector's
 // no-click count must go down again (a correction, as the processor's
-// stage 1 sends it), without counting a second use of the code.
+// stages send it), without counting a second use of the code: for a code
+// without a usage limit (a Redeemed correction) and for one with a limit
+// (the revised candidate's ClickArrived).
 func TestLateClickCorrectsLeakDetector(t *testing.T) {
 	bound := waitBound(t)
 	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NoSyncWrites: true})
@@ -68,8 +71,20 @@ func TestLateClickCorrectsLeakDetector(t *testing.T) {
 		}
 	}
 	ptr := func(s string) *string { return &s }
-	produce(in.Codes, "LINK", &schemas.Code{EventID: "code-1", Code: "LINK", DisplayCode: "LINK", AffiliateID: "site",
-		DiscountType: "percent", DiscountValue: 10, Status: "active", RequiresClick: true, Version: 1, UpdatedAt: t0.Add(-time.Hour)}, t0.Add(-time.Hour))
+	limit := int64(10)
+	codes := []schemas.Code{
+		// Without a usage limit: the customer-keyed processor publishes
+		// and sends the code-keyed one a Redeemed, then a correction.
+		{EventID: "code-1", Code: "LINK", DisplayCode: "LINK", AffiliateID: "site", DiscountType: "percent", DiscountValue: 10,
+			Status: "active", RequiresClick: true, Version: 1, UpdatedAt: t0.Add(-time.Hour)},
+		// With one: the code-keyed processor decides both versions; the
+		// second carries ClickArrived.
+		{EventID: "code-2", Code: "LIMITED", DisplayCode: "LIMITED", AffiliateID: "site", DiscountType: "percent", DiscountValue: 10,
+			Status: "active", RequiresClick: true, MaxUses: &limit, Version: 1, UpdatedAt: t0.Add(-time.Hour)},
+	}
+	for i := range codes {
+		produce(in.Codes, codes[i].Code, &codes[i], t0.Add(-time.Hour))
+	}
 
 	const group = "gk"
 	job := make(chan error, 1)
@@ -89,51 +104,58 @@ func TestLateClickCorrectsLeakDetector(t *testing.T) {
 		}
 	})
 
-	const cust = "cust-1"
-	produce(in.Orders, cust, &schemas.Order{EventID: "order-1", OrderID: "o1", Platform: "shopify", StoreID: "s1", SourceEvent: "orders/create",
-		Currency: "USD", Subtotal: 10000, Discount: 1000, Total: 9000, Codes: []schemas.AppliedCode{{Code: "LINK", Amount: 1000}},
-		OccurredAt: t0, ReceivedAt: t0}, t0)
-	// The order is decided (version 1, unclicked) before the click is
-	// produced: the customer-keyed processor reads clicks and orders from
-	// two topics, so only this wait orders them.
-	v1 := waitRecord(t, conn, out.Attributions, bound, func(v []byte) bool {
-		var a schemas.Attribution
-		return serde.Decode(v, &a) == nil && a.OrderID == "o1" && a.Version == 1
-	})
-	if v1 == nil {
-		t.Fatalf("no version 1 attribution within %v", bound)
-	}
-	produce(in.Clicks, cust, &schemas.Click{EventID: "click-1", ClickID: "k1", VisitorID: "v1", Code: ptr("LINK"), AffiliateID: ptr("site"),
-		Source: "redirect", OccurredAt: t0.Add(-time.Minute), ReceivedAt: t0.Add(-time.Minute)}, t0.Add(time.Second))
-	if waitRecord(t, conn, out.Attributions, bound, func(v []byte) bool {
-		var a schemas.Attribution
-		return serde.Decode(v, &a) == nil && a.OrderID == "o1" && a.Version == 2
-	}) == nil {
-		t.Fatalf("the late click published no version 2 within %v", bound)
-	}
+	for i, code := range codes {
+		t.Run(code.Code, func(t *testing.T) {
+			cust, order := fmt.Sprint("cust-", i), fmt.Sprint("o-", i)
+			produce(in.Orders, cust, &schemas.Order{EventID: "order-" + order, OrderID: order, Platform: "shopify", StoreID: "s1", SourceEvent: "orders/create",
+				Currency: "USD", Subtotal: 10000, Discount: 1000, Total: 9000, Codes: []schemas.AppliedCode{{Code: code.Code, Amount: 1000}},
+				OccurredAt: t0, ReceivedAt: t0}, t0)
+			// The order is decided (version 1, unclicked) before the click is
+			// produced: the customer-keyed processor reads clicks and orders from
+			// two topics, so only this wait orders them.
+			version := func(v int32) func(_, val []byte) bool {
+				return func(_, val []byte) bool {
+					var a schemas.Attribution
+					return serde.Decode(val, &a) == nil && a.OrderID == order && a.Version == v
+				}
+			}
+			if waitRecord(t, conn, out.Attributions, bound, version(1)) == nil {
+				t.Fatalf("no version 1 attribution within %v", bound)
+			}
+			produce(in.Clicks, cust, &schemas.Click{EventID: "click-" + order, ClickID: "k-" + order, VisitorID: "v-" + order, Code: ptr(code.Code), AffiliateID: ptr("site"),
+				Source: "redirect", OccurredAt: t0.Add(-time.Minute), ReceivedAt: t0.Add(-time.Minute)}, t0.Add(time.Second))
+			if waitRecord(t, conn, out.Attributions, bound, version(2)) == nil {
+				t.Fatalf("the late click published no version 2 within %v", bound)
+			}
 
-	// The code table's latest value: one use, one redemption, none of it
-	// unclicked any more.
-	var last *codeValue
-	waitRecord(t, conn, group+"-redeem-table", bound, func(v []byte) bool {
-		d, err := codeCodec{}.Decode(v)
-		if err != nil {
-			t.Fatalf("decoding the code table: %v", err)
-		}
-		last = d.(*codeValue)
-		return len(last.stats.Buckets) == 1 && last.stats.Buckets[0].NoClick == 0
-	})
-	if last == nil || len(last.stats.Buckets) != 1 {
-		t.Fatalf("code table %+v: want one bucket", last)
-	}
-	if bk := last.stats.Buckets[0]; bk.Count != 1 || bk.NoClick != 0 || last.counter.Uses != 1 {
-		t.Fatalf("leak detector bucket %+v, uses %d: want 1 redemption, 0 without a click, 1 use (the late click's correction)", bk, last.counter.Uses)
+			// The code table's latest value: one use, one redemption, none of it
+			// unclicked any more.
+			var last *codeValue
+			waitRecord(t, conn, group+"-redeem-table", bound, func(key, v []byte) bool {
+				if string(key) != "code/"+code.Code {
+					return false
+				}
+				d, err := codeCodec{}.Decode(v)
+				if err != nil {
+					t.Fatalf("decoding the code table: %v", err)
+				}
+				last = d.(*codeValue)
+				return len(last.stats.Buckets) == 1 && last.stats.Buckets[0].NoClick == 0
+			})
+			if last == nil || len(last.stats.Buckets) != 1 {
+				t.Fatalf("code table %+v: want one bucket", last)
+			}
+			if bk := last.stats.Buckets[0]; bk.Count != 1 || bk.NoClick != 0 || last.counter.Uses != 1 || len(last.stats.Pending) != 0 {
+				t.Fatalf("leak detector bucket %+v, %d pending, uses %d: want 1 redemption, 0 without a click, none pending, 1 use (the late click's correction)",
+					bk, len(last.stats.Pending), last.counter.Uses)
+			}
+		})
 	}
 }
 
-// waitRecord reads topic from the start until a record's value satisfies
-// match or bound passes, and returns that value (nil when none did).
-func waitRecord(t *testing.T, conn kafka.Conn, topic string, bound time.Duration, match func([]byte) bool) []byte {
+// waitRecord reads topic from the start until a record's key and value
+// satisfy match or bound passes, and returns that value (nil when none did).
+func waitRecord(t *testing.T, conn kafka.Conn, topic string, bound time.Duration, match func(key, value []byte) bool) []byte {
 	t.Helper()
 	cl, err := conn.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -146,7 +168,7 @@ func waitRecord(t *testing.T, conn kafka.Conn, topic string, bound time.Duration
 		fs := cl.PollFetches(ctx)
 		var found []byte
 		fs.EachRecord(func(r *kgo.Record) {
-			if found == nil && r.Value != nil && match(r.Value) {
+			if found == nil && r.Value != nil && match(r.Key, r.Value) {
 				found = r.Value
 			}
 		})

@@ -43,7 +43,11 @@ func (j *job) redeemOne(ctx goka.Context, raw []byte, at time.Time) error {
 	if !ok {
 		return nil // a duplicate of a version already published
 	}
-	if r, ok := c.Redemption(); ok && c.Version == 1 {
+	if r, ok := c.Redemption(); ok && c.Version > 1 && c.ClickArrived {
+		// A late click from the code's owner revised an order the leak
+		// detector counted without one, as in the processor's stage 2.
+		st.stats.Clicked(r, j.cfg.Program.Defaults.Leak)
+	} else if ok && c.Version == 1 {
 		res := st.stats.Observe(r, j.cfg.Program.Defaults.Leak, at)
 		if res.Flag != nil {
 			if err := j.emit(ctx, j.cfg.Outputs.Flags, "code/"+c.Code, res.Flag, at); err != nil {

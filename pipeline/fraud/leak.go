@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/heldsway/heldsway/schemas"
 )
 
@@ -49,7 +51,12 @@ type LeakConfig struct {
 	// whose click status is final. The spike trigger counts every
 	// redemption at once. Default: the program's grace period for late
 	// clicks (attribution.Defaults.Grace, 10m), which is how long stage 1
-	// revises a decision.
+	// revises a decision. 0 means the default; it cannot be turned off.
+	// Stage 2 reads a code's redemptions from every stage-1 partition
+	// unaligned: when one partition runs more than Settle behind the
+	// others (catching up after an outage), its redemptions can settle
+	// before their corrections arrive, and the flags of such a stretch
+	// depend on how the partitions interleave.
 	Settle time.Duration `yaml:"settle"`
 }
 
@@ -160,8 +167,15 @@ type CodeStats struct {
 
 // Pending is one unsettled no-click redemption.
 type Pending struct {
-	Bucket int64 `json:"b"` // its bucket's start, unix ms
-	Seen   int64 `json:"s"` // the record time it was counted at, unix ms
+	Bucket int64  `json:"b"` // its bucket's start, unix ms
+	Seen   int64  `json:"s"` // the record time it was counted at, unix ms
+	Order  uint64 `json:"o"` // PendingOrder of its order: a correction takes this entry only
+}
+
+// PendingOrder identifies a redemption's order among a code's pending
+// ones: a 64-bit hash of its platform, store and order id.
+func PendingOrder(o OrderRef) uint64 {
+	return xxhash.Sum64String(o.Platform + "\x00" + o.StoreID + "\x00" + o.OrderID)
 }
 
 // LeakResult is what Observe found.
@@ -201,7 +215,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 			if len(s.Pending) == maxPending {
 				s.Pending = slices.Delete(s.Pending, 0, 1)
 			}
-			s.Pending = append(s.Pending, Pending{Bucket: b, Seen: now.UnixMilli()})
+			s.Pending = append(s.Pending, Pending{Bucket: b, Seen: now.UnixMilli(), Order: PendingOrder(r.Order)})
 		}
 	}
 	cur := s.Buckets[i]
@@ -228,12 +242,14 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 			noClick += x.NoClick
 		}
 	}
+	var unsettled int64
 	for _, p := range s.Pending { // not final yet: left out of both sides
 		if p.Bucket >= last-span {
-			total--
-			noClick--
+			unsettled++
 		}
 	}
+	total -= unsettled
+	noClick -= unsettled
 	ratioBP := int64(0)
 	if total > 0 {
 		ratioBP = noClick * 10000 / total
@@ -269,7 +285,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 		"sample":            itoa(total),
 		"no_click":          itoa(noClick),
 		"no_click_ratio_bp": itoa(ratioBP),
-		"unsettled":         itoa(int64(len(s.Pending))),
+		"unsettled":         itoa(unsettled),
 		"order_id":          r.Order.OrderID,
 	}
 	f := schemas.Flag{
@@ -287,28 +303,47 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 
 // Clicked corrects a redemption Observe counted without a click from the
 // code's affiliate that has one after all (the click reached the stage
-// after the order): its bucket's no-click count goes down by one. A
-// bucket no longer kept, or one without unclicked redemptions, is left
-// alone. It judges nothing: a flag already raised stands.
+// after the order): its bucket's no-click count goes down by one, and the
+// order's pending entry, if it is still pending, goes. A bucket no longer
+// kept, or one whose no-click redemptions are all pending for other
+// orders (the corrected one was never counted: too old for the kept
+// buckets), is left alone. It judges nothing: a flag already raised
+// stands.
 func (s *CodeStats) Clicked(r Redemption, cfg LeakConfig) {
 	size := cfg.Bucket.Milliseconds()
 	b := floorDiv(r.Order.OccurredAt.UnixMilli(), size) * size
 	i, found := slices.BinarySearchFunc(s.Buckets, b, func(x Bucket, t int64) int { return cmp64(x.Start, t) })
-	if found && s.Buckets[i].NoClick > 0 {
-		s.Buckets[i].NoClick--
-		// The redemption it corrects is one of the bucket's unsettled
-		// ones, unless it settled already.
-		if j := slices.IndexFunc(s.Pending, func(p Pending) bool { return p.Bucket == b }); j >= 0 {
-			s.Pending = slices.Delete(s.Pending, j, j+1)
+	if !found || s.Buckets[i].NoClick == 0 {
+		return
+	}
+	id := PendingOrder(r.Order)
+	if j := slices.IndexFunc(s.Pending, func(p Pending) bool { return p.Bucket == b && p.Order == id }); j >= 0 {
+		s.Pending = slices.Delete(s.Pending, j, j+1)
+		if len(s.Pending) == 0 {
+			s.Pending = nil
 		}
+		s.Buckets[i].NoClick--
+		return
+	}
+	// Settled already, or never counted: only a no-click redemption that
+	// is not pending can be the one corrected.
+	var pending int64
+	for _, p := range s.Pending {
+		if p.Bucket == b {
+			pending++
+		}
+	}
+	if s.Buckets[i].NoClick > pending {
+		s.Buckets[i].NoClick--
 	}
 }
 
-// settle drops the pending redemptions counted Settle or more before now:
-// their no-click status is final.
+// settle drops the pending redemptions counted more than Settle before
+// now: their no-click status is final. (Stage 1 still revises an order
+// with a click seen exactly Grace after its decision.)
 func (s *CodeStats) settle(now time.Time, cfg LeakConfig) {
 	until := now.Add(-cfg.Settle).UnixMilli()
-	s.Pending = slices.DeleteFunc(s.Pending, func(p Pending) bool { return p.Seen <= until })
+	s.Pending = slices.DeleteFunc(s.Pending, func(p Pending) bool { return p.Seen < until })
 	if len(s.Pending) == 0 {
 		s.Pending = nil
 	}
@@ -347,7 +382,8 @@ func (s *CodeStats) baseline(b int64, cfg LeakConfig, size int64) int64 {
 // and no-click count as uvarints, then EpisodeStart and LastTrigger as
 // varints. formatPending adds the pending redemptions: their count as a
 // uvarint, then each one's bucket start and record time as varints, each
-// the difference to the previous one (the first to 0). Stats without
+// the difference to the previous one (the first to 0), and its order hash
+// (PendingOrder) as 8 bytes little-endian. Stats without
 // pending redemptions are written as formatBinary, which versions before
 // Settle read. Earlier versions wrote JSON, which starts with '{';
 // UnmarshalCodeStats still reads it.
@@ -394,6 +430,7 @@ func (s *CodeStats) Marshal() ([]byte, error) {
 			// Differences of two int64s wrap in uint64 and back.
 			b = binary.AppendVarint(b, int64(uint64(p.Bucket)-uint64(pb)))
 			b = binary.AppendVarint(b, int64(uint64(p.Seen)-uint64(ps)))
+			b = binary.LittleEndian.AppendUint64(b, p.Order)
 			pb, ps = p.Bucket, p.Seen
 		}
 	}
@@ -556,8 +593,12 @@ func decodeCodeStats(b []byte, pending bool) (CodeStats, error) {
 			if err != nil {
 				return s, err
 			}
+			if len(b) < 8 {
+				return s, errors.New("truncated pending order")
+			}
 			pb, ps = int64(uint64(pb)+uint64(db)), int64(uint64(ps)+uint64(ds))
-			s.Pending[i] = Pending{Bucket: pb, Seen: ps}
+			s.Pending[i] = Pending{Bucket: pb, Seen: ps, Order: binary.LittleEndian.Uint64(b)}
+			b = b[8:]
 		}
 	}
 	if len(b) != 0 {

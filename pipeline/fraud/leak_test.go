@@ -29,8 +29,8 @@ var t0 = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 //	                at); prints any flag and whether the code is in an
 //	                episode after them
 //	correct at= [n=1] [code=CODE]
-//	                n late clicks correct redemptions at the offset from T0
-//	                counted without one (CodeStats.Clicked)
+//	                late clicks correct the first n redemptions made by
+//	                `redeem at=` with the same offset (CodeStats.Clicked)
 //	stats [code=]   prints the retained buckets
 func TestLeakScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
@@ -108,8 +108,8 @@ func TestLeakScenarios(t *testing.T) {
 				if err != nil {
 					d.Fatalf(t, "%v", err)
 				}
-				for range n {
-					stats[code].Clicked(Redemption{Code: code, Order: OrderRef{OccurredAt: t0.Add(off)}}, cfg)
+				for i := range n { // the orders `redeem at=` made, o-<at>-<i>
+					stats[code].Clicked(Redemption{Code: code, Order: OrderRef{OrderID: fmt.Sprint("o-", at, "-", i), OccurredAt: t0.Add(off)}}, cfg)
 				}
 				return fmt.Sprintf("pending=%d", len(stats[code].Pending))
 			case "stats":
@@ -220,7 +220,7 @@ func TestCodeStatsCodec(t *testing.T) {
 	}
 
 	withPending := want
-	withPending.Pending = []Pending{{-3600000, 1_700_000_000_000}, {7200000, 1_700_000_000_500}, {7200000, 1_699_000_000_000}}
+	withPending.Pending = []Pending{{-3600000, 1_700_000_000_000, 1}, {7200000, 1_700_000_000_500, 1 << 63}, {7200000, 1_699_000_000_000, 42}}
 	pb, err := withPending.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -233,9 +233,9 @@ func TestCodeStatsCodec(t *testing.T) {
 		t.Fatalf("decoded %+v, want %+v", got, withPending)
 	}
 	for name, p := range map[string][]Pending{
-		"no such bucket":             {{0 + 1, 5}},
-		"more pending than no-click": {{-3600000, 5}, {-3600000, 6}},
-		"a bucket without no-click":  {{0, 5}},
+		"no such bucket":             {{1, 5, 0}},
+		"more pending than no-click": {{-3600000, 5, 0}, {-3600000, 6, 0}},
+		"a bucket without no-click":  {{0, 5, 0}},
 	} {
 		s := want
 		s.Pending = p
@@ -251,6 +251,7 @@ func TestCodeStatsCodec(t *testing.T) {
 		for _, x := range p {
 			raw = binary.AppendVarint(raw, x.Bucket-lb)
 			raw = binary.AppendVarint(raw, x.Seen-ls)
+			raw = binary.LittleEndian.AppendUint64(raw, x.Order)
 			lb, ls = x.Bucket, x.Seen
 		}
 		if _, err := UnmarshalCodeStats(raw); !errors.Is(err, ErrCorrupt) {
@@ -316,5 +317,42 @@ func TestCodeStatsClicked(t *testing.T) {
 	s.Clicked(red(-600, true), cfg) // a bucket never kept
 	if len(s.Buckets) != 1 {
 		t.Fatalf("a correction made a bucket: %+v", s.Buckets)
+	}
+}
+
+// TestCodeStatsClickedTakesItsOwnEntry: a correction takes the pending
+// entry of its own order, not another one of the same bucket; a
+// correction of a redemption that settled lowers the no-click count but
+// leaves the others pending; and one of a redemption never counted, in a
+// bucket whose no-click redemptions are all pending for other orders,
+// changes nothing (the stored value stays valid).
+func TestCodeStatsClickedTakesItsOwnEntry(t *testing.T) {
+	var cfg LeakConfig
+	cfg.EnsureDefaults()
+	at := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	red := func(id string, min int) Redemption {
+		return Redemption{Code: "C", AffiliateID: "a", RequiresClick: true,
+			Order: OrderRef{OrderID: id, Platform: "p", StoreID: "s", OccurredAt: at.Add(time.Duration(min) * time.Minute)}}
+	}
+	var s CodeStats
+	s.Observe(red("Y", 1), cfg, at)                             // pending, then settled
+	s.Observe(red("X", 2), cfg, at.Add(cfg.Settle+time.Second)) // settles Y; X pending
+	if len(s.Pending) != 1 || s.Pending[0].Order != PendingOrder(red("X", 2).Order) {
+		t.Fatalf("pending %+v, want X's entry only", s.Pending)
+	}
+	s.Clicked(red("Y", 1), cfg) // Y settled: its no-click goes, X stays pending
+	if b := s.Buckets[0]; b.NoClick != 1 || len(s.Pending) != 1 {
+		t.Fatalf("after Y's correction: %+v, %d pending; want no_click 1 and X still pending", b, len(s.Pending))
+	}
+	s.Clicked(red("Z", 3), cfg) // never counted: X's is the only no-click, and it is pending
+	if b := s.Buckets[0]; b.NoClick != 1 || len(s.Pending) != 1 {
+		t.Fatalf("after a correction of an order never counted: %+v, %d pending", b, len(s.Pending))
+	}
+	if _, err := s.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	s.Clicked(red("X", 2), cfg)
+	if b := s.Buckets[0]; b.NoClick != 0 || len(s.Pending) != 0 {
+		t.Fatalf("after X's correction: %+v, %d pending", b, len(s.Pending))
 	}
 }
