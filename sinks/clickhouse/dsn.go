@@ -5,6 +5,10 @@ import (
 	"net/url"
 )
 
+// errDSNNotURL is DSNWithPassword's one error: fixed text, so that it
+// cannot show the DSN.
+var errDSNNotURL = errors.New("--clickhouse: not a URL (the DSN is not shown: it may hold a password)")
+
 // DSNWithPassword returns dsn with its password set to pass, replacing
 // any password it has; the user defaults to ClickHouse's "default". An
 // empty pass returns dsn unchanged. The error never shows dsn: it may hold
@@ -15,7 +19,7 @@ func DSNWithPassword(dsn, pass string) (string, error) {
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", errors.New("--clickhouse: not a URL (the DSN is not shown: it may hold a password)")
+		return "", errDSNNotURL
 	}
 	user := "default"
 	if u.User != nil && u.User.Username() != "" {
