@@ -110,8 +110,12 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives the stage's logs. Default zap.NewNop().
 	Logger *zap.Logger
-	// Now is the clock; it stamps Stats.LastCommit. It decides no outcome:
-	// the runtime has no wall-clock timers. Default time.Now.
+	// Now is the clock that stamps Stats.LastCommit and paces the
+	// rate-limited logs. It is not the aligner's: MaxInputIdle counts the
+	// wall time polls block, which decides when records stop waiting for
+	// an input that is behind, so wall time can decide the order records
+	// are applied in (and with it an outcome) when an input stalls.
+	// Default time.Now.
 	Now func() time.Time
 
 	createDeadLetter bool // DeadLetter was defaulted: create its topic
