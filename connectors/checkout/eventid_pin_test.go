@@ -24,14 +24,7 @@ import (
 // a refactor that changes one makes a redelivery a second event, so
 // these values must never be edited to make a change pass.
 func TestEventIDsOfFixtures(t *testing.T) {
-	topics, err := schemas.NewTopics("pin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := identity.NewHasher([]byte("0123456789abcdef-hash"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	topics, hasher := platformEnv(t, "pin")
 	shop := shopify.New(shopify.Config{Topics: topics, Hasher: hasher})
 	woo := woocommerce.New(woocommerce.Config{Topics: topics, Hasher: hasher})
 	str := stripe.New(stripe.Config{Topics: topics, Hasher: hasher, Promotions: stripe.StaticCodes{"promo_spring": "spring10"}})
@@ -123,10 +116,7 @@ func TestEventIDsOfFixtures(t *testing.T) {
 
 // TestEventIDsOfConversions pins the conversion API's event ids.
 func TestEventIDsOfConversions(t *testing.T) {
-	hasher, err := identity.NewHasher([]byte("0123456789abcdef-hash"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, hasher := platformEnv(t, "pin")
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	sub := int64(5000)
 	for _, tt := range []struct {
@@ -214,4 +204,20 @@ func encode(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// platformEnv returns the topics (named with prefix) and the identity
+// hasher the platforms are built with in these tests. The hasher's key is
+// part of what the pinned event ids and customer keys hash.
+func platformEnv(t *testing.T, prefix string) (schemas.Topics, *identity.Hasher) {
+	t.Helper()
+	topics, err := schemas.NewTopics(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := identity.NewHasher([]byte("0123456789abcdef-hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topics, hasher
 }

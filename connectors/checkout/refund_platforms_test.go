@@ -9,7 +9,6 @@ import (
 
 	"github.com/heldsway/heldsway/connectors/checkout"
 	"github.com/heldsway/heldsway/connectors/conversion"
-	"github.com/heldsway/heldsway/connectors/identity"
 	"github.com/heldsway/heldsway/connectors/paddle"
 	"github.com/heldsway/heldsway/connectors/shopify"
 	"github.com/heldsway/heldsway/connectors/stripe"
@@ -25,14 +24,7 @@ import (
 // long reason is published cut to checkout.MaxReason bytes on a rune
 // boundary.
 func TestRefundsOfPlatforms(t *testing.T) {
-	topics, err := schemas.NewTopics("refunds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := identity.NewHasher([]byte("0123456789abcdef-hash"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	topics, hasher := platformEnv(t, "refunds")
 	long := strings.Repeat("é", 600) // 1200 bytes
 	// setCurrency sets every currency field of a payload, however nested.
 	var setCurrency func(v any, cur string)
