@@ -1,7 +1,5 @@
 package codeops
 
-import "errors"
-
 // ConfigError is an error in what the caller asked for rather than in
 // running it; its message is the underlying error's.
 type ConfigError struct{ Err error }
@@ -12,6 +10,3 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // IsConfig marks the error as the caller's configuration (a command exits
 // 2 on it).
 func (e *ConfigError) IsConfig() bool { return true }
-
-// asConfig is errors.As for *ConfigError.
-func asConfig(err error, target **ConfigError) bool { return errors.As(err, target) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,5 @@ func TestProgressBar(t *testing.T) {
 
 func isConfigErr(err error) bool {
 	var c *ConfigError
-	return err != nil && asConfig(err, &c)
+	return err != nil && errors.As(err, &c)
 }

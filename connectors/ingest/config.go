@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -10,6 +11,8 @@ import (
 	"github.com/heldsway/heldsway/connectors/codesync"
 	"github.com/heldsway/heldsway/connectors/edge"
 	"github.com/heldsway/heldsway/connectors/identity"
+	"github.com/heldsway/heldsway/connectors/paddle/paddleapi"
+	"github.com/heldsway/heldsway/connectors/stripe/stripeapi"
 	"github.com/heldsway/heldsway/connectors/webhook"
 	"github.com/heldsway/heldsway/pipeline/kafka"
 	"github.com/heldsway/heldsway/schemas"
@@ -101,8 +104,8 @@ const (
 	DefaultRegistryWait     = 60 * time.Second
 	DefaultWebhookTolerance = 5 * time.Minute
 	DefaultSyncRecheck      = 10 * time.Minute
-	DefaultStripeAPI        = "https://api.stripe.com"
-	DefaultPaddleAPI        = "https://api.paddle.com"
+	DefaultStripeAPI        = stripeapi.DefaultBaseURL
+	DefaultPaddleAPI        = paddleapi.DefaultBaseURL
 )
 
 // ErrConfig is wrapped by every Validate error.
@@ -166,11 +169,4 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func known(platform string) bool {
-	for _, p := range Platforms {
-		if p == platform {
-			return true
-		}
-	}
-	return false
-}
+func known(platform string) bool { return slices.Contains(Platforms, platform) }

@@ -53,7 +53,7 @@ type storesFile struct {
 func LoadStores(path string) (map[string]Stores, error) {
 	out := map[string]Stores{}
 	if path == "" {
-		for _, p := range []string{"shopify", "woocommerce", "stripe", "paddle"} {
+		for _, p := range Platforms {
 			up := strings.ToUpper(p)
 			sec := os.Getenv("HELDSWAY_" + up + "_SECRET")
 			if sec == "" {
