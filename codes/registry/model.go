@@ -180,8 +180,6 @@ func DefaultCouponID(discountType string, value int64, currency *string) string 
 	return discountType + "-" + FormatBP(value)
 }
 
-// bpString renders basis points as a percentage: 1000 -> "10", 1250 ->
-// "12.5".
 // FormatBP renders basis points as a percentage without trailing zeros:
 // 1000 is "10", 1250 "12.5".
 func FormatBP(bp int64) string {

@@ -21,7 +21,7 @@ import (
 const VersionHeader = "heldsway-version"
 
 // ErrClosed is returned by waits on a closed Registry.
-var ErrClosed = errors.New("registry: registry closed")
+var ErrClosed = errors.New("registry: closed")
 
 // RegistryConfig configures a Registry.
 type RegistryConfig struct {
@@ -45,13 +45,13 @@ func (c *RegistryConfig) EnsureDefaults() {
 // Validate checks c.
 func (c *RegistryConfig) Validate() error {
 	if c.Topic == "" {
-		return errors.New("registry: registry topic is required")
+		return errors.New("registry: topic is required")
 	}
 	if c.Serde == nil {
-		return errors.New("registry: registry serde is required")
+		return errors.New("registry: serde is required")
 	}
 	if err := c.Conn.Validate(); err != nil {
-		return fmt.Errorf("registry: registry: %w", err)
+		return fmt.Errorf("registry: %w", err)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func (r *Registry) WaitCaughtUp(ctx context.Context) error {
 	target := map[int32]int64{}
 	offs.Each(func(o kadm.ListedOffset) { target[o.Partition] = o.Offset })
 	if len(target) == 0 {
-		return fmt.Errorf("registry: registry topic %s does not exist", r.cfg.Topic)
+		return fmt.Errorf("registry: topic %s does not exist", r.cfg.Topic)
 	}
 	return r.waitUntil(ctx, func(pos map[int32]int64) bool {
 		for p, t := range target {
