@@ -119,7 +119,8 @@ func (a *Attributor) Click(st *Customer, c schemas.Click, lookup CodeLookup, now
 				// from the code's owner?
 				before := *in
 				before.clicks = slices.DeleteFunc(slices.Clone(in.clicks), func(c ClickTouch) bool { return c.ClickID == t.ClickID })
-				cand.ClickArrived = !a.candidate(&before).AffiliateClicked
+				ev := a.evaluate(&before) // what candidate's AffiliateClicked reads
+				cand.ClickArrived = !(ev.valid >= 0 && ev.clicked)
 			}
 			d.Version, d.Digest = in.version, g
 			d.published(&cand)

@@ -211,7 +211,7 @@ func (s *CodeStats) Observe(r Redemption, cfg LeakConfig, now time.Time) LeakRes
 	s.Buckets[i].Count++
 	if !r.AffiliateClicked {
 		s.Buckets[i].NoClick++
-		if r.RequiresClick && cfg.Settle > 0 {
+		if r.RequiresClick {
 			if len(s.Pending) == maxPending {
 				s.Pending = slices.Delete(s.Pending, 0, 1)
 			}

@@ -80,6 +80,18 @@ func save(tx *stream.Tx, key string, m interface{ Marshal() ([]byte, error) }) e
 	return nil
 }
 
+// withStats loads code's leak statistics, lets f change them, and saves
+// them.
+func withStats(tx *stream.Tx, code string, f func(*fraud.CodeStats)) error {
+	key := keyStats + code
+	stats, err := load(tx, key, fraud.UnmarshalCodeStats)
+	if err != nil {
+		return err
+	}
+	f(&stats)
+	return save(tx, key, &stats)
+}
+
 // attribute is stage 1: clicks and orders of one customer.
 func (p *Processor) attribute(_ context.Context, tx *stream.Tx, rec *kgo.Record) error {
 	if len(rec.Key) == 0 {
@@ -215,23 +227,12 @@ func (p *Processor) redeem(_ context.Context, tx *stream.Tx, rec *kgo.Record) er
 		if r, ok := c.Redemption(); ok && c.Version > 1 && c.ClickArrived {
 			// A late click from the code's owner revised an order the
 			// leak detector counted without one: correct its count.
-			skey := keyStats + c.Code
-			stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
-			if err != nil {
-				return err
-			}
-			stats.Clicked(r, p.cfg.Program.Defaults.Leak)
-			if err := save(tx, skey, &stats); err != nil {
+			if err := withStats(tx, c.Code, func(s *fraud.CodeStats) { s.Clicked(r, p.cfg.Program.Defaults.Leak) }); err != nil {
 				return err
 			}
 		} else if ok && c.Version == 1 {
-			skey := keyStats + c.Code
-			stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
-			if err != nil {
-				return err
-			}
-			res := stats.Observe(r, p.cfg.Program.Defaults.Leak, now)
-			if err := save(tx, skey, &stats); err != nil {
+			var res fraud.LeakResult
+			if err := withStats(tx, c.Code, func(s *fraud.CodeStats) { res = s.Observe(r, p.cfg.Program.Defaults.Leak, now) }); err != nil {
 				return err
 			}
 			if res.Flag != nil {
@@ -262,25 +263,16 @@ func (p *Processor) observe(tx *stream.Tx, rec *kgo.Record) error {
 		return err
 	}
 	if r.Correction {
-		skey := keyStats + r.Code
-		stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
-		if err != nil {
-			return err
-		}
-		stats.Clicked(r.Redemption(), p.cfg.Program.Defaults.Leak)
-		return save(tx, skey, &stats)
+		return withStats(tx, r.Code, func(s *fraud.CodeStats) { s.Clicked(r.Redemption(), p.cfg.Program.Defaults.Leak) })
 	}
 	if err := usage(tx).Count(r.Code); err != nil {
 		return err
 	}
 
-	skey := keyStats + r.Code
-	stats, err := load(tx, skey, fraud.UnmarshalCodeStats)
-	if err != nil {
-		return err
-	}
-	res := stats.Observe(r.Redemption(), p.cfg.Program.Defaults.Leak, recordTime(rec))
-	if err := save(tx, skey, &stats); err != nil {
+	var res fraud.LeakResult
+	if err := withStats(tx, r.Code, func(s *fraud.CodeStats) {
+		res = s.Observe(r.Redemption(), p.cfg.Program.Defaults.Leak, recordTime(rec))
+	}); err != nil {
 		return err
 	}
 	level := byte(attribution.HoldNone)

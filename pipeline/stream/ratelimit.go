@@ -1,11 +1,8 @@
 package stream
 
 import (
-	"errors"
 	"sync"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // rateLimited allows one log line per period and counts the rest.
@@ -37,5 +34,3 @@ func (r *rateLimited) takeSuppressed() int64 {
 	r.suppressed = 0
 	return n
 }
-
-func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
