@@ -55,7 +55,6 @@ func waitBound(t testing.TB) time.Duration {
 type cluster struct {
 	br    *broker.Broker
 	cl    *kgo.Client
-	adm   *kadm.Client
 	serde *schemas.Serde
 	pub   *publish.Publisher
 	wait  time.Duration
@@ -77,7 +76,7 @@ func startCluster(t *testing.T) *cluster {
 	t.Cleanup(cl.Close)
 	serde := schemas.NewSerde()
 	return &cluster{
-		br: br, cl: cl, adm: kadm.NewClient(cl), serde: serde, wait: wait,
+		br: br, cl: cl, serde: serde, wait: wait,
 		pub: publish.New(cl, serde, publish.Config{Timeout: wait}),
 	}
 }
